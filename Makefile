@@ -1,0 +1,59 @@
+#  Makefile - the front door: every daily command, each on top of CMake
+#
+#  make            build everything (installs missing packages first)
+#  make test       build and run every test through ctest
+#  make run        build and start a whole node on this machine (zchain up)
+#  make bench      the standard load scenario; writes docs/benchmarks.md
+#  make asan       build and test with AddressSanitizer and UBSan
+#  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
+#  make compose-test   build the image and test the containerized cluster
+#  make clean
+
+BUILD      ?= build
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 30
+CMAKE_ARGS ?=
+ARGS       ?=
+
+.PHONY: all deps build test run bench asan fuzz compose-test clean help
+
+all: build
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^#  //'
+
+deps:
+	@deploy/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) $(CMAKE_ARGS)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+run: build
+	$(BUILD)/bin/zchain up $(ARGS)
+
+bench: build
+	tools/bench.sh $(BUILD)
+
+asan: deps
+	cmake -S . -B build-asan -DZC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build build-asan -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ctest --test-dir build-asan --output-on-failure -j $(JOBS)
+
+fuzz:
+	@deploy/install-deps.sh --fuzz
+	CC=clang cmake -S . -B build-fuzz -DZC_FUZZ=ON -DZC_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug $(CMAKE_ARGS)
+	cmake --build build-fuzz -j $(JOBS)
+	tests/fuzz/run.sh build-fuzz/fuzz $(FUZZ_SECONDS)
+
+compose-test: build
+	deploy/compose-test.sh
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,0 +1,47 @@
+#!/bin/sh
+#  install-deps.sh - install what building and testing zchain needs (Debian 12, Ubuntu)
+#
+#  Installs only the packages that are missing, through sudo when not root.
+#  Usage: deploy/install-deps.sh [--fuzz] [--check]
+#    --fuzz   also clang and its fuzzing runtime (libFuzzer)
+#    --check  only report what is missing; exit 1 if anything is
+set -eu
+
+PKGS="build-essential cmake pkg-config ca-certificates curl
+      libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
+      librocksdb-dev libsecp256k1-dev libcmocka-dev libssl-dev libmicrohttpd-dev"
+check=0
+for arg in "$@"; do
+    case "$arg" in
+        --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+        --check) check=1 ;;
+        -h|--help) sed -n '2,8p' "$0" | sed 's/^#  \{0,1\}//'; exit 0 ;;
+        *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
+    esac
+done
+
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+if [ "$check" = 1 ]; then
+    echo "missing:$missing"
+    exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: no apt-get; install these by hand:$missing" >&2
+    exit 1
+fi
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+    command -v sudo >/dev/null 2>&1 || { echo "install-deps: not root and no sudo; install:$missing" >&2; exit 1; }
+    SUDO="sudo"
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
