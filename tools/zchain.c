@@ -1,0 +1,7 @@
+/*  zchain.c - placeholder until the command table lands */
+int main (void);
+int
+main (void)
+{
+    return 0;
+}
