@@ -1,0 +1,63 @@
+/*  zc_check.h - consensus checks that need no chain state, and the few that
+ *  need only a summary of the parent (height, median time, required bits)
+ *
+ *  Every check returns ZC_OK or the reason for the first rule broken, so a
+ *  reject reply always names one rule. Signatures and spent outputs are
+ *  checked elsewhere (zc_tx_verify_sigs, zc_utxo).
+ */
+#ifndef ZC_CHECK_H_INCLUDED
+#define ZC_CHECK_H_INCLUDED
+
+#include "zc_block.h"
+#include "zc_err.h"
+#include "zc_params.h"
+#include "zc_tx.h"
+
+#include <stdint.h>
+
+//  A transaction on its own: version, non-empty inputs and outputs, size,
+//  each amount and their sum within the money range, no input twice.
+//  Coinbases pass (their place is checked with the block).
+zc_err_t
+    zc_check_tx (const zc_tx_t *tx);
+
+//  A transaction offered outside a block (mempool, relay): zc_check_tx and
+//  not a coinbase.
+zc_err_t
+    zc_check_loose_tx (const zc_tx_t *tx);
+
+//  A header on its own: version, a valid target no easier than the
+//  network's limit, the hash meets it, and the time at most
+//  max_future_time ahead of now (seconds since the epoch).
+zc_err_t
+    zc_check_header (const zc_header_t *header, const zc_hash_t *hash,
+                     const zc_params_t *params, int64_t now);
+
+//  A block on its own: zc_check_header, size, at least one transaction,
+//  the first and only the first a coinbase, every transaction by
+//  zc_check_tx, no txid twice, and the merkle root.
+zc_err_t
+    zc_check_block (const zc_block_t *block, const zc_params_t *params, int64_t now);
+
+//  What a block must agree with about its parent.
+typedef struct {
+    uint32_t height;                    //  height of the new block
+    uint32_t median_time;               //  median time of the last blocks
+    uint32_t bits;                      //  the bits the chain requires
+} zc_context_t;
+
+//  A header against its parent: bits as required, time after the median.
+zc_err_t
+    zc_check_header_context (const zc_header_t *header, const zc_context_t *ctx);
+
+//  The coinbase claims the right height and pays no more than subsidy plus
+//  fees (known only once the spent outputs are).
+zc_err_t
+    zc_check_coinbase (const zc_block_t *block, uint32_t height, uint64_t fees,
+                       const zc_params_t *params);
+
+//  Median of up to 11 block times (for the median time past).
+uint32_t
+    zc_median_time (const uint32_t *times, size_t n);
+
+#endif

@@ -1,0 +1,115 @@
+/*  zc_utxo.h - a view of the unspent output set: connect and disconnect blocks
+ *
+ *  A view caches coins in memory and asks a fetch callback for the ones it
+ *  has not seen (storage backs it with RocksDB; tests use no backing at
+ *  all). Connecting a block spends its inputs, adds its outputs and gives
+ *  back undo data: the coins it spent, in order. Disconnecting with that
+ *  undo data gives back exactly the previous set. A connect or disconnect
+ *  that fails leaves the view as it was.
+ *
+ *  Changed entries are marked dirty so storage can write just those in one
+ *  batch (zc_utxo_each_dirty) and then forget them (zc_utxo_clear_dirty).
+ */
+#ifndef ZC_UTXO_H_INCLUDED
+#define ZC_UTXO_H_INCLUDED
+
+#include "zc_block.h"
+#include "zc_err.h"
+#include "zc_params.h"
+#include "zc_tx.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZC_COIN_BYTES 45                //  encoded zc_coin_t
+
+typedef struct _zc_utxo_t zc_utxo_t;
+
+//  Look up a coin the view has not cached: 1 found (coin filled), 0 no such
+//  unspent output, -1 the backing store failed.
+typedef int (zc_utxo_fetch_fn) (void *arg, const zc_outpoint_t *outpoint, zc_coin_t *coin);
+
+//  Called for each entry: coin is NULL for an output that is now spent.
+typedef void (zc_utxo_visit_fn) (void *arg, const zc_outpoint_t *outpoint,
+                                 const zc_coin_t *coin);
+
+//  Coins spent by one block, in block order and input order.
+typedef struct {
+    uint32_t n;
+    zc_coin_t *coins;
+} zc_undo_t;
+
+//  A new empty view over fetch (NULL: nothing outside the view exists).
+zc_utxo_t *
+    zc_utxo_new (zc_utxo_fetch_fn *fetch, void *arg);
+
+void
+    zc_utxo_destroy (zc_utxo_t **self_p);
+
+//  1 and coin filled when outpoint is unspent, 0 when not, -1 when the
+//  backing store failed.
+int
+    zc_utxo_get (zc_utxo_t *self, const zc_outpoint_t *outpoint, zc_coin_t *coin);
+
+//  Add an unspent output (setting up a test or loading a snapshot).
+//  0, or -1 when it exists already or memory ran out.
+int
+    zc_utxo_add (zc_utxo_t *self, const zc_outpoint_t *outpoint, const zc_coin_t *coin);
+
+//  Connect block at height: every input must be unspent (ZC_ERR_UNKNOWN_INPUT,
+//  or ZC_ERR_DOUBLE_SPEND when spent earlier in this view), coinbases mature
+//  (ZC_ERR_IMMATURE_SPEND), outputs within inputs (ZC_ERR_BAD_AMOUNT), no
+//  output created twice (ZC_ERR_DUPLICATE), and the coinbase within subsidy
+//  plus fees (ZC_ERR_BAD_COINBASE). Signatures are not checked here. On
+//  ZC_OK *undo_p is the caller's (zc_undo_destroy) and *fees_p, if not NULL,
+//  the fees; on error nothing changed.
+zc_err_t
+    zc_utxo_connect (zc_utxo_t *self, const zc_block_t *block, uint32_t height,
+                     const zc_params_t *params, zc_undo_t **undo_p, uint64_t *fees_p);
+
+//  Disconnect the view's last connected block using its undo data.
+//  ZC_ERR_INTERNAL when the view does not match the block (a caller bug or
+//  corruption); nothing changes then.
+zc_err_t
+    zc_utxo_disconnect (zc_utxo_t *self, const zc_block_t *block, const zc_undo_t *undo);
+
+//  Visit every cached entry changed since the last clear.
+void
+    zc_utxo_each_dirty (zc_utxo_t *self, zc_utxo_visit_fn *visit, void *arg);
+
+//  Forget the dirty marks (after storage wrote them).
+void
+    zc_utxo_clear_dirty (zc_utxo_t *self);
+
+//  Visit every unspent output the view holds in memory (tests, snapshots).
+void
+    zc_utxo_each (zc_utxo_t *self, zc_utxo_visit_fn *visit, void *arg);
+
+//  Unspent entries held in memory.
+size_t
+    zc_utxo_size (const zc_utxo_t *self);
+
+void
+    zc_undo_destroy (zc_undo_t **self_p);
+
+//  Undo data encoding: varint n | n x coin (ZC_COIN_BYTES each). A new
+//  buffer the caller frees.
+uint8_t *
+    zc_undo_encode (const zc_undo_t *self, size_t *size_p);
+
+zc_err_t
+    zc_undo_decode (const uint8_t *data, size_t size, zc_undo_t **undo_p);
+
+//  Coin encoding: u64 amount | 32 pubkey | u32 height | u8 coinbase (0 or 1).
+void
+    zc_coin_encode (const zc_coin_t *coin, uint8_t out [ZC_COIN_BYTES]);
+
+zc_err_t
+    zc_coin_decode (const uint8_t *data, size_t size, zc_coin_t *coin);
+
+//  Outpoint as a 36-byte key: txid | u32 index big-endian (so one
+//  transaction's outputs sort together and in order).
+void
+    zc_outpoint_key (const zc_outpoint_t *outpoint, uint8_t key [36]);
+
+#endif
