@@ -1,0 +1,222 @@
+/*  test_block.c - headers, blocks, merkle roots */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "zc_block.h"
+#include "zc_hex.h"
+#include "zc_params.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  Usage: build a block, finalize, encode, decode
+static void
+test_usage (void **state)
+{
+    (void) state;
+    uint8_t key [32];
+    memset (key, 9, sizeof key);
+    zc_block_t *block = zc_block_new (3);
+    for (uint32_t i = 0; i < 3; i++)
+        block->tx [i] = zc_coinbase_new (i, i, 1000, key);    //  shape only
+    block->header.time = 1767225601;
+    block->header.bits = 0x207fffff;
+    memset (block->header.prev.b, 0xee, 32);
+    zc_block_finalize (block);
+
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    assert_int_equal (size, block->size);
+    zc_block_t *copy;
+    assert_int_equal (zc_block_decode (raw, size, &copy), ZC_OK);
+    assert_true (zc_hash_eq (&copy->hash, &block->hash));
+    assert_int_equal (copy->n_tx, 3);
+    assert_true (zc_hash_eq (&copy->tx [2]->txid, &block->tx [2]->txid));
+    zc_hash_t root;
+    zc_block_merkle (copy, &root);
+    assert_true (zc_hash_eq (&root, &copy->header.merkle));
+    free (raw);
+    zc_block_destroy (&copy);
+    zc_block_destroy (&block);
+    zc_block_destroy (&block);
+}
+
+static void
+test_header_roundtrip (void **state)
+{
+    (void) state;
+    zc_header_t h = { .version = 1, .time = 0x01020304, .bits = 0x1d00ffff, .nonce = 0xdeadbeef };
+    memset (h.prev.b, 0xaa, 32);
+    memset (h.merkle.b, 0xbb, 32);
+    uint8_t raw [80];
+    zc_header_encode (&h, raw);
+    assert_int_equal (raw [0], 1);
+    assert_int_equal (raw [68], 0x04);          //  time little-endian at 68
+    assert_int_equal (raw [76], 0xef);          //  nonce at 76
+    zc_header_t back;
+    assert_int_equal (zc_header_decode (raw, 80, &back), ZC_OK);
+    assert_memory_equal (&back, &h, sizeof h);
+    assert_int_equal (zc_header_decode (raw, 79, &back), ZC_ERR_MALFORMED);
+    assert_int_equal (zc_header_decode (raw, 81, &back), ZC_ERR_MALFORMED);
+    zc_hash_t a, b;
+    zc_header_hash (&h, &a);
+    zc_sha256d (raw, 80, b.b);
+    assert_true (zc_hash_eq (&a, &b));
+}
+
+//  RFC 6962 Merkle tree hash, written recursively as the RFC states it, to
+//  compare with the level-by-level implementation
+static void
+s_reference_root (const zc_hash_t *leaves, size_t n, zc_hash_t *out)
+{
+    if (n == 1) {
+        uint8_t buf [33] = { 0x00 };
+        memcpy (buf + 1, leaves [0].b, 32);
+        zc_sha256 (buf, 33, out->b);
+        return;
+    }
+    size_t k = 1;
+    while (k * 2 < n)
+        k *= 2;
+    zc_hash_t left, right;
+    s_reference_root (leaves, k, &left);
+    s_reference_root (leaves + k, n - k, &right);
+    uint8_t buf [65] = { 0x01 };
+    memcpy (buf + 1, left.b, 32);
+    memcpy (buf + 33, right.b, 32);
+    zc_sha256 (buf, 65, out->b);
+}
+
+static void
+test_merkle_shapes (void **state)
+{
+    (void) state;
+    zc_hash_t leaves [70], root, expect;
+    for (int i = 0; i < 70; i++)
+        zc_sha256 (&i, sizeof i, leaves [i].b);
+
+    zc_merkle_root (leaves, 0, &root);
+    assert_true (zc_hash_is_zero (&root));
+
+    //  one leaf: the root is the leaf hash, not the wtxid itself
+    zc_merkle_root (leaves, 1, &root);
+    uint8_t one [33] = { 0x00 };
+    memcpy (one + 1, leaves [0].b, 32);
+    zc_sha256 (one, 33, expect.b);
+    assert_true (zc_hash_eq (&root, &expect));
+    assert_false (zc_hash_eq (&root, &leaves [0]));
+
+    //  1, 2, 3 and every count up to 70 (odd and even) match RFC 6962
+    for (size_t n = 1; n <= 70; n++) {
+        zc_merkle_root (leaves, n, &root);
+        s_reference_root (leaves, n, &expect);
+        assert_true (zc_hash_eq (&root, &expect));
+    }
+}
+
+//  CVE-2012-2459: with last-leaf duplication [a b c] and [a b c c] share a
+//  root. Here they must not, nor may any list and its duplicated tail.
+static void
+test_merkle_duplicate_leaf (void **state)
+{
+    (void) state;
+    zc_hash_t leaves [8], r3, r4, r5, r6;
+    for (int i = 0; i < 8; i++)
+        zc_sha256 (&i, sizeof i, leaves [i].b);
+    leaves [3] = leaves [2];
+    zc_merkle_root (leaves, 3, &r3);
+    zc_merkle_root (leaves, 4, &r4);
+    assert_false (zc_hash_eq (&r3, &r4));
+    //  [0..5] vs [0..5, 4, 5]: the six-leaf variant of the attack
+    leaves [6] = leaves [4];
+    leaves [7] = leaves [5];
+    zc_merkle_root (leaves, 6, &r5);
+    zc_merkle_root (leaves, 8, &r6);
+    assert_false (zc_hash_eq (&r5, &r6));
+
+    //  an inner node can never pass for a leaf: a "transaction" equal to
+    //  the hash of two leaves gives another root (domain separation)
+    zc_hash_t pair [2], inner_as_leaf, root2;
+    pair [0] = leaves [0];
+    pair [1] = leaves [1];
+    zc_merkle_root (pair, 2, &root2);
+    inner_as_leaf = root2;
+    zc_hash_t single;
+    zc_merkle_root (&inner_as_leaf, 1, &single);
+    assert_false (zc_hash_eq (&single, &root2));
+}
+
+static zc_block_t *
+s_sample_block (void)
+{
+    uint8_t key [32];
+    memset (key, 3, sizeof key);
+    zc_block_t *block = zc_block_new (2);
+    block->tx [0] = zc_coinbase_new (1, 77, 5000000000ULL, key);
+    block->tx [1] = zc_coinbase_new (2, 78, 1, key);
+    block->header.time = 1767225700;
+    block->header.bits = 0x207fffff;
+    zc_block_finalize (block);
+    return block;
+}
+
+static void
+test_decode_rejects (void **state)
+{
+    (void) state;
+    zc_block_t *block = s_sample_block ();
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    zc_block_t *out = (zc_block_t *) 1;
+    for (size_t cut = 0; cut < size; cut++) {
+        assert_int_equal (zc_block_decode (raw, cut, &out), ZC_ERR_MALFORMED);
+        assert_null (out);
+    }
+    uint8_t *longer = calloc (1, size + 1);
+    memcpy (longer, raw, size);
+    assert_int_equal (zc_block_decode (longer, size + 1, &out), ZC_ERR_MALFORMED);
+    free (longer);
+
+    //  a transaction count the bytes cannot hold is refused before allocating
+    uint8_t liar [80 + 9];
+    memcpy (liar, raw, 80);
+    liar [80] = 0xfe;
+    liar [81] = liar [82] = liar [83] = 0xff;
+    liar [84] = 0x7f;
+    assert_int_equal (zc_block_decode (liar, 85, &out), ZC_ERR_MALFORMED);
+
+    uint8_t *big = calloc (1, ZC_BLOCK_MAX_BYTES + 1);
+    assert_int_equal (zc_block_decode (big, ZC_BLOCK_MAX_BYTES + 1, &out), ZC_ERR_OVERSIZE);
+    free (big);
+    assert_int_equal (zc_block_decode (NULL, 0, &out), ZC_ERR_MALFORMED);
+
+    //  flipping any single byte either fails to decode or changes a hash
+    for (size_t i = 0; i < size; i++) {
+        raw [i] ^= 0x80;
+        if (zc_block_decode (raw, size, &out) == ZC_OK) {
+            zc_hash_t root;
+            zc_block_merkle (out, &root);
+            assert_true (!zc_hash_eq (&out->hash, &block->hash)
+                         || !zc_hash_eq (&root, &out->header.merkle));
+            zc_block_destroy (&out);
+        }
+        raw [i] ^= 0x80;
+    }
+    free (raw);
+    zc_block_destroy (&block);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_usage),
+        cmocka_unit_test (test_header_roundtrip),
+        cmocka_unit_test (test_merkle_shapes),
+        cmocka_unit_test (test_merkle_duplicate_leaf),
+        cmocka_unit_test (test_decode_rejects),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
