@@ -1,0 +1,845 @@
+/*  chain.c - block tree, best chain and persisted UTXO set over RocksDB */
+#include "chain.h"
+#include "db.h"
+#include "zc_check.h"
+#include "zc_log.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INDEX_RECORD 117                //  header 80 | height 4 | status 1 | work 32
+#define EVENT_RECORD 37                 //  type 1 | hash 32 | height 4
+
+struct _chain_t {
+    const zc_params_t *params;
+    db_t *db;
+    chain_node_t **map;                 //  open addressing by hash
+    size_t map_cap;
+    size_t map_used;
+    chain_node_t **best_chain;          //  best_chain [h] = block at height h
+    size_t best_len;
+    size_t best_cap;
+    chain_node_t *best;                 //  the valid block with most work
+    uint64_t event_seq;
+    uint64_t utxo_count;
+    uint64_t utxo_total;
+    zc_block_t *last_block;             //  last accepted: spares a re-decode
+};
+
+// ---------------------------------------------------------------------------
+//  block index in memory
+
+static size_t
+s_slot (const zc_hash_t *hash, size_t cap)
+{
+    return (size_t) zc_le64 (hash->b) & (cap - 1);
+}
+
+static int
+s_map_insert (chain_t *self, chain_node_t *node)
+{
+    if ((self->map_used + 1) * 2 > self->map_cap) {
+        size_t cap = self->map_cap ? self->map_cap * 2 : 1024;
+        chain_node_t **map = calloc (cap, sizeof *map);
+        if (!map)
+            return -1;
+        for (size_t i = 0; i < self->map_cap; i++)
+            if (self->map [i]) {
+                size_t j = s_slot (&self->map [i]->hash, cap);
+                while (map [j])
+                    j = (j + 1) & (cap - 1);
+                map [j] = self->map [i];
+            }
+        free (self->map);
+        self->map = map;
+        self->map_cap = cap;
+    }
+    size_t j = s_slot (&node->hash, self->map_cap);
+    while (self->map [j])
+        j = (j + 1) & (self->map_cap - 1);
+    self->map [j] = node;
+    self->map_used++;
+    return 0;
+}
+
+chain_node_t *
+chain_lookup (chain_t *self, const zc_hash_t *hash)
+{
+    if (!self->map_cap)
+        return NULL;
+    for (size_t j = s_slot (hash, self->map_cap); self->map [j]; j = (j + 1) & (self->map_cap - 1))
+        if (zc_hash_eq (&self->map [j]->hash, hash))
+            return self->map [j];
+    return NULL;
+}
+
+static void
+s_index_record (const chain_node_t *node, uint8_t out [INDEX_RECORD])
+{
+    zc_header_encode (&node->header, out);
+    zc_put_le32 (out + 80, node->height);
+    out [84] = node->status;
+    zc_u256_to_bytes (&node->work, out + 85);
+}
+
+static void
+s_put_index (chain_t *self, rocksdb_writebatch_t *batch, const chain_node_t *node)
+{
+    uint8_t record [INDEX_RECORD];
+    s_index_record (node, record);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_INDEX], (const char *) node->hash.b, 32,
+                               (const char *) record, sizeof record);
+}
+
+static int
+s_best_push (chain_t *self, chain_node_t *node)
+{
+    if (self->best_len == self->best_cap) {
+        size_t cap = self->best_cap ? self->best_cap * 2 : 1024;
+        chain_node_t **grown = realloc (self->best_chain, cap * sizeof *grown);
+        if (!grown)
+            return -1;
+        self->best_chain = grown;
+        self->best_cap = cap;
+    }
+    self->best_chain [self->best_len++] = node;
+    return 0;
+}
+
+chain_node_t *
+chain_tip (chain_t *self)
+{
+    return self->best_len ? self->best_chain [self->best_len - 1] : NULL;
+}
+
+chain_node_t *
+chain_at (chain_t *self, uint32_t height)
+{
+    return height < self->best_len ? self->best_chain [height] : NULL;
+}
+
+const zc_params_t *
+chain_params (chain_t *self)
+{
+    return self->params;
+}
+
+static chain_node_t *
+s_ancestor (chain_node_t *node, uint32_t height)
+{
+    while (node && node->height > height)
+        node = node->prev;
+    return node;
+}
+
+uint32_t
+chain_median_time (const chain_node_t *node)
+{
+    uint32_t times [11];
+    size_t n = 0;
+    for (; node && n < 11; node = node->prev)
+        times [10 - n++] = node->header.time;
+    return zc_median_time (times + 11 - n, n);
+}
+
+uint32_t
+chain_next_bits (chain_t *self, const chain_node_t *parent)
+{
+    uint32_t height = parent->height + 1;
+    if (!zc_params_is_retarget_height (self->params, height))
+        return zc_params_next_bits (self->params, height, parent->header.bits, 0, 0);
+    const chain_node_t *first = s_ancestor ((chain_node_t *) parent,
+                                            height - self->params->retarget_interval);
+    return zc_params_next_bits (self->params, height, parent->header.bits,
+                                first->header.time, parent->header.time);
+}
+
+//  A block qualifies as the best when it has data, is not invalid and has
+//  more work than the current best (ties: first seen stays).
+static void
+s_consider (chain_t *self, chain_node_t *node)
+{
+    if ((node->status & CHAIN_HAVE_DATA) && !(node->status & CHAIN_INVALID)
+    &&  (!self->best || zc_u256_cmp (&node->work, &self->best->work) > 0))
+        self->best = node;
+}
+
+static void
+s_find_best (chain_t *self)
+{
+    self->best = chain_tip (self);
+    for (size_t i = 0; i < self->map_cap; i++)
+        if (self->map [i])
+            s_consider (self, self->map [i]);
+}
+
+// ---------------------------------------------------------------------------
+//  open and load
+
+static chain_node_t *
+s_node_new (const zc_header_t *header, const zc_hash_t *hash)
+{
+    chain_node_t *node = calloc (1, sizeof *node);
+    if (node) {
+        node->header = *header;
+        node->hash = *hash;
+    }
+    return node;
+}
+
+static int
+s_load_index (chain_t *self)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db->db, self->db->read,
+                                                         self->db->cf [DB_INDEX]);
+    int rc = 0;
+    for (rocksdb_iter_seek_to_first (it); rocksdb_iter_valid (it) && rc == 0; rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *key = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        const uint8_t *val = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        zc_header_t header;
+        if (klen != 32 || vlen != INDEX_RECORD || zc_header_decode (val, 80, &header) != ZC_OK) {
+            zc_error ("block index: damaged record");
+            rc = -1;
+            break;
+        }
+        zc_hash_t hash;
+        memcpy (hash.b, key, 32);
+        chain_node_t *node = s_node_new (&header, &hash);
+        if (!node || s_map_insert (self, node)) {
+            free (node);
+            rc = -1;
+            break;
+        }
+        node->height = zc_le32 (val + 80);
+        node->status = val [84];
+        zc_u256_from_bytes (&node->work, val + 85);
+    }
+    rocksdb_iter_destroy (it);
+    if (rc)
+        return rc;
+    //  link parents now that every node exists
+    for (size_t i = 0; i < self->map_cap; i++) {
+        chain_node_t *node = self->map [i];
+        if (node && node->height > 0) {
+            node->prev = chain_lookup (self, &node->header.prev);
+            if (!node->prev) {
+                zc_error ("block index: parent of height %u missing", node->height);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static int
+s_load_tip (chain_t *self)
+{
+    zc_hash_t tip;
+    int rc = db_get_fixed (self->db, DB_META, "tip", 3, tip.b, 32);
+    if (rc <= 0)
+        return rc;
+    chain_node_t *node = chain_lookup (self, &tip);
+    if (!node) {
+        zc_error ("tip not in the block index");
+        return -1;
+    }
+    self->best_len = 0;
+    for (uint32_t h = 0; h <= node->height; h++)
+        if (s_best_push (self, NULL))
+            return -1;
+    for (chain_node_t *n = node; n; n = n->prev)
+        self->best_chain [n->height] = n;
+    uint8_t seq [8], stats [16];
+    if (db_get_fixed (self->db, DB_META, "event_seq", 9, seq, 8) == 1)
+        self->event_seq = zc_le64 (seq);
+    if (db_get_fixed (self->db, DB_META, "utxo_stats", 10, stats, 16) == 1) {
+        self->utxo_count = zc_le64 (stats);
+        self->utxo_total = zc_le64 (stats + 8);
+    }
+    return 1;
+}
+
+static int s_connect_genesis (chain_t *self);
+
+chain_t *
+chain_open (const char *dir, const zc_params_t *params, bool sync, char *err, size_t err_size)
+{
+    chain_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    self->params = params;
+    self->db = db_open (dir, sync, err, err_size);
+    if (!self->db) {
+        chain_destroy (&self);
+        return NULL;
+    }
+    if (s_load_index (self)) {
+        snprintf (err, err_size, "cannot load the block index in %s", dir);
+        chain_destroy (&self);
+        return NULL;
+    }
+    int rc = s_load_tip (self);
+    if (rc == 0)
+        rc = s_connect_genesis (self) == 0 ? 1 : -1;
+    if (rc < 0) {
+        snprintf (err, err_size, "cannot load the chain tip in %s", dir);
+        chain_destroy (&self);
+        return NULL;
+    }
+    chain_node_t *tip = chain_tip (self);
+    if (!zc_hash_eq (&chain_at (self, 0)->hash, zc_params_genesis_hash (params))) {
+        snprintf (err, err_size, "%s holds another network's chain (not %s)", dir, params->name);
+        chain_destroy (&self);
+        return NULL;
+    }
+    s_find_best (self);
+    zc_info ("chain %s: tip %u, %zu blocks indexed, %" PRIu64 " unspent outputs",
+             params->name, tip->height, self->map_used, self->utxo_count);
+    return self;
+}
+
+void
+chain_destroy (chain_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    chain_t *self = *self_p;
+    for (size_t i = 0; i < self->map_cap; i++)
+        free (self->map [i]);
+    free (self->map);
+    free (self->best_chain);
+    zc_block_destroy (&self->last_block);
+    db_destroy (&self->db);
+    free (self);
+    *self_p = NULL;
+}
+
+// ---------------------------------------------------------------------------
+//  accepting blocks
+
+static int
+s_store_block (chain_t *self, chain_node_t *node, const uint8_t *raw, size_t size)
+{
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_BLOCKS], (const char *) node->hash.b, 32,
+                               (const char *) raw, size);
+    s_put_index (self, batch, node);
+    int rc = db_write (self->db, batch);
+    rocksdb_writebatch_destroy (batch);
+    return rc;
+}
+
+static void
+s_keep_block (chain_t *self, zc_block_t **block_p)
+{
+    zc_block_destroy (&self->last_block);
+    self->last_block = *block_p;
+    *block_p = NULL;
+}
+
+zc_err_t
+chain_accept (chain_t *self, const uint8_t *raw, size_t size, int64_t now, chain_node_t **node_p)
+{
+    if (node_p)
+        *node_p = NULL;
+    zc_block_t *block;
+    zc_err_t rc = zc_block_decode (raw, size, &block);
+    if (rc != ZC_OK)
+        return rc;
+    chain_node_t *known = chain_lookup (self, &block->hash);
+    if (known) {
+        zc_block_destroy (&block);
+        if (node_p)
+            *node_p = known;
+        return (known->status & CHAIN_INVALID) ? ZC_ERR_INVALID_CHAIN : ZC_ERR_DUPLICATE;
+    }
+    rc = zc_check_block (block, self->params, now);
+    chain_node_t *parent = rc == ZC_OK ? chain_lookup (self, &block->header.prev) : NULL;
+    if (rc == ZC_OK && !parent)
+        rc = ZC_ERR_ORPHAN;
+    if (rc == ZC_OK && (parent->status & CHAIN_INVALID))
+        rc = ZC_ERR_INVALID_CHAIN;
+    if (rc == ZC_OK) {
+        zc_context_t ctx = {
+            .height = parent->height + 1,
+            .median_time = chain_median_time (parent),
+            .bits = chain_next_bits (self, parent)
+        };
+        rc = zc_check_header_context (&block->header, &ctx);
+        if (rc == ZC_OK && zc_coinbase_height (block->tx [0]) != ctx.height)
+            rc = ZC_ERR_BAD_COINBASE;
+    }
+    if (rc != ZC_OK) {
+        zc_block_destroy (&block);
+        return rc;
+    }
+    chain_node_t *node = s_node_new (&block->header, &block->hash);
+    if (!node || s_map_insert (self, node)) {
+        free (node);
+        zc_block_destroy (&block);
+        return ZC_ERR_INTERNAL;
+    }
+    node->prev = parent;
+    node->height = parent->height + 1;
+    node->status = CHAIN_HAVE_DATA;
+    zc_u256_t work;
+    zc_pow_block_work (block->header.bits, &work);
+    node->work = parent->work;
+    zc_u256_add (&node->work, &work);
+    if (s_store_block (self, node, raw, size)) {
+        zc_block_destroy (&block);
+        return ZC_ERR_INTERNAL;
+    }
+    s_keep_block (self, &block);
+    s_consider (self, node);
+    if (node_p)
+        *node_p = node;
+    return ZC_OK;
+}
+
+bool
+chain_wants_step (chain_t *self)
+{
+    return self->best && self->best != chain_tip (self);
+}
+
+// ---------------------------------------------------------------------------
+//  steps
+
+static int
+s_fetch (void *arg, const zc_outpoint_t *outpoint, zc_coin_t *coin)
+{
+    chain_t *self = arg;
+    uint8_t key [36], raw [ZC_COIN_BYTES];
+    zc_outpoint_key (outpoint, key);
+    int rc = db_get_fixed (self->db, DB_UTXO, key, sizeof key, raw, sizeof raw);
+    if (rc == 1 && zc_coin_decode (raw, sizeof raw, coin) != ZC_OK)
+        return -1;
+    return rc;
+}
+
+static zc_err_t
+s_load_block (chain_t *self, const chain_node_t *node, zc_block_t **block_p)
+{
+    if (self->last_block && zc_hash_eq (&self->last_block->hash, &node->hash)) {
+        *block_p = self->last_block;
+        self->last_block = NULL;
+        return ZC_OK;
+    }
+    uint8_t *raw;
+    size_t size;
+    if (db_get (self->db, DB_BLOCKS, node->hash.b, 32, &raw, &size) != 1)
+        return ZC_ERR_INTERNAL;
+    zc_err_t rc = zc_block_decode (raw, size, block_p);
+    free (raw);
+    return rc == ZC_OK ? ZC_OK : ZC_ERR_INTERNAL;
+}
+
+static zc_err_t
+s_load_undo (chain_t *self, const chain_node_t *node, zc_undo_t **undo_p)
+{
+    uint8_t *raw;
+    size_t size;
+    if (db_get (self->db, DB_UNDO, node->hash.b, 32, &raw, &size) != 1)
+        return ZC_ERR_INTERNAL;
+    zc_err_t rc = zc_undo_decode (raw, size, undo_p);
+    free (raw);
+    return rc == ZC_OK ? ZC_OK : ZC_ERR_INTERNAL;
+}
+
+static void
+s_mark_invalid (chain_t *self, chain_node_t *bad)
+{
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    for (size_t i = 0; i < self->map_cap; i++) {
+        chain_node_t *node = self->map [i];
+        if (node && s_ancestor (node, bad->height) == bad) {
+            node->status |= CHAIN_INVALID;
+            s_put_index (self, batch, node);
+        }
+    }
+    //  best effort: if this write is lost, the block fails again on restart
+    db_write (self->db, batch);
+    rocksdb_writebatch_destroy (batch);
+    s_find_best (self);
+}
+
+zc_err_t
+chain_step_begin (chain_t *self, chain_step_t *step)
+{
+    memset (step, 0, sizeof *step);
+    chain_node_t *tip = chain_tip (self);
+    if (s_ancestor (self->best, tip->height) != tip) {
+        //  the best block is on another branch: step back first
+        step->kind = CHAIN_STEP_DISCONNECT;
+        step->node = tip;
+        zc_err_t rc = s_load_block (self, tip, &step->block);
+        if (rc == ZC_OK)
+            rc = s_load_undo (self, tip, &step->undo);
+        if (rc != ZC_OK)
+            chain_step_clear (step);
+        return rc;
+    }
+    step->kind = CHAIN_STEP_CONNECT;
+    step->node = s_ancestor (self->best, tip->height + 1);
+    zc_err_t rc = s_load_block (self, step->node, &step->block);
+    if (rc != ZC_OK)
+        return rc;
+    zc_utxo_t *view = zc_utxo_new (s_fetch, self);
+    if (!view)
+        return ZC_ERR_INTERNAL;
+    rc = zc_utxo_connect (view, step->block, step->node->height, self->params, &step->undo,
+                          &step->fees);
+    zc_utxo_destroy (&view);
+    if (rc != ZC_OK && rc != ZC_ERR_INTERNAL) {
+        zc_block_destroy (&step->block);
+        s_mark_invalid (self, step->node);
+    }
+    return rc;
+}
+
+static void
+s_put_coin (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
+            const zc_coin_t *coin)
+{
+    uint8_t key [68], raw [ZC_COIN_BYTES];
+    zc_outpoint_key (op, key + 32);
+    zc_coin_encode (coin, raw);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_UTXO], (const char *) key + 32, 36,
+                               (const char *) raw, sizeof raw);
+    memcpy (key, coin->pubkey, 32);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRESS], (const char *) key, 68,
+                               (const char *) raw, sizeof raw);
+    self->utxo_count++;
+    self->utxo_total += coin->amount;
+}
+
+static void
+s_delete_coin (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
+               const zc_coin_t *coin)
+{
+    uint8_t key [68];
+    zc_outpoint_key (op, key + 32);
+    rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_UTXO], (const char *) key + 32, 36);
+    memcpy (key, coin->pubkey, 32);
+    rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRESS], (const char *) key, 68);
+    self->utxo_count--;
+    self->utxo_total -= coin->amount;
+}
+
+static void
+s_output_coin (const zc_tx_t *tx, uint32_t o, uint32_t height, zc_coin_t *coin)
+{
+    memset (coin, 0, sizeof *coin);
+    coin->amount = tx->out [o].amount;
+    memcpy (coin->pubkey, tx->out [o].pubkey, 32);
+    coin->height = height;
+    coin->coinbase = zc_tx_is_coinbase (tx);
+}
+
+//  UTXO and index changes of connecting, in block order so that an output
+//  created and spent in the same block ends deleted
+static void
+s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
+{
+    const zc_block_t *block = step->block;
+    uint32_t spent = 0;
+    for (uint32_t t = 0; t < block->n_tx; t++) {
+        const zc_tx_t *tx = block->tx [t];
+        if (t > 0)
+            for (uint32_t i = 0; i < tx->n_in; i++)
+                s_delete_coin (self, batch, &tx->in [i].prevout, &step->undo->coins [spent++]);
+        for (uint32_t o = 0; o < tx->n_out; o++) {
+            zc_outpoint_t op = { tx->txid, o };
+            zc_coin_t coin;
+            s_output_coin (tx, o, step->node->height, &coin);
+            s_put_coin (self, batch, &op, &coin);
+        }
+        uint8_t where [36];
+        memcpy (where, block->hash.b, 32);
+        zc_put_le32 (where + 32, t);
+        rocksdb_writebatch_put_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32,
+                                   (const char *) where, sizeof where);
+    }
+    size_t size;
+    uint8_t *undo = zc_undo_encode (step->undo, &size);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_UNDO], (const char *) block->hash.b, 32,
+                               (const char *) undo, size);
+    free (undo);
+    uint8_t height [4];
+    zc_put_be32 (height, step->node->height);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_HEIGHT], (const char *) height, 4,
+                               (const char *) block->hash.b, 32);
+}
+
+//  The reverse, in reverse order
+static void
+s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
+{
+    const zc_block_t *block = step->block;
+    uint32_t spent = step->undo->n;
+    for (uint32_t t = block->n_tx; t-- > 0; ) {
+        const zc_tx_t *tx = block->tx [t];
+        for (uint32_t o = tx->n_out; o-- > 0; ) {
+            zc_outpoint_t op = { tx->txid, o };
+            zc_coin_t coin;
+            s_output_coin (tx, o, step->node->height, &coin);
+            s_delete_coin (self, batch, &op, &coin);
+        }
+        if (t > 0)
+            for (uint32_t i = tx->n_in; i-- > 0; )
+                s_put_coin (self, batch, &tx->in [i].prevout, &step->undo->coins [--spent]);
+        rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32);
+    }
+    uint8_t height [4];
+    zc_put_be32 (height, step->node->height);
+    rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_HEIGHT], (const char *) height, 4);
+}
+
+int
+chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
+{
+    uint64_t count = self->utxo_count, total = self->utxo_total;
+    rocksdb_writebatch_t *batch = rocksdb_writebatch_create ();
+    chain_node_t *node = step->node;
+    chain_node_t *new_tip;
+    if (step->kind == CHAIN_STEP_CONNECT) {
+        s_write_connect (self, batch, step);
+        node->status |= CHAIN_VALID;
+        s_put_index (self, batch, node);
+        new_tip = node;
+    }
+    else {
+        s_write_disconnect (self, batch, step);
+        new_tip = node->prev;
+    }
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "tip", 3,
+                               (const char *) new_tip->hash.b, 32);
+    uint8_t stats [16];
+    zc_put_le64 (stats, self->utxo_count);
+    zc_put_le64 (stats + 8, self->utxo_total);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "utxo_stats", 10,
+                               (const char *) stats, sizeof stats);
+
+    chain_event_t ev = {
+        .seq = self->event_seq + 1,
+        .type = step->kind == CHAIN_STEP_CONNECT ? CHAIN_EVENT_CONNECTED : CHAIN_EVENT_DISCONNECTED,
+        .hash = node->hash,
+        .height = node->height
+    };
+    uint8_t seq [8], record [EVENT_RECORD];
+    zc_put_be64 (seq, ev.seq);
+    record [0] = (uint8_t) ev.type;
+    memcpy (record + 1, ev.hash.b, 32);
+    zc_put_le32 (record + 33, ev.height);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_EVENTS], (const char *) seq, 8,
+                               (const char *) record, sizeof record);
+    zc_put_le64 (seq, ev.seq);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "event_seq", 9, (const char *) seq, 8);
+
+    int rc = db_write (self->db, batch);
+    rocksdb_writebatch_destroy (batch);
+    if (rc) {
+        self->utxo_count = count;
+        self->utxo_total = total;
+        chain_step_clear (step);
+        return -1;
+    }
+    self->event_seq = ev.seq;
+    if (step->kind == CHAIN_STEP_CONNECT)
+        s_best_push (self, node);
+    else
+        self->best_len--;
+    if (event)
+        *event = ev;
+    chain_step_clear (step);
+    return 0;
+}
+
+void
+chain_step_fail (chain_t *self, chain_step_t *step, zc_err_t reason)
+{
+    char hex [65];
+    zc_warn ("block %s at height %u is invalid: %s", zc_hash_hex (&step->node->hash, hex),
+             step->node->height, zc_err_name (reason));
+    s_mark_invalid (self, step->node);
+    chain_step_clear (step);
+}
+
+void
+chain_step_clear (chain_step_t *step)
+{
+    zc_block_destroy (&step->block);
+    zc_undo_destroy (&step->undo);
+    step->node = NULL;
+}
+
+static int
+s_connect_genesis (chain_t *self)
+{
+    zc_block_t *genesis = zc_params_genesis (self->params);
+    if (!genesis)
+        return -1;
+    chain_node_t *node = s_node_new (&genesis->header, &genesis->hash);
+    if (!node || s_map_insert (self, node)) {
+        free (node);
+        zc_block_destroy (&genesis);
+        return -1;
+    }
+    node->status = CHAIN_HAVE_DATA;
+    zc_pow_block_work (genesis->header.bits, &node->work);
+    size_t size;
+    uint8_t *raw = zc_block_encode (genesis, &size);
+    int rc = raw ? s_store_block (self, node, raw, size) : -1;
+    free (raw);
+    if (rc) {
+        zc_block_destroy (&genesis);
+        return -1;
+    }
+    //  genesis connects like any block, from an empty set and an empty tip
+    chain_step_t step = { .kind = CHAIN_STEP_CONNECT, .node = node, .block = genesis };
+    zc_utxo_t *view = zc_utxo_new (NULL, NULL);
+    if (!view || zc_utxo_connect (view, genesis, 0, self->params, &step.undo, NULL) != ZC_OK) {
+        zc_utxo_destroy (&view);
+        chain_step_clear (&step);
+        return -1;
+    }
+    zc_utxo_destroy (&view);
+    //  commit pushes onto the best chain; the "new tip" is the node itself
+    return chain_step_commit (self, &step, NULL);
+}
+
+// ---------------------------------------------------------------------------
+//  queries
+
+int
+chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
+                 zc_coin_t *coins, uint8_t *found)
+{
+    if (n == 0)
+        return 0;
+    const char **keys = malloc (n * sizeof *keys);
+    size_t *key_sizes = malloc (n * sizeof *key_sizes);
+    uint8_t (*raw_keys) [36] = malloc (n * 36);
+    char **values = calloc (n, sizeof *values);
+    size_t *value_sizes = calloc (n, sizeof *value_sizes);
+    char **errors = calloc (n, sizeof *errors);
+    const rocksdb_column_family_handle_t **cfs = malloc (n * sizeof *cfs);
+    int rc = 0;
+    if (!keys || !key_sizes || !raw_keys || !values || !value_sizes || !errors || !cfs)
+        rc = -1;
+    if (rc == 0) {
+        for (size_t i = 0; i < n; i++) {
+            zc_outpoint_key (&outpoints [i], raw_keys [i]);
+            keys [i] = (const char *) raw_keys [i];
+            key_sizes [i] = 36;
+            cfs [i] = self->db->cf [DB_UTXO];
+        }
+        //  one multi-get: RocksDB sorts and batches the look-ups
+        rocksdb_multi_get_cf (self->db->db, self->db->read, cfs, n, keys, key_sizes,
+                              values, value_sizes, errors);
+        for (size_t i = 0; i < n; i++) {
+            found [i] = 0;
+            if (errors [i]) {
+                zc_error ("rocksdb multi-get: %s", errors [i]);
+                rocksdb_free (errors [i]);
+                rc = -1;
+            }
+            else
+            if (values [i] && zc_coin_decode ((const uint8_t *) values [i], value_sizes [i],
+                                              &coins [i]) == ZC_OK)
+                found [i] = 1;
+            if (values [i])
+                rocksdb_free (values [i]);
+        }
+    }
+    free (keys);
+    free (key_sizes);
+    free (raw_keys);
+    free (values);
+    free (value_sizes);
+    free (errors);
+    free (cfs);
+    return rc;
+}
+
+int
+chain_get_block (chain_t *self, const zc_hash_t *hash, uint8_t **raw_p, size_t *size_p)
+{
+    return db_get (self->db, DB_BLOCKS, hash->b, 32, raw_p, size_p);
+}
+
+int
+chain_find_tx (chain_t *self, const zc_hash_t *txid, zc_hash_t *block_hash, uint32_t *position)
+{
+    uint8_t where [36];
+    int rc = db_get_fixed (self->db, DB_TXINDEX, txid->b, 32, where, sizeof where);
+    if (rc == 1) {
+        memcpy (block_hash->b, where, 32);
+        *position = zc_le32 (where + 32);
+    }
+    return rc;
+}
+
+int
+chain_address_coins (chain_t *self, const uint8_t pubkey [32], size_t limit,
+                     zc_utxo_visit_fn *visit, void *arg)
+{
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db->db, self->db->read,
+                                                         self->db->cf [DB_ADDRESS]);
+    int count = 0;
+    for (rocksdb_iter_seek (it, (const char *) pubkey, 32);
+         rocksdb_iter_valid (it) && (limit == 0 || (size_t) count < limit);
+         rocksdb_iter_next (it)) {
+        size_t klen, vlen;
+        const uint8_t *key = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        if (klen != 68 || memcmp (key, pubkey, 32) != 0)
+            break;
+        const uint8_t *val = (const uint8_t *) rocksdb_iter_value (it, &vlen);
+        zc_outpoint_t op;
+        zc_coin_t coin;
+        memcpy (op.txid.b, key + 32, 32);
+        op.index = zc_be32 (key + 64);
+        if (zc_coin_decode (val, vlen, &coin) != ZC_OK) {
+            count = -1;
+            break;
+        }
+        visit (arg, &op, &coin);
+        count++;
+    }
+    rocksdb_iter_destroy (it);
+    return count;
+}
+
+uint64_t
+chain_event_seq (chain_t *self)
+{
+    return self->event_seq;
+}
+
+int
+chain_get_event (chain_t *self, uint64_t seq, chain_event_t *event)
+{
+    uint8_t key [8], record [EVENT_RECORD];
+    zc_put_be64 (key, seq);
+    int rc = db_get_fixed (self->db, DB_EVENTS, key, 8, record, sizeof record);
+    if (rc == 1) {
+        event->seq = seq;
+        event->type = (chain_event_type_t) record [0];
+        memcpy (event->hash.b, record + 1, 32);
+        event->height = zc_le32 (record + 33);
+    }
+    return rc;
+}
+
+void
+chain_utxo_stats (chain_t *self, uint64_t *count, uint64_t *total)
+{
+    *count = self->utxo_count;
+    *total = self->utxo_total;
+}
