@@ -26,6 +26,7 @@ struct _chain_t {
     uint64_t utxo_count;
     uint64_t utxo_total;
     zc_block_t *last_block;             //  last accepted: spares a re-decode
+    uint64_t arrivals;                  //  blocks indexed in this run
 };
 
 // ---------------------------------------------------------------------------
@@ -157,19 +158,21 @@ chain_next_bits (chain_t *self, const chain_node_t *parent)
 }
 
 //  A block qualifies as the best when it has data, is not invalid and has
-//  more work than the current best (ties: first seen stays).
+//  more work than the current best; of equal work, the first seen wins.
 static void
 s_consider (chain_t *self, chain_node_t *node)
 {
-    if ((node->status & CHAIN_HAVE_DATA) && !(node->status & CHAIN_INVALID)
-    &&  (!self->best || zc_u256_cmp (&node->work, &self->best->work) > 0))
+    if (!(node->status & CHAIN_HAVE_DATA) || (node->status & CHAIN_INVALID))
+        return;
+    int cmp = self->best ? zc_u256_cmp (&node->work, &self->best->work) : 1;
+    if (cmp > 0 || (cmp == 0 && node->arrival < self->best->arrival))
         self->best = node;
 }
 
 static void
 s_find_best (chain_t *self)
 {
-    self->best = chain_tip (self);
+    self->best = NULL;
     for (size_t i = 0; i < self->map_cap; i++)
         if (self->map [i])
             s_consider (self, self->map [i]);
@@ -179,10 +182,11 @@ s_find_best (chain_t *self)
 //  open and load
 
 static chain_node_t *
-s_node_new (const zc_header_t *header, const zc_hash_t *hash)
+s_node_new (chain_t *self, const zc_header_t *header, const zc_hash_t *hash)
 {
     chain_node_t *node = calloc (1, sizeof *node);
     if (node) {
+        node->arrival = ++self->arrivals;   //  0 is the tip loaded at start
         node->header = *header;
         node->hash = *hash;
     }
@@ -207,7 +211,7 @@ s_load_index (chain_t *self)
         }
         zc_hash_t hash;
         memcpy (hash.b, key, 32);
-        chain_node_t *node = s_node_new (&header, &hash);
+        chain_node_t *node = s_node_new (self, &header, &hash);
         if (!node || s_map_insert (self, node)) {
             free (node);
             rc = -1;
@@ -252,6 +256,7 @@ s_load_tip (chain_t *self)
             return -1;
     for (chain_node_t *n = node; n; n = n->prev)
         self->best_chain [n->height] = n;
+    node->arrival = 0;                  //  of equal work, stay where we were
     uint8_t seq [8], stats [16];
     if (db_get_fixed (self->db, DB_META, "event_seq", 9, seq, 8) == 1)
         self->event_seq = zc_le64 (seq);
@@ -378,7 +383,7 @@ chain_accept (chain_t *self, const uint8_t *raw, size_t size, int64_t now, chain
         zc_block_destroy (&block);
         return rc;
     }
-    chain_node_t *node = s_node_new (&block->header, &block->hash);
+    chain_node_t *node = s_node_new (self, &block->header, &block->hash);
     if (!node || s_map_insert (self, node)) {
         free (node);
         zc_block_destroy (&block);
@@ -685,7 +690,7 @@ s_connect_genesis (chain_t *self)
     zc_block_t *genesis = zc_params_genesis (self->params);
     if (!genesis)
         return -1;
-    chain_node_t *node = s_node_new (&genesis->header, &genesis->hash);
+    chain_node_t *node = s_node_new (self, &genesis->header, &genesis->hash);
     if (!node || s_map_insert (self, node)) {
         free (node);
         zc_block_destroy (&genesis);

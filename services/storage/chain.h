@@ -32,6 +32,7 @@ struct _chain_node_t {
     uint32_t height;
     uint8_t status;
     zc_u256_t work;                     //  cumulative, genesis included
+    uint64_t arrival;                   //  order seen: breaks ties in work
     chain_node_t *prev;
 };
 
