@@ -9,9 +9,9 @@
 
 //  found once by search (tests/test_params.c checks they still hold)
 #define ZC_GENESIS_NONCE_REGTEST 0
-#define ZC_GENESIS_HASH_REGTEST "TBD"
-#define ZC_GENESIS_NONCE_DEVNET 0
-#define ZC_GENESIS_HASH_DEVNET "TBD"
+#define ZC_GENESIS_HASH_REGTEST "52acc5a972f9e60c0fbdbe089e42a02e7e62bfc341af8603b4801cfce2efef49"
+#define ZC_GENESIS_NONCE_DEVNET 100082
+#define ZC_GENESIS_HASH_DEVNET "00000abc24ec86512a0ffc9be6d05df0d1cc1d03ce85784ef586053b93a7f83b"
 
 //  BIP341's nothing-up-my-sleeve point H: the x coordinate of the SHA-256 of
 //  the uncompressed secp256k1 generator, taken as a point.

@@ -265,3 +265,10 @@ zc_outpoint_eq (const zc_outpoint_t *a, const zc_outpoint_t *b)
 {
     return a->index == b->index && zc_hash_eq (&a->txid, &b->txid);
 }
+
+void
+zc_outpoint_key (const zc_outpoint_t *outpoint, uint8_t key [36])
+{
+    memcpy (key, outpoint->txid.b, 32);
+    zc_put_be32 (key + 32, outpoint->index);
+}

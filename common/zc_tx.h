@@ -145,6 +145,11 @@ zc_err_t
     zc_tx_verify_sigs (const zc_tx_t *self, const zc_coin_t *spent,
                        const zc_hash_t *genesis);
 
+//  Outpoint as a 36-byte key: txid | u32 index big-endian (so one
+//  transaction's outputs sort together and in order).
+void
+    zc_outpoint_key (const zc_outpoint_t *outpoint, uint8_t key [36]);
+
 //  Equal outpoints.
 bool
     zc_outpoint_eq (const zc_outpoint_t *a, const zc_outpoint_t *b);

@@ -489,10 +489,3 @@ zc_undo_decode (const uint8_t *data, size_t size, zc_undo_t **undo_p)
     *undo_p = undo;
     return ZC_OK;
 }
-
-void
-zc_outpoint_key (const zc_outpoint_t *outpoint, uint8_t key [36])
-{
-    memcpy (key, outpoint->txid.b, 32);
-    zc_put_be32 (key + 32, outpoint->index);
-}

@@ -107,9 +107,4 @@ void
 zc_err_t
     zc_coin_decode (const uint8_t *data, size_t size, zc_coin_t *coin);
 
-//  Outpoint as a 36-byte key: txid | u32 index big-endian (so one
-//  transaction's outputs sort together and in order).
-void
-    zc_outpoint_key (const zc_outpoint_t *outpoint, uint8_t key [36]);
-
 #endif

@@ -208,6 +208,48 @@ test_decode_rejects (void **state)
     zc_block_destroy (&block);
 }
 
+//  The known-answer block of docs/protocol.md: height 1 on the regtest
+//  genesis, a coinbase and the known-answer transaction of test_tx.c
+#define KAT_BLOCK_HASH "677f7feb27d052ed2feb532c7579ec22757a516cdac223bb8c3215831cb00ed7"
+#define KAT_BLOCK_MERKLE "f7bf25c56866c467897d58c1cd70423e55d4f85bdef2840cf53b766c182afc59"
+#define KAT_BLOCK_HEX \
+    "0100000052acc5a972f9e60c0fbdbe089e42a02e7e62bfc341af8603b4801cfce2efef49f7bf25c56866c467897d58c1cd70423e55d4f85bdef2840cf53b766c182afc5901b95569ffff7f20000000000201000000010100000000000000000000000000000000000000000000000000000000000000ffffffff0100d3fb2f0100000079be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f8179801000000011111111111111111111111111111111111111111111111111111111111111111010000000200f2052a0100000079be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798c0878b3b0000000050929b74c1a04954b78b4b6035e97a5e078a5a0f28ec96d547bfee9ace803ac0c16cedbd8f5d84ef443d9d7d28dd6e2d9ccfe030c9a1d0ca33c66ec65cb355f8efb26b0d4e4d309f0e9e7b368d8eb184dbd363ac1d879703ef022a8f9bd94aba"
+
+static void
+test_known_answer (void **state)
+{
+    (void) state;
+    size_t size;
+    uint8_t *raw = zc_hex_decode_alloc (KAT_BLOCK_HEX, 4096, &size);
+    assert_non_null (raw);
+    zc_block_t *block;
+    assert_int_equal (zc_block_decode (raw, size, &block), ZC_OK);
+    char hex [65];
+    assert_string_equal (zc_hash_hex (&block->hash, hex), KAT_BLOCK_HASH);
+    zc_hash_t root;
+    zc_block_merkle (block, &root);
+    assert_string_equal (zc_hash_hex (&root, hex), KAT_BLOCK_MERKLE);
+    assert_true (zc_hash_eq (&block->header.prev, zc_params_genesis_hash (zc_params_get (ZC_NET_REGTEST))));
+    assert_int_equal (block->n_tx, 2);
+    assert_int_equal (zc_coinbase_height (block->tx [0]), 1);
+    //  building the same block from its parts gives the same bytes
+    uint8_t key [32];
+    assert_int_equal (zc_hex_decode ("79be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798", key, 32), 0);
+    zc_block_t *built = zc_block_new (2);
+    built->tx [0] = zc_coinbase_new (1, 0, 5100000000ULL, key);
+    built->tx [1] = zc_tx_dup (block->tx [1]);
+    built->header = block->header;
+    zc_block_finalize (built);
+    size_t built_size;
+    uint8_t *again = zc_block_encode (built, &built_size);
+    assert_int_equal (built_size, size);
+    assert_memory_equal (again, raw, size);
+    free (again);
+    free (raw);
+    zc_block_destroy (&built);
+    zc_block_destroy (&block);
+}
+
 int
 main (void)
 {
@@ -217,6 +259,7 @@ main (void)
         cmocka_unit_test (test_merkle_shapes),
         cmocka_unit_test (test_merkle_duplicate_leaf),
         cmocka_unit_test (test_decode_rejects),
+        cmocka_unit_test (test_known_answer),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

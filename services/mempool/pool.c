@@ -34,6 +34,15 @@ s_hash_key (const void *key)
     return (size_t) zc_le64 (key);
 }
 
+//  Outputs of one transaction share the txid: mix in the index, or a
+//  parent with many spent outputs would pile them into one chain
+static size_t
+s_hash_outpoint (const void *key)
+{
+    const uint8_t *k = key;
+    return (size_t) ((zc_le64 (k) ^ zc_le64 (k + 8)) + zc_be32 (k + 32) * 0x9e3779b97f4a7c15ULL);
+}
+
 static int
 s_cmp_txid (const void *a, const void *b)
 {
@@ -59,11 +68,11 @@ s_key_keep (void **key_p)
 }
 
 static zhashx_t *
-s_table (int (*cmp) (const void *, const void *))
+s_table (size_t (*hasher) (const void *), int (*cmp) (const void *, const void *))
 {
     zhashx_t *table = zhashx_new ();
     if (table) {
-        zhashx_set_key_hasher (table, s_hash_key);
+        zhashx_set_key_hasher (table, hasher);
         zhashx_set_key_comparator (table, cmp);
         zhashx_set_key_duplicator (table, s_key_borrow);
         zhashx_set_key_destructor (table, s_key_keep);
@@ -79,8 +88,8 @@ pool_new (size_t max_bytes, uint32_t max_depth)
         return NULL;
     self->max_bytes = max_bytes;
     self->max_depth = max_depth;
-    self->by_txid = s_table (s_cmp_txid);
-    self->by_spent = s_table (s_cmp_outpoint);
+    self->by_txid = s_table (s_hash_key, s_cmp_txid);
+    self->by_spent = s_table (s_hash_outpoint, s_cmp_outpoint);
     if (!self->by_txid || !self->by_spent)
         pool_destroy (&self);
     return self;

@@ -153,6 +153,8 @@ chain_next_bits (chain_t *self, const chain_node_t *parent)
         return zc_params_next_bits (self->params, height, parent->header.bits, 0, 0);
     const chain_node_t *first = s_ancestor ((chain_node_t *) parent,
                                             height - self->params->retarget_interval);
+    if (!first)
+        return parent->header.bits;     //  cannot happen: heights start at 0
     return zc_params_next_bits (self->params, height, parent->header.bits,
                                 first->header.time, parent->header.time);
 }
@@ -479,6 +481,8 @@ chain_step_begin (chain_t *self, chain_step_t *step)
 {
     memset (step, 0, sizeof *step);
     chain_node_t *tip = chain_tip (self);
+    if (!tip || !self->best)
+        return ZC_ERR_INTERNAL;
     if (s_ancestor (self->best, tip->height) != tip) {
         //  the best block is on another branch: step back first
         step->kind = CHAIN_STEP_DISCONNECT;
