@@ -7,8 +7,9 @@
 zc_tx_t *
 zc_tx_new (uint32_t n_in, uint32_t n_out)
 {
-    size_t bytes = sizeof (zc_tx_t) + (size_t) n_in * sizeof (zc_txin_t)
-                 + (size_t) n_out * sizeof (zc_txout_t);
+    //  inputs are 100 bytes each: round up so the outputs' u64 amounts align
+    size_t in_bytes = ((size_t) n_in * sizeof (zc_txin_t) + 7) & ~(size_t) 7;
+    size_t bytes = sizeof (zc_tx_t) + in_bytes + (size_t) n_out * sizeof (zc_txout_t);
     zc_tx_t *self = calloc (1, bytes);
     if (!self)
         return NULL;
@@ -16,7 +17,7 @@ zc_tx_new (uint32_t n_in, uint32_t n_out)
     self->n_in = n_in;
     self->n_out = n_out;
     self->in = (zc_txin_t *) (self + 1);
-    self->out = (zc_txout_t *) (self->in + n_in);
+    self->out = (zc_txout_t *) ((uint8_t *) self->in + in_bytes);
     return self;
 }
 

@@ -44,7 +44,8 @@ s_snapshot (zc_utxo_t *view)
 {
     s_snap_t snap = { 0, 0, NULL };
     zc_utxo_each (view, s_snap_visit, &snap);
-    qsort (snap.rec, snap.n, sizeof *snap.rec, s_rec_cmp);
+    if (snap.n)
+        qsort (snap.rec, snap.n, sizeof *snap.rec, s_rec_cmp);
     assert_int_equal (snap.n, zc_utxo_size (view));
     return snap;
 }
