@@ -1,0 +1,284 @@
+/*  zc_zmq.c - sockets and envelopes on raw zmq_msg_t */
+#include "zc_zmq.h"
+#include "zc_time.h"
+#include "envelope.pb-c.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+//  For ipc endpoints: make the directory, remove a socket file left by a
+//  process that died (binding would fail with EADDRINUSE otherwise)
+static void
+s_prepare_ipc (const char *endpoint)
+{
+    const char *path = endpoint + strlen ("ipc://");
+    char dir [512];
+    snprintf (dir, sizeof dir, "%s", path);
+    char *slash = strrchr (dir, '/');
+    if (slash && slash != dir) {
+        *slash = 0;
+        zsys_dir_create ("%s", dir);
+    }
+    struct stat st;
+    if (lstat (path, &st) == 0 && S_ISSOCK (st.st_mode))
+        unlink (path);
+}
+
+zsock_t *
+zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock) {
+        snprintf (err, err_size, "cannot create a socket: %s", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_sndhwm (sock, hwm);
+    zsock_set_rcvhwm (sock, hwm);
+    zsock_set_linger (sock, 0);
+    if (type == ZMQ_ROUTER)
+        //  a restarted peer reuses its identity: the new connection wins
+        zsock_set_router_handover (sock, 1);
+    if (type == ZMQ_SUB)
+        zsock_set_subscribe (sock, "");
+    int rc;
+    if (bind) {
+        if (strncmp (endpoint, "ipc://", 6) == 0)
+            s_prepare_ipc (endpoint);
+        rc = zsock_bind (sock, "%s", endpoint);
+    }
+    else
+        rc = zsock_connect (sock, "%s", endpoint);
+    if (rc < 0) {
+        snprintf (err, err_size, "cannot %s %s: %s", bind ? "bind" : "connect to", endpoint,
+                  zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+        return NULL;
+    }
+    return sock;
+}
+
+static void
+s_free (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
+}
+
+static int
+s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
+{
+    if (!prefix)
+        return 0;
+    zmq_msg_t msg;
+    zmq_msg_init_size (&msg, prefix_size);
+    memcpy (zmq_msg_data (&msg), prefix, prefix_size);
+    if (zmq_msg_send (&msg, zsock_resolve (sock), flags | ZMQ_SNDMORE) < 0) {
+        zmq_msg_close (&msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_send_owned (void *sock, uint8_t *data, size_t size, int flags)
+{
+    zmq_msg_t msg;
+    //  hand the buffer to libzmq: it frees it when sent, no copy
+    if (zmq_msg_init_data (&msg, data, size, s_free, NULL)) {
+        free (data);
+        return -1;
+    }
+    if (zmq_msg_send (&msg, zsock_resolve (sock), flags) < 0) {
+        zmq_msg_close (&msg);
+        return -1;
+    }
+    return 0;
+}
+
+int
+zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+             const ProtobufCMessage *body, int flags)
+{
+    size_t size;
+    uint8_t *data = zc_env_pack (header, body, &size);
+    if (!data)
+        return -1;
+    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+        free (data);
+        return -1;
+    }
+    //  once the prefix went, the rest must follow or the peer sees half a message
+    return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
+}
+
+int
+zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                 const void *body, size_t body_size, int flags)
+{
+    zc_env_t env = *header;
+    env.body = body;
+    env.body_size = body_size;
+    size_t size = zc_env_encoded_size (&env);
+    uint8_t *data = malloc (size ? size : 1);
+    if (!data)
+        return -1;
+    zc_env_encode (&env, data);
+    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+        free (data);
+        return -1;
+    }
+    return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
+}
+
+int
+zc_zmq_send_error (void *sock, const void *identity, size_t identity_size,
+                   uint64_t request_id, zc_err_t reason, const char *detail)
+{
+    Zc__ErrorReply reply = ZC__ERROR_REPLY__INIT;
+    reply.reason = (Zc__Reason) reason;
+    reply.detail = (char *) (detail ? detail : zc_err_name (reason));
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__ERROR_REPLY,
+                        .request_id = request_id };
+    return zc_zmq_send (sock, identity, identity_size, &header, &reply.base, ZMQ_DONTWAIT);
+}
+
+int
+zc_frames_recv (void *sock, zc_frames_t *frames, int flags)
+{
+    frames->count = 0;
+    frames->overflow = false;
+    void *handle = zsock_resolve (sock);
+    while (true) {
+        zmq_msg_t part;
+        zmq_msg_init (&part);
+        if (zmq_msg_recv (&part, handle, frames->count == 0 && !frames->overflow ? flags : 0) < 0) {
+            zmq_msg_close (&part);
+            if (frames->count == 0)
+                return -1;
+            break;
+        }
+        bool more = zmq_msg_more (&part);
+        if (frames->count < ZC_FRAMES_MAX)
+            frames->frame [frames->count++] = part;
+        else {
+            //  a hostile peer may send any number of frames: keep none of them
+            frames->overflow = true;
+            zmq_msg_close (&part);
+        }
+        if (!more)
+            break;
+    }
+    return 0;
+}
+
+void
+zc_frames_close (zc_frames_t *frames)
+{
+    for (int i = 0; i < frames->count; i++)
+        zmq_msg_close (&frames->frame [i]);
+    frames->count = 0;
+}
+
+zc_err_t
+zc_frames_envelope (zc_frames_t *frames, zc_env_t *env)
+{
+    memset (env, 0, sizeof *env);
+    if (frames->count == 0 || frames->overflow)
+        return ZC_ERR_MALFORMED;
+    int last = frames->count - 1;
+    return zc_env_decode (zc_frame_data (frames, last), zc_frame_size (frames, last), env);
+}
+
+struct _zc_client_t {
+    zsock_t *sock;
+    uint64_t next_id;
+    zc_frames_t reply;
+    bool have_reply;
+    char detail [256];
+};
+
+zc_client_t *
+zc_client_new (const char *endpoint, char *err, size_t err_size)
+{
+    zc_client_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    self->sock = zc_zmq_open (ZMQ_DEALER, endpoint, false, 1000, err, err_size);
+    if (!self->sock) {
+        free (self);
+        return NULL;
+    }
+    //  ids from the clock: a restarted client never reuses a recent id
+    self->next_id = (uint64_t) zc_now_ms () << 16;
+    return self;
+}
+
+void
+zc_client_destroy (zc_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zc_client_t *self = *self_p;
+    if (self->have_reply)
+        zc_frames_close (&self->reply);
+    zsock_destroy (&self->sock);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+zc_client_sock (zc_client_t *self)
+{
+    return self->sock;
+}
+
+zc_err_t
+zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
+                int timeout_ms, uint32_t *reply_type, const uint8_t **reply,
+                size_t *reply_size, const char **detail_p)
+{
+    if (self->have_reply) {
+        zc_frames_close (&self->reply);
+        self->have_reply = false;
+    }
+    uint64_t id = ++self->next_id;
+    int64_t deadline = zc_now_ms () + timeout_ms;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = type, .request_id = id,
+                        .deadline_ms = (uint64_t) deadline };
+    if (zc_zmq_send (self->sock, NULL, 0, &header, body, ZMQ_DONTWAIT))
+        return ZC_ERR_BUSY;
+    while (true) {
+        int64_t left = deadline - zc_now_ms ();
+        if (left <= 0)
+            return ZC_ERR_TIMEOUT;
+        zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, (long) left) <= 0)
+            continue;
+        if (zc_frames_recv (self->sock, &self->reply, ZMQ_DONTWAIT))
+            continue;
+        zc_env_t env;
+        if (zc_frames_envelope (&self->reply, &env) != ZC_OK || env.request_id != id) {
+            zc_frames_close (&self->reply);     //  a late answer to an old request
+            continue;
+        }
+        self->have_reply = true;
+        *reply_type = env.type;
+        *reply = env.body;
+        *reply_size = env.body_size;
+        if (env.type != ZC__MSG_TYPE__ERROR_REPLY)
+            return ZC_OK;
+        Zc__ErrorReply *error = zc__error_reply__unpack (NULL, env.body_size, env.body);
+        zc_err_t reason = error && error->reason != 0 ? (zc_err_t) error->reason : ZC_ERR_INTERNAL;
+        snprintf (self->detail, sizeof self->detail, "%s",
+                  error && error->detail ? error->detail : zc_err_name (reason));
+        if (error)
+            zc__error_reply__free_unpacked (error, NULL);
+        if (detail_p)
+            *detail_p = self->detail;
+        return reason;
+    }
+}
