@@ -1,0 +1,162 @@
+/*  test_zmq.c - sockets and envelopes over real ipc:// and inproc:// sockets */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static char s_dir [128];
+
+//  A ROUTER that answers each GET_TIP with a TIP_REPLY of height 7, and
+//  each other type with an error
+static void
+s_serve_one (zsock_t *router)
+{
+    zc_frames_t frames;
+    assert_int_equal (zc_frames_recv (router, &frames, 0), 0);
+    assert_int_equal (frames.count, 2);
+    zc_env_t env;
+    assert_int_equal (zc_frames_envelope (&frames, &env), ZC_OK);
+    if (env.type == ZC__MSG_TYPE__GET_TIP) {
+        Zc__TipReply reply = ZC__TIP_REPLY__INIT;
+        reply.height = 7;
+        zc_env_t header = { .version = 1, .type = ZC__MSG_TYPE__TIP_REPLY,
+                            .request_id = env.request_id };
+        assert_int_equal (zc_zmq_send (router, zc_frame_data (&frames, 0), zc_frame_size (&frames, 0),
+                                       &header, &reply.base, 0), 0);
+    }
+    else
+        assert_int_equal (zc_zmq_send_error (router, zc_frame_data (&frames, 0),
+                                             zc_frame_size (&frames, 0), env.request_id,
+                                             ZC_ERR_BAD_REQUEST, "not a tip request"), 0);
+    zc_frames_close (&frames);
+}
+
+static void *
+s_server (void *arg)
+{
+    zsock_t *router = arg;
+    s_serve_one (router);
+    s_serve_one (router);
+    return NULL;
+}
+
+//  Usage: bind a ROUTER on ipc, call it with the request client
+static void
+test_usage (void **state)
+{
+    (void) state;
+    char endpoint [256], err [256];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/api.sock", s_dir);
+    zsock_t *router = zc_zmq_open (ZMQ_ROUTER, endpoint, true, 1000, err, sizeof err);
+    assert_non_null (router);
+    zc_client_t *client = zc_client_new (endpoint, err, sizeof err);
+    assert_non_null (client);
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_server, router);
+
+    Zc__GetTip get = ZC__GET_TIP__INIT;
+    uint32_t type;
+    const uint8_t *body;
+    size_t size;
+    assert_int_equal (zc_client_call (client, ZC__MSG_TYPE__GET_TIP, &get.base, 5000, &type,
+                                      &body, &size, NULL), ZC_OK);
+    assert_int_equal (type, ZC__MSG_TYPE__TIP_REPLY);
+    Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+    assert_int_equal (tip->height, 7);
+    zc__tip_reply__free_unpacked (tip, NULL);
+
+    const char *detail = NULL;
+    assert_int_equal (zc_client_call (client, ZC__MSG_TYPE__GET_BLOCK, NULL, 5000, &type,
+                                      &body, &size, &detail), ZC_ERR_BAD_REQUEST);
+    assert_string_equal (detail, "not a tip request");
+    pthread_join (thread, NULL);
+
+    //  nobody answers: a timeout, not a hang
+    assert_int_equal (zc_client_call (client, ZC__MSG_TYPE__GET_TIP, &get.base, 100, &type,
+                                      &body, &size, NULL), ZC_ERR_TIMEOUT);
+    zc_client_destroy (&client);
+    zsock_destroy (&router);
+
+    //  a stale socket file from a dead process does not stop a new bind
+    router = zc_zmq_open (ZMQ_ROUTER, endpoint, true, 1000, err, sizeof err);
+    assert_non_null (router);
+    zsock_destroy (&router);
+}
+
+static void
+test_pubsub_and_frames (void **state)
+{
+    (void) state;
+    char err [256];
+    zsock_t *pub = zc_zmq_open (ZMQ_PUB, "inproc://events", true, 1000, err, sizeof err);
+    zsock_t *sub = zc_zmq_open (ZMQ_SUB, "inproc://events", false, 1000, err, sizeof err);
+    assert_non_null (pub);
+    assert_non_null (sub);
+    zclock_sleep (50);                  //  let the subscription reach the publisher
+    zc_env_t header = { .version = 1, .type = ZC__MSG_TYPE__CHAIN_EVENT, .seq = 9 };
+    assert_int_equal (zc_zmq_send_raw (pub, "chain", 5, &header, "xyz", 3, 0), 0);
+    zc_frames_t frames;
+    assert_int_equal (zc_frames_recv (sub, &frames, 0), 0);
+    assert_int_equal (frames.count, 2);
+    assert_memory_equal (zc_frame_data (&frames, 0), "chain", 5);
+    zc_env_t env;
+    assert_int_equal (zc_frames_envelope (&frames, &env), ZC_OK);
+    assert_true (env.seq == 9);
+    assert_int_equal (env.body_size, 3);
+    zc_frames_close (&frames);
+
+    //  a message of many frames is kept bounded and flagged
+    zsock_t *push = zc_zmq_open (ZMQ_PUSH, "inproc://frames", true, 1000, err, sizeof err);
+    zsock_t *pull = zc_zmq_open (ZMQ_PULL, "inproc://frames", false, 1000, err, sizeof err);
+    for (int i = 0; i < 9; i++)
+        zmq_send (zsock_resolve (push), "f", 1, i < 8 ? ZMQ_SNDMORE : 0);
+    assert_int_equal (zc_frames_recv (pull, &frames, 0), 0);
+    assert_int_equal (frames.count, ZC_FRAMES_MAX);
+    assert_true (frames.overflow);
+    assert_int_equal (zc_frames_envelope (&frames, &env), ZC_ERR_MALFORMED);
+    zc_frames_close (&frames);
+    //  nothing left behind: the next receive would block
+    assert_int_equal (zc_frames_recv (pull, &frames, ZMQ_DONTWAIT), -1);
+
+    char bad [256];
+    assert_null (zc_zmq_open (ZMQ_ROUTER, "tcp://256.0.0.1:1", true, 10, bad, sizeof bad));
+    assert_non_null (strstr (bad, "cannot bind"));
+    zsock_destroy (&push);
+    zsock_destroy (&pull);
+    zsock_destroy (&sub);
+    zsock_destroy (&pub);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    snprintf (s_dir, sizeof s_dir, "/tmp/zc-zmq-XXXXXX");
+    return mkdtemp (s_dir) ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    char cmd [200];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    return system (cmd) == 0 ? 0 : -1;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_usage),
+        cmocka_unit_test (test_pubsub_and_frames),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
