@@ -1,0 +1,83 @@
+/*  zc_service.c - the common main of every service */
+#include "zc_service.h"
+#include "zc_log.h"
+#include "zc_params.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+//  One process, one service: the name is process-wide like the log name
+static char s_instance [96];
+
+const char *
+zc_service_instance (void)
+{
+    return s_instance;
+}
+
+int
+zc_service_main (int argc, char **argv, const char *service, const char *summary,
+                 const zc_option_t *table, void *cfg, zactor_fn *actor)
+{
+    char err [256];
+    char program [64];
+    snprintf (program, sizeof program, "zchain-%s", service);
+    int rc = zc_config_parse (table, cfg, argc, argv, program, summary, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc < 0) {
+        fprintf (stderr, "%s: %s\n", program, err);
+        return 2;
+    }
+    zc_service_cfg_t *common = cfg;
+    if (common->instance && *common->instance)
+        snprintf (s_instance, sizeof s_instance, "%s", common->instance);
+    else {
+        char host [64] = "local";
+        gethostname (host, sizeof host - 1);
+        snprintf (s_instance, sizeof s_instance, "%s-%s-%d", service, host, (int) getpid ());
+    }
+    common->instance = s_instance;
+    int level = zc_log_level_parse (common->log_level);
+    if (level < 0) {
+        fprintf (stderr, "%s: --log-level: '%s' is not debug, info, warn or error\n",
+                 program, common->log_level);
+        return 2;
+    }
+    if (!zc_params_by_name (common->network)) {
+        fprintf (stderr, "%s: --network: '%s' is not regtest or devnet\n", program, common->network);
+        return 2;
+    }
+    zc_log_set_level ((zc_log_level_t) level);
+    zc_log_set_name (s_instance);
+    zc_config_log (table, cfg, argc, argv);
+
+    //  CZMQ's handler sets zsys_interrupted on SIGINT and SIGTERM
+    zsys_init ();
+    zsys_catch_interrupts ();
+    zactor_t *running = zactor_new (actor, cfg);
+    if (!running) {
+        zc_error ("%s did not start", service);
+        return 1;
+    }
+    //  the actor's first signal: 0 up, else failed to start
+    //  (zactor_new already consumed the ready signal from zsock_signal)
+    zsock_t *pipe = zactor_sock (running);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    int exit_code = 0;
+    while (!zsys_interrupted) {
+        void *which = zpoller_wait (poller, 500);
+        if (which == pipe) {
+            //  the actor ended on its own: it failed
+            char *msg = zstr_recv (pipe);
+            zc_error ("%s stopped: %s", service, msg ? msg : "unknown reason");
+            zstr_free (&msg);
+            exit_code = 1;
+            break;
+        }
+    }
+    zpoller_destroy (&poller);
+    zactor_destroy (&running);
+    zc_info ("%s stopped", service);
+    return exit_code;
+}

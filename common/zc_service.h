@@ -1,0 +1,52 @@
+/*  zc_service.h - what every service's main does: config, actor, signals
+ *
+ *  A service is a CZMQ actor; its main.c is one call:
+ *
+ *      return zc_service_main (argc, argv, "storage", "the chain store",
+ *                              s_options, &cfg, storage_actor);
+ *
+ *  which parses the options (a one-line error and exit 2 on bad ones),
+ *  logs the effective configuration, starts the actor with &cfg as its
+ *  argument, and on SIGINT or SIGTERM destroys it (the actor gets $TERM
+ *  and cleans up). The actor signals 0 when it is up, or non-zero when it
+ *  could not start (bind failed, store unreadable): main exits 1 so a
+ *  supervisor restarts it.
+ */
+#ifndef ZC_SERVICE_H_INCLUDED
+#define ZC_SERVICE_H_INCLUDED
+
+#include "zc_config.h"
+
+#include <czmq.h>
+
+//  Options every service shares, at the start of its config struct
+typedef struct {
+    const char *instance;               //  label in logs and metrics
+    const char *log_level;
+    const char *metrics;                //  metrics ingest endpoint, or empty
+    const char *network;                //  regtest or devnet
+} zc_service_cfg_t;
+
+//  Rows for the shared options (config struct starts with zc_service_cfg_t)
+#define ZC_SERVICE_OPTIONS(service) \
+    { "instance", "ZC_INSTANCE", ZC_OPT_STRING, NULL, \
+      "instance name in logs and metrics (default " service "-HOST-PID)", \
+      offsetof (zc_service_cfg_t, instance), 0, 0 }, \
+    { "log-level", "ZC_LOG_LEVEL", ZC_OPT_STRING, "info", "debug, info, warn or error", \
+      offsetof (zc_service_cfg_t, log_level), 0, 0 }, \
+    { "metrics", "ZC_METRICS", ZC_OPT_STRING, "", \
+      "metrics sidecar ingest endpoint (empty: none)", \
+      offsetof (zc_service_cfg_t, metrics), 0, 0 }, \
+    { "network", "ZC_NETWORK", ZC_OPT_STRING, "regtest", "regtest or devnet", \
+      offsetof (zc_service_cfg_t, network), 0, 0 }
+
+int
+    zc_service_main (int argc, char **argv, const char *service, const char *summary,
+                     const zc_option_t *table, void *cfg, zactor_fn *actor);
+
+//  The instance name of a service process (the flag, or SERVICE-HOST-PID);
+//  borrowed, set by zc_service_main.
+const char *
+    zc_service_instance (void);
+
+#endif

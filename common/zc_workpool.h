@@ -1,0 +1,63 @@
+/*  zc_workpool.h - the owner's side of credit-based work distribution
+ *
+ *  Owners (storage, mempool) bind a ROUTER; validators connect DEALERs and
+ *  say WORKER_READY{credits} every second, credits being how many jobs
+ *  they hold at once. The pool queues jobs (bounded), sends each to a
+ *  worker with a free slot (the one given work least recently), matches
+ *  VERIFY_REPLY by job id, and hands the reply to the owner's callback.
+ *  A worker silent for longer than the expiry is forgotten and its
+ *  unanswered jobs go back to the front of the queue: a killed validator
+ *  costs a retry, never a lost job. A duplicate or late reply is dropped.
+ */
+#ifndef ZC_WORKPOOL_H_INCLUDED
+#define ZC_WORKPOOL_H_INCLUDED
+
+#include "zc_zmq.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct _zc_workpool_t zc_workpool_t;
+
+//  A job was answered: reply is the VERIFY_REPLY body (borrowed)
+typedef void (zc_workpool_done_fn) (void *arg, uint64_t job_id, void *job_arg,
+                                    const uint8_t *reply, size_t reply_size);
+
+//  A pool over router, queueing at most max_queued jobs, forgetting
+//  workers silent for expiry_ms.
+zc_workpool_t *
+    zc_workpool_new (zsock_t *router, size_t max_queued, int64_t expiry_ms,
+                     zc_workpool_done_fn *done, void *arg);
+
+void
+    zc_workpool_destroy (zc_workpool_t **self_p);
+
+//  A fresh job id to pack into the next job.
+uint64_t
+    zc_workpool_next_id (zc_workpool_t *self);
+
+//  Queue a packed VERIFY_JOB envelope (owned by the pool from now on) with
+//  the owner's job_arg. 0, or -1 when the queue is full (data freed: the
+//  owner answers busy).
+int
+    zc_workpool_submit (zc_workpool_t *self, uint64_t job_id, uint8_t *data, size_t size,
+                        void *job_arg);
+
+//  Handle a message from the router (WORKER_READY or VERIFY_REPLY).
+void
+    zc_workpool_on_message (zc_workpool_t *self, zc_frames_t *frames, const zc_env_t *env);
+
+//  Expire silent workers and dispatch; call at least every 100 ms.
+void
+    zc_workpool_tick (zc_workpool_t *self);
+
+size_t
+    zc_workpool_workers (zc_workpool_t *self);
+size_t
+    zc_workpool_queued (zc_workpool_t *self);
+size_t
+    zc_workpool_in_flight (zc_workpool_t *self);
+uint64_t
+    zc_workpool_retried (zc_workpool_t *self);
+
+#endif
