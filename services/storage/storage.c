@@ -1,0 +1,1167 @@
+/*  storage.c - the storage actor: api, events, block validation pipeline */
+#include "storage.h"
+#include "chain.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_time.h"
+#include "zc_workpool.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "storage.pb-c.h"
+#include "work.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const zc_option_t storage_options [] = {
+    ZC_SERVICE_OPTIONS ("storage"),
+    { "db", "ZC_STORAGE_DB", ZC_OPT_STRING, "./data/chain", "RocksDB directory",
+      offsetof (storage_cfg_t, db), 0, 0 },
+    { "api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://0.0.0.0:7801", "request endpoint (bound)",
+      offsetof (storage_cfg_t, api), 0, 0 },
+    { "events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://0.0.0.0:7802",
+      "chain events endpoint (bound)", offsetof (storage_cfg_t, events), 0, 0 },
+    { "work", "ZC_STORAGE_WORK", ZC_OPT_STRING, "tcp://0.0.0.0:7803",
+      "validator work endpoint (bound)", offsetof (storage_cfg_t, work), 0, 0 },
+    { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
+      "mempool events to follow (empty: verify every transaction again)",
+      offsetof (storage_cfg_t, mempool_events), 0, 0 },
+    { "sync", "ZC_STORAGE_SYNC", ZC_OPT_BOOL, "true",
+      "fsync each connected block (survives power loss, not just a crash)",
+      offsetof (storage_cfg_t, sync), 0, 0 },
+    { "verified-cache", "ZC_VERIFIED_CACHE", ZC_OPT_INT, "500000",
+      "wtxids the mempool verified, remembered to skip verifying them again",
+      offsetof (storage_cfg_t, verified_cache), 0, 10000000 },
+    { "job-items", "ZC_JOB_ITEMS", ZC_OPT_INT, "250", "transactions per validator job",
+      offsetof (storage_cfg_t, job_items), 1, 10000 },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+#define MAX_PENDING 1024                //  block submitters waiting for a verdict
+#define MAX_UTXO_QUERY 20000            //  outpoints in one GET_UTXOS
+#define MAX_EVENTS_REPLY 200
+#define MAX_HEADERS_REPLY 2000
+#define MAX_ADDRESS_COINS 100000
+
+typedef struct {
+    uint8_t identity [256];
+    size_t identity_size;
+    uint64_t request_id;
+    chain_node_t *node;
+} s_pending_t;
+
+typedef struct {
+    storage_cfg_t *cfg;
+    const zc_params_t *params;
+    chain_t *chain;
+    zsock_t *pipe;
+    zsock_t *api;
+    zsock_t *events;
+    zsock_t *work;
+    zsock_t *mempool;
+    zsock_t *metrics_sock;
+    zc_workpool_t *workpool;
+    //  the connect being verified
+    chain_step_t step;
+    bool step_active;
+    size_t jobs_pending;
+    zc_err_t step_error;
+    int64_t step_started_us;
+    uint64_t step_gen;                  //  jobs of an abandoned step are ignored
+    uint32_t disconnects_in_row;
+    //  submitters waiting for their block's fate
+    s_pending_t pending [MAX_PENDING];
+    size_t n_pending;
+    //  wtxids verified by the mempool: a set and a ring for FIFO eviction
+    zhashx_t *verified;
+    zc_hash_t *ring;
+    size_t ring_size;
+    size_t ring_next;
+    //  metrics
+    zc_metrics_t *metrics;
+    zc_metric_t *m_height;
+    zc_metric_t *m_work;
+    zc_metric_t *m_connected;
+    zc_metric_t *m_disconnected;
+    zc_metric_t *m_reorg_depth;
+    zc_metric_t *m_rejected [ZC_ERR_COUNT_];
+    zc_metric_t *m_cache_hits;
+    zc_metric_t *m_cache_misses;
+    zc_metric_t *m_validation;
+    zc_metric_t *m_utxos;
+    zc_metric_t *m_workers;
+    zc_metric_t *m_queued;
+    zc_metric_t *m_retried;
+    zc_metric_t *m_requests;
+    zc_metric_t *m_bad_requests;
+    zc_metric_t *m_pub_drops;
+} self_t;
+
+static void s_advance (self_t *self);
+
+// ---------------------------------------------------------------------------
+//  the verified-wtxid cache
+
+static size_t
+s_key_hash (const void *key)
+{
+    return (size_t) zc_le64 (key);
+}
+
+static int
+s_key_cmp (const void *a, const void *b)
+{
+    return memcmp (a, b, 32);
+}
+
+static void *
+s_key_borrow (const void *key)
+{
+    return (void *) key;
+}
+
+static void
+s_key_keep (void **key_p)
+{
+    *key_p = NULL;
+}
+
+static void
+s_cache_add (self_t *self, const uint8_t *wtxid)
+{
+    if (!self->ring_size || zhashx_lookup (self->verified, wtxid))
+        return;
+    zc_hash_t *slot = &self->ring [self->ring_next];
+    if (!zc_hash_is_zero (slot))
+        zhashx_delete (self->verified, slot->b);        //  the oldest goes
+    memcpy (slot->b, wtxid, 32);
+    zhashx_insert (self->verified, slot->b, slot);
+    self->ring_next = (self->ring_next + 1) % self->ring_size;
+}
+
+static bool
+s_cache_has (self_t *self, const zc_hash_t *wtxid)
+{
+    return self->ring_size && zhashx_lookup (self->verified, wtxid->b) != NULL;
+}
+
+// ---------------------------------------------------------------------------
+//  replies
+
+static void
+s_reply (self_t *self, const void *identity, size_t identity_size, uint64_t request_id,
+         uint32_t type, const ProtobufCMessage *body)
+{
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = type, .request_id = request_id };
+    zc_zmq_send (self->api, identity, identity_size, &header, body, ZMQ_DONTWAIT);
+}
+
+static void
+s_work_bytes (const chain_node_t *node, uint8_t out [32])
+{
+    zc_u256_to_bytes (&node->work, out);
+}
+
+// ---------------------------------------------------------------------------
+//  chain events
+
+static void
+s_publish (self_t *self, const chain_event_t *ev, const uint8_t *raw, size_t raw_size,
+           uint32_t tx_count)
+{
+    chain_node_t *node = chain_lookup (self->chain, &ev->hash);
+    chain_node_t *tip = chain_tip (self->chain);
+    Zc__ChainEvent msg = ZC__CHAIN_EVENT__INIT;
+    uint8_t header [ZC_HEADER_SIZE], work [32];
+    msg.type = ev->type == CHAIN_EVENT_CONNECTED ? ZC__CHAIN_EVENT_TYPE__CONNECTED
+                                                 : ZC__CHAIN_EVENT_TYPE__DISCONNECTED;
+    msg.hash.data = (uint8_t *) ev->hash.b;
+    msg.hash.len = 32;
+    msg.height = ev->height;
+    if (node) {
+        zc_header_encode (&node->header, header);
+        msg.header.data = header;
+        msg.header.len = sizeof header;
+    }
+    msg.raw.data = (uint8_t *) raw;
+    msg.raw.len = raw ? raw_size : 0;
+    msg.tx_count = tx_count;
+    s_work_bytes (tip, work);
+    msg.chain_work.data = work;
+    msg.chain_work.len = 32;
+    msg.next_bits = chain_next_bits (self->chain, tip);
+    msg.median_time = chain_median_time (tip);
+    zc_env_t env = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__CHAIN_EVENT,
+                     .seq = ev->seq };
+    //  PUB never blocks; a subscriber that missed one sees the gap in seq
+    //  and replays from GET_EVENTS
+    if (zc_zmq_send (self->events, "chain", 5, &env, &msg.base, ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_pub_drops, 1);
+}
+
+static void
+s_after_commit (self_t *self, const chain_event_t *ev, uint8_t *raw, size_t raw_size,
+                uint32_t tx_count)
+{
+    if (ev->type == CHAIN_EVENT_CONNECTED) {
+        zc_metric_inc (self->m_connected, 1);
+        if (self->disconnects_in_row) {
+            zc_metric_set (self->m_reorg_depth, self->disconnects_in_row);
+            zc_info ("reorganised: %u block(s) disconnected", self->disconnects_in_row);
+        }
+        self->disconnects_in_row = 0;
+    }
+    else {
+        zc_metric_inc (self->m_disconnected, 1);
+        self->disconnects_in_row++;
+    }
+    s_publish (self, ev, raw, raw_size, tx_count);
+    free (raw);
+    chain_node_t *tip = chain_tip (self->chain);
+    zc_metric_set (self->m_height, tip->height);
+    zc_metric_set (self->m_work, zc_u256_to_double (&tip->work));
+    char hex [65];
+    zc_debug ("%s %s at %u", ev->type == CHAIN_EVENT_CONNECTED ? "connected" : "disconnected",
+              zc_hash_hex (&ev->hash, hex), ev->height);
+}
+
+//  Commit the prepared step and publish it. Exits the actor's loop on a
+//  store failure (the supervisor restarts us at the last good state).
+static int
+s_commit (self_t *self)
+{
+    size_t raw_size = 0;
+    uint8_t *raw = zc_block_encode (self->step.block, &raw_size);
+    uint32_t tx_count = self->step.block->n_tx;
+    chain_event_t ev;
+    if (chain_step_commit (self->chain, &self->step, &ev)) {
+        free (raw);
+        return -1;
+    }
+    s_after_commit (self, &ev, raw, raw_size, tx_count);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------
+//  submitted blocks waiting for a verdict
+
+static void
+s_answer (self_t *self, s_pending_t *p, zc_err_t reason, bool connected)
+{
+    Zc__SubmitBlockReply reply = ZC__SUBMIT_BLOCK_REPLY__INIT;
+    reply.reason = (int32_t) reason;
+    reply.hash.data = p->node ? p->node->hash.b : NULL;
+    reply.hash.len = p->node ? 32 : 0;
+    reply.height = p->node ? p->node->height : 0;
+    reply.connected = connected;
+    reply.detail = (char *) zc_err_name (reason);
+    s_reply (self, p->identity, p->identity_size, p->request_id,
+             ZC__MSG_TYPE__SUBMIT_BLOCK_REPLY, &reply.base);
+}
+
+//  Answer every submitter whose block's fate is known
+static void
+s_resolve (self_t *self, bool idle)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < self->n_pending; i++) {
+        s_pending_t *p = &self->pending [i];
+        chain_node_t *node = p->node;
+        bool on_best = chain_at (self->chain, node->height) == node;
+        if (node->status & CHAIN_INVALID)
+            s_answer (self, p, ZC_ERR_INVALID_CHAIN, false);
+        else
+        if (on_best)
+            s_answer (self, p, ZC_OK, true);
+        else
+        if (idle)
+            s_answer (self, p, ZC_OK, false);      //  stored on a side branch
+        else {
+            self->pending [kept++] = *p;
+            continue;
+        }
+    }
+    self->n_pending = kept;
+}
+
+// ---------------------------------------------------------------------------
+//  block validation: steps toward the best chain
+
+static zc_err_t
+s_reason_of (self_t *self, const uint8_t *reply, size_t size)
+{
+    Zc__VerifyReply *r = zc__verify_reply__unpack (NULL, size, reply);
+    if (!r)
+        return ZC_ERR_INTERNAL;
+    zc_err_t reason = ZC_OK;
+    for (size_t i = 0; i < r->n_verdicts && reason == ZC_OK; i++)
+        if (r->verdicts [i]->reason != ZC_OK)
+            reason = (zc_err_t) r->verdicts [i]->reason;
+    zc__verify_reply__free_unpacked (r, NULL);
+    (void) self;
+    return reason;
+}
+
+static void
+s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, size_t size)
+{
+    self_t *self = arg;
+    (void) job_id;
+    if (!self->step_active || (uintptr_t) job_arg != (uintptr_t) self->step_gen)
+        return;
+    zc_err_t reason = s_reason_of (self, reply, size);
+    if (reason != ZC_OK && self->step_error == ZC_OK)
+        self->step_error = reason;
+    if (--self->jobs_pending > 0)
+        return;
+    self->step_active = false;
+    zc_metric_observe (self->m_validation, (double) (zc_mono_us () - self->step_started_us) / 1e6);
+    if (self->step_error != ZC_OK) {
+        zc_metric_inc (self->m_rejected [self->step_error], 1);
+        chain_step_fail (self->chain, &self->step, self->step_error);
+    }
+    else
+    if (s_commit (self)) {
+        zstr_send (self->pipe, "store failed");
+        return;
+    }
+    s_advance (self);
+}
+
+//  Send the step's unverified transactions to validators in chunks.
+//  Returns the number of jobs sent, or -1 when the queue is full.
+static int
+s_send_jobs (self_t *self)
+{
+    const zc_block_t *block = self->step.block;
+    const zc_undo_t *undo = self->step.undo;
+    size_t per_job = (size_t) self->cfg->job_items;
+    Zc__VerifyItem *items = calloc (per_job, sizeof *items);
+    Zc__VerifyItem **item_ptrs = calloc (per_job, sizeof *item_ptrs);
+    uint8_t **raws = calloc (per_job, sizeof *raws);
+    int jobs = 0;
+    size_t n = 0, coin_offset = 0;
+    zlistx_t *allocs = zlistx_new ();   //  coin messages of the job being built
+    bool failed = !items || !item_ptrs || !raws || !allocs;
+    for (uint32_t t = 1; t <= block->n_tx && !failed; t++) {
+        const zc_tx_t *tx = t < block->n_tx ? block->tx [t] : NULL;
+        if (tx) {
+            size_t first_coin = coin_offset;
+            coin_offset += tx->n_in;
+            if (s_cache_has (self, &tx->wtxid)) {
+                zc_metric_inc (self->m_cache_hits, 1);
+                continue;
+            }
+            zc_metric_inc (self->m_cache_misses, 1);
+            Zc__VerifyItem *item = &items [n];
+            zc__verify_item__init (item);
+            size_t raw_size;
+            raws [n] = zc_tx_encode (tx, &raw_size);
+            Zc__Coin *coins = calloc (tx->n_in, sizeof *coins);
+            Zc__Coin **ptrs = calloc (tx->n_in, sizeof *ptrs);
+            zlistx_add_end (allocs, coins);
+            zlistx_add_end (allocs, ptrs);
+            if (!raws [n] || !coins || !ptrs) {
+                failed = true;
+                break;
+            }
+            item->tx.data = raws [n];
+            item->tx.len = raw_size;
+            for (uint32_t i = 0; i < tx->n_in; i++) {
+                const zc_coin_t *c = &undo->coins [first_coin + i];
+                zc__coin__init (&coins [i]);
+                coins [i].amount = c->amount;
+                coins [i].pubkey.data = (uint8_t *) c->pubkey;
+                coins [i].pubkey.len = 32;
+                coins [i].height = c->height;
+                coins [i].coinbase = c->coinbase;
+                ptrs [i] = &coins [i];
+            }
+            item->n_spent = tx->n_in;
+            item->spent = ptrs;
+            item_ptrs [n] = item;
+            n++;
+        }
+        if (n == per_job || (!tx && n > 0)) {
+            Zc__VerifyJob job = ZC__VERIFY_JOB__INIT;
+            job.job_id = zc_workpool_next_id (self->workpool);
+            job.items = item_ptrs;
+            job.n_items = n;
+            job.height = self->step.node->height;
+            job.coinbase_maturity = self->params->coinbase_maturity;
+            job.genesis.data = (uint8_t *) zc_params_genesis_hash (self->params)->b;
+            job.genesis.len = 32;
+            zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_JOB };
+            size_t size;
+            uint8_t *packed = zc_env_pack (&header, &job.base, &size);
+            if (!packed || zc_workpool_submit (self->workpool, job.job_id, packed, size,
+                                                      (void *) (uintptr_t) self->step_gen))
+                failed = true;
+            else
+                jobs++;
+            for (size_t i = 0; i < n; i++)
+                free (raws [i]);
+            n = 0;
+            for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
+                free (p);
+            zlistx_purge (allocs);
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        free (raws [i]);
+    if (allocs) {
+        for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
+            free (p);
+        zlistx_destroy (&allocs);
+    }
+    free (items);
+    free (item_ptrs);
+    free (raws);
+    return failed ? -1 : jobs;
+}
+
+static void
+s_advance (self_t *self)
+{
+    while (!self->step_active && chain_wants_step (self->chain)) {
+        zc_err_t rc = chain_step_begin (self->chain, &self->step);
+        if (rc == ZC_ERR_INTERNAL) {
+            zstr_send (self->pipe, "store failed while preparing a block");
+            return;
+        }
+        if (rc != ZC_OK) {
+            zc_metric_inc (self->m_rejected [rc], 1);
+            char hex [65];
+            zc_warn ("block %s rejected: %s", zc_hash_hex (&self->step.node->hash, hex),
+                     zc_err_name (rc));
+            continue;
+        }
+        if (self->step.kind == CHAIN_STEP_CONNECT) {
+            self->step_started_us = zc_mono_us ();
+            self->step_error = ZC_OK;
+            self->step_gen++;
+            int jobs = s_send_jobs (self);
+            if (jobs < 0) {
+                //  the validator queue is full: try again on the next tick
+                chain_step_clear (&self->step);
+                zc_warn ("validator queue full; block connection waits");
+                return;
+            }
+            if (jobs > 0) {
+                self->jobs_pending = (size_t) jobs;
+                self->step_active = true;
+                return;
+            }
+            zc_metric_observe (self->m_validation, (double) (zc_mono_us () - self->step_started_us) / 1e6);
+        }
+        if (s_commit (self)) {
+            zstr_send (self->pipe, "store failed");
+            return;
+        }
+    }
+    s_resolve (self, !self->step_active && !chain_wants_step (self->chain));
+}
+
+// ---------------------------------------------------------------------------
+//  api handlers: each answers one request
+
+static void
+s_get_tip (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    chain_node_t *tip = chain_tip (self->chain);
+    Zc__TipReply reply = ZC__TIP_REPLY__INIT;
+    uint8_t header [ZC_HEADER_SIZE], work [32];
+    zc_header_encode (&tip->header, header);
+    s_work_bytes (tip, work);
+    reply.height = tip->height;
+    reply.hash.data = tip->hash.b;
+    reply.hash.len = 32;
+    reply.header.data = header;
+    reply.header.len = sizeof header;
+    reply.chain_work.data = work;
+    reply.chain_work.len = 32;
+    reply.event_seq = chain_event_seq (self->chain);
+    reply.next_bits = chain_next_bits (self->chain, tip);
+    reply.median_time = chain_median_time (tip);
+    chain_utxo_stats (self->chain, &reply.utxo_count, &reply.total_amount);
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TIP_REPLY, &reply.base);
+}
+
+//  The node a GetBlock names (by hash, or by height on the best chain)
+static chain_node_t *
+s_named (self_t *self, const Zc__GetBlock *req)
+{
+    if (req->by_height)
+        return chain_at (self->chain, req->height);
+    if (req->hash.len != 32)
+        return NULL;
+    zc_hash_t hash;
+    memcpy (hash.b, req->hash.data, 32);
+    return chain_lookup (self->chain, &hash);
+}
+
+static void
+s_get_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env, bool header_only)
+{
+    Zc__GetBlock *req = zc__get_block__unpack (NULL, env->body_size, env->body);
+    if (!req) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    chain_node_t *node = s_named (self, req);
+    zc__get_block__free_unpacked (req, NULL);
+    if (!node) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND, "no such block");
+        return;
+    }
+    chain_node_t *tip = chain_tip (self->chain);
+    bool best = chain_at (self->chain, node->height) == node;
+    uint8_t work [32];
+    s_work_bytes (node, work);
+    if (header_only) {
+        Zc__HeaderReply reply = ZC__HEADER_REPLY__INIT;
+        uint8_t header [ZC_HEADER_SIZE];
+        zc_header_encode (&node->header, header);
+        reply.raw.data = header;
+        reply.raw.len = sizeof header;
+        reply.hash.data = node->hash.b;
+        reply.hash.len = 32;
+        reply.height = node->height;
+        reply.in_best_chain = best;
+        reply.chain_work.data = work;
+        reply.chain_work.len = 32;
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__HEADER_REPLY, &reply.base);
+        return;
+    }
+    uint8_t *raw;
+    size_t size;
+    if (chain_get_block (self->chain, &node->hash, &raw, &size) != 1) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND, "block data missing");
+        return;
+    }
+    Zc__BlockReply reply = ZC__BLOCK_REPLY__INIT;
+    reply.raw.data = raw;
+    reply.raw.len = size;
+    reply.hash.data = node->hash.b;
+    reply.hash.len = 32;
+    reply.height = node->height;
+    reply.in_best_chain = best;
+    reply.confirmations = best ? tip->height - node->height + 1 : 0;
+    chain_node_t *next = best ? chain_at (self->chain, node->height + 1) : NULL;
+    if (next) {
+        reply.next_hash.data = next->hash.b;
+        reply.next_hash.len = 32;
+    }
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__BLOCK_REPLY, &reply.base);
+    free (raw);
+}
+
+static void
+s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetTx *req = zc__get_tx__unpack (NULL, env->body_size, env->body);
+    if (!req || req->txid.len != 32) {
+        if (req)
+            zc__get_tx__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    zc_hash_t txid, block_hash;
+    memcpy (txid.b, req->txid.data, 32);
+    zc__get_tx__free_unpacked (req, NULL);
+    uint32_t position;
+    uint8_t *raw = NULL;
+    size_t size;
+    zc_block_t *block = NULL;
+    chain_node_t *node = NULL;
+    if (chain_find_tx (self->chain, &txid, &block_hash, &position) == 1
+    &&  (node = chain_lookup (self->chain, &block_hash))
+    &&  chain_get_block (self->chain, &block_hash, &raw, &size) == 1
+    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx) {
+        size_t tx_size;
+        uint8_t *tx_raw = zc_tx_encode (block->tx [position], &tx_size);
+        Zc__TxReply reply = ZC__TX_REPLY__INIT;
+        reply.raw.data = tx_raw;
+        reply.raw.len = tx_raw ? tx_size : 0;
+        reply.txid.data = txid.b;
+        reply.txid.len = 32;
+        reply.confirmed = true;
+        reply.block_hash.data = block_hash.b;
+        reply.block_hash.len = 32;
+        reply.height = node->height;
+        reply.confirmations = chain_tip (self->chain)->height - node->height + 1;
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &reply.base);
+        free (tx_raw);
+    }
+    else
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
+                           "no such confirmed transaction");
+    free (raw);
+    zc_block_destroy (&block);
+}
+
+static void
+s_get_utxos (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetUtxos *req = NULL;
+    zc_err_t rc = zc_codec_unpack (&zc__get_utxos__descriptor, env->body, env->body_size,
+                                   ZC_MSG_MAX, (ProtobufCMessage **) &req);
+    if (rc == ZC_OK && req->n_outpoints > MAX_UTXO_QUERY)
+        rc = ZC_ERR_OVERSIZE;
+    size_t n = rc == ZC_OK ? req->n_outpoints : 0;
+    zc_outpoint_t *ops = calloc (n ? n : 1, sizeof *ops);
+    zc_coin_t *coins = calloc (n ? n : 1, sizeof *coins);
+    uint8_t *found = calloc (n ? n : 1, 1);
+    Zc__UtxoEntry *entries = calloc (n ? n : 1, sizeof *entries);
+    Zc__UtxoEntry **entry_ptrs = calloc (n ? n : 1, sizeof *entry_ptrs);
+    Zc__Coin *coin_msgs = calloc (n ? n : 1, sizeof *coin_msgs);
+    if (rc == ZC_OK && (!ops || !coins || !found || !entries || !entry_ptrs || !coin_msgs))
+        rc = ZC_ERR_INTERNAL;
+    for (size_t i = 0; rc == ZC_OK && i < n; i++) {
+        const Zc__OutPoint *op = req->outpoints [i];
+        if (!op || op->txid.len != 32)
+            rc = ZC_ERR_MALFORMED;
+        else {
+            memcpy (ops [i].txid.b, op->txid.data, 32);
+            ops [i].index = op->index;
+        }
+    }
+    if (rc == ZC_OK && chain_get_coins (self->chain, ops, n, coins, found))
+        rc = ZC_ERR_INTERNAL;
+    if (rc != ZC_OK)
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, rc, NULL);
+    else {
+        Zc__UtxosReply reply = ZC__UTXOS_REPLY__INIT;
+        for (size_t i = 0; i < n; i++) {
+            zc__utxo_entry__init (&entries [i]);
+            entries [i].found = found [i];
+            if (found [i]) {
+                zc__coin__init (&coin_msgs [i]);
+                coin_msgs [i].amount = coins [i].amount;
+                coin_msgs [i].pubkey.data = coins [i].pubkey;
+                coin_msgs [i].pubkey.len = 32;
+                coin_msgs [i].height = coins [i].height;
+                coin_msgs [i].coinbase = coins [i].coinbase;
+                entries [i].coin = &coin_msgs [i];
+            }
+            entry_ptrs [i] = &entries [i];
+        }
+        reply.n_entries = n;
+        reply.entries = entry_ptrs;
+        chain_node_t *tip = chain_tip (self->chain);
+        reply.tip.data = tip->hash.b;
+        reply.tip.len = 32;
+        reply.height = tip->height;
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__UTXOS_REPLY, &reply.base);
+    }
+    free (ops);
+    free (coins);
+    free (found);
+    free (entries);
+    free (entry_ptrs);
+    free (coin_msgs);
+    if (req)
+        zc__get_utxos__free_unpacked (req, NULL);
+}
+
+typedef struct {
+    uint64_t balance;
+    uint64_t immature;
+    uint64_t count;
+    uint32_t spend_height;              //  height of the next block
+    uint32_t maturity;
+    Zc__AddressUtxo *list;
+    Zc__OutPoint *ops;
+    Zc__Coin *coins;
+    zc_coin_t *raw_coins;
+    zc_outpoint_t *raw_ops;
+    size_t listed;
+    size_t max_list;
+} s_address_t;
+
+static void
+s_address_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    s_address_t *a = arg;
+    a->balance += coin->amount;
+    a->count++;
+    if (coin->coinbase && a->spend_height - coin->height < a->maturity)
+        a->immature += coin->amount;
+    if (a->listed < a->max_list) {
+        size_t i = a->listed++;
+        a->raw_ops [i] = *op;
+        a->raw_coins [i] = *coin;
+    }
+}
+
+static void
+s_get_address (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetAddress *req = zc__get_address__unpack (NULL, env->body_size, env->body);
+    if (!req || req->pubkey.len != 32) {
+        if (req)
+            zc__get_address__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    s_address_t a = { 0 };
+    a.spend_height = chain_tip (self->chain)->height + 1;
+    a.maturity = self->params->coinbase_maturity;
+    a.max_list = req->max_utxos > 1000 ? 1000 : req->max_utxos;
+    a.raw_ops = calloc (a.max_list + 1, sizeof *a.raw_ops);
+    a.raw_coins = calloc (a.max_list + 1, sizeof *a.raw_coins);
+    Zc__AddressUtxo *list = calloc (a.max_list + 1, sizeof *list);
+    Zc__AddressUtxo **list_ptrs = calloc (a.max_list + 1, sizeof *list_ptrs);
+    Zc__OutPoint *ops = calloc (a.max_list + 1, sizeof *ops);
+    Zc__Coin *coins = calloc (a.max_list + 1, sizeof *coins);
+    int rc = -1;
+    if (a.raw_ops && a.raw_coins && list && list_ptrs && ops && coins)
+        rc = chain_address_coins (self->chain, req->pubkey.data, MAX_ADDRESS_COINS,
+                                  s_address_visit, &a);
+    zc__get_address__free_unpacked (req, NULL);
+    if (rc < 0)
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_INTERNAL, NULL);
+    else {
+        Zc__AddressReply reply = ZC__ADDRESS_REPLY__INIT;
+        reply.balance = a.balance;
+        reply.immature = a.immature;
+        reply.utxo_count = a.count;
+        reply.height = a.spend_height - 1;
+        for (size_t i = 0; i < a.listed; i++) {
+            zc__address_utxo__init (&list [i]);
+            zc__out_point__init (&ops [i]);
+            zc__coin__init (&coins [i]);
+            ops [i].txid.data = a.raw_ops [i].txid.b;
+            ops [i].txid.len = 32;
+            ops [i].index = a.raw_ops [i].index;
+            coins [i].amount = a.raw_coins [i].amount;
+            coins [i].pubkey.data = a.raw_coins [i].pubkey;
+            coins [i].pubkey.len = 32;
+            coins [i].height = a.raw_coins [i].height;
+            coins [i].coinbase = a.raw_coins [i].coinbase;
+            list [i].outpoint = &ops [i];
+            list [i].coin = &coins [i];
+            list_ptrs [i] = &list [i];
+        }
+        reply.n_utxos = a.listed;
+        reply.utxos = list_ptrs;
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__ADDRESS_REPLY, &reply.base);
+    }
+    free (a.raw_ops);
+    free (a.raw_coins);
+    free (list);
+    free (list_ptrs);
+    free (ops);
+    free (coins);
+}
+
+static void
+s_submit_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__SubmitBlock *req = NULL;
+    zc_err_t rc = zc_codec_unpack (&zc__submit_block__descriptor, env->body, env->body_size,
+                                   ZC_BLOCK_MAX_BYTES + 1024, (ProtobufCMessage **) &req);
+    chain_node_t *node = NULL;
+    if (rc == ZC_OK)
+        rc = chain_accept (self->chain, req->raw.data, req->raw.len, zc_now_ms () / 1000, &node);
+    if (req)
+        zc__submit_block__free_unpacked (req, NULL);
+    if (rc == ZC_ERR_INTERNAL) {
+        zstr_send (self->pipe, "store failed while storing a block");
+        return;
+    }
+    if (rc != ZC_OK && rc != ZC_ERR_DUPLICATE) {
+        zc_metric_inc (self->m_rejected [rc], 1);
+        zc_debug ("submitted block rejected: %s", zc_err_name (rc));
+        s_pending_t p = { .request_id = env->request_id, .node = node };
+        memcpy (p.identity, id, id_size);
+        p.identity_size = id_size;
+        s_answer (self, &p, rc, false);
+        return;
+    }
+    if (self->n_pending == MAX_PENDING) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_BUSY,
+                           "too many blocks waiting for validation");
+        return;
+    }
+    s_pending_t *p = &self->pending [self->n_pending++];
+    memcpy (p->identity, id, id_size);
+    p->identity_size = id_size;
+    p->request_id = env->request_id;
+    p->node = node;
+    s_advance (self);
+    if (!self->step_active)
+        s_resolve (self, !chain_wants_step (self->chain));
+}
+
+static void
+s_fill_event (self_t *self, const chain_event_t *ev, bool with_block, Zc__ChainEvent *msg,
+              uint8_t header [ZC_HEADER_SIZE], uint8_t **raw_p)
+{
+    zc__chain_event__init (msg);
+    msg->type = ev->type == CHAIN_EVENT_CONNECTED ? ZC__CHAIN_EVENT_TYPE__CONNECTED
+                                                  : ZC__CHAIN_EVENT_TYPE__DISCONNECTED;
+    msg->hash.data = (uint8_t *) ev->hash.b;
+    msg->hash.len = 32;
+    msg->height = ev->height;
+    chain_node_t *node = chain_lookup (self->chain, &ev->hash);
+    if (node) {
+        zc_header_encode (&node->header, header);
+        msg->header.data = header;
+        msg->header.len = ZC_HEADER_SIZE;
+    }
+    *raw_p = NULL;
+    size_t size;
+    if (with_block && chain_get_block (self->chain, &ev->hash, raw_p, &size) == 1) {
+        msg->raw.data = *raw_p;
+        msg->raw.len = size;
+    }
+}
+
+static void
+s_get_events (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetEvents *req = zc__get_events__unpack (NULL, env->body_size, env->body);
+    if (!req) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    uint64_t last = chain_event_seq (self->chain);
+    uint64_t from = req->from_seq ? req->from_seq : 1;
+    uint32_t max = req->max && req->max < MAX_EVENTS_REPLY ? req->max : MAX_EVENTS_REPLY;
+    if (req->with_blocks && max > 20)
+        max = 20;                       //  blocks are big: keep the reply bounded
+    size_t n = from <= last ? (size_t) (last - from + 1) : 0;
+    if (n > max)
+        n = max;
+    ProtobufCBinaryData *events = calloc (n ? n : 1, sizeof *events);
+    Zc__EventsReply reply = ZC__EVENTS_REPLY__INIT;
+    size_t done = 0;
+    for (size_t i = 0; events && i < n; i++) {
+        chain_event_t ev;
+        if (chain_get_event (self->chain, from + i, &ev) != 1)
+            break;
+        Zc__ChainEvent msg;
+        uint8_t header [ZC_HEADER_SIZE], *raw;
+        s_fill_event (self, &ev, req->with_blocks, &msg, header, &raw);
+        events [i].len = zc__chain_event__get_packed_size (&msg);
+        events [i].data = malloc (events [i].len ? events [i].len : 1);
+        if (events [i].data)
+            zc__chain_event__pack (&msg, events [i].data);
+        free (raw);
+        done++;
+    }
+    reply.n_events = done;
+    reply.events = events;
+    reply.last_seq = last;
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__EVENTS_REPLY, &reply.base);
+    for (size_t i = 0; i < done; i++)
+        free (events [i].data);
+    free (events);
+    zc__get_events__free_unpacked (req, NULL);
+}
+
+static void
+s_get_headers (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetHeaders *req = NULL;
+    zc_err_t rc = zc_codec_unpack (&zc__get_headers__descriptor, env->body, env->body_size,
+                                   64 * 1024, (ProtobufCMessage **) &req);
+    if (rc != ZC_OK) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, rc, NULL);
+        return;
+    }
+    //  the first locator hash on our best chain is the fork point
+    uint32_t start = 0;
+    for (size_t i = 0; i < req->n_locator && i < 64; i++) {
+        if (req->locator [i].len != 32)
+            continue;
+        zc_hash_t hash;
+        memcpy (hash.b, req->locator [i].data, 32);
+        chain_node_t *node = chain_lookup (self->chain, &hash);
+        if (node && chain_at (self->chain, node->height) == node) {
+            start = node->height + 1;
+            break;
+        }
+    }
+    uint32_t max = req->max && req->max < MAX_HEADERS_REPLY ? req->max : MAX_HEADERS_REPLY;
+    uint32_t tip = chain_tip (self->chain)->height;
+    uint32_t n = start <= tip ? tip - start + 1 : 0;
+    if (n > max)
+        n = max;
+    ProtobufCBinaryData *headers = calloc (n ? n : 1, sizeof *headers);
+    uint8_t *raw = malloc ((size_t) (n ? n : 1) * ZC_HEADER_SIZE);
+    Zc__HeadersReply reply = ZC__HEADERS_REPLY__INIT;
+    if (headers && raw) {
+        for (uint32_t i = 0; i < n; i++) {
+            chain_node_t *node = chain_at (self->chain, start + i);
+            zc_header_encode (&node->header, raw + (size_t) i * ZC_HEADER_SIZE);
+            headers [i].data = raw + (size_t) i * ZC_HEADER_SIZE;
+            headers [i].len = ZC_HEADER_SIZE;
+            if (req->stop.len == 32 && memcmp (node->hash.b, req->stop.data, 32) == 0) {
+                n = i + 1;
+                break;
+            }
+        }
+        reply.n_headers = n;
+        reply.headers = headers;
+        reply.first_height = start;
+    }
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__HEADERS_REPLY, &reply.base);
+    free (headers);
+    free (raw);
+    zc__get_headers__free_unpacked (req, NULL);
+}
+
+static void
+s_on_api (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    zc_err_t rc = zc_frames_envelope (&frames, &env);
+    if (frames.count != 2) {
+        zc_metric_inc (self->m_bad_requests, 1);
+        zc_frames_close (&frames);
+        return;                         //  no identity to answer to
+    }
+    const uint8_t *id = zc_frame_data (&frames, 0);
+    size_t id_size = zc_frame_size (&frames, 0);
+    if (rc == ZC_OK)
+        rc = zc_env_check (&env, zc_now_ms ());
+    zc_metric_inc (self->m_requests, 1);
+    if (rc != ZC_OK) {
+        zc_metric_inc (self->m_bad_requests, 1);
+        zc_zmq_send_error (self->api, id, id_size, env.request_id, rc, NULL);
+        zc_frames_close (&frames);
+        return;
+    }
+    switch (env.type) {
+        case ZC__MSG_TYPE__GET_TIP:       s_get_tip (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_BLOCK:     s_get_block (self, id, id_size, &env, false); break;
+        case ZC__MSG_TYPE__GET_HEADER:    s_get_block (self, id, id_size, &env, true); break;
+        case ZC__MSG_TYPE__GET_TX:        s_get_tx (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_UTXOS:     s_get_utxos (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_ADDRESS:   s_get_address (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__SUBMIT_BLOCK:  s_submit_block (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_EVENTS:    s_get_events (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_HEADERS:   s_get_headers (self, id, id_size, &env); break;
+        default:
+            zc_metric_inc (self->m_bad_requests, 1);
+            zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_BAD_PROTOCOL,
+                               "storage does not answer this message type");
+    }
+    zc_frames_close (&frames);
+}
+
+static void
+s_on_work (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->work, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK)
+        zc_workpool_on_message (self->workpool, &frames, &env);
+    zc_frames_close (&frames);
+}
+
+//  Mempool events: remember the wtxids it verified
+static void
+s_on_mempool (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->mempool, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__TxEvents *events = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__TX_EVENTS
+    &&  zc_codec_unpack (&zc__tx_events__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &events) == ZC_OK) {
+        for (size_t i = 0; i < events->n_events; i++) {
+            const Zc__TxEvent *e = events->events [i];
+            if (e->type == ZC__TX_EVENT_TYPE__ACCEPTED && e->wtxid.len == 32)
+                s_cache_add (self, e->wtxid.data);
+        }
+        zc__tx_events__free_unpacked (events, NULL);
+    }
+    zc_frames_close (&frames);
+}
+
+static void
+s_tick (self_t *self)
+{
+    zc_workpool_tick (self->workpool);
+    zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
+    zc_metric_set (self->m_queued, (double) zc_workpool_queued (self->workpool));
+    zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    uint64_t count, total;
+    chain_utxo_stats (self->chain, &count, &total);
+    zc_metric_set (self->m_utxos, (double) count);
+    if (!self->step_active)
+        s_advance (self);               //  a connect that waited for queue room
+}
+
+static void
+s_metrics_init (self_t *self)
+{
+    zc_metrics_t *m = self->metrics = zc_metrics_new ("storage", self->cfg->common.instance);
+    self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain", NULL, NULL);
+    self->m_work = zc_metrics_gauge (m, "zchain_chain_work", "cumulative work of the best chain", NULL, NULL);
+    self->m_connected = zc_metrics_counter (m, "zchain_blocks_connected_total", "blocks connected", NULL, NULL);
+    self->m_disconnected = zc_metrics_counter (m, "zchain_blocks_disconnected_total",
+                                               "blocks disconnected (reorganisations)", NULL, NULL);
+    self->m_reorg_depth = zc_metrics_gauge (m, "zchain_reorg_depth", "blocks disconnected by the last reorganisation", NULL, NULL);
+    for (int r = 1; r < ZC_ERR_COUNT_; r++)
+        self->m_rejected [r] = NULL;
+    static const int reasons [] = { ZC_ERR_MALFORMED, ZC_ERR_OVERSIZE, ZC_ERR_BAD_SIG,
+        ZC_ERR_UNKNOWN_INPUT, ZC_ERR_DOUBLE_SPEND, ZC_ERR_BAD_AMOUNT, ZC_ERR_DUPLICATE_INPUT,
+        ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION, ZC_ERR_EMPTY,
+        ZC_ERR_BAD_MERKLE, ZC_ERR_BAD_POW, ZC_ERR_BAD_BITS, ZC_ERR_BAD_TIME, ZC_ERR_BAD_COINBASE,
+        ZC_ERR_ORPHAN, ZC_ERR_INVALID_CHAIN, ZC_ERR_DUPLICATE };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
+        self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_blocks_rejected_total",
+                                  "blocks rejected, by reason", "reason", zc_err_name (reasons [i]));
+    self->m_cache_hits = zc_metrics_counter (m, "zchain_storage_verify_skipped_total",
+                                             "block transactions the mempool had verified", NULL, NULL);
+    self->m_cache_misses = zc_metrics_counter (m, "zchain_storage_verify_sent_total",
+                                               "block transactions sent to validators", NULL, NULL);
+    self->m_validation = zc_metrics_histogram (m, "zchain_block_validation_seconds",
+                                               "time from preparing a block to its verdict",
+                                               zc_metrics_latency_bounds, 12);
+    self->m_utxos = zc_metrics_gauge (m, "zchain_utxo_count", "unspent outputs", NULL, NULL);
+    self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
+    self->m_queued = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
+    self->m_retried = zc_metrics_gauge (m, "zchain_work_retried", "jobs retried after a validator vanished", NULL, NULL);
+    self->m_requests = zc_metrics_counter (m, "zchain_requests_total", "api requests", NULL, NULL);
+    self->m_bad_requests = zc_metrics_counter (m, "zchain_bad_requests_total", "api requests refused", NULL, NULL);
+    self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
+}
+
+static int
+s_open (self_t *self, char *err, size_t err_size)
+{
+    storage_cfg_t *cfg = self->cfg;
+    self->params = zc_params_by_name (cfg->common.network);
+    self->chain = chain_open (cfg->db, self->params, cfg->sync, err, err_size);
+    if (!self->chain)
+        return -1;
+    if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
+    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, 10000, err, err_size))
+    ||  !(self->work = zc_zmq_open (ZMQ_ROUTER, cfg->work, true, 10000, err, err_size)))
+        return -1;
+    if (cfg->mempool_events && *cfg->mempool_events
+    &&  !(self->mempool = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, err_size)))
+        return -1;
+    if (cfg->common.metrics && *cfg->common.metrics
+    &&  !(self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, err_size)))
+        return -1;
+    self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
+    self->ring_size = (size_t) cfg->verified_cache;
+    if (self->ring_size) {
+        self->ring = calloc (self->ring_size, sizeof *self->ring);
+        self->verified = zhashx_new ();
+        if (!self->ring || !self->verified) {
+            snprintf (err, err_size, "out of memory for the verified cache");
+            return -1;
+        }
+        zhashx_set_key_hasher (self->verified, s_key_hash);
+        zhashx_set_key_comparator (self->verified, s_key_cmp);
+        zhashx_set_key_duplicator (self->verified, s_key_borrow);
+        zhashx_set_key_destructor (self->verified, s_key_keep);
+    }
+    return self->workpool ? 0 : -1;
+}
+
+static void
+s_close (self_t *self)
+{
+    chain_step_clear (&self->step);
+    zc_workpool_destroy (&self->workpool);
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->events);
+    zsock_destroy (&self->work);
+    zsock_destroy (&self->mempool);
+    zsock_destroy (&self->metrics_sock);
+    zhashx_destroy (&self->verified);
+    free (self->ring);
+    chain_destroy (&self->chain);
+    zc_metrics_destroy (&self->metrics);
+}
+
+void
+storage_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    zsock_signal (pipe, 0);
+    if (!self) {
+        zstr_send (pipe, "out of memory");
+        return;
+    }
+    self->cfg = args;
+    self->pipe = pipe;
+    s_metrics_init (self);
+    char err [512];
+    if (s_open (self, err, sizeof err)) {
+        zc_error ("%s", err);
+        zstr_send (pipe, err);
+        s_close (self);
+        free (self);
+        return;
+    }
+    chain_node_t *tip = chain_tip (self->chain);
+    zc_metric_set (self->m_height, tip->height);
+    zc_metrics_set_ready (self->metrics, true);
+    zc_info ("storage up: %s at height %u; api %s, events %s, work %s", self->params->name,
+             tip->height, self->cfg->api, self->cfg->events, self->cfg->work);
+    zpoller_t *poller = zpoller_new (pipe, self->api, self->work, NULL);
+    if (self->mempool)
+        zpoller_add (poller, self->mempool);
+    s_advance (self);                   //  a block stored but not connected before a crash
+    int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
+    while (!zsys_interrupted) {
+        int64_t wait = next_tick - zc_mono_ms ();
+        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+        if (which == pipe) {
+            char *cmd = zstr_recv (pipe);
+            bool term = !cmd || streq (cmd, "$TERM");
+            zstr_free (&cmd);
+            if (term)
+                break;
+        }
+        else
+        if (which == self->api) {
+            //  a burst of requests at a time, but never starving the others
+            for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
+                s_on_api (self);
+        }
+        else
+        if (which == self->work) {
+            for (int i = 0; i < 64 && (zsock_events (self->work) & ZMQ_POLLIN); i++)
+                s_on_work (self);
+        }
+        else
+        if (which == self->mempool) {
+            for (int i = 0; i < 256 && (zsock_events (self->mempool) & ZMQ_POLLIN); i++)
+                s_on_mempool (self);
+        }
+        else
+        if (!which && zpoller_terminated (poller))
+            break;
+        int64_t now = zc_mono_ms ();
+        if (now >= next_tick) {
+            s_tick (self);
+            next_tick = now + 100;
+        }
+        if (now >= next_metrics && self->metrics_sock) {
+            zc_metrics_sample_process (self->metrics);
+            zc_metrics_push (self->metrics, self->metrics_sock);
+            next_metrics = now + 1000;
+        }
+    }
+    zpoller_destroy (&poller);
+    s_close (self);
+    free (self);
+}

@@ -1,0 +1,31 @@
+/*  storage.h - the storage actor: the single writer of chain state
+ *
+ *  Binds the api (ROUTER: tip, blocks, headers, transactions, outputs,
+ *  addresses, events replay, block submission), the events PUB (topic
+ *  "chain": every connect and disconnect, numbered) and the work ROUTER
+ *  (signature checks go to validators). Follows the mempool's events to
+ *  skip verifying transactions the mempool had verified already.
+ */
+#ifndef STORAGE_H_INCLUDED
+#define STORAGE_H_INCLUDED
+
+#include "zc_service.h"
+
+typedef struct {
+    zc_service_cfg_t common;
+    const char *db;                     //  RocksDB directory
+    const char *api;
+    const char *events;
+    const char *work;
+    const char *mempool_events;         //  empty: verify every transaction
+    bool sync;                          //  fsync every connected block
+    int64_t verified_cache;             //  wtxids remembered as verified
+    int64_t job_items;                  //  transactions per validator job
+} storage_cfg_t;
+
+extern const zc_option_t storage_options [];
+
+void
+    storage_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,228 @@
+/*  validator.c - verification worker */
+#include "validator.h"
+#include "verify.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_time.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "work.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const zc_option_t validator_options [] = {
+    ZC_SERVICE_OPTIONS ("validator"),
+    { "storage-work", "ZC_STORAGE_WORK", ZC_OPT_STRING, "tcp://127.0.0.1:7803",
+      "storage's work endpoint (empty: none)", offsetof (validator_cfg_t, storage_work), 0, 0 },
+    { "mempool-work", "ZC_MEMPOOL_WORK", ZC_OPT_STRING, "tcp://127.0.0.1:7813",
+      "mempool's work endpoint (empty: none)", offsetof (validator_cfg_t, mempool_work), 0, 0 },
+    { "credits", "ZC_VALIDATOR_CREDITS", ZC_OPT_INT, "2",
+      "jobs held at once per owner (2 keeps a worker busy while a reply travels)",
+      offsetof (validator_cfg_t, credits), 1, 64 },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+#define MAX_OWNERS 2
+
+typedef struct {
+    validator_cfg_t *cfg;
+    zsock_t *owner [MAX_OWNERS];
+    int n_owners;
+    zsock_t *metrics_sock;
+    zc_metrics_t *metrics;
+    zc_metric_t *m_jobs;
+    zc_metric_t *m_verified;
+    zc_metric_t *m_rejected;
+    zc_metric_t *m_malformed;
+    zc_metric_t *m_latency;
+} self_t;
+
+static void
+s_ready (self_t *self, zsock_t *owner)
+{
+    Zc__WorkerReady ready = ZC__WORKER_READY__INIT;
+    ready.credits = (uint32_t) self->cfg->credits;
+    ready.instance = (char *) self->cfg->common.instance;
+    ready.threads = 1;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__WORKER_READY };
+    zc_zmq_send (owner, NULL, 0, &header, &ready.base, ZMQ_DONTWAIT);
+}
+
+//  Verify one item into its verdict
+static void
+s_verify_item (self_t *self, const Zc__VerifyJob *job, const Zc__VerifyItem *item,
+               const zc_hash_t *genesis, Zc__Verdict *verdict)
+{
+    zc__verdict__init (verdict);
+    zc_tx_t *tx = NULL;
+    zc_err_t rc = zc_tx_decode (item->tx.data, item->tx.len, &tx);
+    if (rc == ZC_OK && item->n_spent != tx->n_in)
+        rc = ZC_ERR_BAD_REQUEST;
+    zc_coin_t *coins = NULL;
+    if (rc == ZC_OK) {
+        coins = calloc (tx->n_in ? tx->n_in : 1, sizeof *coins);
+        if (!coins)
+            rc = ZC_ERR_INTERNAL;
+    }
+    for (uint32_t i = 0; rc == ZC_OK && i < tx->n_in; i++) {
+        const Zc__Coin *c = item->spent [i];
+        if (!c || c->pubkey.len != 32) {
+            rc = ZC_ERR_BAD_REQUEST;
+            break;
+        }
+        coins [i].amount = c->amount;
+        memcpy (coins [i].pubkey, c->pubkey.data, 32);
+        coins [i].height = c->height;
+        coins [i].coinbase = c->coinbase;
+    }
+    if (rc == ZC_OK) {
+        verify_verdict_t v = verify_tx (tx, coins, tx->n_in, job->height, job->coinbase_maturity,
+                                        genesis);
+        rc = v.reason;
+        verdict->fee = v.fee;
+        verdict->input = v.input;
+    }
+    verdict->reason = (int32_t) rc;
+    zc_metric_inc (rc == ZC_OK ? self->m_verified : self->m_rejected, 1);
+    free (coins);
+    zc_tx_destroy (&tx);
+}
+
+static void
+s_on_job (self_t *self, zsock_t *owner)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (owner, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__VerifyJob *job = NULL;
+    if (zc_frames_envelope (&frames, &env) != ZC_OK || env.type != ZC__MSG_TYPE__VERIFY_JOB
+    ||  !(job = zc__verify_job__unpack (NULL, env.body_size, env.body))
+    ||  job->genesis.len != 32) {
+        //  an owner speaking nonsense: count it, answer nothing
+        zc_metric_inc (self->m_malformed, 1);
+        if (job)
+            zc__verify_job__free_unpacked (job, NULL);
+        zc_frames_close (&frames);
+        return;
+    }
+    int64_t start = zc_mono_us ();
+    zc_hash_t genesis;
+    memcpy (genesis.b, job->genesis.data, 32);
+    Zc__Verdict *verdicts = calloc (job->n_items ? job->n_items : 1, sizeof *verdicts);
+    Zc__Verdict **ptrs = calloc (job->n_items ? job->n_items : 1, sizeof *ptrs);
+    Zc__VerifyReply reply = ZC__VERIFY_REPLY__INIT;
+    reply.job_id = job->job_id;
+    reply.instance = (char *) self->cfg->common.instance;
+    if (verdicts && ptrs) {
+        for (size_t i = 0; i < job->n_items; i++) {
+            s_verify_item (self, job, job->items [i], &genesis, &verdicts [i]);
+            ptrs [i] = &verdicts [i];
+        }
+        reply.n_verdicts = job->n_items;
+        reply.verdicts = ptrs;
+    }
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_REPLY,
+                        .request_id = env.request_id };
+    zc_zmq_send (owner, NULL, 0, &header, &reply.base, 0);
+    zc_metric_inc (self->m_jobs, 1);
+    zc_metric_observe (self->m_latency, (double) (zc_mono_us () - start) / 1e6);
+    free (verdicts);
+    free (ptrs);
+    zc__verify_job__free_unpacked (job, NULL);
+    zc_frames_close (&frames);
+}
+
+static int
+s_open (self_t *self, char *err, size_t err_size)
+{
+    const char *endpoints [MAX_OWNERS] = { self->cfg->storage_work, self->cfg->mempool_work };
+    for (int i = 0; i < MAX_OWNERS; i++) {
+        if (!endpoints [i] || !*endpoints [i])
+            continue;
+        zsock_t *sock = zc_zmq_open (ZMQ_DEALER, endpoints [i], false, 1000, err, err_size);
+        if (!sock)
+            return -1;
+        self->owner [self->n_owners++] = sock;
+    }
+    if (self->n_owners == 0) {
+        snprintf (err, err_size, "no work endpoint: give --storage-work or --mempool-work");
+        return -1;
+    }
+    if (self->cfg->common.metrics && *self->cfg->common.metrics) {
+        self->metrics_sock = zc_zmq_open (ZMQ_PUSH, self->cfg->common.metrics, false, 10,
+                                          err, err_size);
+        if (!self->metrics_sock)
+            return -1;
+    }
+    return 0;
+}
+
+void
+validator_actor (zsock_t *pipe, void *args)
+{
+    self_t self_s = { .cfg = args }, *self = &self_s;
+    self->metrics = zc_metrics_new ("validator", self->cfg->common.instance);
+    self->m_jobs = zc_metrics_counter (self->metrics, "zchain_validator_jobs_total",
+                                       "verification jobs answered", NULL, NULL);
+    self->m_verified = zc_metrics_counter (self->metrics, "zchain_validator_verifications_total",
+                                           "transactions verified", "result", "ok");
+    self->m_rejected = zc_metrics_counter (self->metrics, "zchain_validator_verifications_total",
+                                           "transactions verified", "result", "rejected");
+    self->m_malformed = zc_metrics_counter (self->metrics, "zchain_validator_malformed_jobs_total",
+                                            "jobs that did not decode", NULL, NULL);
+    self->m_latency = zc_metrics_histogram (self->metrics, "zchain_validator_job_seconds",
+                                            "time to verify one job", zc_metrics_latency_bounds, 12);
+    zsock_signal (pipe, 0);
+    char err [256];
+    if (s_open (self, err, sizeof err)) {
+        zc_error ("%s", err);
+        zstr_send (pipe, err);
+        goto done;
+    }
+    zc_metrics_set_ready (self->metrics, true);
+    zpoller_t *poller = zpoller_new (pipe, NULL);
+    for (int i = 0; i < self->n_owners; i++) {
+        zpoller_add (poller, self->owner [i]);
+        s_ready (self, self->owner [i]);
+    }
+    zc_info ("validator up: %d owner(s), %lld jobs at once each", self->n_owners,
+             (long long) self->cfg->credits);
+    int64_t next_beat = zc_mono_ms () + 1000;
+    while (true) {
+        void *which = zpoller_wait (poller, (int) (next_beat - zc_mono_ms () > 0 ? next_beat - zc_mono_ms () : 0));
+        if (which == pipe) {
+            char *cmd = zstr_recv (pipe);
+            bool term = cmd && streq (cmd, "$TERM");
+            zstr_free (&cmd);
+            if (term)
+                break;
+        }
+        else
+        if (which) {
+            //  drain what is there, a job at a time
+            for (int i = 0; i < self->n_owners; i++)
+                if (which == self->owner [i])
+                    s_on_job (self, self->owner [i]);
+        }
+        else
+        if (zpoller_terminated (poller))
+            break;
+        if (zc_mono_ms () >= next_beat) {
+            for (int i = 0; i < self->n_owners; i++)
+                s_ready (self, self->owner [i]);
+            if (self->metrics_sock) {
+                zc_metrics_sample_process (self->metrics);
+                zc_metrics_push (self->metrics, self->metrics_sock);
+            }
+            next_beat = zc_mono_ms () + 1000;
+        }
+    }
+    zpoller_destroy (&poller);
+done:
+    for (int i = 0; i < self->n_owners; i++)
+        zsock_destroy (&self->owner [i]);
+    zsock_destroy (&self->metrics_sock);
+    zc_metrics_destroy (&self->metrics);
+}
