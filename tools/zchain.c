@@ -1,7 +1,162 @@
-/*  zchain.c - placeholder until the command table lands */
-int main (void);
-int
-main (void)
+/*  zchain.c - the zchain command-line tool: global options and the command table */
+#include "cli.h"
+#include "zc_log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const cli_command_t s_commands [] = {
+    { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
+    { NULL, NULL, NULL, NULL }
+};
+
+void
+cli_die (int code, const char *format, ...)
 {
-    return 0;
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "zchain: ");
+    vfprintf (stderr, format, args);
+    fprintf (stderr, "\n");
+    va_end (args);
+    exit (code);
+}
+
+bool
+cli_wants_help (int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp (argv [i], "--help") || !strcmp (argv [i], "-h"))
+            return true;
+    return false;
+}
+
+void
+cli_json_string (FILE *out, const char *s)
+{
+    fputc ('"', out);
+    for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf (out, "\\%c", *p);
+        else
+        if (*p < 0x20)
+            fprintf (out, "\\u%04x", *p);
+        else
+            fputc (*p, out);
+    }
+    fputc ('"', out);
+}
+
+void
+cli_ensure_datadir (cli_t *cli)
+{
+    if (mkdir (cli->datadir, 0700) && errno != EEXIST)
+        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", cli->datadir, strerror (errno));
+}
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+        "usage: zchain [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+        "zchain is a proof-of-work UTXO blockchain node; this tool runs it and talks to it.\n\n"
+        "commands:\n");
+    for (const cli_command_t *c = s_commands; c->name; c++)
+        fprintf (out, "  %-8s %-36s %s\n", c->name, c->usage, c->summary);
+    fprintf (out,
+        "\nglobal options (before or after the command):\n"
+        "  --datadir DIR       data directory (env ZC_DATADIR, default ./data)\n"
+        "  --network NAME      regtest or devnet (env ZC_NETWORK, default regtest)\n"
+        "  --wallet FILE       key file (env ZC_WALLET, default DATADIR/wallet.key)\n"
+        "  --node ENDPOINT     the node's api (default: the one in DATADIR)\n"
+        "  --json              print data as JSON\n"
+        "  --version           print the version\n"
+        "  -h, --help          this help; COMMAND --help for a command's\n");
+}
+
+//  Take a global option's value out of argv; returns the value or NULL
+static const char *
+s_take (int *argc, char **argv, int i, const char *name)
+{
+    size_t len = strlen (name);
+    if (strncmp (argv [i], name, len) != 0)
+        return NULL;
+    const char *value = NULL;
+    int used = 1;
+    if (argv [i] [len] == '=')
+        value = argv [i] + len + 1;
+    else
+    if (argv [i] [len] == 0) {
+        if (i + 1 >= *argc)
+            cli_die (CLI_EXIT_USAGE, "%s needs a value", name);
+        value = argv [i + 1];
+        used = 2;
+    }
+    else
+        return NULL;
+    memmove (&argv [i], &argv [i + used], (size_t) (*argc - i - used + 1) * sizeof *argv);
+    *argc -= used;
+    return value;
+}
+
+int main (int argc, char **argv);
+
+int
+main (int argc, char **argv)
+{
+    zc_log_set_name ("zchain");
+    zc_log_set_level (ZC_LOG_WARN);
+    cli_t cli = { 0 };
+    cli.datadir = getenv ("ZC_DATADIR") ? getenv ("ZC_DATADIR") : "./data";
+    cli.network = getenv ("ZC_NETWORK") ? getenv ("ZC_NETWORK") : "regtest";
+    cli.wallet = getenv ("ZC_WALLET");
+    for (int i = 1; i < argc; ) {
+        const char *v;
+        if ((v = s_take (&argc, argv, i, "--datadir")))
+            cli.datadir = v;
+        else
+        if ((v = s_take (&argc, argv, i, "--network")))
+            cli.network = v;
+        else
+        if ((v = s_take (&argc, argv, i, "--wallet")))
+            cli.wallet = v;
+        else
+        if ((v = s_take (&argc, argv, i, "--node")))
+            cli.node = v;
+        else
+        if (!strcmp (argv [i], "--json")) {
+            cli.json = true;
+            memmove (&argv [i], &argv [i + 1], (size_t) (argc - i) * sizeof *argv);
+            argc--;
+        }
+        else
+            i++;
+    }
+    cli.params = zc_params_by_name (cli.network);
+    if (!cli.params)
+        cli_die (CLI_EXIT_USAGE, "--network: '%s' is not regtest or devnet", cli.network);
+    if (!cli.wallet) {
+        snprintf (cli.wallet_buf, sizeof cli.wallet_buf, "%s/wallet.key", cli.datadir);
+        cli.wallet = cli.wallet_buf;
+    }
+    if (argc < 2) {
+        s_usage (stderr);
+        return CLI_EXIT_USAGE;
+    }
+    const char *name = argv [1];
+    if (!strcmp (name, "--help") || !strcmp (name, "-h") || !strcmp (name, "help")) {
+        s_usage (stdout);
+        return 0;
+    }
+    if (!strcmp (name, "--version") || !strcmp (name, "version")) {
+        printf ("zchain 0.1.0\n");
+        return 0;
+    }
+    for (const cli_command_t *c = s_commands; c->name; c++)
+        if (!strcmp (c->name, name))
+            return c->fn (&cli, argc - 1, argv + 1);
+    cli_die (CLI_EXIT_USAGE, "unknown command '%s' (try zchain --help)", name);
 }

@@ -1,0 +1,58 @@
+/*  cli.h - what the zchain tool's commands share: global options, output, errors
+ *
+ *  Each command is a function in a cmd_*.c file and one row of the table
+ *  in zchain.c. A command gets the global options already parsed and its
+ *  own arguments (argv [0] is its name); it returns the exit status.
+ *  Errors are one line on stderr, "zchain: <reason>", exit 1 (2 for usage).
+ */
+#ifndef CLI_H_INCLUDED
+#define CLI_H_INCLUDED
+
+#include "zc_params.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+typedef struct {
+    const char *datadir;                //  --datadir, ZC_DATADIR, ./data
+    const char *network;                //  --network, ZC_NETWORK, regtest
+    const char *wallet;                 //  --wallet, ZC_WALLET, DATADIR/wallet.key
+    const char *node;                   //  --node: a gateway api endpoint
+    bool json;                          //  --json
+    const zc_params_t *params;
+    char wallet_buf [4096];
+} cli_t;
+
+typedef int (cli_fn) (cli_t *cli, int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    const char *usage;                  //  arguments, for help
+    const char *summary;
+    cli_fn *fn;
+} cli_command_t;
+
+//  Print "zchain: <reason>" and exit with code.
+void
+    cli_die (int code, const char *format, ...)
+    __attribute__ ((format (printf, 2, 3), noreturn));
+
+//  True when argv holds -h or --help.
+bool
+    cli_wants_help (int argc, char **argv);
+
+//  Write s as a JSON string, quoted and escaped.
+void
+    cli_json_string (FILE *out, const char *s);
+
+//  Create the data directory (mode 0700) if missing; exits on failure.
+void
+    cli_ensure_datadir (cli_t *cli);
+
+//  The commands
+int cmd_wallet (cli_t *cli, int argc, char **argv);
+
+#endif
