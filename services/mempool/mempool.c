@@ -1,0 +1,1499 @@
+/*  mempool.c - the mempool actor: batched checking pipeline around the pool */
+#include "mempool.h"
+#include "pool.h"
+#include "store.h"
+#include "zc_check.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_params.h"
+#include "zc_time.h"
+#include "zc_workpool.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+#include "work.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const zc_option_t mempool_options [] = {
+    ZC_SERVICE_OPTIONS ("mempool"),
+    { "db", "ZC_MEMPOOL_DB", ZC_OPT_STRING, "./data/mempool",
+      "RocksDB directory for accepted transactions", offsetof (mempool_cfg_t, db), 0, 0 },
+    { "api", "ZC_MEMPOOL_API", ZC_OPT_STRING, "tcp://0.0.0.0:7811", "request endpoint (bound)",
+      offsetof (mempool_cfg_t, api), 0, 0 },
+    { "events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://0.0.0.0:7812",
+      "transaction events endpoint (bound)", offsetof (mempool_cfg_t, events), 0, 0 },
+    { "work", "ZC_MEMPOOL_WORK", ZC_OPT_STRING, "tcp://0.0.0.0:7813",
+      "validator work endpoint (bound)", offsetof (mempool_cfg_t, work), 0, 0 },
+    { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
+      "storage's request endpoint", offsetof (mempool_cfg_t, storage_api), 0, 0 },
+    { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
+      "storage's chain events", offsetof (mempool_cfg_t, storage_events), 0, 0 },
+    { "max-bytes", "ZC_MEMPOOL_MAX_BYTES", ZC_OPT_INT, "300000000",
+      "pool size limit in bytes; the lowest fee rates are evicted beyond it",
+      offsetof (mempool_cfg_t, max_bytes), 100000, 100000000000LL },
+    { "min-fee-rate", "ZC_MIN_FEE_RATE", ZC_OPT_INT, "1000",
+      "minimum relay fee, base units per 1000 bytes", offsetof (mempool_cfg_t, min_fee_rate), 0,
+      1000000000 },
+    { "expiry-hours", "ZC_MEMPOOL_EXPIRY_HOURS", ZC_OPT_INT, "336",
+      "drop transactions unconfirmed for this long", offsetof (mempool_cfg_t, expiry_hours), 1, 100000 },
+    { "max-ancestors", "ZC_MAX_ANCESTORS", ZC_OPT_INT, "25",
+      "longest chain of unconfirmed transactions", offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
+    { "max-in-flight", "ZC_MEMPOOL_IN_FLIGHT", ZC_OPT_INT, "60000",
+      "transactions being checked at once; beyond it submitters hear busy",
+      offsetof (mempool_cfg_t, max_in_flight), 100, 10000000 },
+    { "job-items", "ZC_JOB_ITEMS", ZC_OPT_INT, "250", "transactions per validator job",
+      offsetof (mempool_cfg_t, job_items), 1, 10000 },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+#define MAX_SUBMIT 20000                //  transactions in one SUBMIT_TXS
+#define MAX_EVENTS_PENDING 100000
+#define LOOKUP_TIMEOUT_MS 15000
+#define RECENT_MAX 400000               //  txids confirmed lately, remembered
+
+typedef enum {
+    SRC_STORAGE,                        //  a confirmed output, looked up in storage
+    SRC_POOL,                           //  an output of a pool transaction
+    SRC_FLIGHT                          //  an output of a transaction still being checked
+} s_source_t;
+
+typedef struct _s_batch_t s_batch_t;
+
+typedef struct {
+    zc_tx_t *tx;
+    uint8_t *raw;
+    size_t raw_size;
+    zc_err_t result;                    //  ZC_OK while it may still be accepted
+    bool already;                       //  in the pool or confirmed already: answer ok
+    zc_coin_t *coins;                   //  one per input
+    uint8_t *source;                    //  s_source_t per input
+    uint8_t (*keys) [36];               //  outpoint keys of the inputs (reservations)
+    bool reserved;
+    uint64_t fee;
+    s_batch_t *batch;
+} s_item_t;
+
+typedef enum {
+    STAGE_LOOKUP,
+    STAGE_VERIFY,
+    STAGE_READY
+} s_stage_t;
+
+struct _s_batch_t {
+    uint64_t id;
+    bool has_client;
+    uint8_t identity [256];
+    size_t identity_size;
+    uint64_t request_id;
+    s_item_t *items;
+    size_t n;
+    s_stage_t stage;
+    uint64_t lookup_id;                 //  the GET_UTXOS in flight
+    size_t *lookup_item;                //  which item and input each outpoint is for
+    uint32_t *lookup_input;
+    size_t n_lookups;
+    size_t jobs_pending;
+    int64_t started_us;
+    int64_t lookup_sent_ms;
+};
+
+//  What a validator job covers: its batch and which items, in order
+typedef struct {
+    uint64_t batch_id;
+    size_t n;
+    size_t index [];
+} s_jobref_t;
+
+typedef struct {
+    uint8_t type;                       //  0 accepted, 1 removed
+    zc_hash_t txid;
+    zc_hash_t wtxid;
+    uint64_t fee;
+    uint32_t size;
+    uint8_t reason;
+} s_event_t;
+
+typedef struct {
+    mempool_cfg_t *cfg;
+    const zc_params_t *params;
+    zsock_t *pipe;
+    zsock_t *api;
+    zsock_t *events;
+    zsock_t *work;
+    zsock_t *storage;                   //  DEALER to storage's api
+    zsock_t *chain;                     //  SUB to storage's events
+    zsock_t *metrics_sock;
+    zc_workpool_t *workpool;
+    pool_t *pool;
+    store_t *store;
+    zlistx_t *batches;                  //  in arrival order
+    size_t in_flight;                   //  transactions in batches
+    zhashx_t *reserved;                 //  outpoint key -> s_item_t spending it
+    zhashx_t *flight_txids;             //  txid -> s_item_t being checked
+    zhashx_t *recent;                   //  txids confirmed lately (text keys)
+    uint64_t next_batch;
+    uint64_t next_request;
+    //  the tip the pool is consistent with
+    zc_hash_t tip;
+    uint32_t height;
+    uint32_t next_bits;
+    uint32_t median_time;
+    uint64_t chain_seq;
+    //  events to publish
+    s_event_t *pending;
+    size_t n_pending;
+    uint64_t event_seq;
+    //  metrics
+    zc_metrics_t *metrics;
+    zc_metric_t *m_accepted;
+    zc_metric_t *m_rejected [ZC_ERR_COUNT_];
+    zc_metric_t *m_removed [8];
+    zc_metric_t *m_count;
+    zc_metric_t *m_bytes;
+    zc_metric_t *m_in_flight;
+    zc_metric_t *m_latency;
+    zc_metric_t *m_busy;
+    zc_metric_t *m_workers;
+    zc_metric_t *m_queue;
+    zc_metric_t *m_pub_drops;
+    zc_metric_t *m_gaps;
+    zc_metric_t *m_templates;
+} self_t;
+
+static void s_pump (self_t *self);
+
+// ---------------------------------------------------------------------------
+//  binary-keyed tables
+
+static size_t
+s_hash32 (const void *key)
+{
+    return (size_t) zc_le64 (key);
+}
+
+static size_t
+s_hash36 (const void *key)
+{
+    const uint8_t *k = key;
+    return (size_t) ((zc_le64 (k) ^ zc_le64 (k + 8)) + zc_be32 (k + 32) * 0x9e3779b97f4a7c15ULL);
+}
+
+static int
+s_cmp32 (const void *a, const void *b)
+{
+    return memcmp (a, b, 32);
+}
+
+static int
+s_cmp36 (const void *a, const void *b)
+{
+    return memcmp (a, b, 36);
+}
+
+static void *
+s_borrow (const void *key)
+{
+    return (void *) key;
+}
+
+static void
+s_keep (void **key_p)
+{
+    *key_p = NULL;
+}
+
+static zhashx_t *
+s_table (size_t (*hasher) (const void *), int (*cmp) (const void *, const void *), bool borrow)
+{
+    zhashx_t *t = zhashx_new ();
+    if (t) {
+        zhashx_set_key_hasher (t, hasher);
+        zhashx_set_key_comparator (t, cmp);
+        if (borrow) {
+            zhashx_set_key_duplicator (t, s_borrow);
+            zhashx_set_key_destructor (t, s_keep);
+        }
+    }
+    return t;
+}
+
+static void *
+s_dup32 (const void *key)
+{
+    void *copy = malloc (32);
+    if (copy)
+        memcpy (copy, key, 32);
+    return copy;
+}
+
+static void
+s_free_key (void **key_p)
+{
+    free (*key_p);
+    *key_p = NULL;
+}
+
+// ---------------------------------------------------------------------------
+//  events out
+
+static void
+s_event (self_t *self, uint8_t type, const zc_tx_t *tx, uint64_t fee, uint8_t reason)
+{
+    if (self->n_pending == MAX_EVENTS_PENDING)
+        return;                         //  flushed every step: cannot really fill
+    s_event_t *e = &self->pending [self->n_pending++];
+    e->type = type;
+    e->txid = tx->txid;
+    e->wtxid = tx->wtxid;
+    e->fee = fee;
+    e->size = tx->size;
+    e->reason = reason;
+}
+
+static void
+s_flush_events (self_t *self)
+{
+    store_flush (self->store);
+    if (self->n_pending == 0)
+        return;
+    size_t n = self->n_pending;
+    Zc__TxEvent *events = calloc (n, sizeof *events);
+    Zc__TxEvent **ptrs = calloc (n, sizeof *ptrs);
+    if (events && ptrs) {
+        for (size_t i = 0; i < n; i++) {
+            s_event_t *e = &self->pending [i];
+            zc__tx_event__init (&events [i]);
+            events [i].type = e->type ? ZC__TX_EVENT_TYPE__REMOVED : ZC__TX_EVENT_TYPE__ACCEPTED;
+            events [i].txid.data = e->txid.b;
+            events [i].txid.len = 32;
+            if (!e->type) {
+                events [i].wtxid.data = e->wtxid.b;
+                events [i].wtxid.len = 32;
+            }
+            events [i].fee = e->fee;
+            events [i].size = e->size;
+            events [i].reason = (Zc__RemoveReason) e->reason;
+            ptrs [i] = &events [i];
+        }
+        Zc__TxEvents msg = ZC__TX_EVENTS__INIT;
+        msg.n_events = n;
+        msg.events = ptrs;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__TX_EVENTS,
+                            .seq = ++self->event_seq };
+        if (zc_zmq_send (self->events, "tx", 2, &header, &msg.base, ZMQ_DONTWAIT))
+            zc_metric_inc (self->m_pub_drops, 1);
+    }
+    free (events);
+    free (ptrs);
+    self->n_pending = 0;
+}
+
+static void
+s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
+{
+    self_t *self = arg;
+    s_event (self, 1, entry->tx, entry->fee, (uint8_t) why);
+    store_delete (self->store, &entry->tx->txid);
+    if ((size_t) why < 8)
+        zc_metric_inc (self->m_removed [why], 1);
+}
+
+// ---------------------------------------------------------------------------
+//  batches
+
+static void
+s_item_release (self_t *self, s_item_t *item)
+{
+    if (item->reserved) {
+        for (uint32_t i = 0; i < item->tx->n_in; i++)
+            if (zhashx_lookup (self->reserved, item->keys [i]) == item)
+                zhashx_delete (self->reserved, item->keys [i]);
+        if (zhashx_lookup (self->flight_txids, item->tx->txid.b) == item)
+            zhashx_delete (self->flight_txids, item->tx->txid.b);
+        item->reserved = false;
+    }
+}
+
+static void
+s_batch_destroy (self_t *self, s_batch_t **batch_p)
+{
+    s_batch_t *batch = *batch_p;
+    if (!batch)
+        return;
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (item->tx)
+            s_item_release (self, item);
+        zc_tx_destroy (&item->tx);
+        free (item->raw);
+        free (item->coins);
+        free (item->source);
+        free (item->keys);
+    }
+    self->in_flight -= batch->n;
+    free (batch->items);
+    free (batch->lookup_item);
+    free (batch->lookup_input);
+    free (batch);
+    *batch_p = NULL;
+}
+
+static void
+s_reject (self_t *self, s_item_t *item, zc_err_t reason)
+{
+    if (item->result == ZC_OK && !item->already) {
+        item->result = reason;
+        if (reason < ZC_ERR_COUNT_)
+            zc_metric_inc (self->m_rejected [reason], 1);
+    }
+}
+
+//  Resolve inputs from the pool and from transactions in flight; reserve
+//  the outpoints (first seen wins); note what storage must answer
+static void
+s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
+{
+    s_item_t *item = &batch->items [index];
+    zc_tx_t *tx = item->tx;
+    if (pool_find (self->pool, &tx->txid) || zhashx_lookup (self->recent, tx->txid.b)) {
+        item->already = true;           //  idempotent: submitting twice is harmless
+        return;
+    }
+    if (zhashx_lookup (self->flight_txids, tx->txid.b)) {
+        s_reject (self, item, ZC_ERR_DUPLICATE);
+        return;
+    }
+    item->coins = calloc (tx->n_in, sizeof *item->coins);
+    item->source = calloc (tx->n_in, 1);
+    item->keys = malloc ((size_t) tx->n_in * 36);
+    if (!item->coins || !item->source || !item->keys) {
+        s_reject (self, item, ZC_ERR_INTERNAL);
+        return;
+    }
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        const zc_outpoint_t *op = &tx->in [i].prevout;
+        zc_outpoint_key (op, item->keys [i]);
+        if (pool_spender (self->pool, op) || zhashx_lookup (self->reserved, item->keys [i])) {
+            s_reject (self, item, ZC_ERR_DOUBLE_SPEND);
+            return;
+        }
+        s_item_t *parent = zhashx_lookup (self->flight_txids, op->txid.b);
+        if (pool_coin (self->pool, op, &item->coins [i]))
+            item->source [i] = SRC_POOL;
+        else
+        if (parent && op->index < parent->tx->n_out) {
+            zc_coin_t *c = &item->coins [i];
+            c->amount = parent->tx->out [op->index].amount;
+            memcpy (c->pubkey, parent->tx->out [op->index].pubkey, 32);
+            c->height = UINT32_MAX;
+            item->source [i] = SRC_FLIGHT;
+        }
+        else
+            item->source [i] = SRC_STORAGE;
+    }
+    for (uint32_t i = 0; i < tx->n_in; i++)
+        zhashx_insert (self->reserved, item->keys [i], item);
+    zhashx_insert (self->flight_txids, tx->txid.b, item);
+    item->reserved = true;
+}
+
+//  One GET_UTXOS for every storage input of the batch
+static int
+s_send_lookup (self_t *self, s_batch_t *batch)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < batch->n; i++)
+        if (batch->items [i].result == ZC_OK && !batch->items [i].already)
+            for (uint32_t k = 0; k < batch->items [i].tx->n_in; k++)
+                n += batch->items [i].source [k] == SRC_STORAGE;
+    batch->n_lookups = n;
+    if (n == 0)
+        return 0;
+    batch->lookup_item = malloc (n * sizeof *batch->lookup_item);
+    batch->lookup_input = malloc (n * sizeof *batch->lookup_input);
+    Zc__OutPoint *ops = calloc (n, sizeof *ops);
+    Zc__OutPoint **ptrs = calloc (n, sizeof *ptrs);
+    int rc = -1;
+    if (batch->lookup_item && batch->lookup_input && ops && ptrs) {
+        size_t j = 0;
+        for (size_t i = 0; i < batch->n; i++) {
+            s_item_t *item = &batch->items [i];
+            if (item->result != ZC_OK || item->already)
+                continue;
+            for (uint32_t k = 0; k < item->tx->n_in; k++) {
+                if (item->source [k] != SRC_STORAGE)
+                    continue;
+                zc__out_point__init (&ops [j]);
+                ops [j].txid.data = item->tx->in [k].prevout.txid.b;
+                ops [j].txid.len = 32;
+                ops [j].index = item->tx->in [k].prevout.index;
+                ptrs [j] = &ops [j];
+                batch->lookup_item [j] = i;
+                batch->lookup_input [j] = k;
+                j++;
+            }
+        }
+        Zc__GetUtxos req = ZC__GET_UTXOS__INIT;
+        req.n_outpoints = n;
+        req.outpoints = ptrs;
+        batch->lookup_id = ++self->next_request;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_UTXOS,
+                            .request_id = batch->lookup_id,
+                            .deadline_ms = (uint64_t) (zc_now_ms () + LOOKUP_TIMEOUT_MS) };
+        rc = zc_zmq_send (self->storage, NULL, 0, &header, &req.base, ZMQ_DONTWAIT);
+        batch->lookup_sent_ms = zc_mono_ms ();
+    }
+    free (ops);
+    free (ptrs);
+    return rc;
+}
+
+//  With every coin known: amounts, fee rate, maturity, pool admission
+static void
+s_check_amounts (self_t *self, s_item_t *item)
+{
+    zc_tx_t *tx = item->tx;
+    uint64_t in = 0, out = 0;
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        const zc_coin_t *c = &item->coins [i];
+        if (c->coinbase && self->height + 1 - c->height < self->params->coinbase_maturity) {
+            s_reject (self, item, ZC_ERR_IMMATURE_SPEND);
+            return;
+        }
+        in += c->amount;                //  each coin is at most 21M coins: no overflow
+    }
+    for (uint32_t o = 0; o < tx->n_out; o++)
+        out += tx->out [o].amount;
+    if (out > in) {
+        s_reject (self, item, ZC_ERR_BAD_AMOUNT);
+        return;
+    }
+    item->fee = in - out;
+    uint64_t rate = pool_rate (item->fee, tx->size);
+    if (rate < (uint64_t) self->cfg->min_fee_rate) {
+        s_reject (self, item, ZC_ERR_FEE_TOO_LOW);
+        return;
+    }
+    zc_err_t rc = pool_admits (self->pool, tx, rate);
+    if (rc != ZC_OK)
+        s_reject (self, item, rc);
+}
+
+//  Jobs for the batch's surviving items
+static int
+s_send_jobs (self_t *self, s_batch_t *batch)
+{
+    size_t per_job = (size_t) self->cfg->job_items;
+    Zc__VerifyItem *items = calloc (per_job, sizeof *items);
+    Zc__VerifyItem **item_ptrs = calloc (per_job, sizeof *item_ptrs);
+    Zc__Coin *coins = NULL;
+    Zc__Coin **coin_ptrs = NULL;
+    size_t max_coins = 0;
+    for (size_t i = 0; i < batch->n; i++)
+        if (batch->items [i].result == ZC_OK && !batch->items [i].already)
+            max_coins += batch->items [i].tx->n_in;
+    coins = calloc (max_coins ? max_coins : 1, sizeof *coins);
+    coin_ptrs = calloc (max_coins ? max_coins : 1, sizeof *coin_ptrs);
+    size_t *index = calloc (per_job, sizeof *index);
+    int jobs = 0;
+    bool failed = !items || !item_ptrs || !coins || !coin_ptrs || !index;
+    size_t n = 0, c = 0;
+    for (size_t i = 0; i <= batch->n && !failed; i++) {
+        s_item_t *item = i < batch->n ? &batch->items [i] : NULL;
+        if (item && item->result == ZC_OK && !item->already) {
+            zc__verify_item__init (&items [n]);
+            items [n].tx.data = item->raw;
+            items [n].tx.len = item->raw_size;
+            items [n].spent = &coin_ptrs [c];
+            items [n].n_spent = item->tx->n_in;
+            for (uint32_t k = 0; k < item->tx->n_in; k++, c++) {
+                zc__coin__init (&coins [c]);
+                coins [c].amount = item->coins [k].amount;
+                coins [c].pubkey.data = item->coins [k].pubkey;
+                coins [c].pubkey.len = 32;
+                coins [c].height = item->coins [k].height;
+                coins [c].coinbase = item->coins [k].coinbase;
+                coin_ptrs [c] = &coins [c];
+            }
+            item_ptrs [n] = &items [n];
+            index [n++] = i;
+        }
+        if (n == per_job || (!item && n > 0)) {
+            Zc__VerifyJob job = ZC__VERIFY_JOB__INIT;
+            job.job_id = zc_workpool_next_id (self->workpool);
+            job.items = item_ptrs;
+            job.n_items = n;
+            job.height = self->height + 1;
+            job.coinbase_maturity = self->params->coinbase_maturity;
+            job.genesis.data = (uint8_t *) zc_params_genesis_hash (self->params)->b;
+            job.genesis.len = 32;
+            zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_JOB };
+            size_t size;
+            uint8_t *packed = zc_env_pack (&header, &job.base, &size);
+            s_jobref_t *ref = malloc (sizeof *ref + n * sizeof (size_t));
+            if (ref) {
+                ref->batch_id = batch->id;
+                ref->n = n;
+                memcpy (ref->index, index, n * sizeof (size_t));
+            }
+            if (!packed || !ref) {
+                free (packed);
+                free (ref);
+                failed = true;
+            }
+            else
+            if (zc_workpool_submit (self->workpool, job.job_id, packed, size, ref)) {
+                free (ref);
+                failed = true;
+            }
+            else
+                jobs++;
+            n = 0;
+        }
+    }
+    free (items);
+    free (item_ptrs);
+    free (coins);
+    free (coin_ptrs);
+    free (index);
+    return failed ? -1 : jobs;
+}
+
+static s_batch_t *
+s_find_batch (self_t *self, uint64_t id)
+{
+    for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
+        if (b->id == id)
+            return b;
+    return NULL;
+}
+
+//  After the look-up: amounts, then validators (or straight to ready)
+static void
+s_to_verify (self_t *self, s_batch_t *batch)
+{
+    for (size_t i = 0; i < batch->n; i++)
+        if (batch->items [i].result == ZC_OK && !batch->items [i].already)
+            s_check_amounts (self, &batch->items [i]);
+    int jobs = s_send_jobs (self, batch);
+    if (jobs < 0) {
+        zc_metric_inc (self->m_busy, 1);
+        for (size_t i = 0; i < batch->n; i++)
+            s_reject (self, &batch->items [i], ZC_ERR_BUSY);
+        jobs = 0;
+    }
+    batch->jobs_pending = (size_t) jobs;
+    batch->stage = jobs ? STAGE_VERIFY : STAGE_READY;
+}
+
+static void
+s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, size_t size)
+{
+    self_t *self = arg;
+    s_jobref_t *ref = job_arg;
+    (void) job_id;
+    s_batch_t *batch = s_find_batch (self, ref->batch_id);
+    Zc__VerifyReply *r = batch ? zc__verify_reply__unpack (NULL, size, reply) : NULL;
+    if (batch && batch->stage == STAGE_VERIFY) {
+        for (size_t k = 0; k < ref->n && ref->index [k] < batch->n; k++) {
+            s_item_t *item = &batch->items [ref->index [k]];
+            zc_err_t reason = !r || k >= r->n_verdicts ? ZC_ERR_INTERNAL
+                            : (zc_err_t) r->verdicts [k]->reason;
+            if (reason != ZC_OK)
+                s_reject (self, item, reason >= 0 && reason < ZC_ERR_COUNT_ ? reason : ZC_ERR_INTERNAL);
+        }
+        if (--batch->jobs_pending == 0)
+            batch->stage = STAGE_READY;
+    }
+    if (r)
+        zc__verify_reply__free_unpacked (r, NULL);
+    free (ref);
+    s_pump (self);
+}
+
+//  Is the coin an input came from still there? Pool parents may have been
+//  confirmed (fine), evicted or conflicted (not fine) meanwhile.
+static bool
+s_parents_alive (self_t *self, const s_item_t *item)
+{
+    for (uint32_t i = 0; i < item->tx->n_in; i++) {
+        if (item->source [i] == SRC_STORAGE)
+            continue;
+        const zc_hash_t *parent = &item->tx->in [i].prevout.txid;
+        if (!pool_find (self->pool, parent) && !zhashx_lookup (self->recent, parent->b))
+            return false;
+    }
+    return true;
+}
+
+static void
+s_answer (self_t *self, s_batch_t *batch)
+{
+    if (!batch->has_client)
+        return;
+    Zc__TxResult *results = calloc (batch->n ? batch->n : 1, sizeof *results);
+    Zc__TxResult **ptrs = calloc (batch->n ? batch->n : 1, sizeof *ptrs);
+    if (!results || !ptrs) {
+        free (results);
+        free (ptrs);
+        zc_zmq_send_error (self->api, batch->identity, batch->identity_size, batch->request_id,
+                           ZC_ERR_INTERNAL, NULL);
+        return;
+    }
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        zc__tx_result__init (&results [i]);
+        results [i].reason = (int32_t) (item->already ? ZC_OK : item->result);
+        if (item->tx) {
+            results [i].txid.data = item->tx->txid.b;
+            results [i].txid.len = 32;
+        }
+        if (results [i].reason != ZC_OK)
+            results [i].detail = (char *) zc_err_name (results [i].reason);
+        ptrs [i] = &results [i];
+    }
+    Zc__SubmitTxsReply reply = ZC__SUBMIT_TXS_REPLY__INIT;
+    reply.n_results = batch->n;
+    reply.results = ptrs;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__SUBMIT_TXS_REPLY,
+                        .request_id = batch->request_id };
+    zc_zmq_send (self->api, batch->identity, batch->identity_size, &header, &reply.base,
+                 ZMQ_DONTWAIT);
+    free (results);
+    free (ptrs);
+}
+
+//  Accept a ready batch's survivors, in order
+static void
+s_commit (self_t *self, s_batch_t *batch)
+{
+    uint64_t now = (uint64_t) zc_now_ms ();
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (item->result != ZC_OK || item->already)
+            continue;
+        if (!s_parents_alive (self, item)) {
+            s_reject (self, item, ZC_ERR_UNKNOWN_INPUT);
+            continue;
+        }
+        //  release first: the pool indexes the same outpoints now
+        s_item_release (self, item);
+        zc_tx_t *tx = item->tx;
+        zc_hash_t txid = tx->txid;
+        store_put (self->store, &txid, item->fee, now, item->raw, item->raw_size);
+        uint8_t *raw = malloc (item->raw_size);
+        if (!raw) {
+            s_reject (self, item, ZC_ERR_INTERNAL);
+            store_delete (self->store, &txid);
+            continue;
+        }
+        memcpy (raw, item->raw, item->raw_size);
+        zc_tx_t *copy = zc_tx_dup (tx);
+        zc_err_t rc = copy ? pool_add (self->pool, &copy, &raw, item->raw_size, item->fee, now)
+                           : ZC_ERR_INTERNAL;
+        if (!copy)
+            free (raw);
+        if (rc != ZC_OK) {
+            store_delete (self->store, &txid);
+            s_reject (self, item, rc);
+            continue;
+        }
+        s_event (self, 0, tx, item->fee, 0);
+        zc_metric_inc (self->m_accepted, 1);
+        //  evicted at once (the pool was full of better payers): say so
+        if (!pool_find (self->pool, &txid))
+            s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
+    }
+    zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
+    s_answer (self, batch);
+}
+
+//  Move batches along; commit ready ones from the head, in arrival order
+static void
+s_pump (self_t *self)
+{
+    while (true) {
+        s_batch_t *head = zlistx_first (self->batches);
+        if (!head || head->stage != STAGE_READY)
+            break;
+        s_commit (self, head);
+        zlistx_delete (self->batches, zlistx_cursor (self->batches));
+        s_batch_destroy (self, &head);
+    }
+    s_flush_events (self);
+    zc_metric_set (self->m_count, (double) pool_count (self->pool));
+    zc_metric_set (self->m_bytes, (double) pool_bytes (self->pool));
+    zc_metric_set (self->m_in_flight, (double) self->in_flight);
+}
+
+//  A new batch from raw transactions (a client's, or taken back from a
+//  disconnected block or the store after a restart)
+static s_batch_t *
+s_batch_new (self_t *self, size_t n)
+{
+    s_batch_t *batch = calloc (1, sizeof *batch);
+    if (!batch)
+        return NULL;
+    batch->items = calloc (n ? n : 1, sizeof *batch->items);
+    if (!batch->items) {
+        free (batch);
+        return NULL;
+    }
+    batch->id = ++self->next_batch;
+    batch->n = n;
+    batch->started_us = zc_mono_us ();
+    self->in_flight += n;
+    return batch;
+}
+
+static void
+s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, size_t size)
+{
+    s_item_t *item = &batch->items [i];
+    item->batch = batch;
+    zc_err_t rc = zc_tx_decode (data, size, &item->tx);
+    if (rc == ZC_OK)
+        rc = zc_check_loose_tx (item->tx);
+    if (rc == ZC_OK) {
+        item->raw = malloc (size);
+        if (!item->raw)
+            rc = ZC_ERR_INTERNAL;
+        else {
+            memcpy (item->raw, data, size);
+            item->raw_size = size;
+        }
+    }
+    if (rc != ZC_OK) {
+        s_reject (self, item, rc);
+        return;
+    }
+    s_prepare_item (self, batch, i);
+}
+
+//  Start a prepared batch: its look-up, or straight to verification
+static void
+s_batch_start (self_t *self, s_batch_t *batch)
+{
+    zlistx_add_end (self->batches, batch);
+    int rc = s_send_lookup (self, batch);
+    if (rc < 0) {
+        zc_metric_inc (self->m_busy, 1);
+        for (size_t i = 0; i < batch->n; i++)
+            s_reject (self, &batch->items [i], ZC_ERR_BUSY);
+        batch->stage = STAGE_READY;
+    }
+    else
+    if (batch->n_lookups == 0)
+        s_to_verify (self, batch);
+    else
+        batch->stage = STAGE_LOOKUP;
+    s_pump (self);
+}
+
+static void
+s_submit_internal (self_t *self, zc_tx_t *const *txs, size_t n)
+{
+    s_batch_t *batch = s_batch_new (self, n);
+    if (!batch)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        size_t size;
+        uint8_t *raw = zc_tx_encode (txs [i], &size);
+        if (raw)
+            s_batch_item (self, batch, i, raw, size);
+        else
+            s_reject (self, &batch->items [i], ZC_ERR_INTERNAL);
+        free (raw);
+    }
+    s_batch_start (self, batch);
+}
+
+// ---------------------------------------------------------------------------
+//  storage: look-up replies and chain events
+
+static void
+s_on_storage (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->storage, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    s_batch_t *batch = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK)
+        for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
+            if (b->stage == STAGE_LOOKUP && b->lookup_id == env.request_id) {
+                batch = b;
+                break;
+            }
+    if (!batch) {
+        zc_frames_close (&frames);      //  late: the batch timed out already
+        return;
+    }
+    Zc__UtxosReply *reply = NULL;
+    if (env.type == ZC__MSG_TYPE__UTXOS_REPLY)
+        zc_codec_unpack (&zc__utxos_reply__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &reply);
+    for (size_t j = 0; j < batch->n_lookups; j++) {
+        s_item_t *item = &batch->items [batch->lookup_item [j]];
+        const Zc__UtxoEntry *entry = reply && j < reply->n_entries ? reply->entries [j] : NULL;
+        if (!reply) {
+            s_reject (self, item, env.type == ZC__MSG_TYPE__ERROR_REPLY ? ZC_ERR_BUSY : ZC_ERR_INTERNAL);
+            continue;
+        }
+        if (!entry || !entry->found || !entry->coin || entry->coin->pubkey.len != 32) {
+            s_reject (self, item, ZC_ERR_UNKNOWN_INPUT);
+            continue;
+        }
+        zc_coin_t *c = &item->coins [batch->lookup_input [j]];
+        c->amount = entry->coin->amount;
+        memcpy (c->pubkey, entry->coin->pubkey.data, 32);
+        c->height = entry->coin->height;
+        c->coinbase = entry->coin->coinbase;
+    }
+    if (reply)
+        zc__utxos_reply__free_unpacked (reply, NULL);
+    zc_frames_close (&frames);
+    s_to_verify (self, batch);
+    s_pump (self);
+}
+
+static void
+s_remember_confirmed (self_t *self, const zc_hash_t *txid)
+{
+    if (zhashx_size (self->recent) >= RECENT_MAX)
+        zhashx_purge (self->recent);    //  bounded; older ones matter no more
+    zhashx_update (self->recent, txid->b, (void *) 1);
+}
+
+//  A connected block: drop what it confirms and what conflicts with it,
+//  in the pool and among transactions being checked
+static void
+s_block_connected (self_t *self, zc_block_t *block)
+{
+    for (uint32_t t = 0; t < block->n_tx; t++)
+        s_remember_confirmed (self, &block->tx [t]->txid);
+    pool_block_connected (self->pool, block->tx, block->n_tx);
+    for (uint32_t t = 1; t < block->n_tx; t++) {
+        const zc_tx_t *tx = block->tx [t];
+        for (uint32_t i = 0; i < tx->n_in; i++) {
+            uint8_t key [36];
+            zc_outpoint_key (&tx->in [i].prevout, key);
+            s_item_t *item = zhashx_lookup (self->reserved, key);
+            if (!item)
+                continue;
+            if (zc_hash_eq (&item->tx->txid, &tx->txid))
+                item->already = true;   //  confirmed while we checked it
+            else
+                s_reject (self, item, ZC_ERR_DOUBLE_SPEND);
+        }
+    }
+}
+
+static void
+s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
+{
+    zc_block_t *block = NULL;
+    if (ev->raw.len && zc_block_decode (ev->raw.data, ev->raw.len, &block) != ZC_OK)
+        block = NULL;
+    if (ev->type == ZC__CHAIN_EVENT_TYPE__CONNECTED) {
+        if (block)
+            s_block_connected (self, block);
+        if (ev->hash.len == 32)
+            memcpy (self->tip.b, ev->hash.data, 32);
+        self->height = ev->height;
+    }
+    else {
+        //  take the block's transactions back; the checks run again, against
+        //  the chain as it is now
+        if (block && block->n_tx > 1)
+            s_submit_internal (self, block->tx + 1, block->n_tx - 1);
+        if (block)
+            self->tip = block->header.prev;
+        self->height = ev->height ? ev->height - 1 : 0;
+    }
+    self->next_bits = ev->next_bits;
+    self->median_time = ev->median_time;
+    zc_block_destroy (&block);
+}
+
+//  Events missed (a gap in seq): replay them from storage, in order
+static void
+s_replay (self_t *self, uint64_t from, uint64_t to)
+{
+    char err [256];
+    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    while (client && from <= to) {
+        Zc__GetEvents req = ZC__GET_EVENTS__INIT;
+        req.from_seq = from;
+        req.max = 20;
+        req.with_blocks = true;
+        uint32_t type;
+        const uint8_t *body;
+        size_t size;
+        if (zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 5000, &type, &body,
+                            &size, NULL) != ZC_OK)
+            break;
+        Zc__EventsReply *reply = zc__events_reply__unpack (NULL, size, body);
+        if (!reply || reply->n_events == 0) {
+            if (reply)
+                zc__events_reply__free_unpacked (reply, NULL);
+            break;
+        }
+        for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
+            Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
+                                                          reply->events [i].data);
+            if (ev) {
+                s_apply_chain_event (self, ev);
+                zc__chain_event__free_unpacked (ev, NULL);
+            }
+        }
+        zc__events_reply__free_unpacked (reply, NULL);
+    }
+    zc_client_destroy (&client);
+}
+
+static void
+s_on_chain (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__ChainEvent *ev = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__CHAIN_EVENT)
+        zc_codec_unpack (&zc__chain_event__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &ev);
+    if (ev) {
+        if (env.seq <= self->chain_seq) {
+            //  old news (we replayed it, or storage restarted with fewer events)
+            if (env.seq + 1000 < self->chain_seq)
+                self->chain_seq = env.seq;      //  storage was reset: follow it
+        }
+        else {
+            if (self->chain_seq && env.seq > self->chain_seq + 1) {
+                zc_metric_inc (self->m_gaps, 1);
+                zc_warn ("missed chain events %llu..%llu: replaying",
+                         (unsigned long long) self->chain_seq + 1, (unsigned long long) env.seq - 1);
+                s_replay (self, self->chain_seq + 1, env.seq - 1);
+            }
+            s_apply_chain_event (self, ev);
+            self->chain_seq = env.seq;
+        }
+        zc__chain_event__free_unpacked (ev, NULL);
+    }
+    zc_frames_close (&frames);
+    s_pump (self);
+}
+
+// ---------------------------------------------------------------------------
+//  api
+
+static void
+s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__SubmitTxs *req = NULL;
+    zc_err_t rc = zc_codec_unpack (&zc__submit_txs__descriptor, env->body, env->body_size,
+                                   ZC_MSG_MAX, (ProtobufCMessage **) &req);
+    if (rc == ZC_OK && (req->n_txs == 0 || req->n_txs > MAX_SUBMIT))
+        rc = req->n_txs ? ZC_ERR_OVERSIZE : ZC_ERR_EMPTY;
+    if (rc == ZC_OK && self->in_flight + req->n_txs > (size_t) self->cfg->max_in_flight) {
+        rc = ZC_ERR_BUSY;
+        zc_metric_inc (self->m_busy, 1);
+    }
+    s_batch_t *batch = rc == ZC_OK ? s_batch_new (self, req->n_txs) : NULL;
+    if (rc == ZC_OK && !batch)
+        rc = ZC_ERR_INTERNAL;
+    if (rc != ZC_OK) {
+        if (req)
+            zc__submit_txs__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, rc, NULL);
+        return;
+    }
+    batch->has_client = true;
+    memcpy (batch->identity, id, id_size);
+    batch->identity_size = id_size;
+    batch->request_id = env->request_id;
+    for (size_t i = 0; i < req->n_txs; i++)
+        s_batch_item (self, batch, i, req->txs [i].data, req->txs [i].len);
+    zc__submit_txs__free_unpacked (req, NULL);
+    s_batch_start (self, batch);
+}
+
+static void
+s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetTemplate *req = zc__get_template__unpack (NULL, env->body_size, env->body);
+    if (!req) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    //  room for the header, the count and a coinbase
+    size_t max_bytes = req->max_bytes && req->max_bytes < ZC_BLOCK_MAX_BYTES ? req->max_bytes
+                                                                              : ZC_BLOCK_MAX_BYTES;
+    zc__get_template__free_unpacked (req, NULL);
+    max_bytes = max_bytes > 1000 ? max_bytes - 1000 : 0;
+    size_t max_out = pool_count (self->pool);
+    const pool_entry_t **chosen = calloc (max_out ? max_out : 1, sizeof *chosen);
+    ProtobufCBinaryData *txs = calloc (max_out ? max_out : 1, sizeof *txs);
+    uint64_t fees = 0;
+    size_t n = chosen && txs ? pool_template (self->pool, max_bytes, chosen, max_out, &fees) : 0;
+    for (size_t i = 0; i < n; i++) {
+        txs [i].data = chosen [i]->raw;
+        txs [i].len = chosen [i]->tx->size;
+    }
+    Zc__TemplateReply reply = ZC__TEMPLATE_REPLY__INIT;
+    reply.prev_hash.data = self->tip.b;
+    reply.prev_hash.len = 32;
+    reply.height = self->height + 1;
+    reply.bits = self->next_bits;
+    reply.min_time = self->median_time;
+    reply.fees = fees;
+    reply.subsidy = zc_params_subsidy (self->params, self->height + 1);
+    reply.n_txs = n;
+    reply.txs = txs;
+    reply.created_ms = (uint64_t) zc_now_ms ();
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__TEMPLATE_REPLY,
+                        .request_id = env->request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    zc_metric_inc (self->m_templates, 1);
+    free (chosen);
+    free (txs);
+}
+
+typedef struct {
+    Zc__MempoolEntry *entries;
+    Zc__MempoolEntry **ptrs;
+    size_t n, max;
+} s_listing_t;
+
+static void
+s_list_visit (void *arg, const pool_entry_t *e)
+{
+    s_listing_t *l = arg;
+    if (l->n >= l->max)
+        return;
+    Zc__MempoolEntry *m = &l->entries [l->n];
+    zc__mempool_entry__init (m);
+    m->txid.data = e->tx->txid.b;
+    m->txid.len = 32;
+    m->size = e->tx->size;
+    m->fee = e->fee;
+    m->time_ms = e->time_ms;
+    l->ptrs [l->n++] = m;
+}
+
+static void
+s_get_mempool (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetMempool *req = zc__get_mempool__unpack (NULL, env->body_size, env->body);
+    s_listing_t l = { NULL, NULL, 0, req ? (req->max_entries > 10000 ? 10000 : req->max_entries) : 0 };
+    if (req)
+        zc__get_mempool__free_unpacked (req, NULL);
+    l.entries = calloc (l.max + 1, sizeof *l.entries);
+    l.ptrs = calloc (l.max + 1, sizeof *l.ptrs);
+    if (l.entries && l.ptrs)
+        pool_each (self->pool, s_list_visit, &l);
+    Zc__MempoolReply reply = ZC__MEMPOOL_REPLY__INIT;
+    reply.count = pool_count (self->pool);
+    reply.bytes = pool_bytes (self->pool);
+    reply.min_fee_rate = (uint64_t) self->cfg->min_fee_rate;
+    reply.n_entries = l.n;
+    reply.entries = l.ptrs;
+    reply.event_seq = self->event_seq;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__MEMPOOL_REPLY,
+                        .request_id = env->request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    free (l.entries);
+    free (l.ptrs);
+}
+
+static void
+s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetTx *req = zc__get_tx__unpack (NULL, env->body_size, env->body);
+    const pool_entry_t *e = NULL;
+    if (req && req->txid.len == 32) {
+        zc_hash_t txid;
+        memcpy (txid.b, req->txid.data, 32);
+        e = pool_find (self->pool, &txid);
+    }
+    if (req)
+        zc__get_tx__free_unpacked (req, NULL);
+    if (!e) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
+                           "not in the mempool");
+        return;
+    }
+    Zc__TxReply reply = ZC__TX_REPLY__INIT;
+    reply.raw.data = e->raw;
+    reply.raw.len = e->tx->size;
+    reply.txid.data = e->tx->txid.b;
+    reply.txid.len = 32;
+    reply.fee = e->fee;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__TX_REPLY,
+                        .request_id = env->request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+}
+
+static void
+s_on_api (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
+        return;
+    if (frames.count != 2) {
+        zc_frames_close (&frames);
+        return;
+    }
+    zc_env_t env;
+    zc_err_t rc = zc_frames_envelope (&frames, &env);
+    const uint8_t *id = zc_frame_data (&frames, 0);
+    size_t id_size = zc_frame_size (&frames, 0);
+    if (rc == ZC_OK)
+        rc = zc_env_check (&env, zc_now_ms ());
+    if (rc != ZC_OK)
+        zc_zmq_send_error (self->api, id, id_size, env.request_id, rc, NULL);
+    else
+    switch (env.type) {
+        case ZC__MSG_TYPE__SUBMIT_TXS:    s_submit_txs (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_TEMPLATE:  s_get_template (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_MEMPOOL:   s_get_mempool (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_TX:        s_get_tx (self, id, id_size, &env); break;
+        default:
+            zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_BAD_PROTOCOL,
+                               "the mempool does not answer this message type");
+    }
+    zc_frames_close (&frames);
+}
+
+static void
+s_on_work (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->work, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK)
+        zc_workpool_on_message (self->workpool, &frames, &env);
+    zc_frames_close (&frames);
+}
+
+static void
+s_tick (self_t *self)
+{
+    zc_workpool_tick (self->workpool);
+    int64_t now = zc_mono_ms ();
+    //  storage did not answer a look-up: those transactions hear busy
+    for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
+        if (b->stage == STAGE_LOOKUP && now - b->lookup_sent_ms > LOOKUP_TIMEOUT_MS) {
+            for (size_t i = 0; i < b->n; i++)
+                s_reject (self, &b->items [i], ZC_ERR_BUSY);
+            b->stage = STAGE_READY;
+        }
+    zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
+    zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
+    s_pump (self);
+}
+
+// ---------------------------------------------------------------------------
+//  start and stop
+
+//  The tip from storage, before anything else: retried until storage
+//  answers or we are told to stop
+static int
+s_fetch_tip (self_t *self)
+{
+    char err [256];
+    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    if (!client)
+        return -1;
+    int rc = -1;
+    for (int attempt = 0; !zsys_interrupted; attempt++) {
+        Zc__GetTip req = ZC__GET_TIP__INIT;
+        uint32_t type;
+        const uint8_t *body;
+        size_t size;
+        if (zc_client_call (client, ZC__MSG_TYPE__GET_TIP, &req.base, 1000, &type, &body, &size,
+                            NULL) == ZC_OK && type == ZC__MSG_TYPE__TIP_REPLY) {
+            Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+            if (tip && tip->hash.len == 32) {
+                memcpy (self->tip.b, tip->hash.data, 32);
+                self->height = tip->height;
+                self->next_bits = tip->next_bits;
+                self->median_time = tip->median_time;
+                self->chain_seq = tip->event_seq;
+                rc = 0;
+            }
+            if (tip)
+                zc__tip_reply__free_unpacked (tip, NULL);
+            break;
+        }
+        if (attempt % 10 == 0)
+            zc_info ("waiting for storage at %s", self->cfg->storage_api);
+        //  the pipe may say stop meanwhile
+        if (zsock_events (self->pipe) & ZMQ_POLLIN)
+            break;
+    }
+    zc_client_destroy (&client);
+    return rc;
+}
+
+typedef struct {
+    zc_tx_t **txs;
+    size_t n, cap;
+} s_reload_t;
+
+static void
+s_reload_visit (void *arg, uint64_t fee, uint64_t time_ms, const uint8_t *raw, size_t size)
+{
+    (void) fee;
+    (void) time_ms;
+    s_reload_t *r = arg;
+    zc_tx_t *tx;
+    if (zc_tx_decode (raw, size, &tx) != ZC_OK)
+        return;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024;
+        zc_tx_t **grown = realloc (r->txs, cap * sizeof *grown);
+        if (!grown) {
+            zc_tx_destroy (&tx);
+            return;
+        }
+        r->txs = grown;
+        r->cap = cap;
+    }
+    r->txs [r->n++] = tx;
+}
+
+//  Accepted transactions from before a restart go through the checks
+//  again (the chain may have moved); parents before children, as stored
+//  order is by txid, so sort by dependency: a few passes suffice
+static void
+s_reload (self_t *self)
+{
+    s_reload_t r = { NULL, 0, 0 };
+    store_each (self->store, s_reload_visit, &r);
+    if (r.n == 0)
+        return;
+    zc_info ("taking back %zu transactions accepted before the restart", r.n);
+    //  order: a transaction after every stored parent
+    zhashx_t *placed = s_table (s_hash32, s_cmp32, false);
+    zhashx_set_key_duplicator (placed, s_dup32);
+    zhashx_set_key_destructor (placed, s_free_key);
+    zhashx_t *all = s_table (s_hash32, s_cmp32, true);
+    for (size_t i = 0; i < r.n; i++)
+        zhashx_insert (all, r.txs [i]->txid.b, r.txs [i]);
+    zc_tx_t **ordered = calloc (r.n, sizeof *ordered);
+    size_t done = 0;
+    for (int pass = 0; pass < 64 && done < r.n && ordered; pass++)
+        for (size_t i = 0; i < r.n; i++) {
+            zc_tx_t *tx = r.txs [i];
+            if (!tx || zhashx_lookup (placed, tx->txid.b))
+                continue;
+            bool ready = true;
+            for (uint32_t k = 0; k < tx->n_in && ready; k++)
+                if (zhashx_lookup (all, tx->in [k].prevout.txid.b)
+                &&  !zhashx_lookup (placed, tx->in [k].prevout.txid.b))
+                    ready = false;
+            if (ready) {
+                ordered [done++] = tx;
+                zhashx_insert (placed, tx->txid.b, (void *) 1);
+            }
+        }
+    for (size_t i = 0; i < done; i += 1000)
+        s_submit_internal (self, ordered + i, done - i < 1000 ? done - i : 1000);
+    for (size_t i = 0; i < r.n; i++)
+        zc_tx_destroy (&r.txs [i]);
+    free (r.txs);
+    free (ordered);
+    zhashx_destroy (&placed);
+    zhashx_destroy (&all);
+}
+
+static void
+s_metrics_init (self_t *self)
+{
+    zc_metrics_t *m = self->metrics = zc_metrics_new ("mempool", self->cfg->common.instance);
+    self->m_accepted = zc_metrics_counter (m, "zchain_txs_accepted_total", "transactions accepted", NULL, NULL);
+    static const int reasons [] = { ZC_ERR_MALFORMED, ZC_ERR_OVERSIZE, ZC_ERR_BAD_SIG,
+        ZC_ERR_UNKNOWN_INPUT, ZC_ERR_DOUBLE_SPEND, ZC_ERR_FEE_TOO_LOW, ZC_ERR_BAD_AMOUNT,
+        ZC_ERR_DUPLICATE_INPUT, ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION,
+        ZC_ERR_EMPTY, ZC_ERR_DUPLICATE, ZC_ERR_MEMPOOL_FULL, ZC_ERR_BUSY, ZC_ERR_TOO_LONG_CHAIN,
+        ZC_ERR_INTERNAL };
+    for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
+        self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_txs_rejected_total",
+                                  "transactions rejected, by reason", "reason", zc_err_name (reasons [i]));
+    static const char *removed [8] = { NULL, "confirmed", "conflict", "expired", "evicted",
+                                       NULL, "reorg", NULL };
+    for (int i = 0; i < 8; i++)
+        if (removed [i])
+            self->m_removed [i] = zc_metrics_counter (m, "zchain_mempool_removed_total",
+                                       "transactions leaving the mempool, by reason", "reason", removed [i]);
+    self->m_count = zc_metrics_gauge (m, "zchain_mempool_txs", "transactions in the mempool", NULL, NULL);
+    self->m_bytes = zc_metrics_gauge (m, "zchain_mempool_bytes", "bytes of transactions in the mempool", NULL, NULL);
+    self->m_in_flight = zc_metrics_gauge (m, "zchain_mempool_in_flight", "transactions being checked", NULL, NULL);
+    self->m_latency = zc_metrics_histogram (m, "zchain_tx_accept_seconds",
+                                            "time from a batch's arrival to its answer",
+                                            zc_metrics_latency_bounds, 12);
+    self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "submissions refused busy at a queue limit", NULL, NULL);
+    self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
+    self->m_queue = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
+    self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
+    self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
+    self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
+}
+
+static int
+s_open (self_t *self, char *err, size_t err_size)
+{
+    mempool_cfg_t *cfg = self->cfg;
+    self->params = zc_params_by_name (cfg->common.network);
+    self->pool = pool_new ((size_t) cfg->max_bytes, (uint32_t) cfg->max_ancestors);
+    self->store = store_open (cfg->db, err, err_size);
+    self->batches = zlistx_new ();
+    self->reserved = s_table (s_hash36, s_cmp36, true);
+    self->flight_txids = s_table (s_hash32, s_cmp32, true);
+    self->recent = s_table (s_hash32, s_cmp32, false);
+    self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
+    if (!self->pool || !self->store || !self->batches || !self->reserved || !self->flight_txids
+    ||  !self->recent || !self->pending) {
+        if (!self->store)
+            return -1;
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    zhashx_set_key_duplicator (self->recent, s_dup32);
+    zhashx_set_key_destructor (self->recent, s_free_key);
+    pool_set_removed (self->pool, s_on_removed, self);
+    if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
+    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, 10000, err, err_size))
+    ||  !(self->work = zc_zmq_open (ZMQ_ROUTER, cfg->work, true, 10000, err, err_size))
+    ||  !(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 10000, err, err_size))
+    ||  !(self->chain = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, err_size)))
+        return -1;
+    if (cfg->common.metrics && *cfg->common.metrics
+    &&  !(self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, err_size)))
+        return -1;
+    self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
+    if (!self->workpool) {
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_close (self_t *self)
+{
+    if (self->batches) {
+        for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches)) {
+            s_batch_t *doomed = b;
+            s_batch_destroy (self, &doomed);
+        }
+        zlistx_destroy (&self->batches);
+    }
+    zc_workpool_destroy (&self->workpool);
+    if (self->store)
+        store_flush (self->store);
+    pool_destroy (&self->pool);
+    store_destroy (&self->store);
+    zhashx_destroy (&self->reserved);
+    zhashx_destroy (&self->flight_txids);
+    zhashx_destroy (&self->recent);
+    free (self->pending);
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->events);
+    zsock_destroy (&self->work);
+    zsock_destroy (&self->storage);
+    zsock_destroy (&self->chain);
+    zsock_destroy (&self->metrics_sock);
+    zc_metrics_destroy (&self->metrics);
+}
+
+void
+mempool_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    zsock_signal (pipe, 0);
+    if (!self) {
+        zstr_send (pipe, "out of memory");
+        return;
+    }
+    self->cfg = args;
+    self->pipe = pipe;
+    s_metrics_init (self);
+    char err [512];
+    if (s_open (self, err, sizeof err) || s_fetch_tip (self)) {
+        if (!zsys_interrupted) {
+            zc_error ("%s", err [0] ? err : "no tip from storage");
+            zstr_send (pipe, err [0] ? err : "no tip from storage");
+        }
+        s_close (self);
+        free (self);
+        return;
+    }
+    zc_info ("mempool up at height %u; api %s, events %s, work %s", self->height,
+             self->cfg->api, self->cfg->events, self->cfg->work);
+    s_reload (self);
+    zc_metrics_set_ready (self->metrics, true);
+    zpoller_t *poller = zpoller_new (pipe, self->api, self->work, self->storage, self->chain, NULL);
+    int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
+    int64_t next_expiry = zc_mono_ms () + 10000;
+    while (!zsys_interrupted) {
+        int64_t wait = next_tick - zc_mono_ms ();
+        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+        if (which == pipe) {
+            char *cmd = zstr_recv (pipe);
+            bool term = !cmd || streq (cmd, "$TERM");
+            zstr_free (&cmd);
+            if (term)
+                break;
+        }
+        else
+        if (which == self->chain) {
+            for (int i = 0; i < 16 && (zsock_events (self->chain) & ZMQ_POLLIN); i++)
+                s_on_chain (self);
+        }
+        else
+        if (which == self->storage) {
+            for (int i = 0; i < 64 && (zsock_events (self->storage) & ZMQ_POLLIN); i++)
+                s_on_storage (self);
+        }
+        else
+        if (which == self->work) {
+            for (int i = 0; i < 64 && (zsock_events (self->work) & ZMQ_POLLIN); i++)
+                s_on_work (self);
+        }
+        else
+        if (which == self->api) {
+            for (int i = 0; i < 16 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
+                s_on_api (self);
+        }
+        else
+        if (!which && zpoller_terminated (poller))
+            break;
+        int64_t now = zc_mono_ms ();
+        if (now >= next_tick) {
+            s_tick (self);
+            next_tick = now + 100;
+        }
+        if (now >= next_expiry) {
+            pool_expire (self->pool, (uint64_t) zc_now_ms (),
+                         (uint64_t) self->cfg->expiry_hours * 3600 * 1000);
+            s_pump (self);
+            next_expiry = now + 10000;
+        }
+        if (now >= next_metrics && self->metrics_sock) {
+            zc_metrics_sample_process (self->metrics);
+            zc_metrics_push (self->metrics, self->metrics_sock);
+            next_metrics = now + 1000;
+        }
+    }
+    zpoller_destroy (&poller);
+    s_close (self);
+    free (self);
+}

@@ -1,0 +1,40 @@
+/*  mempool.h - the mempool actor: unconfirmed transactions, checked in batches
+ *
+ *  Binds the api (ROUTER: SUBMIT_TXS, GET_TEMPLATE, GET_MEMPOOL, GET_TX),
+ *  the events PUB (topic "tx": accepted and removed, numbered) and the
+ *  work ROUTER (validators). Connects to storage's api (batched output
+ *  look-ups) and events (blocks connected and disconnected).
+ *
+ *  A submitted batch goes through: form and policy checks and conflicts
+ *  (first seen wins) -> one GET_UTXOS for all inputs not in the pool ->
+ *  amounts, fee rate, maturity -> validator jobs -> commit in arrival
+ *  order, persisted, announced, answered. Nothing on this path waits
+ *  synchronously: many batches are in flight at once.
+ */
+#ifndef MEMPOOL_H_INCLUDED
+#define MEMPOOL_H_INCLUDED
+
+#include "zc_service.h"
+
+typedef struct {
+    zc_service_cfg_t common;
+    const char *db;                     //  RocksDB directory for accepted transactions
+    const char *api;
+    const char *events;
+    const char *work;
+    const char *storage_api;
+    const char *storage_events;
+    int64_t max_bytes;                  //  pool size limit
+    int64_t min_fee_rate;               //  base units per 1000 bytes
+    int64_t expiry_hours;
+    int64_t max_ancestors;              //  unconfirmed chain depth
+    int64_t max_in_flight;              //  transactions being checked at once
+    int64_t job_items;
+} mempool_cfg_t;
+
+extern const zc_option_t mempool_options [];
+
+void
+    mempool_actor (zsock_t *pipe, void *args);
+
+#endif
