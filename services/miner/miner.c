@@ -1,0 +1,357 @@
+/*  miner.c - template, search, submit */
+#include "miner.h"
+#include "zc_bech32.h"
+#include "zc_block.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_params.h"
+#include "zc_pow.h"
+#include "zc_time.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+const zc_option_t miner_options [] = {
+    ZC_SERVICE_OPTIONS ("miner"),
+    { "address", "ZC_MINER_ADDRESS", ZC_OPT_STRING, NULL, "address the coinbase pays (required)",
+      offsetof (miner_cfg_t, address), 0, 0 },
+    { "mempool-api", "ZC_MEMPOOL_API", ZC_OPT_STRING, "tcp://127.0.0.1:7811",
+      "mempool's request endpoint", offsetof (miner_cfg_t, mempool_api), 0, 0 },
+    { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
+      "storage's request endpoint", offsetof (miner_cfg_t, storage_api), 0, 0 },
+    { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
+      "storage's chain events (tip changes)", offsetof (miner_cfg_t, storage_events), 0, 0 },
+    { "block-interval", "ZC_BLOCK_INTERVAL", ZC_OPT_INT, "1000",
+      "regtest: milliseconds between blocks (0: mine flat out); devnet ignores it",
+      offsetof (miner_cfg_t, block_interval_ms), 0, 3600000 },
+    { "max-block-bytes", "ZC_MAX_BLOCK_BYTES", ZC_OPT_INT, "8000000", "largest block to build",
+      offsetof (miner_cfg_t, max_block_bytes), 2000, ZC_BLOCK_MAX_BYTES },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+#define HASHES_PER_CHECK 20000          //  ~10 ms at 2M hashes/s: tip changes seen fast
+
+typedef struct {
+    miner_cfg_t *cfg;
+    const zc_params_t *params;
+    zsock_t *pipe;
+    uint8_t pubkey [32];
+    zc_client_t *mempool;
+    zc_client_t *storage;
+    zsock_t *chain;
+    zsock_t *metrics_sock;
+    uint64_t extranonce;
+    bool tip_changed;
+    bool stop;
+    int64_t last_block_ms;              //  pacing reference
+    uint64_t hashes;
+    int64_t rate_since;
+    zc_metrics_t *metrics;
+    zc_metric_t *m_hashrate;
+    zc_metric_t *m_found;
+    zc_metric_t *m_accepted;
+    zc_metric_t *m_rejected;
+    zc_metric_t *m_stale;
+    zc_metric_t *m_template_age;
+    zc_metric_t *m_template_txs;
+    int64_t next_metrics;
+} self_t;
+
+//  Drain tip announcements and commands; true when the search should stop
+static bool
+s_interrupted (self_t *self)
+{
+    while (zsock_events (self->chain) & ZMQ_POLLIN) {
+        zc_frames_t frames;
+        if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
+            break;
+        self->tip_changed = true;
+        zc_frames_close (&frames);
+    }
+    if (zsock_events (self->pipe) & ZMQ_POLLIN) {
+        char *cmd = zstr_recv (self->pipe);
+        if (!cmd || streq (cmd, "$TERM"))
+            self->stop = true;
+        zstr_free (&cmd);
+    }
+    int64_t now = zc_mono_ms ();
+    if (now >= self->next_metrics) {
+        double seconds = (double) (now - self->rate_since) / 1000.0;
+        if (seconds > 0)
+            zc_metric_set (self->m_hashrate, (double) self->hashes / seconds);
+        self->hashes = 0;
+        self->rate_since = now;
+        if (self->metrics_sock) {
+            zc_metrics_sample_process (self->metrics);
+            zc_metrics_push (self->metrics, self->metrics_sock);
+        }
+        self->next_metrics = now + 1000;
+    }
+    return self->stop || self->tip_changed || zsys_interrupted;
+}
+
+static Zc__TemplateReply *
+s_template (self_t *self)
+{
+    Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+    req.max_bytes = (uint32_t) self->cfg->max_block_bytes;
+    uint32_t type;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    zc_err_t rc = zc_client_call (self->mempool, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, 5000,
+                                  &type, &body, &size, &detail);
+    if (rc != ZC_OK || type != ZC__MSG_TYPE__TEMPLATE_REPLY) {
+        zc_debug ("no template: %s", detail ? detail : zc_err_name (rc));
+        return NULL;
+    }
+    Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
+    if (t && t->prev_hash.len != 32) {
+        zc__template_reply__free_unpacked (t, NULL);
+        t = NULL;
+    }
+    return t;
+}
+
+//  Assemble the block's bytes: header, count, coinbase, template txs
+static uint8_t *
+s_assemble (self_t *self, const Zc__TemplateReply *t, zc_header_t *header, size_t *size_p)
+{
+    zc_tx_t *coinbase = zc_coinbase_new (t->height, self->extranonce++,
+                                         t->subsidy + t->fees, self->pubkey);
+    zc_hash_t *leaves = calloc (t->n_txs + 1, sizeof *leaves);
+    if (!coinbase || !leaves) {
+        zc_tx_destroy (&coinbase);
+        free (leaves);
+        return NULL;
+    }
+    leaves [0] = coinbase->wtxid;
+    //  wtxid is the hash of the whole encoding: no need to decode
+    for (size_t i = 0; i < t->n_txs; i++)
+        zc_sha256d (t->txs [i].data, t->txs [i].len, leaves [i + 1].b);
+    memset (header, 0, sizeof *header);
+    header->version = ZC_BLOCK_VERSION;
+    memcpy (header->prev.b, t->prev_hash.data, 32);
+    zc_merkle_root (leaves, t->n_txs + 1, &header->merkle);
+    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
+    header->time = now > t->min_time ? now : t->min_time + 1;
+    header->bits = t->bits;
+    free (leaves);
+
+    zc_writer_t w;
+    size_t hint = ZC_HEADER_SIZE + 9 + coinbase->size;
+    for (size_t i = 0; i < t->n_txs; i++)
+        hint += t->txs [i].len;
+    zc_writer_init (&w, hint);
+    uint8_t raw_header [ZC_HEADER_SIZE];
+    zc_header_encode (header, raw_header);
+    zc_writer_bytes (&w, raw_header, sizeof raw_header);
+    zc_writer_varint (&w, t->n_txs + 1);
+    zc_tx_write (coinbase, &w, true);
+    for (size_t i = 0; i < t->n_txs; i++)
+        zc_writer_bytes (&w, t->txs [i].data, t->txs [i].len);
+    zc_tx_destroy (&coinbase);
+    if (w.bad) {
+        zc_writer_free (&w);
+        return NULL;
+    }
+    *size_p = w.size;
+    return w.data;
+}
+
+//  Search nonces: 1 found (header->nonce set), 0 abandoned, -1 nonce space done
+static int
+s_search (self_t *self, zc_header_t *header)
+{
+    uint8_t raw [ZC_HEADER_SIZE];
+    zc_header_encode (header, raw);
+    zc_header_hasher_t hasher;
+    zc_header_hasher_init (&hasher, raw);
+    uint8_t tail [16];
+    memcpy (tail, raw + 64, 16);
+    zc_u256_t target, value;
+    if (zc_bits_to_target (header->bits, &target))
+        return 0;
+    for (uint64_t nonce = 0; nonce <= UINT32_MAX; nonce++) {
+        zc_put_le32 (tail + 12, (uint32_t) nonce);
+        zc_hash_t hash;
+        zc_header_hasher_hash (&hasher, tail, hash.b);
+        zc_u256_from_bytes (&value, hash.b);
+        if (zc_u256_cmp (&value, &target) <= 0) {
+            header->nonce = (uint32_t) nonce;
+            self->hashes += nonce + 1;
+            return 1;
+        }
+        if (nonce % HASHES_PER_CHECK == HASHES_PER_CHECK - 1) {
+            self->hashes += HASHES_PER_CHECK;
+            if (s_interrupted (self))
+                return 0;
+        }
+    }
+    return -1;
+}
+
+static void
+s_submit (self_t *self, uint8_t *raw, size_t size, uint32_t height)
+{
+    zc_metric_inc (self->m_found, 1);
+    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
+    req.raw.data = raw;
+    req.raw.len = size;
+    req.source = (char *) "miner";
+    uint32_t type;
+    const uint8_t *body;
+    size_t reply_size;
+    const char *detail = NULL;
+    zc_err_t rc = zc_client_call (self->storage, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, 30000,
+                                  &type, &body, &reply_size, &detail);
+    Zc__SubmitBlockReply *reply = rc == ZC_OK ? zc__submit_block_reply__unpack (NULL, reply_size, body) : NULL;
+    if (reply && reply->reason == ZC_OK) {
+        zc_metric_inc (reply->connected ? self->m_accepted : self->m_stale, 1);
+        zc_info ("block at height %u %s", height, reply->connected ? "connected" : "stored on a side branch");
+    }
+    else {
+        zc_metric_inc (self->m_rejected, 1);
+        zc_warn ("block at height %u refused: %s", height,
+                 reply ? zc_err_name (reply->reason) : detail ? detail : zc_err_name (rc));
+    }
+    if (reply)
+        zc__submit_block_reply__free_unpacked (reply, NULL);
+}
+
+//  Regtest pacing: wait until the interval since the last block passed,
+//  watching for commands and new tips meanwhile
+static void
+s_pace (self_t *self)
+{
+    if (self->params->retarget || self->cfg->block_interval_ms == 0)
+        return;
+    zpoller_t *poller = zpoller_new (self->pipe, self->chain, NULL);
+    while (!self->stop && !zsys_interrupted) {
+        int64_t wait = self->last_block_ms + self->cfg->block_interval_ms - zc_mono_ms ();
+        if (wait <= 0)
+            break;
+        void *which = zpoller_wait (poller, (int) (wait < 1000 ? wait : 1000));
+        if (which) {
+            s_interrupted (self);
+            if (self->tip_changed) {
+                //  someone else found one: the interval starts again from now
+                self->tip_changed = false;
+                self->last_block_ms = zc_mono_ms ();
+            }
+        }
+        else
+            s_interrupted (self);
+    }
+    zpoller_destroy (&poller);
+}
+
+static void
+s_run (self_t *self)
+{
+    self->last_block_ms = zc_mono_ms ();
+    while (!self->stop && !zsys_interrupted) {
+        s_pace (self);
+        if (self->stop || zsys_interrupted)
+            break;
+        self->tip_changed = false;
+        Zc__TemplateReply *t = s_template (self);
+        if (!t) {
+            //  no mempool yet: look again shortly
+            zpoller_t *poller = zpoller_new (self->pipe, NULL);
+            zpoller_wait (poller, 500);
+            zpoller_destroy (&poller);
+            s_interrupted (self);
+            continue;
+        }
+        zc_metric_set (self->m_template_txs, (double) t->n_txs);
+        zc_metric_set (self->m_template_age, (double) (zc_now_ms () - (int64_t) t->created_ms) / 1000.0);
+        int found = -1;
+        zc_header_t header;
+        size_t size = 0;
+        uint8_t *raw = NULL;
+        //  a new extranonce when a nonce space runs out; a new template
+        //  when the tip moves or (devnet) every few seconds for new txs
+        int64_t template_until = zc_mono_ms () + 5000;
+        while (found < 0 && !self->stop && !self->tip_changed && zc_mono_ms () < template_until) {
+            free (raw);
+            raw = s_assemble (self, t, &header, &size);
+            if (!raw)
+                break;
+            found = s_search (self, &header);
+            if (found == 0)
+                break;
+        }
+        if (found == 1 && raw) {
+            zc_put_le32 (raw + 76, header.nonce);
+            s_submit (self, raw, size, t->height);
+            self->last_block_ms = zc_mono_ms ();
+        }
+        free (raw);
+        zc__template_reply__free_unpacked (t, NULL);
+    }
+}
+
+static void
+s_metrics_init (self_t *self)
+{
+    zc_metrics_t *m = self->metrics = zc_metrics_new ("miner", self->cfg->common.instance);
+    self->m_hashrate = zc_metrics_gauge (m, "zchain_miner_hashrate", "hashes per second", NULL, NULL);
+    self->m_found = zc_metrics_counter (m, "zchain_miner_blocks_found_total", "blocks found", NULL, NULL);
+    self->m_accepted = zc_metrics_counter (m, "zchain_miner_blocks_accepted_total", "found blocks that became the tip", NULL, NULL);
+    self->m_stale = zc_metrics_counter (m, "zchain_miner_blocks_stale_total", "found blocks left on a side branch", NULL, NULL);
+    self->m_rejected = zc_metrics_counter (m, "zchain_miner_blocks_rejected_total", "found blocks storage refused", NULL, NULL);
+    self->m_template_age = zc_metrics_gauge (m, "zchain_miner_template_age_seconds", "age of the template when mining began", NULL, NULL);
+    self->m_template_txs = zc_metrics_gauge (m, "zchain_miner_template_txs", "transactions in the current template", NULL, NULL);
+}
+
+void
+miner_actor (zsock_t *pipe, void *args)
+{
+    self_t self_s = { .cfg = args, .pipe = pipe }, *self = &self_s;
+    zsock_signal (pipe, 0);
+    self->params = zc_params_by_name (self->cfg->common.network);
+    s_metrics_init (self);
+    char err [512] = "";
+    if (!self->cfg->address || !*self->cfg->address)
+        snprintf (err, sizeof err, "--address is required: where should the coinbase pay?");
+    else {
+        zc_err_t rc = zc_address_decode (self->cfg->address, self->params->hrp, self->pubkey);
+        if (rc != ZC_OK)
+            snprintf (err, sizeof err, "--address %s: %s", self->cfg->address,
+                      rc == ZC_ERR_WRONG_NETWORK ? "an address of another network" : "not a valid address");
+    }
+    if (!err [0]) {
+        self->mempool = zc_client_new (self->cfg->mempool_api, err, sizeof err);
+        if (self->mempool)
+            self->storage = zc_client_new (self->cfg->storage_api, err, sizeof err);
+        if (self->storage)
+            self->chain = zc_zmq_open (ZMQ_SUB, self->cfg->storage_events, false, 1000, err, sizeof err);
+        if (self->chain && self->cfg->common.metrics && *self->cfg->common.metrics)
+            self->metrics_sock = zc_zmq_open (ZMQ_PUSH, self->cfg->common.metrics, false, 10, err, sizeof err);
+        if (self->chain && (!self->cfg->common.metrics || !*self->cfg->common.metrics || self->metrics_sock))
+            err [0] = 0;
+    }
+    if (err [0]) {
+        zc_error ("%s", err);
+        zstr_send (pipe, err);
+    }
+    else {
+        getrandom (&self->extranonce, sizeof self->extranonce, 0);
+        self->rate_since = zc_mono_ms ();
+        zc_metrics_set_ready (self->metrics, true);
+        zc_info ("miner up: paying %s", self->cfg->address);
+        s_run (self);
+    }
+    zc_client_destroy (&self->mempool);
+    zc_client_destroy (&self->storage);
+    zsock_destroy (&self->chain);
+    zsock_destroy (&self->metrics_sock);
+    zc_metrics_destroy (&self->metrics);
+}

@@ -1,0 +1,29 @@
+/*  miner.h - the miner actor: templates in, proof of work, blocks out
+ *
+ *  Takes a template from the mempool, searches nonces under its own random
+ *  extranonce (so replicas never repeat each other's work), abandons the
+ *  search within milliseconds when storage announces a new tip, and submits
+ *  what it finds to storage. In regtest, where a block takes two hashes,
+ *  it paces itself: one block per --block-interval, not a burning CPU.
+ */
+#ifndef MINER_H_INCLUDED
+#define MINER_H_INCLUDED
+
+#include "zc_service.h"
+
+typedef struct {
+    zc_service_cfg_t common;
+    const char *address;                //  where the coinbase pays
+    const char *mempool_api;
+    const char *storage_api;
+    const char *storage_events;
+    int64_t block_interval_ms;          //  regtest pacing; 0: as fast as possible
+    int64_t max_block_bytes;
+} miner_cfg_t;
+
+extern const zc_option_t miner_options [];
+
+void
+    miner_actor (zsock_t *pipe, void *args);
+
+#endif
