@@ -2,6 +2,7 @@
 #include "zc_metrics.h"
 #include "zc_codec.h"
 #include "zc_time.h"
+#include "zc_text.h"
 #include "zc_zmq.h"
 
 #include <stdarg.h>
@@ -222,57 +223,18 @@ zc_metrics_push (zc_metrics_t *self, void *push_sock)
     return 0;
 }
 
-//  A growing text buffer
-typedef struct {
-    char *data;
-    size_t size, cap;
-    bool bad;
-} s_text_t;
-
-static void
-s_printf (s_text_t *t, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
-
-static void
-s_printf (s_text_t *t, const char *format, ...)
-{
-    if (t->bad)
-        return;
-    while (true) {
-        va_list args;
-        va_start (args, format);
-        int n = vsnprintf (t->data + t->size, t->cap - t->size, format, args);
-        va_end (args);
-        if (n < 0) {
-            t->bad = true;
-            return;
-        }
-        if ((size_t) n < t->cap - t->size) {
-            t->size += (size_t) n;
-            return;
-        }
-        size_t cap = (t->cap + (size_t) n + 1) * 2;
-        char *grown = realloc (t->data, cap);
-        if (!grown) {
-            t->bad = true;
-            return;
-        }
-        t->data = grown;
-        t->cap = cap;
-    }
-}
-
 //  Label values may hold anything a peer or client sent: escape them
 static void
-s_escaped (s_text_t *t, const char *value)
+s_escaped (zc_text_t *t, const char *value)
 {
     for (const char *p = value ? value : ""; *p; p++) {
         if (*p == '\\' || *p == '"')
-            s_printf (t, "\\%c", *p);
+            zc_text_printf (t, "\\%c", *p);
         else
         if (*p == '\n')
-            s_printf (t, "\\n");
+            zc_text_printf (t, "\\n");
         else
-            s_printf (t, "%c", *p);
+            zc_text_printf (t, "%c", *p);
     }
 }
 
@@ -289,30 +251,30 @@ s_valid_name (const char *name)
 }
 
 static void
-s_labels (s_text_t *t, const Zc__Snapshot *snap, const Zc__Metric *m, const char *le)
+s_labels (zc_text_t *t, const Zc__Snapshot *snap, const Zc__Metric *m, const char *le)
 {
-    s_printf (t, "{service=\"");
+    zc_text_printf (t, "{service=\"");
     s_escaped (t, snap->service);
-    s_printf (t, "\",instance=\"");
+    zc_text_printf (t, "\",instance=\"");
     s_escaped (t, snap->instance);
-    s_printf (t, "\"");
+    zc_text_printf (t, "\"");
     for (size_t l = 0; l < m->n_labels; l++) {
         if (!s_valid_name (m->labels [l]->name))
             continue;                   //  a label name we cannot print safely
-        s_printf (t, ",%s=\"", m->labels [l]->name);
+        zc_text_printf (t, ",%s=\"", m->labels [l]->name);
         s_escaped (t, m->labels [l]->value);
-        s_printf (t, "\"");
+        zc_text_printf (t, "\"");
     }
     if (le)
-        s_printf (t, ",le=\"%s\"", le);
-    s_printf (t, "}");
+        zc_text_printf (t, ",le=\"%s\"", le);
+    zc_text_printf (t, "}");
 }
 
 char *
 zc_metrics_render (Zc__Snapshot *const *snaps, size_t n, size_t *size_p)
 {
-    s_text_t t = { NULL, 0, 0, false };
-    s_printf (&t, "%s", "");
+    zc_text_t t;
+    zc_text_init (&t);
     //  one HELP/TYPE block per name, all instances' series under it:
     //  walk every (snapshot, metric) and print each name the first time
     for (size_t s = 0; s < n; s++)
@@ -334,18 +296,18 @@ zc_metrics_render (Zc__Snapshot *const *snaps, size_t n, size_t *size_p)
                 continue;
             const char *type = first->type == ZC__METRIC_TYPE__COUNTER ? "counter"
                              : first->type == ZC__METRIC_TYPE__GAUGE ? "gauge" : "histogram";
-            s_printf (&t, "# HELP %s ", first->name);
+            zc_text_printf (&t, "# HELP %s ", first->name);
             s_escaped (&t, first->help);
-            s_printf (&t, "\n# TYPE %s %s\n", first->name, type);
+            zc_text_printf (&t, "\n# TYPE %s %s\n", first->name, type);
             for (size_t s2 = s; s2 < n; s2++)
                 for (size_t i2 = 0; i2 < snaps [s2]->n_metrics; i2++) {
                     const Zc__Metric *m = snaps [s2]->metrics [i2];
                     if (strcmp (m->name, first->name) || m->type != first->type)
                         continue;
                     if (m->type != ZC__METRIC_TYPE__HISTOGRAM) {
-                        s_printf (&t, "%s", m->name);
+                        zc_text_printf (&t, "%s", m->name);
                         s_labels (&t, snaps [s2], m, NULL);
-                        s_printf (&t, " %.17g\n", m->value);
+                        zc_text_printf (&t, " %.17g\n", m->value);
                         continue;
                     }
                     uint64_t cumulative = 0;
@@ -353,25 +315,20 @@ zc_metrics_render (Zc__Snapshot *const *snaps, size_t n, size_t *size_p)
                         char le [32];
                         snprintf (le, sizeof le, "%g", m->bounds [b]);
                         cumulative += m->buckets [b];
-                        s_printf (&t, "%s_bucket", m->name);
+                        zc_text_printf (&t, "%s_bucket", m->name);
                         s_labels (&t, snaps [s2], m, le);
-                        s_printf (&t, " %llu\n", (unsigned long long) cumulative);
+                        zc_text_printf (&t, " %llu\n", (unsigned long long) cumulative);
                     }
-                    s_printf (&t, "%s_bucket", m->name);
+                    zc_text_printf (&t, "%s_bucket", m->name);
                     s_labels (&t, snaps [s2], m, "+Inf");
-                    s_printf (&t, " %llu\n", (unsigned long long) m->count);
-                    s_printf (&t, "%s_sum", m->name);
+                    zc_text_printf (&t, " %llu\n", (unsigned long long) m->count);
+                    zc_text_printf (&t, "%s_sum", m->name);
                     s_labels (&t, snaps [s2], m, NULL);
-                    s_printf (&t, " %.17g\n", m->sum);
-                    s_printf (&t, "%s_count", m->name);
+                    zc_text_printf (&t, " %.17g\n", m->sum);
+                    zc_text_printf (&t, "%s_count", m->name);
                     s_labels (&t, snaps [s2], m, NULL);
-                    s_printf (&t, " %llu\n", (unsigned long long) m->count);
+                    zc_text_printf (&t, " %llu\n", (unsigned long long) m->count);
                 }
         }
-    if (t.bad) {
-        free (t.data);
-        return NULL;
-    }
-    *size_p = t.size;
-    return t.data;
+    return zc_text_take (&t, size_p);
 }

@@ -1,0 +1,543 @@
+/*  gateway.c - relay of client requests, notifications, status */
+#include "gateway.h"
+#include "http.h"
+#include "zc_block.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_params.h"
+#include "zc_time.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "gateway.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const zc_option_t gateway_options [] = {
+    ZC_SERVICE_OPTIONS ("gateway"),
+    { "api", "ZC_API", ZC_OPT_STRING, "tcp://0.0.0.0:7781", "client api endpoint (bound)",
+      offsetof (gateway_cfg_t, api), 0, 0 },
+    { "notify", "ZC_NOTIFY", ZC_OPT_STRING, "tcp://0.0.0.0:7782", "notifications endpoint (bound)",
+      offsetof (gateway_cfg_t, notify), 0, 0 },
+    { "http", "ZC_HTTP", ZC_OPT_STRING, "127.0.0.1:7780", "HTTP api IPV4:PORT (empty: none)",
+      offsetof (gateway_cfg_t, http), 0, 0 },
+    { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
+      "storage's request endpoint", offsetof (gateway_cfg_t, storage_api), 0, 0 },
+    { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
+      "storage's chain events", offsetof (gateway_cfg_t, storage_events), 0, 0 },
+    { "mempool-api", "ZC_MEMPOOL_API", ZC_OPT_STRING, "tcp://127.0.0.1:7811",
+      "mempool's request endpoint", offsetof (gateway_cfg_t, mempool_api), 0, 0 },
+    { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
+      "mempool's transaction events", offsetof (gateway_cfg_t, mempool_events), 0, 0 },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+#define MAX_RELAYED 100000              //  requests waiting for a backend
+#define RELAY_TIMEOUT_MS 60000
+
+typedef enum {
+    TOPIC_BLOCK_CONNECTED,
+    TOPIC_BLOCK_DISCONNECTED,
+    TOPIC_TX_ACCEPTED,
+    TOPIC_TX_REMOVED,
+    TOPIC_COUNT
+} s_topic_t;
+
+static const char *s_topics [TOPIC_COUNT] = {
+    "block.connected", "block.disconnected", "tx.accepted", "tx.removed"
+};
+
+typedef struct {
+    uint8_t identity [256];
+    size_t identity_size;
+    uint64_t client_id;                 //  the caller's request id
+    uint32_t type;                      //  the request (GET_TX goes to two places)
+    int64_t expires;
+    uint8_t *request;                   //  GET_TX: the body, to ask storage next
+    size_t request_size;
+} s_relay_t;
+
+typedef struct {
+    gateway_cfg_t *cfg;
+    const zc_params_t *params;
+    zsock_t *api;
+    zsock_t *notify;
+    zsock_t *storage;
+    zsock_t *mempool;
+    zsock_t *chain_sub;
+    zsock_t *tx_sub;
+    zsock_t *metrics_sock;
+    http_t *http;
+    zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
+    uint64_t next_id;
+    uint64_t topic_seq [TOPIC_COUNT];
+    //  status, from events
+    uint32_t height;
+    zc_hash_t tip;
+    uint8_t work [32];
+    uint32_t tip_time;
+    uint64_t mempool_txs;
+    uint64_t mempool_bytes;
+    uint64_t status_id;                 //  our periodic GET_MEMPOOL
+    zc_metrics_t *metrics;
+    zc_metric_t *m_requests;
+    zc_metric_t *m_bad;
+    zc_metric_t *m_busy;
+    zc_metric_t *m_notified [TOPIC_COUNT];
+    zc_metric_t *m_drops;
+    zc_metric_t *m_http;
+    zc_metric_t *m_http_errors;
+    zc_metric_t *m_height;
+} self_t;
+
+static void
+s_relay_free (void **item_p)
+{
+    s_relay_t *r = *item_p;
+    if (r) {
+        free (r->request);
+        free (r);
+        *item_p = NULL;
+    }
+}
+
+//  Forward a request to a backend under our own request id
+static int
+s_forward (self_t *self, zsock_t *backend, s_relay_t *relay, const zc_env_t *env)
+{
+    if (zhashx_size (self->relayed) >= MAX_RELAYED)
+        return -1;
+    uint64_t id = ++self->next_id;
+    zc_env_t out = *env;
+    out.request_id = id;
+    if (!out.deadline_ms)
+        out.deadline_ms = (uint64_t) (zc_now_ms () + RELAY_TIMEOUT_MS);
+    if (zc_zmq_send_raw (backend, NULL, 0, &out, env->body, env->body_size, ZMQ_DONTWAIT))
+        return -1;
+    char key [24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) id);
+    relay->expires = zc_mono_ms () + RELAY_TIMEOUT_MS;
+    zhashx_insert (self->relayed, key, relay);
+    return 0;
+}
+
+static void
+s_status (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id)
+{
+    Zc__StatusReply reply = ZC__STATUS_REPLY__INIT;
+    reply.height = self->height;
+    reply.tip.data = self->tip.b;
+    reply.tip.len = 32;
+    reply.mempool_txs = self->mempool_txs;
+    reply.mempool_bytes = self->mempool_bytes;
+    reply.network = (char *) self->params->name;
+    reply.chain_work.data = self->work;
+    reply.chain_work.len = 32;
+    reply.tip_time = self->tip_time;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__STATUS_REPLY,
+                        .request_id = request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+}
+
+static void
+s_on_api (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_metric_inc (self->m_requests, 1);
+    if (frames.count != 2) {
+        zc_metric_inc (self->m_bad, 1);
+        zc_frames_close (&frames);
+        return;
+    }
+    zc_env_t env;
+    zc_err_t rc = zc_frames_envelope (&frames, &env);
+    const uint8_t *id = zc_frame_data (&frames, 0);
+    size_t id_size = zc_frame_size (&frames, 0);
+    if (rc == ZC_OK)
+        rc = zc_env_check (&env, zc_now_ms ());
+    zsock_t *backend = NULL;
+    if (rc == ZC_OK)
+        switch (env.type) {
+            case ZC__MSG_TYPE__GET_STATUS:
+                s_status (self, id, id_size, env.request_id);
+                zc_frames_close (&frames);
+                return;
+            case ZC__MSG_TYPE__GET_TIP:
+            case ZC__MSG_TYPE__GET_BLOCK:
+            case ZC__MSG_TYPE__GET_HEADER:
+            case ZC__MSG_TYPE__GET_UTXOS:
+            case ZC__MSG_TYPE__GET_ADDRESS:
+            case ZC__MSG_TYPE__GET_EVENTS:
+            case ZC__MSG_TYPE__GET_HEADERS:
+            case ZC__MSG_TYPE__SUBMIT_BLOCK:
+                backend = self->storage;
+                break;
+            case ZC__MSG_TYPE__SUBMIT_TXS:
+            case ZC__MSG_TYPE__GET_TEMPLATE:
+            case ZC__MSG_TYPE__GET_MEMPOOL:
+            case ZC__MSG_TYPE__GET_TX:      //  the mempool first, then storage
+                backend = self->mempool;
+                break;
+            default:
+                rc = ZC_ERR_BAD_PROTOCOL;
+        }
+    s_relay_t *relay = rc == ZC_OK ? calloc (1, sizeof *relay) : NULL;
+    if (rc == ZC_OK && relay && id_size <= sizeof relay->identity) {
+        memcpy (relay->identity, id, id_size);
+        relay->identity_size = id_size;
+        relay->client_id = env.request_id;
+        relay->type = env.type;
+        if (env.type == ZC__MSG_TYPE__GET_TX && env.body_size <= 1024) {
+            relay->request = malloc (env.body_size ? env.body_size : 1);
+            if (relay->request) {
+                memcpy (relay->request, env.body, env.body_size);
+                relay->request_size = env.body_size;
+            }
+        }
+        if (s_forward (self, backend, relay, &env)) {
+            s_relay_free ((void **) &relay);
+            rc = ZC_ERR_BUSY;
+            zc_metric_inc (self->m_busy, 1);
+        }
+    }
+    else
+    if (rc == ZC_OK) {
+        free (relay);
+        rc = ZC_ERR_INTERNAL;
+    }
+    if (rc != ZC_OK) {
+        zc_metric_inc (self->m_bad, 1);
+        zc_zmq_send_error (self->api, id, id_size, env.request_id, rc, NULL);
+    }
+    zc_frames_close (&frames);
+}
+
+//  A backend answered: back to the caller under its own request id
+static void
+s_on_backend (self_t *self, zsock_t *backend)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (backend, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    if (zc_frames_envelope (&frames, &env) != ZC_OK) {
+        zc_frames_close (&frames);
+        return;
+    }
+    if (backend == self->mempool && env.request_id == self->status_id
+    &&  env.type == ZC__MSG_TYPE__MEMPOOL_REPLY) {
+        Zc__MempoolReply *m = zc__mempool_reply__unpack (NULL, env.body_size, env.body);
+        if (m) {
+            self->mempool_txs = m->count;
+            self->mempool_bytes = m->bytes;
+            zc__mempool_reply__free_unpacked (m, NULL);
+        }
+        zc_frames_close (&frames);
+        return;
+    }
+    char key [24];
+    snprintf (key, sizeof key, "%llu", (unsigned long long) env.request_id);
+    s_relay_t *relay = zhashx_lookup (self->relayed, key);
+    if (!relay) {
+        zc_frames_close (&frames);      //  expired already
+        return;
+    }
+    zhashx_delete (self->relayed, key);     //  no destructor: the relay is ours now
+    //  not in the mempool: ask storage whether it is confirmed
+    if (relay->type == ZC__MSG_TYPE__GET_TX && backend == self->mempool
+    &&  env.type == ZC__MSG_TYPE__ERROR_REPLY && relay->request) {
+        zc_env_t again = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_TX,
+                           .body = relay->request, .body_size = relay->request_size };
+        if (s_forward (self, self->storage, relay, &again) == 0) {
+            zc_frames_close (&frames);
+            return;
+        }
+    }
+    zc_env_t out = env;
+    out.request_id = relay->client_id;
+    zc_zmq_send_raw (self->api, relay->identity, relay->identity_size, &out, env.body,
+                     env.body_size, ZMQ_DONTWAIT);
+    s_relay_free ((void **) &relay);
+    zc_frames_close (&frames);
+}
+
+static void
+s_notify (self_t *self, s_topic_t topic, const ProtobufCMessage *body)
+{
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION,
+                        .type = topic <= TOPIC_BLOCK_DISCONNECTED ? ZC__MSG_TYPE__CHAIN_EVENT
+                                                                  : ZC__MSG_TYPE__TX_EVENTS,
+                        .seq = ++self->topic_seq [topic] };
+    if (zc_zmq_send (self->notify, s_topics [topic], strlen (s_topics [topic]), &header, body,
+                     ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_drops, 1);
+    else
+        zc_metric_inc (self->m_notified [topic], 1);
+}
+
+//  Chain events: keep the status; notify with txids instead of the block
+static void
+s_on_chain (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->chain_sub, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__ChainEvent *ev = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__CHAIN_EVENT)
+        zc_codec_unpack (&zc__chain_event__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &ev);
+    if (ev) {
+        zc_block_t *block = NULL;
+        if (ev->raw.len)
+            zc_block_decode (ev->raw.data, ev->raw.len, &block);
+        bool connected = ev->type == ZC__CHAIN_EVENT_TYPE__CONNECTED;
+        if (connected) {
+            self->height = ev->height;
+            if (ev->hash.len == 32)
+                memcpy (self->tip.b, ev->hash.data, 32);
+            if (block)
+                self->tip_time = block->header.time;
+        }
+        else {
+            self->height = ev->height ? ev->height - 1 : 0;
+            if (block)
+                self->tip = block->header.prev;
+        }
+        if (ev->chain_work.len == 32)
+            memcpy (self->work, ev->chain_work.data, 32);
+        zc_metric_set (self->m_height, self->height);
+        ProtobufCBinaryData *txids = NULL;
+        if (block) {
+            txids = calloc (block->n_tx ? block->n_tx : 1, sizeof *txids);
+            for (uint32_t i = 0; txids && i < block->n_tx; i++) {
+                txids [i].data = block->tx [i]->txid.b;
+                txids [i].len = 32;
+            }
+            ev->n_txids = txids ? block->n_tx : 0;
+            ev->txids = txids;
+        }
+        //  the raw block stays with storage's subscribers; ours get txids
+        ProtobufCBinaryData raw = ev->raw;
+        ev->raw.len = 0;
+        ev->raw.data = NULL;
+        s_notify (self, connected ? TOPIC_BLOCK_CONNECTED : TOPIC_BLOCK_DISCONNECTED, &ev->base);
+        ev->raw = raw;
+        ev->n_txids = 0;
+        ev->txids = NULL;
+        free (txids);
+        zc_block_destroy (&block);
+        zc__chain_event__free_unpacked (ev, NULL);
+    }
+    zc_frames_close (&frames);
+}
+
+//  Mempool events: split into accepted and removed
+static void
+s_on_tx (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->tx_sub, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__TxEvents *events = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__TX_EVENTS)
+        zc_codec_unpack (&zc__tx_events__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &events);
+    if (events) {
+        Zc__TxEvent **split = calloc (events->n_events ? events->n_events : 1, sizeof *split);
+        for (int pass = 0; split && pass < 2; pass++) {
+            size_t n = 0;
+            for (size_t i = 0; i < events->n_events; i++)
+                if ((events->events [i]->type == ZC__TX_EVENT_TYPE__REMOVED) == (pass == 1))
+                    split [n++] = events->events [i];
+            if (n == 0)
+                continue;
+            Zc__TxEvents msg = ZC__TX_EVENTS__INIT;
+            msg.n_events = n;
+            msg.events = split;
+            s_notify (self, pass ? TOPIC_TX_REMOVED : TOPIC_TX_ACCEPTED, &msg.base);
+        }
+        free (split);
+        zc__tx_events__free_unpacked (events, NULL);
+    }
+    zc_frames_close (&frames);
+}
+
+static void
+s_tick (self_t *self)
+{
+    //  expire relays a backend never answered
+    int64_t now = zc_mono_ms ();
+    zlistx_t *expired = zlistx_new ();
+    for (s_relay_t *r = zhashx_first (self->relayed); r; r = zhashx_next (self->relayed))
+        if (r->expires < now)
+            zlistx_add_end (expired, (void *) zhashx_cursor (self->relayed));
+    for (const char *key = zlistx_first (expired); key; key = zlistx_next (expired)) {
+        s_relay_t *r = zhashx_lookup (self->relayed, key);
+        if (r)
+            zc_zmq_send_error (self->api, r->identity, r->identity_size, r->client_id,
+                               ZC_ERR_TIMEOUT, "the node did not answer in time");
+        zhashx_delete (self->relayed, key);
+        s_relay_free ((void **) &r);
+    }
+    zlistx_destroy (&expired);
+    //  the mempool's size for the status line
+    Zc__GetMempool req = ZC__GET_MEMPOOL__INIT;
+    self->status_id = ++self->next_id;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_MEMPOOL,
+                        .request_id = self->status_id,
+                        .deadline_ms = (uint64_t) (zc_now_ms () + 2000) };
+    zc_zmq_send (self->mempool, NULL, 0, &header, &req.base, ZMQ_DONTWAIT);
+    if (self->http) {
+        uint64_t served, errors;
+        http_counts (self->http, &served, &errors);
+        zc_metric_set (self->m_http, (double) served);
+        zc_metric_set (self->m_http_errors, (double) errors);
+    }
+}
+
+static void
+s_first_status (self_t *self)
+{
+    char err [256];
+    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    uint32_t type;
+    const uint8_t *body;
+    size_t size;
+    if (client && zc_client_call (client, ZC__MSG_TYPE__GET_TIP, &req.base, 2000, &type, &body,
+                                  &size, NULL) == ZC_OK) {
+        Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+        if (tip && tip->hash.len == 32) {
+            self->height = tip->height;
+            memcpy (self->tip.b, tip->hash.data, 32);
+            if (tip->chain_work.len == 32)
+                memcpy (self->work, tip->chain_work.data, 32);
+            zc_header_t h;
+            if (zc_header_decode (tip->header.data, tip->header.len, &h) == ZC_OK)
+                self->tip_time = h.time;
+        }
+        if (tip)
+            zc__tip_reply__free_unpacked (tip, NULL);
+    }
+    zc_client_destroy (&client);
+}
+
+static void
+s_metrics_init (self_t *self)
+{
+    zc_metrics_t *m = self->metrics = zc_metrics_new ("gateway", self->cfg->common.instance);
+    self->m_requests = zc_metrics_counter (m, "zchain_gateway_requests_total", "client api requests", NULL, NULL);
+    self->m_bad = zc_metrics_counter (m, "zchain_gateway_bad_requests_total", "client api requests refused", NULL, NULL);
+    self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "requests refused busy at a queue limit", NULL, NULL);
+    for (int i = 0; i < TOPIC_COUNT; i++)
+        self->m_notified [i] = zc_metrics_counter (m, "zchain_notifications_total",
+                                                   "notifications published", "topic", s_topics [i]);
+    self->m_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "messages dropped at a high-water mark", "socket", "notify");
+    self->m_http = zc_metrics_gauge (m, "zchain_http_requests", "HTTP requests served", NULL, NULL);
+    self->m_http_errors = zc_metrics_gauge (m, "zchain_http_errors", "HTTP requests answered with an error", NULL, NULL);
+    self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain, as the gateway sees it", NULL, NULL);
+}
+
+void
+gateway_actor (zsock_t *pipe, void *args)
+{
+    self_t *self = calloc (1, sizeof *self);
+    zsock_signal (pipe, 0);
+    if (!self) {
+        zstr_send (pipe, "out of memory");
+        return;
+    }
+    self->cfg = args;
+    self->params = zc_params_by_name (self->cfg->common.network);
+    s_metrics_init (self);
+    self->relayed = zhashx_new ();
+    self->next_id = (uint64_t) zc_now_ms () << 16;
+    char err [512] = "";
+    gateway_cfg_t *cfg = self->cfg;
+    bool ok = (self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 50000, err, sizeof err))
+           && (self->notify = zc_zmq_open (ZMQ_PUB, cfg->notify, true, 50000, err, sizeof err))
+           && (self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, sizeof err))
+           && (self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, sizeof err))
+           && (self->chain_sub = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, sizeof err))
+           && (self->tx_sub = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, sizeof err));
+    if (ok && cfg->common.metrics && *cfg->common.metrics)
+        ok = (self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, sizeof err));
+    if (ok && cfg->http && *cfg->http)
+        ok = (self->http = http_start (cfg->http, cfg->storage_api, cfg->mempool_api, self->params,
+                                       err, sizeof err));
+    if (!ok) {
+        zc_error ("%s", err);
+        zstr_send (pipe, err);
+    }
+    else {
+        s_first_status (self);
+        zc_metrics_set_ready (self->metrics, true);
+        zc_info ("gateway up: api %s, notify %s, http %s", cfg->api, cfg->notify,
+                 cfg->http && *cfg->http ? cfg->http : "(none)");
+        zpoller_t *poller = zpoller_new (pipe, self->api, self->storage, self->mempool,
+                                         self->chain_sub, self->tx_sub, NULL);
+        int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
+        while (!zsys_interrupted) {
+            int64_t wait = next_tick - zc_mono_ms ();
+            void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+            if (which == pipe) {
+                char *cmd = zstr_recv (pipe);
+                bool term = !cmd || streq (cmd, "$TERM");
+                zstr_free (&cmd);
+                if (term)
+                    break;
+            }
+            else
+            if (which == self->api)
+                for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
+                    s_on_api (self);
+            else
+            if (which == self->storage || which == self->mempool)
+                for (int i = 0; i < 64 && (zsock_events (which) & ZMQ_POLLIN); i++)
+                    s_on_backend (self, which);
+            else
+            if (which == self->chain_sub)
+                s_on_chain (self);
+            else
+            if (which == self->tx_sub)
+                for (int i = 0; i < 64 && (zsock_events (self->tx_sub) & ZMQ_POLLIN); i++)
+                    s_on_tx (self);
+            else
+            if (!which && zpoller_terminated (poller))
+                break;
+            int64_t now = zc_mono_ms ();
+            if (now >= next_tick) {
+                s_tick (self);
+                next_tick = now + 500;
+            }
+            if (now >= next_metrics && self->metrics_sock) {
+                zc_metrics_sample_process (self->metrics);
+                zc_metrics_push (self->metrics, self->metrics_sock);
+                next_metrics = now + 1000;
+            }
+        }
+        zpoller_destroy (&poller);
+    }
+    http_stop (&self->http);
+    for (s_relay_t *r = zhashx_first (self->relayed); r; r = zhashx_next (self->relayed)) {
+        s_relay_t *doomed = r;
+        s_relay_free ((void **) &doomed);
+    }
+    zhashx_destroy (&self->relayed);
+    zsock_destroy (&self->api);
+    zsock_destroy (&self->notify);
+    zsock_destroy (&self->storage);
+    zsock_destroy (&self->mempool);
+    zsock_destroy (&self->chain_sub);
+    zsock_destroy (&self->tx_sub);
+    zsock_destroy (&self->metrics_sock);
+    zc_metrics_destroy (&self->metrics);
+    free (self);
+}

@@ -1,0 +1,30 @@
+/*  gateway.h - the gateway actor: the node's client surface
+ *
+ *  Binds the client api (ROUTER: protobuf requests, relayed to storage or
+ *  the mempool and answered with the caller's request id; GET_STATUS is
+ *  answered here), the notification PUB (topics block.connected,
+ *  block.disconnected, tx.accepted, tx.removed, each numbered) and the
+ *  HTTP JSON api (http.h).
+ */
+#ifndef GATEWAY_H_INCLUDED
+#define GATEWAY_H_INCLUDED
+
+#include "zc_service.h"
+
+typedef struct {
+    zc_service_cfg_t common;
+    const char *api;
+    const char *notify;
+    const char *http;                   //  IPV4:PORT, or empty for none
+    const char *storage_api;
+    const char *storage_events;
+    const char *mempool_api;
+    const char *mempool_events;
+} gateway_cfg_t;
+
+extern const zc_option_t gateway_options [];
+
+void
+    gateway_actor (zsock_t *pipe, void *args);
+
+#endif

@@ -1,0 +1,626 @@
+/*  http.c - HTTP JSON api on libmicrohttpd */
+#include "http.h"
+#include "zc_amount.h"
+#include "zc_bech32.h"
+#include "zc_block.h"
+#include "zc_hex.h"
+#include "zc_log.h"
+#include "zc_text.h"
+#include "zc_zmq.h"
+#include "envelope.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_THREADS 4
+#define MAX_POST (2 * 100000 + 64)      //  hex of the largest transaction
+#define CALL_TIMEOUT_MS 30000
+
+typedef struct {
+    zc_client_t *storage;
+    zc_client_t *mempool;
+    bool busy;
+} s_clients_t;
+
+struct _http_t {
+    struct MHD_Daemon *daemon;
+    const zc_params_t *params;
+    s_clients_t clients [HTTP_THREADS + 2];
+    int n_clients;
+    pthread_mutex_t lock;
+    pthread_cond_t free_cond;
+    atomic_ullong served;
+    atomic_ullong errors;
+};
+
+typedef struct {
+    char *body;
+    size_t size;
+    bool too_big;
+} s_upload_t;
+
+//  Borrow a pair of clients; every MHD thread holds at most one pair
+static s_clients_t *
+s_take (http_t *self)
+{
+    pthread_mutex_lock (&self->lock);
+    s_clients_t *c = NULL;
+    while (!c) {
+        for (int i = 0; i < self->n_clients && !c; i++)
+            if (!self->clients [i].busy)
+                c = &self->clients [i];
+        if (!c)
+            pthread_cond_wait (&self->free_cond, &self->lock);
+    }
+    c->busy = true;
+    pthread_mutex_unlock (&self->lock);
+    return c;
+}
+
+static void
+s_give (http_t *self, s_clients_t *c)
+{
+    pthread_mutex_lock (&self->lock);
+    c->busy = false;
+    pthread_cond_signal (&self->free_cond);
+    pthread_mutex_unlock (&self->lock);
+}
+
+static enum MHD_Result
+s_send (struct MHD_Connection *connection, unsigned status, const char *type, char *body,
+        size_t size)
+{
+    struct MHD_Response *response = MHD_create_response_from_buffer (size, body,
+                                                                     MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header (response, "Content-Type", type);
+    enum MHD_Result rc = MHD_queue_response (connection, status, response);
+    MHD_destroy_response (response);
+    return rc;
+}
+
+static enum MHD_Result
+s_json (struct MHD_Connection *connection, unsigned status, zc_text_t *text)
+{
+    zc_text_printf (text, "\n");
+    size_t size;
+    char *body = zc_text_take (text, &size);
+    if (!body)
+        return MHD_NO;
+    return s_send (connection, status, "application/json", body, size);
+}
+
+static enum MHD_Result
+s_plain (struct MHD_Connection *connection, unsigned status, const char *line)
+{
+    size_t size = strlen (line);
+    char *body = malloc (size + 2);
+    if (!body)
+        return MHD_NO;
+    memcpy (body, line, size);
+    body [size++] = '\n';
+    body [size] = 0;
+    return s_send (connection, status, "text/plain", body, size);
+}
+
+static unsigned
+s_status_of (zc_err_t reason)
+{
+    switch (reason) {
+        case ZC_ERR_NOT_FOUND:
+            return MHD_HTTP_NOT_FOUND;
+        case ZC_ERR_BUSY:
+        case ZC_ERR_TIMEOUT:
+        case ZC_ERR_MEMPOOL_FULL:
+            return MHD_HTTP_SERVICE_UNAVAILABLE;
+        case ZC_ERR_INTERNAL:
+            return MHD_HTTP_INTERNAL_SERVER_ERROR;
+        default:
+            return MHD_HTTP_BAD_REQUEST;
+    }
+}
+
+static enum MHD_Result
+s_error (http_t *self, struct MHD_Connection *connection, zc_err_t reason, const char *detail)
+{
+    atomic_fetch_add (&self->errors, 1);
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"error\":\"%s\",\"code\":%d,\"detail\":", zc_err_name (reason), (int) reason);
+    zc_text_json_string (&t, detail ? detail : zc_err_name (reason));
+    zc_text_printf (&t, "}");
+    return s_json (connection, s_status_of (reason), &t);
+}
+
+//  A call to storage or the mempool; ZC_OK with the reply body
+static zc_err_t
+s_call (zc_client_t *client, uint32_t type, const ProtobufCMessage *body, uint32_t expect,
+        const uint8_t **reply, size_t *size, const char **detail)
+{
+    uint32_t got;
+    zc_err_t rc = zc_client_call (client, type, body, CALL_TIMEOUT_MS, &got, reply, size, detail);
+    if (rc == ZC_OK && got != expect)
+        rc = ZC_ERR_INTERNAL;
+    if (rc == ZC_ERR_TIMEOUT && detail)
+        *detail = "the node did not answer in time";
+    return rc;
+}
+
+static void
+s_json_address (http_t *self, zc_text_t *t, const uint8_t pubkey [32])
+{
+    char address [ZC_ADDRESS_MAX];
+    if (zc_address_encode (pubkey, self->params->hrp, address) == 0)
+        zc_text_json_string (t, address);
+    else
+        zc_text_printf (t, "null");
+}
+
+//  A transaction as JSON (Esplora's field names where they fit)
+static void
+s_json_tx (http_t *self, zc_text_t *t, const zc_tx_t *tx)
+{
+    zc_text_printf (t, "\"txid\":");
+    zc_text_json_hex (t, tx->txid.b, 32);
+    zc_text_printf (t, ",\"wtxid\":");
+    zc_text_json_hex (t, tx->wtxid.b, 32);
+    zc_text_printf (t, ",\"version\":%u,\"size\":%u,\"coinbase\":%s,\"vin\":[", tx->version, tx->size,
+                    zc_tx_is_coinbase (tx) ? "true" : "false");
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        zc_text_printf (t, "%s{\"txid\":", i ? "," : "");
+        zc_text_json_hex (t, tx->in [i].prevout.txid.b, 32);
+        zc_text_printf (t, ",\"vout\":%u}", tx->in [i].prevout.index);
+    }
+    zc_text_printf (t, "],\"vout\":[");
+    for (uint32_t o = 0; o < tx->n_out; o++) {
+        zc_text_printf (t, "%s{\"value\":%llu,\"address\":", o ? "," : "",
+                        (unsigned long long) tx->out [o].amount);
+        s_json_address (self, t, tx->out [o].pubkey);
+        zc_text_printf (t, "}");
+    }
+    zc_text_printf (t, "]");
+}
+
+static enum MHD_Result
+s_tip (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
+{
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TIP, &req.base, ZC__MSG_TYPE__TIP_REPLY,
+                          &body, &size, &detail);
+    Zc__TipReply *tip = rc == ZC_OK ? zc__tip_reply__unpack (NULL, size, body) : NULL;
+    if (!tip)
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    zc_header_t header;
+    zc_header_decode (tip->header.data, tip->header.len, &header);
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"height\":%u,\"hash\":", tip->height);
+    zc_text_json_hex (&t, tip->hash.data, tip->hash.len);
+    zc_text_printf (&t, ",\"time\":%u,\"bits\":%u,\"next_bits\":%u,\"utxo_count\":%llu,\"total_amount\":%llu,\"event_seq\":%llu",
+                    header.time, header.bits, tip->next_bits, (unsigned long long) tip->utxo_count,
+                    (unsigned long long) tip->total_amount, (unsigned long long) tip->event_seq);
+    zc__tip_reply__free_unpacked (tip, NULL);
+    Zc__GetMempool mreq = ZC__GET_MEMPOOL__INIT;
+    if (s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &mreq.base, ZC__MSG_TYPE__MEMPOOL_REPLY,
+                &body, &size, NULL) == ZC_OK) {
+        Zc__MempoolReply *m = zc__mempool_reply__unpack (NULL, size, body);
+        if (m) {
+            zc_text_printf (&t, ",\"mempool_txs\":%llu,\"mempool_bytes\":%llu",
+                            (unsigned long long) m->count, (unsigned long long) m->bytes);
+            zc__mempool_reply__free_unpacked (m, NULL);
+        }
+    }
+    zc_text_printf (&t, ",\"network\":\"%s\"}", self->params->name);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+static enum MHD_Result
+s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool by_height)
+{
+    Zc__GetBlock req = ZC__GET_BLOCK__INIT;
+    zc_hash_t hash;
+    if (by_height) {
+        char *end;
+        unsigned long h = strtoul (arg, &end, 10);
+        if (!*arg || *end || h > UINT32_MAX)
+            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height");
+        req.by_height = true;
+        req.height = (uint32_t) h;
+    }
+    else {
+        if (zc_hash_from_hex (arg, &hash))
+            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a block hash (64 hex digits)");
+        req.hash.data = hash.b;
+        req.hash.len = 32;
+    }
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_BLOCK, &req.base, ZC__MSG_TYPE__BLOCK_REPLY,
+                          &body, &size, &detail);
+    Zc__BlockReply *reply = rc == ZC_OK ? zc__block_reply__unpack (NULL, size, body) : NULL;
+    zc_block_t *block = NULL;
+    if (!reply || zc_block_decode (reply->raw.data, reply->raw.len, &block) != ZC_OK) {
+        if (reply)
+            zc__block_reply__free_unpacked (reply, NULL);
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    enum MHD_Result result;
+    if (by_height) {
+        char hex [65];
+        result = s_plain (c, MHD_HTTP_OK, zc_hash_hex (&block->hash, hex));
+    }
+    else {
+        zc_text_t t;
+        zc_text_init (&t);
+        zc_text_printf (&t, "{\"hash\":");
+        zc_text_json_hex (&t, block->hash.b, 32);
+        zc_text_printf (&t, ",\"height\":%u,\"version\":%u,\"previousblockhash\":", reply->height,
+                        block->header.version);
+        zc_text_json_hex (&t, block->header.prev.b, 32);
+        zc_text_printf (&t, ",\"merkle_root\":");
+        zc_text_json_hex (&t, block->header.merkle.b, 32);
+        zc_text_printf (&t, ",\"timestamp\":%u,\"bits\":%u,\"nonce\":%u,\"size\":%zu,\"tx_count\":%u,"
+                        "\"in_best_chain\":%s,\"confirmations\":%u,\"txids\":[",
+                        block->header.time, block->header.bits, block->header.nonce, block->size,
+                        block->n_tx, reply->in_best_chain ? "true" : "false", reply->confirmations);
+        for (uint32_t i = 0; i < block->n_tx; i++) {
+            if (i)
+                zc_text_printf (&t, ",");
+            zc_text_json_hex (&t, block->tx [i]->txid.b, 32);
+        }
+        zc_text_printf (&t, "]}");
+        result = s_json (c, MHD_HTTP_OK, &t);
+    }
+    zc__block_reply__free_unpacked (reply, NULL);
+    zc_block_destroy (&block);
+    atomic_fetch_add (&self->served, 1);
+    return result;
+}
+
+static enum MHD_Result
+s_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg)
+{
+    zc_hash_t txid;
+    if (zc_hash_from_hex (arg, &txid))
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a txid (64 hex digits)");
+    Zc__GetTx req = ZC__GET_TX__INIT;
+    req.txid.data = txid.b;
+    req.txid.len = 32;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    //  unconfirmed first: the mempool answers quickly; then the chain
+    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
+                          &body, &size, &detail);
+    if (rc == ZC_ERR_NOT_FOUND)
+        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
+                     &body, &size, &detail);
+    Zc__TxReply *reply = rc == ZC_OK ? zc__tx_reply__unpack (NULL, size, body) : NULL;
+    zc_tx_t *tx = NULL;
+    if (!reply || zc_tx_decode (reply->raw.data, reply->raw.len, &tx) != ZC_OK) {
+        if (reply)
+            zc__tx_reply__free_unpacked (reply, NULL);
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{");
+    s_json_tx (self, &t, tx);
+    if (!reply->confirmed)
+        zc_text_printf (&t, ",\"fee\":%llu", (unsigned long long) reply->fee);
+    zc_text_printf (&t, ",\"status\":{\"confirmed\":%s", reply->confirmed ? "true" : "false");
+    if (reply->confirmed) {
+        zc_text_printf (&t, ",\"block_height\":%u,\"confirmations\":%u,\"block_hash\":", reply->height,
+                        reply->confirmations);
+        zc_text_json_hex (&t, reply->block_hash.data, reply->block_hash.len);
+    }
+    zc_text_printf (&t, "}}");
+    zc__tx_reply__free_unpacked (reply, NULL);
+    zc_tx_destroy (&tx);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+static enum MHD_Result
+s_address (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool utxos)
+{
+    char address [ZC_ADDRESS_MAX + 1];
+    snprintf (address, sizeof address, "%s", arg);
+    uint8_t pubkey [32];
+    zc_err_t rc = zc_address_decode (address, self->params->hrp, pubkey);
+    if (rc != ZC_OK)
+        return s_error (self, c, rc, rc == ZC_ERR_WRONG_NETWORK ? "an address of another network"
+                                                                : "not a valid address");
+    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
+    req.pubkey.data = pubkey;
+    req.pubkey.len = 32;
+    req.max_utxos = utxos ? 1000 : 0;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    rc = s_call (cl->storage, ZC__MSG_TYPE__GET_ADDRESS, &req.base, ZC__MSG_TYPE__ADDRESS_REPLY,
+                 &body, &size, &detail);
+    Zc__AddressReply *reply = rc == ZC_OK ? zc__address_reply__unpack (NULL, size, body) : NULL;
+    if (!reply)
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    zc_text_t t;
+    zc_text_init (&t);
+    if (!utxos) {
+        zc_text_printf (&t, "{\"address\":");
+        zc_text_json_string (&t, address);
+        zc_text_printf (&t, ",\"balance\":%llu,\"immature\":%llu,\"spendable\":%llu,\"utxo_count\":%llu,\"height\":%u}",
+                        (unsigned long long) reply->balance, (unsigned long long) reply->immature,
+                        (unsigned long long) (reply->balance - reply->immature),
+                        (unsigned long long) reply->utxo_count, reply->height);
+    }
+    else {
+        zc_text_printf (&t, "[");
+        for (size_t i = 0; i < reply->n_utxos; i++) {
+            const Zc__AddressUtxo *u = reply->utxos [i];
+            if (!u->outpoint || !u->coin)
+                continue;
+            zc_text_printf (&t, "%s{\"txid\":", i ? "," : "");
+            zc_text_json_hex (&t, u->outpoint->txid.data, u->outpoint->txid.len);
+            zc_text_printf (&t, ",\"vout\":%u,\"value\":%llu,\"coinbase\":%s,\"status\":{\"confirmed\":true,\"block_height\":%u}}",
+                            u->outpoint->index, (unsigned long long) u->coin->amount,
+                            u->coin->coinbase ? "true" : "false", u->coin->height);
+        }
+        zc_text_printf (&t, "]");
+    }
+    zc__address_reply__free_unpacked (reply, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+static enum MHD_Result
+s_mempool (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
+{
+    Zc__GetMempool req = ZC__GET_MEMPOOL__INIT;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &req.base,
+                          ZC__MSG_TYPE__MEMPOOL_REPLY, &body, &size, &detail);
+    Zc__MempoolReply *m = rc == ZC_OK ? zc__mempool_reply__unpack (NULL, size, body) : NULL;
+    if (!m)
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"count\":%llu,\"bytes\":%llu,\"min_fee_rate\":%llu}",
+                    (unsigned long long) m->count, (unsigned long long) m->bytes,
+                    (unsigned long long) m->min_fee_rate);
+    zc__mempool_reply__free_unpacked (m, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+static enum MHD_Result
+s_post_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, s_upload_t *up)
+{
+    if (up->too_big)
+        return s_error (self, c, ZC_ERR_OVERSIZE, "larger than the largest transaction");
+    //  trim whitespace around the hex
+    char *hex = up->body ? up->body : (char *) "";
+    while (*hex == ' ' || *hex == '\n' || *hex == '\r' || *hex == '\t')
+        hex++;
+    size_t len = strlen (hex);
+    while (len && (hex [len - 1] == ' ' || hex [len - 1] == '\n' || hex [len - 1] == '\r'))
+        hex [--len] = 0;
+    size_t size;
+    uint8_t *raw = zc_hex_decode_alloc (hex, MAX_POST / 2, &size);
+    if (!raw || size == 0) {
+        free (raw);
+        return s_error (self, c, ZC_ERR_MALFORMED, "the body is not the hex of a transaction");
+    }
+    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
+    ProtobufCBinaryData txs [1] = { { size, raw } };
+    req.n_txs = 1;
+    req.txs = txs;
+    req.source = (char *) "http";
+    const uint8_t *body;
+    size_t reply_size;
+    const char *detail = NULL;
+    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__SUBMIT_TXS, &req.base,
+                          ZC__MSG_TYPE__SUBMIT_TXS_REPLY, &body, &reply_size, &detail);
+    free (raw);
+    Zc__SubmitTxsReply *reply = rc == ZC_OK ? zc__submit_txs_reply__unpack (NULL, reply_size, body) : NULL;
+    if (!reply || reply->n_results != 1) {
+        if (reply)
+            zc__submit_txs_reply__free_unpacked (reply, NULL);
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    const Zc__TxResult *r = reply->results [0];
+    enum MHD_Result result;
+    if (r->reason == ZC_OK && r->txid.len == 32) {
+        char txid [65];
+        zc_hex_encode (r->txid.data, 32, txid);
+        atomic_fetch_add (&self->served, 1);
+        result = s_plain (c, MHD_HTTP_OK, txid);
+    }
+    else
+        result = s_error (self, c, r->reason > 0 && r->reason < ZC_ERR_COUNT_ ? (zc_err_t) r->reason
+                                                                              : ZC_ERR_INTERNAL,
+                          r->detail && *r->detail ? r->detail : NULL);
+    zc__submit_txs_reply__free_unpacked (reply, NULL);
+    return result;
+}
+
+static enum MHD_Result
+s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *method,
+         s_upload_t *up)
+{
+    bool get = !strcmp (method, "GET"), post = !strcmp (method, "POST");
+    if (strncmp (url, "/api/", 5) != 0)
+        return s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
+    const char *path = url + 5;
+    s_clients_t *cl = s_take (self);
+    enum MHD_Result rc;
+    if (get && !strcmp (path, "tip"))
+        rc = s_tip (self, c, cl);
+    else
+    if (get && !strncmp (path, "block/", 6))
+        rc = s_block (self, c, cl, path + 6, false);
+    else
+    if (get && !strncmp (path, "block-height/", 13))
+        rc = s_block (self, c, cl, path + 13, true);
+    else
+    if (get && !strncmp (path, "tx/", 3))
+        rc = s_tx (self, c, cl, path + 3);
+    else
+    if (post && !strcmp (path, "tx"))
+        rc = s_post_tx (self, c, cl, up);
+    else
+    if (get && !strncmp (path, "address/", 8)) {
+        const char *arg = path + 8;
+        const char *slash = strchr (arg, '/');
+        if (slash && !strcmp (slash, "/utxo")) {
+            char address [128];
+            snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
+            rc = s_address (self, c, cl, address, true);
+        }
+        else
+        if (!slash)
+            rc = s_address (self, c, cl, arg, false);
+        else
+            rc = s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
+    }
+    else
+    if (get && !strcmp (path, "mempool"))
+        rc = s_mempool (self, c, cl);
+    else
+        rc = s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
+    s_give (self, cl);
+    return rc;
+}
+
+static enum MHD_Result
+s_handler (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void) version;
+    http_t *self = cls;
+    s_upload_t *up = *con_cls;
+    if (!up) {
+        //  first call for this request: only headers so far
+        up = calloc (1, sizeof *up);
+        if (!up)
+            return MHD_NO;
+        *con_cls = up;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        //  bounded: a client may send any amount; we keep at most MAX_POST
+        if (up->size + *upload_data_size > MAX_POST)
+            up->too_big = true;
+        else {
+            char *grown = realloc (up->body, up->size + *upload_data_size + 1);
+            if (!grown)
+                up->too_big = true;
+            else {
+                up->body = grown;
+                memcpy (up->body + up->size, upload_data, *upload_data_size);
+                up->size += *upload_data_size;
+                up->body [up->size] = 0;
+            }
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return s_route (self, connection, url, method, up);
+}
+
+static void
+s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
+             enum MHD_RequestTerminationCode toe)
+{
+    (void) cls;
+    (void) connection;
+    (void) toe;
+    s_upload_t *up = *con_cls;
+    if (up) {
+        free (up->body);
+        free (up);
+        *con_cls = NULL;
+    }
+}
+
+http_t *
+http_start (const char *listen, const char *storage_api, const char *mempool_api,
+            const zc_params_t *params, char *err, size_t err_size)
+{
+    char host [64];
+    const char *colon = strrchr (listen, ':');
+    int port = colon ? atoi (colon + 1) : 0;
+    snprintf (host, sizeof host, "%.*s", colon ? (int) (colon - listen) : 0, listen);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    if (!colon || port <= 0 || port > 65535 || inet_pton (AF_INET, host, &addr.sin_addr) != 1) {
+        snprintf (err, err_size, "--http %s: expected IPV4:PORT, like 127.0.0.1:7780", listen);
+        return NULL;
+    }
+    http_t *self = calloc (1, sizeof *self);
+    if (!self) {
+        snprintf (err, err_size, "out of memory");
+        return NULL;
+    }
+    self->params = params;
+    pthread_mutex_init (&self->lock, NULL);
+    pthread_cond_init (&self->free_cond, NULL);
+    for (int i = 0; i < HTTP_THREADS; i++) {
+        self->clients [i].storage = zc_client_new (storage_api, err, err_size);
+        self->clients [i].mempool = zc_client_new (mempool_api, err, err_size);
+        if (!self->clients [i].storage || !self->clients [i].mempool) {
+            self->n_clients = i + 1;
+            http_stop (&self);
+            return NULL;
+        }
+        self->n_clients = i + 1;
+    }
+    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                     0, NULL, NULL, s_handler, self,
+                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned) HTTP_THREADS,
+                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) 512,
+                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60,
+                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
+                                     MHD_OPTION_END);
+    if (!self->daemon) {
+        snprintf (err, err_size, "cannot listen on %s (in use?)", listen);
+        http_stop (&self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+http_stop (http_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    http_t *self = *self_p;
+    if (self->daemon)
+        MHD_stop_daemon (self->daemon);
+    for (int i = 0; i < self->n_clients; i++) {
+        zc_client_destroy (&self->clients [i].storage);
+        zc_client_destroy (&self->clients [i].mempool);
+    }
+    pthread_mutex_destroy (&self->lock);
+    pthread_cond_destroy (&self->free_cond);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+http_counts (http_t *self, uint64_t *served, uint64_t *errors)
+{
+    *served = atomic_load (&self->served);
+    *errors = atomic_load (&self->errors);
+}

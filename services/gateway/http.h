@@ -1,0 +1,37 @@
+/*  http.h - the gateway's HTTP JSON api (libmicrohttpd), shaped like Esplora
+ *
+ *      GET  /api/tip                     {"height","hash","time","mempool_txs",...}
+ *      GET  /api/block/HASH              a block with its txids
+ *      GET  /api/block-height/N          the hash of the best chain's block N (text)
+ *      GET  /api/tx/TXID                 a transaction, confirmed or in the mempool
+ *      GET  /api/address/ADDR            balance
+ *      GET  /api/address/ADDR/utxo       unspent outputs
+ *      GET  /api/mempool                 count, bytes, minimum fee rate
+ *      POST /api/tx                      hex of a transaction -> its txid (text)
+ *
+ *  Errors are JSON {"error": reason name, "code": reason number, "detail"}
+ *  with 400 (bad request or transaction), 404 (not found), 503 (busy or
+ *  the node is not answering), 500 (internal). Requests are served by a
+ *  small pool of threads, each call to storage or the mempool through a
+ *  pooled request client.
+ */
+#ifndef GATEWAY_HTTP_H_INCLUDED
+#define GATEWAY_HTTP_H_INCLUDED
+
+#include "zc_params.h"
+
+typedef struct _http_t http_t;
+
+//  Serve on listen ("127.0.0.1:7780"). NULL and a reason in err on failure.
+http_t *
+    http_start (const char *listen, const char *storage_api, const char *mempool_api,
+                const zc_params_t *params, char *err, size_t err_size);
+
+void
+    http_stop (http_t **self_p);
+
+//  Requests served and refused so far (for metrics; read from any thread)
+void
+    http_counts (http_t *self, uint64_t *served, uint64_t *errors);
+
+#endif
