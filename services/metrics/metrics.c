@@ -1,0 +1,306 @@
+/*  metrics.c - the sidecar: last snapshot per instance, served over HTTP */
+#include "metrics.h"
+#include "zc_log.h"
+#include "zc_metrics.h"
+#include "zc_text.h"
+#include "zc_time.h"
+#include "zc_zmq.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+const zc_option_t metrics_options [] = {
+    ZC_SERVICE_OPTIONS ("metrics"),
+    { "ingest", "ZC_METRICS_INGEST", ZC_OPT_STRING, "tcp://0.0.0.0:7791",
+      "endpoint services push snapshots to (bound)", offsetof (metrics_cfg_t, ingest), 0, 0 },
+    { "http", "ZC_METRICS_HTTP", ZC_OPT_STRING, "127.0.0.1:7790",
+      "HTTP IPV4:PORT for /metrics, /healthz and /readyz", offsetof (metrics_cfg_t, http), 0, 0 },
+    { "stale-ms", "ZC_METRICS_STALE_MS", ZC_OPT_INT, "3500",
+      "an instance silent this long is not alive", offsetof (metrics_cfg_t, stale_ms), 100, 3600000 },
+    { "max-instances", "ZC_METRICS_MAX_INSTANCES", ZC_OPT_INT, "1000",
+      "instances remembered at most", offsetof (metrics_cfg_t, max_instances), 1, 100000 },
+    { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
+};
+
+typedef struct {
+    Zc__Snapshot *snap;                 //  the last one
+    int64_t seen_ms;                    //  monotonic
+} s_instance_t;
+
+typedef struct {
+    metrics_cfg_t *cfg;
+    zsock_t *ingest;
+    struct MHD_Daemon *daemon;
+    pthread_mutex_t lock;               //  HTTP threads read what the actor writes
+    zhashx_t *instances;                //  "service/instance" -> s_instance_t
+    uint64_t received;
+    uint64_t malformed;
+    uint64_t refused;
+} self_t;
+
+static void
+s_instance_free (void **item_p)
+{
+    s_instance_t *i = *item_p;
+    if (i) {
+        if (i->snap)
+            zc__snapshot__free_unpacked (i->snap, NULL);
+        free (i);
+        *item_p = NULL;
+    }
+}
+
+static void
+s_on_ingest (self_t *self)
+{
+    zc_frames_t frames;
+    if (zc_frames_recv (self->ingest, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    Zc__Snapshot *snap = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
+    &&  zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 1 << 20,
+                         (ProtobufCMessage **) &snap) == ZC_OK
+    &&  snap->service && *snap->service && snap->instance && *snap->instance
+    &&  strlen (snap->service) < 64 && strlen (snap->instance) < 128 && snap->n_metrics <= 1000) {
+        char key [200];
+        snprintf (key, sizeof key, "%s/%s", snap->service, snap->instance);
+        pthread_mutex_lock (&self->lock);
+        s_instance_t *inst = zhashx_lookup (self->instances, key);
+        if (!inst && zhashx_size (self->instances) < (size_t) self->cfg->max_instances) {
+            inst = calloc (1, sizeof *inst);
+            if (inst) {
+                zhashx_insert (self->instances, key, inst);
+                zc_info ("new instance %s", key);
+            }
+        }
+        if (inst) {
+            if (inst->snap)
+                zc__snapshot__free_unpacked (inst->snap, NULL);
+            inst->snap = snap;
+            inst->seen_ms = zc_mono_ms ();
+            snap = NULL;
+            self->received++;
+        }
+        else
+            self->refused++;            //  at the limit: a flood of fake instances
+        pthread_mutex_unlock (&self->lock);
+    }
+    else
+        self->malformed++;
+    if (snap)
+        zc__snapshot__free_unpacked (snap, NULL);
+    zc_frames_close (&frames);
+}
+
+//  Forget instances silent for ten times the stale limit
+static void
+s_prune (self_t *self)
+{
+    int64_t now = zc_mono_ms ();
+    pthread_mutex_lock (&self->lock);
+    zlistx_t *old = zlistx_new ();
+    zlistx_set_duplicator (old, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (old, (zlistx_destructor_fn *) zstr_free);
+    for (s_instance_t *i = zhashx_first (self->instances); i; i = zhashx_next (self->instances))
+        if (now - i->seen_ms > 10 * self->cfg->stale_ms)
+            zlistx_add_end (old, (void *) zhashx_cursor (self->instances));
+    for (char *key = zlistx_first (old); key; key = zlistx_next (old)) {
+        zc_info ("forgetting instance %s", key);
+        zhashx_delete (self->instances, key);
+    }
+    zlistx_destroy (&old);
+    pthread_mutex_unlock (&self->lock);
+}
+
+static enum MHD_Result
+s_reply (struct MHD_Connection *c, unsigned status, const char *type, zc_text_t *t)
+{
+    size_t size;
+    char *body = zc_text_take (t, &size);
+    if (!body)
+        return MHD_NO;
+    struct MHD_Response *r = MHD_create_response_from_buffer (size, body, MHD_RESPMEM_MUST_FREE);
+    MHD_add_response_header (r, "Content-Type", type);
+    enum MHD_Result rc = MHD_queue_response (c, status, r);
+    MHD_destroy_response (r);
+    return rc;
+}
+
+static enum MHD_Result
+s_metrics (self_t *self, struct MHD_Connection *c)
+{
+    int64_t now = zc_mono_ms ();
+    zc_text_t t;
+    zc_text_init (&t);
+    pthread_mutex_lock (&self->lock);
+    size_t n = 0, max = zhashx_size (self->instances);
+    Zc__Snapshot **live = calloc (max + 1, sizeof *live);
+    for (s_instance_t *i = zhashx_first (self->instances); live && i; i = zhashx_next (self->instances))
+        if (now - i->seen_ms <= self->cfg->stale_ms)
+            live [n++] = i->snap;
+    size_t size = 0;
+    char *text = live ? zc_metrics_render (live, n, &size) : NULL;
+    //  the sidecar's own series
+    zc_text_printf (&t, "%s", text ? text : "");
+    zc_text_printf (&t, "# HELP zchain_instance_up 1 when the instance sent a snapshot lately\n"
+                        "# TYPE zchain_instance_up gauge\n");
+    for (s_instance_t *i = zhashx_first (self->instances); i; i = zhashx_next (self->instances)) {
+        zc_text_printf (&t, "zchain_instance_up{service=");
+        zc_text_json_string (&t, i->snap->service);
+        zc_text_printf (&t, ",instance=");
+        zc_text_json_string (&t, i->snap->instance);
+        zc_text_printf (&t, "} %d\n", now - i->seen_ms <= self->cfg->stale_ms ? 1 : 0);
+    }
+    zc_text_printf (&t, "# HELP zchain_metrics_snapshots_total snapshots received\n"
+                        "# TYPE zchain_metrics_snapshots_total counter\n"
+                        "zchain_metrics_snapshots_total %llu\n"
+                        "# HELP zchain_metrics_malformed_total snapshots that did not decode\n"
+                        "# TYPE zchain_metrics_malformed_total counter\n"
+                        "zchain_metrics_malformed_total %llu\n",
+                    (unsigned long long) self->received, (unsigned long long) self->malformed);
+    pthread_mutex_unlock (&self->lock);
+    free (text);
+    free (live);
+    return s_reply (c, MHD_HTTP_OK, "text/plain; version=0.0.4", &t);
+}
+
+static enum MHD_Result
+s_health (self_t *self, struct MHD_Connection *c, bool ready_check)
+{
+    int64_t now = zc_mono_ms ();
+    const char *needed [] = { "storage", "mempool", "validator", "gateway" };
+    bool have [4] = { false, false, false, false };
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"instances\":[");
+    pthread_mutex_lock (&self->lock);
+    int k = 0;
+    for (s_instance_t *i = zhashx_first (self->instances); i; i = zhashx_next (self->instances)) {
+        bool alive = now - i->seen_ms <= self->cfg->stale_ms;
+        zc_text_printf (&t, "%s{\"service\":", k++ ? "," : "");
+        zc_text_json_string (&t, i->snap->service);
+        zc_text_printf (&t, ",\"instance\":");
+        zc_text_json_string (&t, i->snap->instance);
+        zc_text_printf (&t, ",\"alive\":%s,\"ready\":%s,\"age_ms\":%lld,\"pid\":%u}",
+                        alive ? "true" : "false", i->snap->ready ? "true" : "false",
+                        (long long) (now - i->seen_ms), i->snap->pid);
+        for (int s = 0; s < 4; s++)
+            if (alive && i->snap->ready && !strcmp (i->snap->service, needed [s]))
+                have [s] = true;
+    }
+    pthread_mutex_unlock (&self->lock);
+    bool ready = have [0] && have [1] && have [2] && have [3];
+    zc_text_printf (&t, "],\"ready\":%s,\"missing\":[", ready ? "true" : "false");
+    for (int s = 0, m = 0; s < 4; s++)
+        if (!have [s])
+            zc_text_printf (&t, "%s\"%s\"", m++ ? "," : "", needed [s]);
+    zc_text_printf (&t, "]}\n");
+    return s_reply (c, ready_check && !ready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
+                    "application/json", &t);
+}
+
+static enum MHD_Result
+s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *method,
+           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+    (void) version;
+    (void) upload_data;
+    (void) con_cls;
+    self_t *self = cls;
+    if (*upload_data_size) {
+        *upload_data_size = 0;          //  no bodies here: ignore them
+        return MHD_YES;
+    }
+    zc_text_t t;
+    if (strcmp (method, "GET") != 0) {
+        zc_text_init (&t);
+        zc_text_printf (&t, "{\"error\":\"method not allowed\"}\n");
+        return s_reply (c, 405, "application/json", &t);
+    }
+    if (!strcmp (url, "/metrics"))
+        return s_metrics (self, c);
+    if (!strcmp (url, "/healthz"))
+        return s_health (self, c, false);
+    if (!strcmp (url, "/readyz"))
+        return s_health (self, c, true);
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/healthz\",\"/readyz\"]}\n");
+    return s_reply (c, MHD_HTTP_NOT_FOUND, "application/json", &t);
+}
+
+static struct MHD_Daemon *
+s_http_start (self_t *self, const char *listen, char *err, size_t err_size)
+{
+    char host [64];
+    const char *colon = strrchr (listen, ':');
+    int port = colon ? atoi (colon + 1) : 0;
+    snprintf (host, sizeof host, "%.*s", colon ? (int) (colon - listen) : 0, listen);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    if (!colon || port <= 0 || port > 65535 || inet_pton (AF_INET, host, &addr.sin_addr) != 1) {
+        snprintf (err, err_size, "--http %s: expected IPV4:PORT, like 127.0.0.1:7790", listen);
+        return NULL;
+    }
+    struct MHD_Daemon *d = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
+                                             0, NULL, NULL, s_handler, self,
+                                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
+                                             MHD_OPTION_CONNECTION_LIMIT, (unsigned) 128,
+                                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30,
+                                             MHD_OPTION_END);
+    if (!d)
+        snprintf (err, err_size, "cannot listen on %s (in use?)", listen);
+    return d;
+}
+
+void
+metrics_actor (zsock_t *pipe, void *args)
+{
+    self_t self_s = { .cfg = args }, *self = &self_s;
+    zsock_signal (pipe, 0);
+    pthread_mutex_init (&self->lock, NULL);
+    self->instances = zhashx_new ();
+    zhashx_set_destructor (self->instances, s_instance_free);
+    char err [512] = "";
+    self->ingest = zc_zmq_open (ZMQ_PULL, self->cfg->ingest, true, 10000, err, sizeof err);
+    if (self->ingest)
+        self->daemon = s_http_start (self, self->cfg->http, err, sizeof err);
+    if (!self->daemon) {
+        zc_error ("%s", err);
+        zstr_send (pipe, err);
+    }
+    else {
+        zc_info ("metrics up: ingest %s, http://%s/metrics", self->cfg->ingest, self->cfg->http);
+        zpoller_t *poller = zpoller_new (pipe, self->ingest, NULL);
+        int64_t next_prune = zc_mono_ms () + 1000;
+        while (!zsys_interrupted) {
+            void *which = zpoller_wait (poller, 1000);
+            if (which == pipe) {
+                char *cmd = zstr_recv (pipe);
+                bool term = !cmd || streq (cmd, "$TERM");
+                zstr_free (&cmd);
+                if (term)
+                    break;
+            }
+            else
+            if (which == self->ingest)
+                for (int i = 0; i < 256 && (zsock_events (self->ingest) & ZMQ_POLLIN); i++)
+                    s_on_ingest (self);
+            else
+            if (!which && zpoller_terminated (poller))
+                break;
+            if (zc_mono_ms () >= next_prune) {
+                s_prune (self);
+                next_prune = zc_mono_ms () + 1000;
+            }
+        }
+        zpoller_destroy (&poller);
+    }
+    if (self->daemon)
+        MHD_stop_daemon (self->daemon);
+    zsock_destroy (&self->ingest);
+    zhashx_destroy (&self->instances);
+    pthread_mutex_destroy (&self->lock);
+}

@@ -1,0 +1,30 @@
+/*  metrics.h - the metrics sidecar: snapshots in, Prometheus and health out
+ *
+ *  Binds a PULL socket every service pushes its snapshot to once a second,
+ *  keeps the last snapshot of each (service, instance), and serves over HTTP:
+ *      /metrics   every live instance's series, Prometheus text format
+ *      /healthz   200 and the instances with the age of their last snapshot
+ *      /readyz    200 when storage, mempool, a validator and the gateway
+ *                 are alive and say ready; 503 and what is missing otherwise
+ *  An instance silent for --stale-ms drops out of readiness and /metrics;
+ *  one silent for ten times that is forgotten.
+ */
+#ifndef METRICS_SIDECAR_H_INCLUDED
+#define METRICS_SIDECAR_H_INCLUDED
+
+#include "zc_service.h"
+
+typedef struct {
+    zc_service_cfg_t common;
+    const char *ingest;
+    const char *http;
+    int64_t stale_ms;
+    int64_t max_instances;
+} metrics_cfg_t;
+
+extern const zc_option_t metrics_options [];
+
+void
+    metrics_actor (zsock_t *pipe, void *args);
+
+#endif
