@@ -54,5 +54,6 @@ void
 
 //  The commands
 int cmd_wallet (cli_t *cli, int argc, char **argv);
+int cmd_up (cli_t *cli, int argc, char **argv);
 
 #endif

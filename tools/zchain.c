@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 static const cli_command_t s_commands [] = {
+    { "up", "[--miners N] [--validators N] ...", "start a whole node here (Ctrl-C stops it)", cmd_up },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
     { NULL, NULL, NULL, NULL }
 };

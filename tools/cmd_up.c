@@ -1,0 +1,470 @@
+/*  cmd_up.c - zchain up: a whole node as supervised local processes
+ *
+ *  Starts storage, mempool, the validators, the miners, the gateway and the
+ *  metrics sidecar, each its own process with its log in DATADIR/logs,
+ *  talking over ipc:// sockets in DATADIR/run. A service that dies is
+ *  started again after a pause that doubles up to 30 s (and resets once it
+ *  has stayed up a minute). Ctrl-C or SIGTERM stops them in order: miners
+ *  and the gateway first, storage last.
+ */
+#include "cli.h"
+#include "node.h"
+#include "zc_bech32.h"
+#include "zc_log.h"
+#include "zc_time.h"
+#include "zc_wallet.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "gateway.pb-c.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_CHILDREN 64
+#define MAX_ARGS 40
+
+typedef struct {
+    char name [32];                     //  instance name, and its log's
+    char program [PATH_MAX + 32];
+    char *argv [MAX_ARGS];
+    int argc;
+    int stage;                          //  stop order: 0 first
+    pid_t pid;
+    int64_t started_ms;
+    int64_t restart_at_ms;
+    int64_t backoff_ms;
+    int restarts;
+} s_child_t;
+
+typedef struct {
+    cli_t *cli;
+    char bindir [PATH_MAX];
+    char datadir [PATH_MAX];
+    char ep [16] [NODE_ENDPOINT_MAX];
+    s_child_t child [MAX_CHILDREN];
+    int n_children;
+    int miners;
+    int validators;
+    const char *http;
+    const char *metrics_http;
+    const char *block_interval;
+    const char *log_level;
+    char address [ZC_ADDRESS_MAX];
+} s_up_t;
+
+enum { EP_STORAGE_API, EP_STORAGE_EVENTS, EP_STORAGE_WORK, EP_MEMPOOL_API, EP_MEMPOOL_EVENTS,
+       EP_MEMPOOL_WORK, EP_GATEWAY_API, EP_NOTIFY, EP_METRICS };
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;                         //  the loop does the work
+}
+
+static void
+s_help (FILE *out)
+{
+    fprintf (out,
+        "usage: zchain up [--miners N] [--validators N] [--http HOST:PORT] [--metrics HOST:PORT]\n"
+        "                 [--block-interval MS] [--log-level LEVEL]\n\n"
+        "Start a whole node here: storage, mempool, validators, miners, gateway and the\n"
+        "metrics sidecar as separate processes over ipc:// sockets in DATADIR/run, with\n"
+        "logs in DATADIR/logs. A crashed service is restarted. Ctrl-C stops everything.\n"
+        "On first start it creates a wallet in DATADIR and mines to it.\n\n"
+        "  --miners N          miner processes (default 1; 0: do not mine)\n"
+        "  --validators N      validator processes (default 2)\n"
+        "  --http HOST:PORT    HTTP api (default 127.0.0.1:7780; \"\" for none)\n"
+        "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
+        "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
+        "  --log-level LEVEL   debug, info, warn or error (default info)\n");
+}
+
+static void
+s_arg (s_child_t *c, const char *arg)
+{
+    if (c->argc < MAX_ARGS - 1)
+        c->argv [c->argc++] = strdup (arg);
+    c->argv [c->argc] = NULL;
+}
+
+static void
+s_flag (s_child_t *c, const char *flag, const char *value)
+{
+    s_arg (c, flag);
+    s_arg (c, value);
+}
+
+static s_child_t *
+s_child (s_up_t *up, const char *service, const char *instance, int stage)
+{
+    s_child_t *c = &up->child [up->n_children++];
+    memset (c, 0, sizeof *c);
+    snprintf (c->name, sizeof c->name, "%s", instance);
+    snprintf (c->program, sizeof c->program, "%s/zchain-%s", up->bindir, service);
+    c->stage = stage;
+    c->backoff_ms = 1000;
+    s_arg (c, c->program);
+    s_flag (c, "--instance", instance);
+    s_flag (c, "--network", up->cli->network);
+    s_flag (c, "--metrics", up->ep [EP_METRICS]);
+    s_flag (c, "--log-level", up->log_level);
+    return c;
+}
+
+static void
+s_plan (s_up_t *up)
+{
+    char path [PATH_MAX + 32], name [32];
+    s_child_t *c = s_child (up, "metrics", "metrics", 0);
+    s_flag (c, "--ingest", up->ep [EP_METRICS]);
+    s_flag (c, "--http", up->metrics_http);
+
+    c = s_child (up, "storage", "storage", 3);
+    snprintf (path, sizeof path, "%s/chain", up->datadir);
+    s_flag (c, "--db", path);
+    s_flag (c, "--api", up->ep [EP_STORAGE_API]);
+    s_flag (c, "--events", up->ep [EP_STORAGE_EVENTS]);
+    s_flag (c, "--work", up->ep [EP_STORAGE_WORK]);
+    s_flag (c, "--mempool-events", up->ep [EP_MEMPOOL_EVENTS]);
+
+    c = s_child (up, "mempool", "mempool", 2);
+    snprintf (path, sizeof path, "%s/mempool", up->datadir);
+    s_flag (c, "--db", path);
+    s_flag (c, "--api", up->ep [EP_MEMPOOL_API]);
+    s_flag (c, "--events", up->ep [EP_MEMPOOL_EVENTS]);
+    s_flag (c, "--work", up->ep [EP_MEMPOOL_WORK]);
+    s_flag (c, "--storage-api", up->ep [EP_STORAGE_API]);
+    s_flag (c, "--storage-events", up->ep [EP_STORAGE_EVENTS]);
+
+    for (int i = 1; i <= up->validators; i++) {
+        snprintf (name, sizeof name, "validator-%d", i);
+        c = s_child (up, "validator", name, 2);
+        s_flag (c, "--storage-work", up->ep [EP_STORAGE_WORK]);
+        s_flag (c, "--mempool-work", up->ep [EP_MEMPOOL_WORK]);
+    }
+    for (int i = 1; i <= up->miners; i++) {
+        snprintf (name, sizeof name, "miner-%d", i);
+        c = s_child (up, "miner", name, 0);
+        s_flag (c, "--address", up->address);
+        s_flag (c, "--mempool-api", up->ep [EP_MEMPOOL_API]);
+        s_flag (c, "--storage-api", up->ep [EP_STORAGE_API]);
+        s_flag (c, "--storage-events", up->ep [EP_STORAGE_EVENTS]);
+        s_flag (c, "--block-interval", up->block_interval);
+    }
+    c = s_child (up, "gateway", "gateway", 1);
+    s_flag (c, "--api", up->ep [EP_GATEWAY_API]);
+    s_flag (c, "--notify", up->ep [EP_NOTIFY]);
+    s_flag (c, "--http", up->http);
+    s_flag (c, "--storage-api", up->ep [EP_STORAGE_API]);
+    s_flag (c, "--storage-events", up->ep [EP_STORAGE_EVENTS]);
+    s_flag (c, "--mempool-api", up->ep [EP_MEMPOOL_API]);
+    s_flag (c, "--mempool-events", up->ep [EP_MEMPOOL_EVENTS]);
+}
+
+static void
+s_spawn (s_up_t *up, s_child_t *c)
+{
+    char log [PATH_MAX + 64];
+    snprintf (log, sizeof log, "%s/logs/%s.log", up->datadir, c->name);
+    pid_t pid = fork ();
+    if (pid < 0) {
+        c->restart_at_ms = zc_mono_ms () + c->backoff_ms;
+        return;
+    }
+    if (pid == 0) {
+        //  our own process group: a terminal's Ctrl-C reaches only zchain up,
+        //  which then stops the services in order
+        setpgid (0, 0);
+        prctl (PR_SET_PDEATHSIG, SIGTERM);
+        signal (SIGINT, SIG_DFL);
+        signal (SIGTERM, SIG_DFL);
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            dup2 (fd, STDOUT_FILENO);
+            dup2 (fd, STDERR_FILENO);
+        }
+        execv (c->program, c->argv);
+        fprintf (stderr, "cannot run %s: %s\n", c->program, strerror (errno));
+        _exit (127);
+    }
+    c->pid = pid;
+    c->started_ms = zc_mono_ms ();
+}
+
+static void
+s_reap (s_up_t *up)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+        for (int i = 0; i < up->n_children; i++) {
+            s_child_t *c = &up->child [i];
+            if (c->pid != pid)
+                continue;
+            c->pid = 0;
+            if (s_stop)
+                break;
+            int64_t now = zc_mono_ms ();
+            if (now - c->started_ms > 60000)
+                c->backoff_ms = 1000;   //  it ran a good while: start afresh
+            c->restart_at_ms = now + c->backoff_ms;
+            c->restarts++;
+            fprintf (stderr, "\nzchain: %s %s %d; restarting in %lld ms (see %s/logs/%s.log)\n",
+                     c->name, WIFSIGNALED (status) ? "killed by signal" : "exited with status",
+                     WIFSIGNALED (status) ? WTERMSIG (status) : WEXITSTATUS (status),
+                     (long long) c->backoff_ms, up->datadir, c->name);
+            c->backoff_ms = c->backoff_ms * 2 > 30000 ? 30000 : c->backoff_ms * 2;
+        }
+}
+
+static void
+s_stop_all (s_up_t *up)
+{
+    for (int stage = 0; stage <= 3; stage++) {
+        for (int i = 0; i < up->n_children; i++)
+            if (up->child [i].stage == stage && up->child [i].pid > 0)
+                kill (up->child [i].pid, SIGTERM);
+        int64_t deadline = zc_mono_ms () + 10000;
+        while (zc_mono_ms () < deadline) {
+            bool any = false;
+            int status;
+            pid_t pid;
+            while ((pid = waitpid (-1, &status, WNOHANG)) > 0)
+                for (int i = 0; i < up->n_children; i++)
+                    if (up->child [i].pid == pid)
+                        up->child [i].pid = 0;
+            for (int i = 0; i < up->n_children; i++)
+                if (up->child [i].stage == stage && up->child [i].pid > 0)
+                    any = true;
+            if (!any)
+                break;
+            usleep (20000);
+        }
+        for (int i = 0; i < up->n_children; i++)
+            if (up->child [i].stage == stage && up->child [i].pid > 0) {
+                fprintf (stderr, "zchain: %s did not stop in 10 s: killed\n", up->child [i].name);
+                kill (up->child [i].pid, SIGKILL);
+                waitpid (up->child [i].pid, NULL, 0);
+                up->child [i].pid = 0;
+            }
+    }
+}
+
+//  The wallet that receives the coinbase: created on first start
+static void
+s_wallet (s_up_t *up)
+{
+    char err [512];
+    zc_wallet_t *wallet = zc_wallet_load (up->cli->wallet, err, sizeof err);
+    if (!wallet && access (up->cli->wallet, F_OK) != 0) {
+        wallet = zc_wallet_create (up->cli->wallet, err, sizeof err);
+        if (wallet)
+            printf ("created a wallet in %s\n", up->cli->wallet);
+    }
+    if (!wallet)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    zc_address_encode (zc_wallet_pubkey (wallet, 0), up->cli->params->hrp, up->address);
+    zc_wallet_destroy (&wallet);
+}
+
+static void
+s_mkdir (const char *base, const char *sub)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s%s%s", base, sub ? "/" : "", sub ? sub : "");
+    if (mkdir (path, 0700) && errno != EEXIST)
+        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", path, strerror (errno));
+}
+
+static const char *
+s_value (int argc, char **argv, int *i, const char *name)
+{
+    size_t len = strlen (name);
+    if (strncmp (argv [*i], name, len))
+        return NULL;
+    if (argv [*i] [len] == '=')
+        return argv [*i] + len + 1;
+    if (argv [*i] [len] == 0) {
+        if (*i + 1 >= argc)
+            cli_die (CLI_EXIT_USAGE, "%s needs a value", name);
+        return argv [++*i];
+    }
+    return NULL;
+}
+
+static int
+s_count (const char *text, const char *name)
+{
+    char *end;
+    long n = strtol (text, &end, 10);
+    if (*end || n < 0 || n > 16)
+        cli_die (CLI_EXIT_USAGE, "%s: '%s' is not a number from 0 to 16", name, text);
+    return (int) n;
+}
+
+int
+cmd_up (cli_t *cli, int argc, char **argv)
+{
+    if (cli_wants_help (argc, argv)) {
+        s_help (stdout);
+        return 0;
+    }
+    s_up_t *up = calloc (1, sizeof *up);
+    up->cli = cli;
+    up->miners = 1;
+    up->validators = 2;
+    up->http = "127.0.0.1:7780";
+    up->metrics_http = "127.0.0.1:7790";
+    up->block_interval = "1000";
+    up->log_level = "info";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if ((v = s_value (argc, argv, &i, "--miners")))
+            up->miners = s_count (v, "--miners");
+        else
+        if ((v = s_value (argc, argv, &i, "--validators")))
+            up->validators = s_count (v, "--validators");
+        else
+        if ((v = s_value (argc, argv, &i, "--http")))
+            up->http = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--metrics")))
+            up->metrics_http = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--block-interval")))
+            up->block_interval = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--log-level")))
+            up->log_level = v;
+        else
+            cli_die (CLI_EXIT_USAGE, "up: unknown option '%s' (try zchain up --help)", argv [i]);
+    }
+    if (up->validators == 0)
+        cli_die (CLI_EXIT_USAGE, "--validators: a node needs at least one");
+    char self_path [PATH_MAX];
+    ssize_t n = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
+    if (n <= 0)
+        cli_die (CLI_EXIT_FAIL, "cannot find where zchain is installed");
+    self_path [n] = 0;
+    snprintf (up->bindir, sizeof up->bindir, "%s", dirname (self_path));
+
+    cli_ensure_datadir (cli);
+    if (!realpath (cli->datadir, up->datadir))
+        cli_die (CLI_EXIT_FAIL, "cannot resolve %s", cli->datadir);
+    s_mkdir (up->datadir, "run");
+    s_mkdir (up->datadir, "logs");
+    const char *names [] = { "storage-api", "storage-events", "storage-work", "mempool-api",
+                             "mempool-events", "mempool-work", "gateway-api", "gateway-notify",
+                             "metrics" };
+    for (int i = 0; i <= EP_METRICS; i++)
+        node_endpoint (cli, names [i], up->ep [i]);
+    s_wallet (up);
+    s_plan (up);
+
+    struct sigaction sa = { .sa_handler = s_on_signal };
+    sigaction (SIGINT, &sa, NULL);
+    sigaction (SIGTERM, &sa, NULL);
+    signal (SIGPIPE, SIG_IGN);
+    for (int i = 0; i < up->n_children; i++)
+        s_spawn (up, &up->child [i]);
+
+    printf ("zchain %s node in %s: %d validator(s), %d miner(s)\n", cli->network, up->datadir,
+            up->validators, up->miners);
+    if (*up->http)
+        printf ("  HTTP api    http://%s/api/tip\n", up->http);
+    printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
+    printf ("  client api  %s\n  notify      %s\n", up->ep [EP_GATEWAY_API], up->ep [EP_NOTIFY]);
+    printf ("  mining to   %s\n  logs        %s/logs\n", up->miners ? up->address : "(not mining)",
+            up->datadir);
+    fflush (stdout);
+
+    //  a status line from the gateway, and confirmed tx/s from its notifications
+    char err [256];
+    zc_client_t *client = zc_client_new (up->ep [EP_GATEWAY_API], err, sizeof err);
+    zsock_t *sub = zc_zmq_open (ZMQ_SUB, up->ep [EP_NOTIFY], false, 10000, err, sizeof err);
+    bool tty = isatty (STDOUT_FILENO);
+    int64_t next_status = zc_mono_ms () + 1000, window_start = zc_mono_ms ();
+    uint64_t confirmed = 0;
+    double rate = 0;
+    while (!s_stop) {
+        s_reap (up);
+        int64_t now = zc_mono_ms ();
+        for (int i = 0; i < up->n_children && !s_stop; i++) {
+            s_child_t *c = &up->child [i];
+            if (c->pid == 0 && c->restart_at_ms && now >= c->restart_at_ms) {
+                c->restart_at_ms = 0;
+                s_spawn (up, c);
+            }
+        }
+        while (sub && (zsock_events (sub) & ZMQ_POLLIN)) {
+            zc_frames_t frames;
+            if (zc_frames_recv (sub, &frames, ZMQ_DONTWAIT))
+                break;
+            zc_env_t env;
+            if (frames.count == 2 && zc_frame_size (&frames, 0) == 15
+            &&  !memcmp (zc_frame_data (&frames, 0), "block.connected", 15)
+            &&  zc_frames_envelope (&frames, &env) == ZC_OK) {
+                Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, env.body_size, env.body);
+                if (ev) {
+                    confirmed += ev->n_txids ? ev->n_txids - 1 : 0;
+                    zc__chain_event__free_unpacked (ev, NULL);
+                }
+            }
+            zc_frames_close (&frames);
+        }
+        if (now >= next_status && client) {
+            if (now - window_start >= 10000) {
+                rate = (double) confirmed * 1000.0 / (double) (now - window_start);
+                confirmed = 0;
+                window_start = now;
+            }
+            Zc__GetStatus req = ZC__GET_STATUS__INIT;
+            uint32_t type;
+            const uint8_t *body;
+            size_t size;
+            if (zc_client_call (client, ZC__MSG_TYPE__GET_STATUS, &req.base, 500, &type, &body,
+                                &size, NULL) == ZC_OK && type == ZC__MSG_TYPE__STATUS_REPLY) {
+                Zc__StatusReply *st = zc__status_reply__unpack (NULL, size, body);
+                if (st) {
+                    int restarts = 0;
+                    for (int i = 0; i < up->n_children; i++)
+                        restarts += up->child [i].restarts;
+                    if (tty)
+                        printf ("\rheight %u  mempool %llu txs  %.0f tx/s confirmed  restarts %d   ",
+                                st->height, (unsigned long long) st->mempool_txs, rate, restarts);
+                    else
+                    if ((now / 1000) % 10 == 0)
+                        printf ("height %u  mempool %llu txs  %.0f tx/s confirmed  restarts %d\n",
+                                st->height, (unsigned long long) st->mempool_txs, rate, restarts);
+                    fflush (stdout);
+                    zc__status_reply__free_unpacked (st, NULL);
+                }
+            }
+            next_status = now + 1000;
+        }
+        usleep (50000);
+    }
+    printf ("\nstopping...\n");
+    fflush (stdout);
+    zc_client_destroy (&client);
+    zsock_destroy (&sub);
+    s_stop_all (up);
+    printf ("stopped\n");
+    for (int i = 0; i < up->n_children; i++)
+        for (int a = 0; a < up->child [i].argc; a++)
+            free (up->child [i].argv [a]);
+    free (up);
+    return 0;
+}

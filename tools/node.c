@@ -1,0 +1,50 @@
+/*  node.c - finding and calling a node */
+#include "node.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+node_endpoint (cli_t *cli, const char *name, char out [NODE_ENDPOINT_MAX])
+{
+    char real [PATH_MAX];
+    if (!realpath (cli->datadir, real))
+        cli_die (CLI_EXIT_FAIL, "no data directory %s (start a node: zchain up)", cli->datadir);
+    //  unix socket paths hold 107 bytes
+    size_t need = strlen (real) + strlen ("/run/") + strlen (name) + strlen (".sock");
+    if (need > 100)
+        cli_die (CLI_EXIT_FAIL, "data directory path too long for unix sockets: %s", real);
+    snprintf (out, NODE_ENDPOINT_MAX, "ipc://%s/run/%s.sock", real, name);
+}
+
+zc_client_t *
+node_connect (cli_t *cli)
+{
+    char endpoint [NODE_ENDPOINT_MAX], err [256];
+    if (cli->node)
+        snprintf (endpoint, sizeof endpoint, "%s", cli->node);
+    else
+        node_endpoint (cli, "gateway-api", endpoint);
+    zc_client_t *client = zc_client_new (endpoint, err, sizeof err);
+    if (!client)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    return client;
+}
+
+const uint8_t *
+node_call (zc_client_t *client, uint32_t type, const ProtobufCMessage *body, uint32_t expect,
+           size_t *size_p)
+{
+    uint32_t got;
+    const uint8_t *reply;
+    const char *detail = NULL;
+    zc_err_t rc = zc_client_call (client, type, body, 10000, &got, &reply, size_p, &detail);
+    if (rc == ZC_ERR_TIMEOUT)
+        cli_die (CLI_EXIT_FAIL, "the node does not answer (is it running? zchain up)");
+    if (rc != ZC_OK)
+        cli_die (CLI_EXIT_FAIL, "%s: %s", zc_err_name (rc), detail ? detail : zc_err_name (rc));
+    if (got != expect)
+        cli_die (CLI_EXIT_FAIL, "unexpected answer from the node");
+    return reply;
+}
