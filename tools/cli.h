@@ -55,5 +55,12 @@ void
 //  The commands
 int cmd_wallet (cli_t *cli, int argc, char **argv);
 int cmd_up (cli_t *cli, int argc, char **argv);
+int cmd_status (cli_t *cli, int argc, char **argv);
+int cmd_balance (cli_t *cli, int argc, char **argv);
+int cmd_send (cli_t *cli, int argc, char **argv);
+int cmd_tx (cli_t *cli, int argc, char **argv);
+int cmd_block (cli_t *cli, int argc, char **argv);
+int cmd_mempool (cli_t *cli, int argc, char **argv);
+int cmd_watch (cli_t *cli, int argc, char **argv);
 
 #endif

@@ -10,6 +10,13 @@
 
 static const cli_command_t s_commands [] = {
     { "up", "[--miners N] [--validators N] ...", "start a whole node here (Ctrl-C stops it)", cmd_up },
+    { "status", "", "height, tip and mempool of the node", cmd_status },
+    { "balance", "[ADDRESS]", "confirmed balance of an address or the wallet", cmd_balance },
+    { "send", "ADDRESS AMOUNT [--fee-rate R]", "pay coins from the wallet", cmd_send },
+    { "tx", "TXID", "a transaction, confirmed or in the mempool", cmd_tx },
+    { "block", "HEIGHT|HASH", "a block", cmd_block },
+    { "mempool", "", "what waits to be confirmed", cmd_mempool },
+    { "watch", "[--notify ENDPOINT]", "follow blocks and transactions as they happen", cmd_watch },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
     { NULL, NULL, NULL, NULL }
 };

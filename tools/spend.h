@@ -1,0 +1,55 @@
+/*  spend.h - the wallet side of spending: coins, a payment, its signature
+ *
+ *  Shared by zchain send and zchain bench: gather the wallet's spendable
+ *  outputs from the node, choose inputs, build a transaction paying some
+ *  outputs plus change, sign it.
+ */
+#ifndef SPEND_H_INCLUDED
+#define SPEND_H_INCLUDED
+
+#include "cli.h"
+#include "zc_tx.h"
+#include "zc_wallet.h"
+#include "zc_zmq.h"
+
+typedef struct {
+    zc_outpoint_t outpoint;
+    zc_coin_t coin;
+} spend_coin_t;
+
+typedef struct {
+    spend_coin_t *coins;
+    size_t n;
+    uint64_t total;                     //  spendable
+    uint64_t immature;
+    uint32_t height;                    //  the tip the answer is for
+} spend_coins_t;
+
+//  The spendable coins of every key in wallet (mature, confirmed).
+//  Exits with a reason when the node does not answer.
+void
+    spend_coins (zc_client_t *client, const zc_wallet_t *wallet, const zc_params_t *params,
+                 spend_coins_t *out);
+
+void
+    spend_coins_free (spend_coins_t *coins);
+
+//  Size of a transaction with n_in inputs and n_out outputs
+size_t
+    spend_tx_size (size_t n_in, size_t n_out);
+
+//  Pay amounts [i] to pubkeys [i] from coins (largest first), with change
+//  to change_key, at fee_rate units per 1000 bytes. A signed transaction,
+//  or NULL with a reason in err (not enough funds). Used coins are removed
+//  from coins so the next payment does not spend them again.
+zc_tx_t *
+    spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t *params,
+                 const uint8_t (*pubkeys) [32], const uint64_t *amounts, size_t n_pay,
+                 const uint8_t change_key [32], uint64_t fee_rate, char *err, size_t err_size);
+
+//  Submit one transaction: ZC_OK and its txid, or the reason (detail
+//  into *detail_p when known).
+zc_err_t
+    spend_submit (zc_client_t *client, const zc_tx_t *tx, const char **detail_p);
+
+#endif
