@@ -62,5 +62,6 @@ int cmd_tx (cli_t *cli, int argc, char **argv);
 int cmd_block (cli_t *cli, int argc, char **argv);
 int cmd_mempool (cli_t *cli, int argc, char **argv);
 int cmd_watch (cli_t *cli, int argc, char **argv);
+int cmd_bench (cli_t *cli, int argc, char **argv);
 
 #endif

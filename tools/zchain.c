@@ -17,6 +17,7 @@ static const cli_command_t s_commands [] = {
     { "block", "HEIGHT|HASH", "a block", cmd_block },
     { "mempool", "", "what waits to be confirmed", cmd_mempool },
     { "watch", "[--notify ENDPOINT]", "follow blocks and transactions as they happen", cmd_watch },
+    { "bench", "[--txs N] [--rate R] ...", "load a node and measure it", cmd_bench },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
     { NULL, NULL, NULL, NULL }
 };

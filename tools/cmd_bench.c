@@ -1,0 +1,546 @@
+/*  cmd_bench.c - zchain bench: the load generator
+ *
+ *  1. funds K accounts by a fan-out from the wallet (one output per
+ *     transaction to come) and waits for it to confirm;
+ *  2. pre-signs N one-input transactions, each spending one funded output
+ *     and paying the next account, before any timing starts;
+ *  3. submits them in batches through the gateway at a fixed offered rate,
+ *     or as fast as a bounded in-flight window allows;
+ *  4. follows block notifications to time each transaction from submission
+ *     to acceptance and to confirmation;
+ *  5. reports offered and achieved rates, rejects by reason, latencies.
+ *  --verify then checks every account's balance against the books and
+ *  that all unspent outputs add up to the coinbases issued.
+ */
+#include "cli.h"
+#include "node.h"
+#include "spend.h"
+#include "zc_amount.h"
+#include "zc_bech32.h"
+#include "zc_hex.h"
+#include "zc_log.h"
+#include "zc_time.h"
+#include "envelope.pb-c.h"
+#include "events.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FUND_AMOUNT 100000              //  base units per funded output
+#define FEE 400                         //  per benchmark transaction (~2.1 units/byte)
+#define MAX_FANOUT_OUTPUTS 2000
+
+typedef struct {
+    int accounts;
+    int txs;
+    double rate;                        //  offered tx/s; 0: window-limited
+    int window;
+    int batch;
+    int timeout_s;
+    bool verify;
+    const char *notify;
+} s_opts_t;
+
+typedef struct {
+    zc_seckey_t key;
+    uint8_t pubkey [32];
+    int64_t expected;                   //  balance the books say
+} s_account_t;
+
+typedef struct {
+    zc_tx_t *tx;
+    uint8_t *raw;
+    size_t raw_size;
+    int64_t submitted_us;
+    int64_t accepted_us;
+    int64_t confirmed_us;
+    int reason;                         //  -1 pending
+} s_item_t;
+
+static volatile sig_atomic_t s_interrupted;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_interrupted = 1;
+}
+
+static void
+s_help (FILE *out)
+{
+    fprintf (out,
+        "usage: zchain bench [--accounts K] [--txs N] [--rate R] [--window W] [--batch B]\n"
+        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--json]\n\n"
+        "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
+        "submit them through the gateway and time each to acceptance and confirmation.\n\n"
+        "  --accounts K    accounts the load moves between (default 50)\n"
+        "  --txs N         transactions (default 10000)\n"
+        "  --rate R        offered transactions per second (default 0: as fast as the\n"
+        "                  in-flight window allows)\n"
+        "  --window W      transactions submitted but not yet answered, at most (default 20000)\n"
+        "  --batch B       transactions per submission (default 500)\n"
+        "  --timeout S     seconds to wait for confirmations (default 120)\n"
+        "  --verify        afterwards check every balance and the total of all outputs\n"
+        "  --notify EP     the node's notification endpoint (default: DATADIR's)\n");
+}
+
+static int
+s_cmp_i64 (const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+typedef struct {
+    double p50, p90, p99, max;
+    size_t n;
+} s_lat_t;
+
+static s_lat_t
+s_latency (s_item_t *items, size_t n, bool confirmation)
+{
+    int64_t *v = malloc ((n ? n : 1) * sizeof *v);
+    size_t k = 0;
+    for (size_t i = 0; v && i < n; i++) {
+        int64_t end = confirmation ? items [i].confirmed_us : items [i].accepted_us;
+        if (end && items [i].submitted_us)
+            v [k++] = end - items [i].submitted_us;
+    }
+    s_lat_t l = { 0, 0, 0, 0, k };
+    if (k) {
+        qsort (v, k, sizeof *v, s_cmp_i64);
+        l.p50 = (double) v [k * 50 / 100] / 1e6;
+        l.p90 = (double) v [k * 90 / 100] / 1e6;
+        l.p99 = (double) v [k * 99 / 100] / 1e6;
+        l.max = (double) v [k - 1] / 1e6;
+    }
+    free (v);
+    return l;
+}
+
+//  Drain block notifications: confirmation times for our txids
+static size_t
+s_follow_blocks (zsock_t *sub, zhashx_t *index)
+{
+    size_t confirmed = 0;
+    while (zsock_events (sub) & ZMQ_POLLIN) {
+        zc_frames_t frames;
+        if (zc_frames_recv (sub, &frames, ZMQ_DONTWAIT))
+            break;
+        zc_env_t env;
+        if (frames.count == 2 && zc_frame_size (&frames, 0) == 15
+        &&  !memcmp (zc_frame_data (&frames, 0), "block.connected", 15)
+        &&  zc_frames_envelope (&frames, &env) == ZC_OK) {
+            int64_t now = zc_mono_us ();
+            Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, env.body_size, env.body);
+            for (size_t i = 0; ev && i < ev->n_txids; i++) {
+                if (ev->txids [i].len != 32)
+                    continue;
+                s_item_t *item = zhashx_lookup (index, ev->txids [i].data);
+                if (item && !item->confirmed_us) {
+                    item->confirmed_us = now;
+                    confirmed++;
+                }
+            }
+            if (ev)
+                zc__chain_event__free_unpacked (ev, NULL);
+        }
+        zc_frames_close (&frames);
+    }
+    return confirmed;
+}
+
+static size_t
+s_hash32 (const void *key)
+{
+    return (size_t) zc_le64 (key);
+}
+
+static int
+s_cmp32 (const void *a, const void *b)
+{
+    return memcmp (a, b, 32);
+}
+
+static void *
+s_borrow (const void *key)
+{
+    return (void *) key;
+}
+
+static void
+s_keep (void **key_p)
+{
+    *key_p = NULL;
+}
+
+//  Wait until every txid in txs is confirmed (polling the node); false on timeout
+static bool
+s_wait_confirmed (zc_client_t *client, zc_tx_t **txs, size_t n, int timeout_s)
+{
+    int64_t deadline = zc_mono_ms () + (int64_t) timeout_s * 1000;
+    size_t done = 0;
+    while (done < n && zc_mono_ms () < deadline && !s_interrupted) {
+        Zc__GetTx req = ZC__GET_TX__INIT;
+        req.txid.data = txs [done]->txid.b;
+        req.txid.len = 32;
+        uint32_t type;
+        const uint8_t *body;
+        size_t size;
+        bool confirmed = false;
+        if (zc_client_call (client, ZC__MSG_TYPE__GET_TX, &req.base, 5000, &type, &body, &size, NULL) == ZC_OK
+        &&  type == ZC__MSG_TYPE__TX_REPLY) {
+            Zc__TxReply *r = zc__tx_reply__unpack (NULL, size, body);
+            confirmed = r && r->confirmed;
+            if (r)
+                zc__tx_reply__free_unpacked (r, NULL);
+        }
+        if (confirmed)
+            done++;
+        else
+            usleep (200000);
+    }
+    return done == n;
+}
+
+int
+cmd_bench (cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .batch = 500,
+                   .timeout_s = 120 };
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv [i];
+        const char *v = i + 1 < argc ? argv [i + 1] : NULL;
+        if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
+            s_help (stdout);
+            return 0;
+        }
+        if (!strcmp (a, "--verify")) {
+            o.verify = true;
+            continue;
+        }
+        if (!v)
+            cli_die (CLI_EXIT_USAGE, "%s needs a value (try zchain bench --help)", a);
+        i++;
+        if (!strcmp (a, "--accounts"))
+            o.accounts = atoi (v);
+        else
+        if (!strcmp (a, "--txs"))
+            o.txs = atoi (v);
+        else
+        if (!strcmp (a, "--rate"))
+            o.rate = atof (v);
+        else
+        if (!strcmp (a, "--window"))
+            o.window = atoi (v);
+        else
+        if (!strcmp (a, "--batch"))
+            o.batch = atoi (v);
+        else
+        if (!strcmp (a, "--timeout"))
+            o.timeout_s = atoi (v);
+        else
+        if (!strcmp (a, "--notify"))
+            o.notify = v;
+        else
+            cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
+    }
+    if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
+    ||  o.batch < 1 || o.batch > 20000 || o.timeout_s < 1 || o.rate < 0)
+        cli_die (CLI_EXIT_USAGE, "out of range: accounts 2..100000, txs 1..10M, batch 1..20000");
+    signal (SIGINT, s_on_signal);
+    signal (SIGTERM, s_on_signal);
+    FILE *info = cli->json ? stderr : stdout;
+
+    char err [512];
+    zc_wallet_t *wallet = zc_wallet_load (cli->wallet, err, sizeof err);
+    if (!wallet)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    zc_client_t *client = node_connect (cli);
+    char notify_ep [NODE_ENDPOINT_MAX];
+    if (o.notify)
+        snprintf (notify_ep, sizeof notify_ep, "%s", o.notify);
+    else
+        node_endpoint (cli, "gateway-notify", notify_ep);
+    zsock_t *sub = zc_zmq_open (ZMQ_SUB, notify_ep, false, 1000000, err, sizeof err);
+    if (!sub)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+
+    //  accounts: fresh keys, in memory only
+    s_account_t *accounts = calloc ((size_t) o.accounts, sizeof *accounts);
+    for (int a = 0; a < o.accounts; a++)
+        if (zc_seckey_generate (&accounts [a].key) || zc_seckey_pubkey (&accounts [a].key, accounts [a].pubkey))
+            cli_die (CLI_EXIT_FAIL, "cannot generate keys");
+
+    //  1. the fan-out: one output of FUND_AMOUNT per transaction to come
+    spend_coins_t coins;
+    spend_coins (client, wallet, cli->params, &coins);
+    size_t n = (size_t) o.txs;
+    size_t n_fanout = (n + MAX_FANOUT_OUTPUTS - 1) / MAX_FANOUT_OUTPUTS;
+    zc_tx_t **fanout = calloc (n_fanout, sizeof *fanout);
+    fprintf (info, "funding %d accounts with %zu outputs in %zu transaction(s)...\n", o.accounts, n, n_fanout);
+    fflush (info);
+    for (size_t f = 0; f < n_fanout; f++) {
+        size_t outs = n - f * MAX_FANOUT_OUTPUTS < MAX_FANOUT_OUTPUTS ? n - f * MAX_FANOUT_OUTPUTS
+                                                                       : MAX_FANOUT_OUTPUTS;
+        uint8_t (*keys) [32] = malloc (outs * 32);
+        uint64_t *amounts = malloc (outs * sizeof *amounts);
+        for (size_t k = 0; k < outs; k++) {
+            size_t t = f * MAX_FANOUT_OUTPUTS + k;
+            memcpy (keys [k], accounts [t % (size_t) o.accounts].pubkey, 32);
+            amounts [k] = FUND_AMOUNT;
+        }
+        fanout [f] = spend_build (&coins, wallet, cli->params, (const uint8_t (*) [32]) keys, amounts,
+                                  outs, zc_wallet_pubkey (wallet, 0), 2000, err, sizeof err);
+        free (keys);
+        free (amounts);
+        if (!fanout [f])
+            cli_die (CLI_EXIT_FAIL, "funding: %s (mine longer, or fewer --txs)", err);
+        const char *detail = NULL;
+        zc_err_t rc = spend_submit (client, fanout [f], &detail);
+        if (rc != ZC_OK)
+            cli_die (CLI_EXIT_FAIL, "funding refused: %s", detail ? detail : zc_err_name (rc));
+    }
+    if (!s_wait_confirmed (client, fanout, n_fanout, o.timeout_s))
+        cli_die (CLI_EXIT_FAIL, "the funding did not confirm within %d s", o.timeout_s);
+    for (size_t t = 0; t < n; t++)
+        accounts [t % (size_t) o.accounts].expected += FUND_AMOUNT;
+
+    //  2. pre-sign every transaction before the clock starts
+    s_item_t *items = calloc (n, sizeof *items);
+    zhashx_t *index = zhashx_new ();
+    zhashx_set_key_hasher (index, s_hash32);
+    zhashx_set_key_comparator (index, s_cmp32);
+    zhashx_set_key_duplicator (index, s_borrow);
+    zhashx_set_key_destructor (index, s_keep);
+    const zc_hash_t *genesis = zc_params_genesis_hash (cli->params);
+    int64_t sign_start = zc_mono_us ();
+    for (size_t t = 0; t < n; t++) {
+        size_t f = t / MAX_FANOUT_OUTPUTS, k = t % MAX_FANOUT_OUTPUTS;
+        s_account_t *from = &accounts [t % (size_t) o.accounts];
+        s_account_t *to = &accounts [(t + 1) % (size_t) o.accounts];
+        zc_tx_t *tx = zc_tx_new (1, 1);
+        tx->in [0].prevout.txid = fanout [f]->txid;
+        tx->in [0].prevout.index = (uint32_t) k;
+        tx->out [0].amount = FUND_AMOUNT - FEE;
+        memcpy (tx->out [0].pubkey, to->pubkey, 32);
+        zc_coin_t spent = { .amount = FUND_AMOUNT };
+        memcpy (spent.pubkey, from->pubkey, 32);
+        if (zc_tx_sign (tx, &spent, genesis, &from->key))
+            cli_die (CLI_EXIT_FAIL, "cannot sign");
+        items [t].tx = tx;
+        items [t].raw = zc_tx_encode (tx, &items [t].raw_size);
+        items [t].reason = -1;
+        zhashx_insert (index, tx->txid.b, &items [t]);
+        from->expected -= FUND_AMOUNT;
+        to->expected += FUND_AMOUNT - FEE;
+    }
+    fprintf (info, "signed %zu transactions in %.2f s; submitting...\n", n,
+             (double) (zc_mono_us () - sign_start) / 1e6);
+    fflush (info);
+
+    //  3. submit: batches on one DEALER, many in flight, matched by request id
+    zsock_t *api = zc_client_sock (client);
+    size_t next = 0, answered = 0, accepted = 0, confirmed = 0, in_flight = 0;
+    size_t rejected [ZC_ERR_COUNT_ + 1] = { 0 };
+    uint64_t base_id = (uint64_t) zc_now_ms () << 20;
+    size_t n_batches = (n + (size_t) o.batch - 1) / (size_t) o.batch;
+    size_t *batch_first = calloc (n_batches, sizeof *batch_first);
+    int64_t start = zc_mono_us (), last_progress = start, end_submit = 0;
+    while (!s_interrupted) {
+        int64_t now = zc_mono_us ();
+        //  submit while the window and the offered rate allow
+        while (next < n && in_flight + (size_t) o.batch <= (size_t) o.window + (size_t) o.batch - 1) {
+            if (o.rate > 0 && (double) next > o.rate * (double) (now - start) / 1e6)
+                break;
+            size_t count = n - next < (size_t) o.batch ? n - next : (size_t) o.batch;
+            ProtobufCBinaryData *txs = calloc (count, sizeof *txs);
+            for (size_t k = 0; k < count; k++) {
+                txs [k].data = items [next + k].raw;
+                txs [k].len = items [next + k].raw_size;
+                items [next + k].submitted_us = now;
+            }
+            Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
+            req.n_txs = count;
+            req.txs = txs;
+            req.source = (char *) "bench";
+            size_t b = next / (size_t) o.batch;
+            batch_first [b] = next;
+            zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__SUBMIT_TXS,
+                                .request_id = base_id + b,
+                                .deadline_ms = (uint64_t) (zc_now_ms () + 60000) };
+            int rc = zc_zmq_send (api, NULL, 0, &header, &req.base, 0);
+            free (txs);
+            if (rc)
+                break;
+            next += count;
+            in_flight += count;
+            if (next == n)
+                end_submit = zc_mono_us ();
+        }
+        //  answers
+        zmq_pollitem_t poll [2] = { { zsock_resolve (api), 0, ZMQ_POLLIN, 0 },
+                                    { zsock_resolve (sub), 0, ZMQ_POLLIN, 0 } };
+        zmq_poll (poll, 2, 5);
+        while (zsock_events (api) & ZMQ_POLLIN) {
+            zc_frames_t frames;
+            if (zc_frames_recv (api, &frames, ZMQ_DONTWAIT))
+                break;
+            zc_env_t env;
+            int64_t t_now = zc_mono_us ();
+            if (zc_frames_envelope (&frames, &env) == ZC_OK && env.request_id >= base_id
+            &&  env.request_id < base_id + n_batches) {
+                size_t b = (size_t) (env.request_id - base_id);
+                size_t first = batch_first [b];
+                size_t count = n - first < (size_t) o.batch ? n - first : (size_t) o.batch;
+                Zc__SubmitTxsReply *r = env.type == ZC__MSG_TYPE__SUBMIT_TXS_REPLY
+                    ? zc__submit_txs_reply__unpack (NULL, env.body_size, env.body) : NULL;
+                zc_err_t batch_reason = ZC_ERR_INTERNAL;
+                if (!r && env.type == ZC__MSG_TYPE__ERROR_REPLY) {
+                    Zc__ErrorReply *e = zc__error_reply__unpack (NULL, env.body_size, env.body);
+                    if (e) {
+                        batch_reason = (zc_err_t) e->reason;
+                        zc__error_reply__free_unpacked (e, NULL);
+                    }
+                }
+                for (size_t k = 0; k < count; k++) {
+                    s_item_t *item = &items [first + k];
+                    if (item->reason != -1)
+                        continue;
+                    int reason = r && k < r->n_results ? r->results [k]->reason : (int) batch_reason;
+                    item->reason = reason;
+                    item->accepted_us = reason == ZC_OK ? t_now : 0;
+                    if (reason == ZC_OK)
+                        accepted++;
+                    else
+                        rejected [reason >= 0 && reason < ZC_ERR_COUNT_ ? reason : ZC_ERR_COUNT_]++;
+                    answered++;
+                    in_flight--;
+                }
+                if (r)
+                    zc__submit_txs_reply__free_unpacked (r, NULL);
+            }
+            zc_frames_close (&frames);
+        }
+        confirmed += s_follow_blocks (sub, index);
+        now = zc_mono_us ();
+        if (now - last_progress >= 1000000) {
+            double secs = (double) (now - start) / 1e6;
+            fprintf (info, "%6.1f s  submitted %zu  accepted %zu  confirmed %zu  (%.0f tx/s confirmed)\n",
+                     secs, next, accepted, confirmed, (double) confirmed / secs);
+            fflush (info);
+            last_progress = now;
+        }
+        if (answered == n && confirmed >= accepted)
+            break;
+        if (end_submit && now - end_submit > (int64_t) o.timeout_s * 1000000)
+            break;
+    }
+    int64_t finish = zc_mono_us ();
+    int64_t last_confirm = start;
+    for (size_t t = 0; t < n; t++)
+        if (items [t].confirmed_us > last_confirm)
+            last_confirm = items [t].confirmed_us;
+    double submit_secs = (double) ((end_submit ? end_submit : finish) - start) / 1e6;
+    double confirm_secs = (double) (last_confirm - start) / 1e6;
+    s_lat_t acc = s_latency (items, n, false), conf = s_latency (items, n, true);
+    size_t n_rejected = answered - accepted;
+    double offered = o.rate > 0 ? o.rate : (double) n / (submit_secs > 0 ? submit_secs : 1);
+
+    //  5. verify the books
+    int verify_failures = 0;
+    if (o.verify) {
+        for (int a = 0; a < o.accounts; a++) {
+            Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
+            req.pubkey.data = accounts [a].pubkey;
+            req.pubkey.len = 32;
+            size_t size;
+            const uint8_t *body = node_call (client, ZC__MSG_TYPE__GET_ADDRESS, &req.base,
+                                             ZC__MSG_TYPE__ADDRESS_REPLY, &size);
+            Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
+            //  rejected transactions leave their funds where they were
+            int64_t expected = accounts [a].expected;
+            if (r && (int64_t) r->balance != expected && n_rejected == 0) {
+                fprintf (stderr, "account %d: balance %llu, the books say %lld\n", a,
+                         (unsigned long long) r->balance, (long long) expected);
+                verify_failures++;
+            }
+            if (r)
+                zc__address_reply__free_unpacked (r, NULL);
+        }
+        Zc__GetTip treq = ZC__GET_TIP__INIT;
+        size_t size;
+        const uint8_t *body = node_call (client, ZC__MSG_TYPE__GET_TIP, &treq.base, ZC__MSG_TYPE__TIP_REPLY, &size);
+        Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+        uint64_t issued = 0;
+        for (uint32_t h = 1; tip && h <= tip->height; h++)
+            issued += zc_params_subsidy (cli->params, h);
+        if (!tip || tip->total_amount != issued) {
+            fprintf (stderr, "all unspent outputs add up to %llu; the coinbases issued %llu\n",
+                     tip ? (unsigned long long) tip->total_amount : 0ULL, (unsigned long long) issued);
+            verify_failures++;
+        }
+        if (tip)
+            zc__tip_reply__free_unpacked (tip, NULL);
+    }
+
+    if (cli->json) {
+        printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"offered_tps\":%.1f,"
+                "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,"
+                "\"accept_tps\":%.1f,\"confirm_tps\":%.1f,\"error_rate\":%.6f,"
+                "\"accept_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
+                "\"confirm_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
+                "\"rejected_by_reason\":{",
+                n, o.accounts, o.batch, o.window, offered, next, accepted, n_rejected, confirmed,
+                (double) accepted / (submit_secs > 0 ? submit_secs : 1),
+                (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1),
+                n ? (double) (n - confirmed) / (double) n : 0.0,
+                acc.p50, acc.p90, acc.p99, acc.max, conf.p50, conf.p90, conf.p99, conf.max);
+        int k = 0;
+        for (int r = 0; r <= ZC_ERR_COUNT_; r++)
+            if (rejected [r])
+                printf ("%s\"%s\":%zu", k++ ? "," : "", zc_err_name (r), rejected [r]);
+        printf ("},\"verified\":%s}\n", o.verify ? (verify_failures ? "false" : "true") : "null");
+    }
+    else {
+        printf ("\n%zu transactions, %d accounts, batches of %d, window %d\n", n, o.accounts, o.batch, o.window);
+        printf ("offered      %.0f tx/s\n", offered);
+        printf ("accepted     %zu (%.0f tx/s)\n", accepted, (double) accepted / (submit_secs > 0 ? submit_secs : 1));
+        printf ("confirmed    %zu (%.0f tx/s, first submission to last confirmation)\n", confirmed,
+                (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1));
+        printf ("rejected     %zu", n_rejected);
+        for (int r = 0; r <= ZC_ERR_COUNT_; r++)
+            if (rejected [r])
+                printf ("  %s %zu", zc_err_name (r), rejected [r]);
+        printf ("\nerror rate   %.4f%%\n", n ? 100.0 * (double) (n - confirmed) / (double) n : 0.0);
+        printf ("acceptance   p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", acc.p50, acc.p90, acc.p99, acc.max);
+        printf ("confirmation p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", conf.p50, conf.p90, conf.p99, conf.max);
+        if (o.verify)
+            printf ("verify       %s\n", verify_failures ? "FAILED" : "every balance exact; outputs add up to the coinbases");
+    }
+    for (size_t t = 0; t < n; t++) {
+        zc_tx_destroy (&items [t].tx);
+        free (items [t].raw);
+    }
+    for (size_t f = 0; f < n_fanout; f++)
+        zc_tx_destroy (&fanout [f]);
+    explicit_bzero (accounts, (size_t) o.accounts * sizeof *accounts);
+    free (accounts);
+    free (items);
+    free (fanout);
+    free (batch_first);
+    zhashx_destroy (&index);
+    spend_coins_free (&coins);
+    zsock_destroy (&sub);
+    zc_client_destroy (&client);
+    zc_wallet_destroy (&wallet);
+    if (verify_failures)
+        return CLI_EXIT_FAIL;
+    return confirmed == n ? 0 : CLI_EXIT_FAIL;
+}
