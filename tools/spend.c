@@ -135,10 +135,21 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
         zc_tx_destroy (&tx);
         return NULL;
     }
-    //  spent: off the list
+    //  spent: off the list; the change is spendable at once (the mempool
+    //  accepts chains of unconfirmed transactions)
     memmove (coins->coins, coins->coins + n_in, (coins->n - n_in) * sizeof *coins->coins);
     coins->n -= n_in;
     coins->total -= have;
+    if (change) {
+        spend_coin_t *c = &coins->coins [coins->n++];     //  room: n_in >= 1 slots freed
+        c->outpoint.txid = tx->txid;
+        c->outpoint.index = (uint32_t) n_pay;
+        memset (&c->coin, 0, sizeof c->coin);
+        c->coin.amount = change;
+        memcpy (c->coin.pubkey, change_key, 32);
+        c->coin.height = UINT32_MAX;
+        coins->total += change;
+    }
     return tx;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const cli_command_t s_commands [] = {
     { "up", "[--miners N] [--validators N] ...", "start a whole node here (Ctrl-C stops it)", cmd_up },
@@ -31,7 +32,10 @@ cli_die (int code, const char *format, ...)
     vfprintf (stderr, format, args);
     fprintf (stderr, "\n");
     va_end (args);
-    exit (code);
+    fflush (stdout);
+    fflush (stderr);
+    //  _exit: no CZMQ shutdown noise about sockets an error path left open
+    _exit (code);
 }
 
 bool
