@@ -281,6 +281,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     //  1. the fan-out: one output of FUND_AMOUNT per transaction to come
     spend_coins_t coins;
     spend_coins (client, wallet, cli->params, &coins);
+    spend_order_largest (&coins);
     size_t n = (size_t) o.txs;
     size_t n_fanout = (n + MAX_FANOUT_OUTPUTS - 1) / MAX_FANOUT_OUTPUTS;
     zc_tx_t **fanout = calloc (n_fanout, sizeof *fanout);

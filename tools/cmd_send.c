@@ -116,6 +116,7 @@ cmd_send (cli_t *cli, int argc, char **argv)
     zc_client_t *client = node_connect (cli);
     spend_coins_t coins;
     spend_coins (client, wallet, cli->params, &coins);
+    spend_order_random (&coins);
     zc_tx_t *tx = spend_build (&coins, wallet, cli->params, (const uint8_t (*) [32]) to, &amount, 1,
                                zc_wallet_pubkey (wallet, 0), fee_rate, err, sizeof err);
     if (!tx)

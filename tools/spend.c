@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 void
 spend_coins (zc_client_t *client, const zc_wallet_t *wallet, const zc_params_t *params,
@@ -52,6 +53,33 @@ spend_coins (zc_client_t *client, const zc_wallet_t *wallet, const zc_params_t *
     }
 }
 
+static int
+s_by_amount_desc (const void *a, const void *b)
+{
+    uint64_t x = ((const spend_coin_t *) a)->coin.amount, y = ((const spend_coin_t *) b)->coin.amount;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+void
+spend_order_largest (spend_coins_t *coins)
+{
+    qsort (coins->coins, coins->n, sizeof *coins->coins, s_by_amount_desc);
+}
+
+void
+spend_order_random (spend_coins_t *coins)
+{
+    for (size_t i = coins->n; i > 1; i--) {
+        uint32_t r;
+        if (getrandom (&r, sizeof r, 0) != sizeof r)
+            r = (uint32_t) i * 2654435761u;
+        size_t j = r % i;
+        spend_coin_t t = coins->coins [i - 1];
+        coins->coins [i - 1] = coins->coins [j];
+        coins->coins [j] = t;
+    }
+}
+
 void
 spend_coins_free (spend_coins_t *coins)
 {
@@ -66,13 +94,6 @@ spend_tx_size (size_t n_in, size_t n_out)
          + zc_varint_size (n_out) + n_out * ZC_TXOUT_BYTES;
 }
 
-static int
-s_by_amount_desc (const void *a, const void *b)
-{
-    uint64_t x = ((const spend_coin_t *) a)->coin.amount, y = ((const spend_coin_t *) b)->coin.amount;
-    return x < y ? 1 : x > y ? -1 : 0;
-}
-
 zc_tx_t *
 spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t *params,
              const uint8_t (*pubkeys) [32], const uint64_t *amounts, size_t n_pay,
@@ -84,7 +105,6 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
             snprintf (err, err_size, "the amounts add up to more than exists");
             return NULL;
         }
-    qsort (coins->coins, coins->n, sizeof *coins->coins, s_by_amount_desc);
     size_t n_in = 0;
     uint64_t have = 0, fee = 0;
     while (true) {

@@ -34,12 +34,20 @@ void
 void
     spend_coins_free (spend_coins_t *coins);
 
+//  Order the coins spend_build takes from: largest first (few inputs), or
+//  random (two payments in one block interval rarely pick the same coin)
+void
+    spend_order_largest (spend_coins_t *coins);
+void
+    spend_order_random (spend_coins_t *coins);
+
 //  Size of a transaction with n_in inputs and n_out outputs
 size_t
     spend_tx_size (size_t n_in, size_t n_out);
 
-//  Pay amounts [i] to pubkeys [i] from coins (largest first), with change
-//  to change_key, at fee_rate units per 1000 bytes. A signed transaction,
+//  Pay amounts [i] to pubkeys [i] from coins, with change
+//  to change_key, at fee_rate units per 1000 bytes, taking coins in their
+//  order. A signed transaction,
 //  or NULL with a reason in err (not enough funds). Used coins are removed
 //  from coins so the next payment does not spend them again.
 zc_tx_t *
