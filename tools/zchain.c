@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "zc_log.h"
 
+#include <czmq.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -120,6 +122,9 @@ int main (int argc, char **argv);
 int
 main (int argc, char **argv)
 {
+    //  our commands handle SIGINT and SIGTERM themselves; CZMQ's handler
+    //  would replace theirs the moment the first socket opens
+    zsys_handler_set (NULL);
     zc_log_set_name ("zchain");
     zc_log_set_level (ZC_LOG_WARN);
     cli_t cli = { 0 };

@@ -1,0 +1,232 @@
+/*  testnode.c - integration test node */
+#include "testnode.h"
+#include "zc_time.h"
+#include "envelope.pb-c.h"
+#include "gateway.pb-c.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef ZC_BIN_DIR
+#define ZC_BIN_DIR "build/bin"
+#endif
+
+testnode_t *
+testnode_start (const char *dir, const char *extra_args)
+{
+    testnode_t *self = calloc (1, sizeof *self);
+    if (dir)
+        snprintf (self->dir, sizeof self->dir, "%s", dir);
+    else {
+        snprintf (self->dir, sizeof self->dir, "/tmp/zc-node-XXXXXX");
+        if (!mkdtemp (self->dir)) {
+            free (self);
+            return NULL;
+        }
+    }
+    //  ports from the pid: tests run in parallel
+    int base = 20000 + (int) (getpid () % 2000) * 4;
+    self->http_port = base;
+    self->metrics_port = base + 1;
+    snprintf (self->args, sizeof self->args, "%s", extra_args ? extra_args : "");
+    char cmd [1024], log [256];
+    snprintf (log, sizeof log, "%s/up.log", self->dir);
+    snprintf (cmd, sizeof cmd, "exec %s/zchain --datadir %s up --http 127.0.0.1:%d --metrics 127.0.0.1:%d %s",
+              ZC_BIN_DIR, self->dir, self->http_port, self->metrics_port, self->args);
+    pid_t pid = fork ();
+    if (pid == 0) {
+        int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (fd >= 0) {
+            dup2 (fd, STDOUT_FILENO);
+            dup2 (fd, STDERR_FILENO);
+        }
+        execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit (127);
+    }
+    self->up = pid;
+    char endpoint [256], err [256];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/gateway-api.sock", self->dir);
+    self->client = zc_client_new (endpoint, err, sizeof err);
+    for (int i = 0; i < 300 && testnode_height (self, NULL) < 0; i++)
+        usleep (100000);
+    return self;
+}
+
+void
+testnode_stop (testnode_t **self_p, bool keep_dir)
+{
+    testnode_t *self = *self_p;
+    if (!self)
+        return;
+    zc_client_destroy (&self->client);
+    if (self->up > 0) {
+        kill (self->up, SIGTERM);
+        waitpid (self->up, NULL, 0);
+    }
+    if (!keep_dir) {
+        char cmd [256];
+        snprintf (cmd, sizeof cmd, "rm -rf %s", self->dir);
+        if (system (cmd) != 0)
+            fprintf (stderr, "cannot remove %s\n", self->dir);
+    }
+    free (self);
+    *self_p = NULL;
+}
+
+const uint8_t *
+testnode_call (testnode_t *self, uint32_t type, const ProtobufCMessage *body, size_t *size_p,
+               zc_err_t *reason)
+{
+    uint32_t got;
+    const uint8_t *reply;
+    zc_err_t rc = zc_client_call (self->client, type, body, 3000, &got, &reply, size_p, NULL);
+    if (reason)
+        *reason = rc;
+    return rc == ZC_OK ? reply : NULL;
+}
+
+int64_t
+testnode_height (testnode_t *self, uint8_t *tip32)
+{
+    Zc__GetStatus req = ZC__GET_STATUS__INIT;
+    size_t size;
+    const uint8_t *body = testnode_call (self, ZC__MSG_TYPE__GET_STATUS, &req.base, &size, NULL);
+    Zc__StatusReply *st = body ? zc__status_reply__unpack (NULL, size, body) : NULL;
+    if (!st)
+        return -1;
+    int64_t h = st->height;
+    //  a gateway up before storage reports height 0 with no tip yet
+    bool have_tip = st->tip.len == 32;
+    if (tip32 && have_tip)
+        memcpy (tip32, st->tip.data, 32);
+    zc__status_reply__free_unpacked (st, NULL);
+    return have_tip ? h : -1;
+}
+
+bool
+testnode_wait_height (testnode_t *self, int64_t height, int timeout_s)
+{
+    int64_t deadline = zc_mono_ms () + (int64_t) timeout_s * 1000;
+    while (zc_mono_ms () < deadline) {
+        if (testnode_height (self, NULL) >= height)
+            return true;
+        usleep (100000);
+    }
+    return false;
+}
+
+int
+testnode_cli (testnode_t *self, char *out, size_t out_size, const char *format, ...)
+{
+    char args [2048], cmd [2400];
+    va_list ap;
+    va_start (ap, format);
+    vsnprintf (args, sizeof args, format, ap);
+    va_end (ap);
+    snprintf (cmd, sizeof cmd, "%s/zchain --datadir %s %s 2>>%s/cli.err", ZC_BIN_DIR, self->dir, args,
+              self->dir);
+    FILE *p = popen (cmd, "r");
+    if (!p)
+        return -1;
+    size_t n = out ? fread (out, 1, out_size - 1, p) : 0;
+    if (out)
+        out [n] = 0;
+    else {
+        char sink [4096];
+        while (fread (sink, 1, sizeof sink, p) > 0)
+            ;
+    }
+    int status = pclose (p);
+    return WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+}
+
+int
+testnode_http (testnode_t *self, int port, const char *method, const char *path,
+               const char *body, char *out, size_t out_size)
+{
+    (void) self;
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
+    inet_pton (AF_INET, "127.0.0.1", &addr.sin_addr);
+    if (connect (fd, (struct sockaddr *) &addr, sizeof addr)) {
+        close (fd);
+        return -1;
+    }
+    size_t body_len = body ? strlen (body) : 0;
+    char head [512];
+    int n = snprintf (head, sizeof head, "%s %s HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: %zu\r\n\r\n",
+                      method, path, body_len);
+    if (write (fd, head, (size_t) n) != n) {
+        close (fd);
+        return -1;
+    }
+    size_t sent = 0;
+    while (sent < body_len) {
+        ssize_t w = write (fd, body + sent, body_len - sent);
+        if (w <= 0)
+            break;
+        sent += (size_t) w;
+    }
+    char *buf = malloc (1 << 20);
+    size_t got = 0;
+    ssize_t r;
+    while (buf && got < (1 << 20) - 1 && (r = read (fd, buf + got, (1 << 20) - 1 - got)) > 0)
+        got += (size_t) r;
+    close (fd);
+    if (!buf)
+        return -1;
+    buf [got] = 0;
+    int status = 0;
+    sscanf (buf, "HTTP/%*s %d", &status);
+    char *start = strstr (buf, "\r\n\r\n");
+    if (out)
+        snprintf (out, out_size, "%s", start ? start + 4 : "");
+    free (buf);
+    return status;
+}
+
+pid_t
+testnode_pid (testnode_t *self, const char *name)
+{
+    DIR *proc = opendir ("/proc");
+    struct dirent *e;
+    pid_t found = 0;
+    char want [256];
+    snprintf (want, sizeof want, "%s/run/", self->dir);
+    while (proc && (e = readdir (proc)) && !found) {
+        pid_t pid = (pid_t) atoi (e->d_name);
+        if (pid <= 0)
+            continue;
+        char path [64], cmdline [4096];
+        snprintf (path, sizeof path, "/proc/%d/cmdline", (int) pid);
+        FILE *f = fopen (path, "r");
+        if (!f)
+            continue;
+        size_t n = fread (cmdline, 1, sizeof cmdline - 1, f);
+        fclose (f);
+        cmdline [n] = 0;
+        //  arguments are NUL-separated: "--instance" then the name
+        bool ours = false, named = false;
+        for (size_t i = 0; i < n; i += strlen (cmdline + i) + 1) {
+            if (strstr (cmdline + i, want))
+                ours = true;
+            if (!strcmp (cmdline + i, "--instance") && i + 11 < n && !strcmp (cmdline + i + 11, name))
+                named = true;
+        }
+        if (ours && named)
+            found = pid;
+    }
+    if (proc)
+        closedir (proc);
+    return found;
+}

@@ -1,0 +1,302 @@
+/*  test_node.c - a whole node as real processes: payments, rejects, restart,
+ *  validators sharing the work
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testnode.h"
+#include "zc_hex.h"
+#include "zc_params.h"
+#include "zc_wallet.h"
+#include "envelope.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static testnode_t *s_node;
+static const zc_params_t *s_params;
+
+//  1,000 transactions among 50 accounts, all confirmed; the bench checks
+//  every balance against its books and that the unspent outputs add up to
+//  the coinbases issued
+static void
+test_thousand_transactions (void **state)
+{
+    (void) state;
+    assert_true (testnode_wait_height (s_node, s_params->coinbase_maturity + 3, 120));
+    char out [8192];
+    int rc = testnode_cli (s_node, out, sizeof out, "--json bench --txs 1000 --accounts 50 --verify --timeout 90");
+    print_message ("%s", out);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (out, "\"confirmed\":1000,"));
+    assert_non_null (strstr (out, "\"verified\":true"));
+}
+
+//  A coin of the wallet, with its key, for hand-made transactions
+typedef struct {
+    zc_outpoint_t op;
+    zc_coin_t coin;
+    zc_seckey_t key;
+} s_coin_t;
+
+static void
+s_wallet_coins (s_coin_t *coins, size_t want)
+{
+    char path [256], err [256];
+    snprintf (path, sizeof path, "%s/wallet.key", s_node->dir);
+    zc_wallet_t *wallet = zc_wallet_load (path, err, sizeof err);
+    assert_non_null (wallet);
+    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
+    req.pubkey.data = (uint8_t *) zc_wallet_pubkey (wallet, 0);
+    req.pubkey.len = 32;
+    req.max_utxos = 1000;
+    size_t size;
+    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
+    assert_non_null (r);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_utxos && n < want; i++) {
+        const Zc__AddressUtxo *u = r->utxos [i];
+        if (u->coin->coinbase && r->height + 1 - u->coin->height < s_params->coinbase_maturity + 2)
+            continue;
+        memcpy (coins [n].op.txid.b, u->outpoint->txid.data, 32);
+        coins [n].op.index = u->outpoint->index;
+        memset (&coins [n].coin, 0, sizeof coins [n].coin);
+        coins [n].coin.amount = u->coin->amount;
+        memcpy (coins [n].coin.pubkey, u->coin->pubkey.data, 32);
+        coins [n].coin.height = u->coin->height;
+        coins [n].coin.coinbase = u->coin->coinbase;
+        coins [n].key = *zc_wallet_seckey_for (wallet, coins [n].coin.pubkey);
+        n++;
+    }
+    zc__address_reply__free_unpacked (r, NULL);
+    zc_wallet_destroy (&wallet);
+    assert_int_equal (n, want);
+}
+
+static zc_tx_t *
+s_pay (const s_coin_t *c, uint64_t fee, uint8_t tag)
+{
+    zc_tx_t *tx = zc_tx_new (1, 1);
+    tx->in [0].prevout = c->op;
+    tx->out [0].amount = c->coin.amount - fee;
+    memset (tx->out [0].pubkey, 0, 32);
+    memcpy (tx->out [0].pubkey, zc_params_nums_key, 32);
+    tx->out [0].pubkey [31] ^= 0;       //  a valid point: the NUMS key
+    (void) tag;
+    assert_int_equal (zc_tx_sign (tx, &c->coin, zc_params_genesis_hash (s_params), &c->key), 0);
+    return tx;
+}
+
+//  Submit raw bytes through the ZeroMQ api: the reason
+static zc_err_t
+s_submit_zmq (const uint8_t *raw, size_t size)
+{
+    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
+    ProtobufCBinaryData txs [1] = { { size, (uint8_t *) raw } };
+    req.n_txs = 1;
+    req.txs = txs;
+    size_t reply_size;
+    zc_err_t reason;
+    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, &reply_size, &reason);
+    if (!body)
+        return reason;
+    Zc__SubmitTxsReply *r = zc__submit_txs_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    assert_int_equal (r->n_results, 1);
+    zc_err_t rc = (zc_err_t) r->results [0]->reason;
+    zc__submit_txs_reply__free_unpacked (r, NULL);
+    return rc;
+}
+
+//  Submit hex through HTTP: the status and the error name in the body
+static int
+s_submit_http (const char *hex, char *out, size_t out_size)
+{
+    return testnode_http (s_node, s_node->http_port, "POST", "/api/tx", hex, out, out_size);
+}
+
+static void
+s_expect (const uint8_t *raw, size_t size, zc_err_t expect, const char *http_error)
+{
+    assert_int_equal (s_submit_zmq (raw, size), expect);
+    char *hex = malloc (2 * size + 1);
+    zc_hex_encode (raw, size, hex);
+    char out [4096];
+    int status = s_submit_http (hex, out, sizeof out);
+    free (hex);
+    if (http_error) {
+        assert_int_equal (status, 400);
+        char needle [64];
+        snprintf (needle, sizeof needle, "\"error\":\"%s\"", http_error);
+        assert_non_null (strstr (out, needle));
+    }
+    //  and the node keeps serving
+    assert_true (testnode_height (s_node, NULL) > 0);
+}
+
+//  Every reject reason, through the ZeroMQ api and HTTP
+static void
+test_reject_reasons (void **state)
+{
+    (void) state;
+    s_coin_t coins [3];
+    s_wallet_coins (coins, 3);
+
+    //  garbage, truncated, oversize
+    uint8_t garbage [] = { 0xde, 0xad, 0xbe, 0xef };
+    s_expect (garbage, sizeof garbage, ZC_ERR_MALFORMED, "malformed");
+    char out [4096];
+    assert_int_equal (s_submit_http ("not hex at all", out, sizeof out), 400);
+    assert_non_null (strstr (out, "\"error\":\"malformed\""));
+    zc_tx_t *good = s_pay (&coins [0], 1000, 0);
+    size_t size;
+    uint8_t *raw = zc_tx_encode (good, &size);
+    s_expect (raw, size - 1, ZC_ERR_MALFORMED, "malformed");
+    uint8_t *big = calloc (1, ZC_TX_MAX_BYTES + 10);
+    s_expect (big, ZC_TX_MAX_BYTES + 10, ZC_ERR_OVERSIZE, "oversize");
+    free (big);
+
+    //  a bad signature
+    zc_tx_t *bad = zc_tx_dup (good);
+    bad->in [0].sig [5] ^= 1;
+    zc_tx_finalize (bad);
+    size_t bad_size;
+    uint8_t *bad_raw = zc_tx_encode (bad, &bad_size);
+    s_expect (bad_raw, bad_size, ZC_ERR_BAD_SIG, "bad_sig");
+
+    //  an input that does not exist
+    s_coin_t ghost = coins [1];
+    memset (ghost.op.txid.b, 0x77, 32);
+    zc_tx_t *unknown = s_pay (&ghost, 1000, 0);
+    uint8_t *unknown_raw = zc_tx_encode (unknown, &size);
+    s_expect (unknown_raw, size, ZC_ERR_UNKNOWN_INPUT, "unknown_input");
+
+    //  a fee under the relay minimum
+    zc_tx_t *cheap = s_pay (&coins [1], 10, 0);
+    uint8_t *cheap_raw = zc_tx_encode (cheap, &size);
+    s_expect (cheap_raw, size, ZC_ERR_FEE_TOO_LOW, "fee_too_low");
+
+    //  the good one is accepted (twice is harmless), then a rival spending
+    //  the same coin is a double spend
+    raw = zc_tx_encode (good, &size);
+    assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
+    assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
+    zc_tx_t *rival = s_pay (&coins [0], 2000, 1);
+    uint8_t *rival_raw = zc_tx_encode (rival, &size);
+    s_expect (rival_raw, size, ZC_ERR_DOUBLE_SPEND, "double_spend");
+
+    //  HTTP: the good transaction's txid comes back as text
+    zc_tx_t *third = s_pay (&coins [2], 1000, 2);
+    uint8_t *third_raw = zc_tx_encode (third, &size);
+    char *hex = malloc (2 * size + 1);
+    zc_hex_encode (third_raw, size, hex);
+    assert_int_equal (s_submit_http (hex, out, sizeof out), 200);
+    char txid [65];
+    assert_int_equal (strncmp (out, zc_hash_hex (&third->txid, txid), 64), 0);
+    free (hex);
+    //  unknown endpoints and bad arguments get JSON errors, not crashes
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", "/api/nothing", NULL, out, sizeof out), 404);
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", "/api/block/zz", NULL, out, sizeof out), 400);
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", "/api/address/zcrt1xyz", NULL, out, sizeof out), 400);
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", "/api/tip", NULL, out, sizeof out), 200);
+    assert_non_null (strstr (out, "\"height\":"));
+
+    //  both confirm in the next blocks
+    int64_t h = testnode_height (s_node, NULL);
+    assert_true (testnode_wait_height (s_node, h + 2, 30));
+    char path [128];
+    snprintf (path, sizeof path, "/api/tx/%s", zc_hash_hex (&good->txid, txid));
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", path, NULL, out, sizeof out), 200);
+    assert_non_null (strstr (out, "\"confirmed\":true"));
+    free (raw);
+    free (bad_raw);
+    free (unknown_raw);
+    free (cheap_raw);
+    free (rival_raw);
+    free (third_raw);
+    zc_tx_destroy (&good);
+    zc_tx_destroy (&bad);
+    zc_tx_destroy (&unknown);
+    zc_tx_destroy (&cheap);
+    zc_tx_destroy (&rival);
+    zc_tx_destroy (&third);
+}
+
+static void
+s_tip_state (uint8_t *tip, uint64_t *count, uint64_t *total, uint32_t *height)
+{
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    size_t size;
+    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__TipReply *t = zc__tip_reply__unpack (NULL, size, body);
+    assert_non_null (t);
+    memcpy (tip, t->hash.data, 32);
+    *count = t->utxo_count;
+    *total = t->total_amount;
+    *height = t->height;
+    zc__tip_reply__free_unpacked (t, NULL);
+}
+
+//  A whole-node restart (no miners, so nothing moves) resumes with the same
+//  tip and the same UTXO set
+static void
+test_restart_same_state (void **state)
+{
+    (void) state;
+    char dir [128];
+    snprintf (dir, sizeof dir, "%s", s_node->dir);
+    testnode_stop (&s_node, true);
+    s_node = testnode_start (dir, "--miners 0 --block-interval 300");
+    assert_non_null (s_node);
+    uint8_t tip [32], tip2 [32];
+    uint64_t count, total, count2, total2;
+    uint32_t height, height2;
+    s_tip_state (tip, &count, &total, &height);
+    testnode_stop (&s_node, true);
+    s_node = testnode_start (dir, "--miners 0 --block-interval 300");
+    s_tip_state (tip2, &count2, &total2, &height2);
+    assert_memory_equal (tip, tip2, 32);
+    assert_int_equal (height, height2);
+    assert_true (count == count2 && total == total2);
+    //  and the balance the CLI reports is what the set says
+    char out [512];
+    assert_int_equal (testnode_cli (s_node, out, sizeof out, "--json status"), 0);
+    assert_non_null (strstr (out, "\"height\":"));
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_params = zc_params_get (ZC_NET_REGTEST);
+    s_node = testnode_start (NULL, "--block-interval 300 --validators 2");
+    return s_node ? 0 : -1;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    testnode_stop (&s_node, false);
+    return 0;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_thousand_transactions),
+        cmocka_unit_test (test_reject_reasons),
+        cmocka_unit_test (test_restart_same_state),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
