@@ -709,22 +709,31 @@ s_commit (self_t *self, s_batch_t *batch)
             s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
     }
     zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
-    s_answer (self, batch);
 }
 
 //  Move batches along; commit ready ones from the head, in arrival order
 static void
 s_pump (self_t *self)
 {
-    while (true) {
+    //  commit, then write, then answer: an acknowledged transaction is on
+    //  disk (in the write-ahead log) before its submitter hears "ok"
+    s_batch_t *done [64];
+    size_t n_done = 0;
+    while (n_done < 64) {
         s_batch_t *head = zlistx_first (self->batches);
         if (!head || head->stage != STAGE_READY)
             break;
         s_commit (self, head);
         zlistx_delete (self->batches, zlistx_cursor (self->batches));
-        s_batch_destroy (self, &head);
+        done [n_done++] = head;
     }
     s_flush_events (self);
+    for (size_t i = 0; i < n_done; i++) {
+        s_answer (self, done [i]);
+        s_batch_destroy (self, &done [i]);
+    }
+    if (n_done == 64)
+        s_pump (self);                  //  more were ready
     zc_metric_set (self->m_count, (double) pool_count (self->pool));
     zc_metric_set (self->m_bytes, (double) pool_bytes (self->pool));
     zc_metric_set (self->m_in_flight, (double) self->in_flight);
@@ -908,7 +917,9 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
     }
     else {
         //  take the block's transactions back; the checks run again, against
-        //  the chain as it is now
+        //  the chain as it is now. They are confirmed no more.
+        for (uint32_t t = 0; block && t < block->n_tx; t++)
+            zhashx_delete (self->recent, block->tx [t]->txid.b);
         if (block && block->n_tx > 1)
             s_submit_internal (self, block->tx + 1, block->n_tx - 1);
         if (block)

@@ -1,0 +1,340 @@
+/*  test_node_faults.c - kill -9 of every service under load, a competing
+ *  branch with more work, and four validators sharing the work
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testnode.h"
+#include "zc_block.h"
+#include "zc_hex.h"
+#include "zc_params.h"
+#include "zc_pow.h"
+#include "zc_time.h"
+#include "zc_utxo.h"
+#include "envelope.pb-c.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const zc_params_t *s_params;
+
+static bool
+s_confirmed (testnode_t *node, const char *txid)
+{
+    char out [8192];
+    return testnode_cli (node, out, sizeof out, "--json tx %s", txid) == 0
+        && strstr (out, "\"confirmed\":true");
+}
+
+//  Kill each service in turn while payments flow: zchain up restarts it,
+//  no block is lost, and every payment the node acknowledged confirms
+static void
+test_kill_each_service (void **state)
+{
+    (void) state;
+    testnode_t *node = testnode_start (NULL, "--block-interval 300 --validators 2");
+    assert_non_null (node);
+    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 12, 120));
+    char to [128], out [512];
+    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", node->dir), 0);
+    to [strcspn (to, "\n")] = 0;
+    const char *services [] = { "validator-1", "miner-1", "mempool", "storage", "gateway" };
+    char txids [64] [65];
+    int n_txids = 0;
+    for (size_t s = 0; s < sizeof services / sizeof services [0]; s++) {
+        for (int k = 0; k < 3 && n_txids < 64; k++)
+            if (testnode_cli (node, out, sizeof out, "send %s 0.5", to) == 0 && strlen (out) >= 64) {
+                snprintf (txids [n_txids], 65, "%.64s", out);
+                n_txids++;
+            }
+        int64_t height = testnode_height (node, NULL);
+        pid_t pid = testnode_pid (node, services [s]);
+        assert_true (pid > 0);
+        print_message ("kill -9 %s (pid %d) at height %lld\n", services [s], (int) pid, (long long) height);
+        assert_int_equal (kill (pid, SIGKILL), 0);
+        //  zchain up brings it back
+        pid_t again = 0;
+        for (int i = 0; i < 200 && (again == 0 || again == pid); i++) {
+            usleep (100000);
+            again = testnode_pid (node, services [s]);
+        }
+        assert_true (again > 0 && again != pid);
+        //  and the chain goes on from where it was: nothing on disk lost
+        assert_true (testnode_wait_height (node, height + 2, 60));
+    }
+    assert_true (n_txids >= 5);
+    for (int i = 0; i < n_txids; i++) {
+        bool ok = false;
+        for (int tries = 0; tries < 300 && !ok; tries++) {
+            ok = s_confirmed (node, txids [i]);
+            if (!ok)
+                usleep (200000);
+        }
+        if (!ok)
+            fail_msg ("acknowledged transaction %s never confirmed", txids [i]);
+    }
+    testnode_stop (&node, false);
+}
+
+// ---------------------------------------------------------------------------
+//  mining by hand, through the gateway, for the reorganisation test
+
+static zc_seckey_t s_key;
+static uint8_t s_pub [32];
+
+typedef struct {
+    zc_hash_t hash;
+    uint32_t height;
+    uint32_t time;
+    zc_hash_t coinbase_txid;
+} s_mined_t;
+
+//  A block on prev (height, parent time given) with txs; submitted; its hash
+static s_mined_t
+s_mine_on (testnode_t *node, const zc_hash_t *prev, uint32_t height, uint32_t parent_time,
+           zc_tx_t **txs, size_t n, uint64_t fees, uint64_t extranonce)
+{
+    zc_block_t *block = zc_block_new ((uint32_t) n + 1);
+    block->tx [0] = zc_coinbase_new (height, extranonce, zc_params_subsidy (s_params, height) + fees, s_pub);
+    for (size_t i = 0; i < n; i++)
+        block->tx [i + 1] = zc_tx_dup (txs [i]);
+    block->header.prev = *prev;
+    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
+    block->header.time = now > parent_time ? now : parent_time + 1;
+    block->header.bits = s_params->pow_limit_bits;
+    zc_block_finalize (block);
+    while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits)) {
+        block->header.nonce++;
+        zc_header_hash (&block->header, &block->hash);
+    }
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
+    req.raw.data = raw;
+    req.raw.len = size;
+    size_t reply_size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &reply_size, NULL);
+    assert_non_null (body);
+    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    if (r->reason != 0)
+        fail_msg ("block at %u refused: %s", height, zc_err_name (r->reason));
+    zc__submit_block_reply__free_unpacked (r, NULL);
+    s_mined_t m = { block->hash, height, block->header.time, block->tx [0]->txid };
+    free (raw);
+    zc_block_destroy (&block);
+    return m;
+}
+
+//  A block from the mempool's template (what a miner would do)
+static s_mined_t
+s_mine_template (testnode_t *node, uint32_t parent_time, uint64_t extranonce)
+{
+    Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
+    assert_non_null (t);
+    zc_tx_t **txs = calloc (t->n_txs + 1, sizeof *txs);
+    for (size_t i = 0; i < t->n_txs; i++)
+        assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &txs [i]), ZC_OK);
+    zc_hash_t prev;
+    memcpy (prev.b, t->prev_hash.data, 32);
+    s_mined_t m = s_mine_on (node, &prev, t->height, parent_time, txs, t->n_txs, t->fees, extranonce);
+    for (size_t i = 0; i < t->n_txs; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
+    zc__template_reply__free_unpacked (t, NULL);
+    return m;
+}
+
+static Zc__TipReply *
+s_tip (testnode_t *node)
+{
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
+    assert_non_null (body);
+    return zc__tip_reply__unpack (NULL, size, body);
+}
+
+static bool
+s_tx_confirmed (testnode_t *node, const zc_hash_t *txid, bool *in_mempool)
+{
+    Zc__GetTx req = ZC__GET_TX__INIT;
+    req.txid.data = (uint8_t *) txid->b;
+    req.txid.len = 32;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TX, &req.base, &size, NULL);
+    Zc__TxReply *r = body ? zc__tx_reply__unpack (NULL, size, body) : NULL;
+    bool confirmed = r && r->confirmed;
+    if (in_mempool)
+        *in_mempool = r && !r->confirmed;
+    if (r)
+        zc__tx_reply__free_unpacked (r, NULL);
+    return confirmed;
+}
+
+//  Replay the best chain from genesis into a fresh UTXO view: the set
+//  storage keeps must be exactly that
+static void
+s_assert_replay_matches (testnode_t *node)
+{
+    Zc__TipReply *tip = s_tip (node);
+    zc_utxo_t *view = zc_utxo_new (NULL, NULL);
+    for (uint32_t h = 0; h <= tip->height; h++) {
+        Zc__GetBlock req = ZC__GET_BLOCK__INIT;
+        req.by_height = true;
+        req.height = h;
+        size_t size;
+        const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_BLOCK, &req.base, &size, NULL);
+        assert_non_null (body);
+        Zc__BlockReply *r = zc__block_reply__unpack (NULL, size, body);
+        zc_block_t *block;
+        assert_int_equal (zc_block_decode (r->raw.data, r->raw.len, &block), ZC_OK);
+        zc_undo_t *undo;
+        assert_int_equal (zc_utxo_connect (view, block, h, s_params, &undo, NULL), ZC_OK);
+        zc_undo_destroy (&undo);
+        zc_block_destroy (&block);
+        zc__block_reply__free_unpacked (r, NULL);
+    }
+    assert_int_equal (zc_utxo_size (view), tip->utxo_count);
+    zc__tip_reply__free_unpacked (tip, NULL);
+    zc_utxo_destroy (&view);
+}
+
+//  A branch with more work replaces the tip; the transaction only the old
+//  branch confirmed returns to the mempool and confirms again
+static void
+test_reorg (void **state)
+{
+    (void) state;
+    testnode_t *node = testnode_start (NULL, "--miners 0 --validators 1");
+    assert_non_null (node);
+    zc_seckey_generate (&s_key);
+    zc_seckey_pubkey (&s_key, s_pub);
+    //  mature one coinbase of ours
+    Zc__TipReply *tip = s_tip (node);
+    zc_hash_t prev;
+    memcpy (prev.b, tip->hash.data, 32);
+    uint32_t height = tip->height, time = 1767225600;
+    zc__tip_reply__free_unpacked (tip, NULL);
+    s_mined_t first = { { { 0 } }, 0, 0, { { 0 } } };
+    for (uint32_t i = 0; i <= s_params->coinbase_maturity; i++) {
+        s_mined_t m = s_mine_on (node, &prev, height + 1, time, NULL, 0, 0, 100 + i);
+        if (i == 0)
+            first = m;
+        prev = m.hash;
+        height = m.height;
+        time = m.time;
+    }
+    //  T spends it and is confirmed in block A
+    zc_tx_t *t = zc_tx_new (1, 1);
+    t->in [0].prevout.txid = first.coinbase_txid;
+    t->out [0].amount = zc_params_subsidy (s_params, first.height) - 10000;
+    memcpy (t->out [0].pubkey, s_pub, 32);
+    zc_coin_t coin = { .amount = zc_params_subsidy (s_params, first.height), .height = first.height,
+                       .coinbase = true };
+    memcpy (coin.pubkey, s_pub, 32);
+    assert_int_equal (zc_tx_sign (t, &coin, zc_params_genesis_hash (s_params), &s_key), 0);
+    size_t size;
+    uint8_t *raw = zc_tx_encode (t, &size);
+    Zc__SubmitTxs sub = ZC__SUBMIT_TXS__INIT;
+    ProtobufCBinaryData txs [1] = { { size, raw } };
+    sub.n_txs = 1;
+    sub.txs = txs;
+    size_t reply_size;
+    assert_non_null (testnode_call (node, ZC__MSG_TYPE__SUBMIT_TXS, &sub.base, &reply_size, NULL));
+    bool pooled = false;
+    for (int i = 0; i < 50 && !pooled; i++) {
+        s_tx_confirmed (node, &t->txid, &pooled);
+        usleep (50000);
+    }
+    assert_true (pooled);
+    zc_hash_t fork = prev;
+    uint32_t fork_height = height, fork_time = time;
+    s_mined_t a = s_mine_template (node, time, 500);
+    assert_true (s_tx_confirmed (node, &t->txid, NULL));
+    (void) a;
+
+    //  a heavier branch from the fork, without T
+    s_mined_t b1 = s_mine_on (node, &fork, fork_height + 1, fork_time, NULL, 0, 0, 900);
+    s_mined_t b2 = s_mine_on (node, &b1.hash, fork_height + 2, b1.time, NULL, 0, 0, 901);
+    uint8_t tip_now [32];
+    assert_true (testnode_wait_height (node, fork_height + 2, 10));
+    testnode_height (node, tip_now);
+    assert_memory_equal (tip_now, b2.hash.b, 32);
+    assert_false (s_tx_confirmed (node, &t->txid, NULL));
+    //  T is back in the mempool ...
+    pooled = false;
+    for (int i = 0; i < 100 && !pooled; i++) {
+        s_tx_confirmed (node, &t->txid, &pooled);
+        if (!pooled)
+            usleep (50000);
+    }
+    assert_true (pooled);
+    //  ... and confirms again on the new branch
+    s_mine_template (node, b2.time, 902);
+    assert_true (s_tx_confirmed (node, &t->txid, NULL));
+    s_assert_replay_matches (node);
+    free (raw);
+    zc_tx_destroy (&t);
+    testnode_stop (&node, false);
+}
+
+//  With four validators every one of them does verification work
+static void
+test_four_validators (void **state)
+{
+    (void) state;
+    testnode_t *node = testnode_start (NULL, "--block-interval 500 --validators 4");
+    assert_non_null (node);
+    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 3, 120));
+    char out [8192];
+    assert_int_equal (testnode_cli (node, out, sizeof out,
+                                    "--json bench --txs 4000 --accounts 20 --batch 250 --timeout 90"), 0);
+    //  snapshots reach the sidecar once a second
+    sleep (2);
+    char *metrics = malloc (1 << 20);
+    assert_int_equal (testnode_http (node, node->metrics_port, "GET", "/metrics", NULL, metrics, 1 << 20), 200);
+    for (int v = 1; v <= 4; v++) {
+        char needle [128];
+        snprintf (needle, sizeof needle,
+                  "zchain_validator_jobs_total{service=\"validator\",instance=\"validator-%d\"} ", v);
+        const char *line = strstr (metrics, needle);
+        if (!line)
+            fail_msg ("validator-%d reports no work", v);
+        double jobs = atof (line + strlen (needle));
+        print_message ("validator-%d: %.0f jobs\n", v, jobs);
+        assert_true (jobs > 0);
+    }
+    free (metrics);
+    testnode_stop (&node, false);
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_params = zc_params_get (ZC_NET_REGTEST);
+    return 0;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_reorg),
+        cmocka_unit_test (test_four_validators),
+        cmocka_unit_test (test_kill_each_service),
+    };
+    return cmocka_run_group_tests (tests, s_setup, NULL);
+}
