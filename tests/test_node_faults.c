@@ -252,7 +252,13 @@ test_reorg (void **state)
     sub.n_txs = 1;
     sub.txs = txs;
     size_t reply_size;
-    assert_non_null (testnode_call (node, ZC__MSG_TYPE__SUBMIT_TXS, &sub.base, &reply_size, NULL));
+    const uint8_t *reply = testnode_call (node, ZC__MSG_TYPE__SUBMIT_TXS, &sub.base, &reply_size, NULL);
+    assert_non_null (reply);
+    Zc__SubmitTxsReply *result = zc__submit_txs_reply__unpack (NULL, reply_size, reply);
+    assert_non_null (result);
+    if (result->results [0]->reason != 0)
+        fail_msg ("T refused: %s", zc_err_name (result->results [0]->reason));
+    zc__submit_txs_reply__free_unpacked (result, NULL);
     bool pooled = false;
     for (int i = 0; i < 50 && !pooled; i++) {
         s_tx_confirmed (node, &t->txid, &pooled);
