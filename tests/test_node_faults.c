@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 static const zc_params_t *s_params;
+static testnode_t *s_node;     //  the test's node, stopped by the teardown even when it fails
 
 static bool
 s_confirmed (testnode_t *node, const char *txid)
@@ -39,7 +40,7 @@ static void
 test_kill_each_service (void **state)
 {
     (void) state;
-    testnode_t *node = testnode_start (NULL, "--block-interval 300 --validators 2");
+    testnode_t *node = s_node = testnode_start (NULL, "--block-interval 300 --validators 2");
     assert_non_null (node);
     assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 12, 120));
     char to [128], out [512];
@@ -80,7 +81,7 @@ test_kill_each_service (void **state)
         if (!ok)
             fail_msg ("acknowledged transaction %s never confirmed", txids [i]);
     }
-    testnode_stop (&node, false);
+    (void) node;
 }
 
 // ---------------------------------------------------------------------------
@@ -217,7 +218,7 @@ static void
 test_reorg (void **state)
 {
     (void) state;
-    testnode_t *node = testnode_start (NULL, "--miners 0 --validators 1");
+    testnode_t *node = s_node = testnode_start (NULL, "--miners 0 --validators 1");
     assert_non_null (node);
     zc_seckey_generate (&s_key);
     zc_seckey_pubkey (&s_key, s_pub);
@@ -293,7 +294,7 @@ test_reorg (void **state)
     s_assert_replay_matches (node);
     free (raw);
     zc_tx_destroy (&t);
-    testnode_stop (&node, false);
+    (void) node;
 }
 
 //  With four validators every one of them does verification work
@@ -301,7 +302,7 @@ static void
 test_four_validators (void **state)
 {
     (void) state;
-    testnode_t *node = testnode_start (NULL, "--block-interval 500 --validators 4");
+    testnode_t *node = s_node = testnode_start (NULL, "--block-interval 500 --validators 4");
     assert_non_null (node);
     assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 3, 120));
     char out [8192];
@@ -323,7 +324,7 @@ test_four_validators (void **state)
         assert_true (jobs > 0);
     }
     free (metrics);
-    testnode_stop (&node, false);
+    (void) node;
 }
 
 static int
@@ -334,13 +335,21 @@ s_setup (void **state)
     return 0;
 }
 
+static int
+s_stop_node (void **state)
+{
+    (void) state;
+    testnode_stop (&s_node, false);
+    return 0;
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_reorg),
-        cmocka_unit_test (test_four_validators),
-        cmocka_unit_test (test_kill_each_service),
+        cmocka_unit_test_teardown (test_reorg, s_stop_node),
+        cmocka_unit_test_teardown (test_four_validators, s_stop_node),
+        cmocka_unit_test_teardown (test_kill_each_service, s_stop_node),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }

@@ -34,8 +34,10 @@ testnode_start (const char *dir, const char *extra_args)
             return NULL;
         }
     }
-    //  ports from the pid: tests run in parallel
-    int base = 20000 + (int) (getpid () % 2000) * 4;
+    //  ports from the pid (test programs run in parallel) and a count of
+    //  the nodes this program started (a node of a failed test may linger)
+    static int started = 0;
+    int base = 20000 + (int) (getpid () % 1000) * 40 + (started++ % 20) * 2;
     self->http_port = base;
     self->metrics_port = base + 1;
     snprintf (self->args, sizeof self->args, "%s", extra_args ? extra_args : "");
