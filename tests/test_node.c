@@ -29,7 +29,7 @@ static void
 test_thousand_transactions (void **state)
 {
     (void) state;
-    assert_true (testnode_wait_height (s_node, s_params->coinbase_maturity + 3, 120));
+    assert_true (testnode_wait_height (s_node, s_params->coinbase_maturity + 3, 300));
     char out [8192];
     int rc = testnode_cli (s_node, out, sizeof out, "--json bench --txs 1000 --accounts 50 --verify --timeout 90");
     print_message ("%s", out);
@@ -186,6 +186,7 @@ test_reject_reasons (void **state)
 
     //  the good one is accepted (twice is harmless), then a rival spending
     //  the same coin is a double spend
+    free (raw);
     raw = zc_tx_encode (good, &size);
     assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
     assert_int_equal (s_submit_zmq (raw, size), ZC_OK);

@@ -42,7 +42,7 @@ test_kill_each_service (void **state)
     (void) state;
     testnode_t *node = s_node = testnode_start (NULL, "--block-interval 300 --validators 2");
     assert_non_null (node);
-    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 12, 120));
+    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 12, 300));
     char to [128], out [512];
     assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", node->dir), 0);
     to [strcspn (to, "\n")] = 0;
@@ -68,7 +68,7 @@ test_kill_each_service (void **state)
         }
         assert_true (again > 0 && again != pid);
         //  and the chain goes on from where it was: nothing on disk lost
-        assert_true (testnode_wait_height (node, height + 2, 60));
+        assert_true (testnode_wait_height (node, height + 2, 180));
     }
     assert_true (n_txids >= 5);
     for (int i = 0; i < n_txids; i++) {
@@ -304,7 +304,7 @@ test_four_validators (void **state)
     (void) state;
     testnode_t *node = s_node = testnode_start (NULL, "--block-interval 500 --validators 4");
     assert_non_null (node);
-    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 3, 120));
+    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 3, 300));
     char out [8192];
     assert_int_equal (testnode_cli (node, out, sizeof out,
                                     "--json bench --txs 4000 --accounts 20 --batch 250 --timeout 90"), 0);

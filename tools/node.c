@@ -15,7 +15,7 @@ node_endpoint (cli_t *cli, const char *name, char out [NODE_ENDPOINT_MAX])
     size_t need = strlen (real) + strlen ("/run/") + strlen (name) + strlen (".sock");
     if (need > 100)
         cli_die (CLI_EXIT_FAIL, "data directory path too long for unix sockets: %s", real);
-    snprintf (out, NODE_ENDPOINT_MAX, "ipc://%s/run/%s.sock", real, name);
+    snprintf (out, NODE_ENDPOINT_MAX, "ipc://%.120s/run/%.40s.sock", real, name);
 }
 
 zc_client_t *
