@@ -143,6 +143,8 @@ typedef struct {
     uint32_t next_bits;
     uint32_t median_time;
     uint64_t chain_seq;
+    uint64_t tip_probe;                 //  request id of our last GET_TIP
+    int64_t next_probe_ms;
     //  events to publish
     s_event_t *pending;
     size_t n_pending;
@@ -165,6 +167,7 @@ typedef struct {
 } self_t;
 
 static void s_pump (self_t *self);
+static void s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
 //  binary-keyed tables
@@ -832,7 +835,26 @@ s_on_storage (self_t *self)
         return;
     zc_env_t env;
     s_batch_t *batch = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK)
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.request_id == self->tip_probe
+    &&  env.type == ZC__MSG_TYPE__TIP_REPLY) {
+        //  a subscriber can miss the first events (ZeroMQ's slow joiner) or
+        //  the newest ones: when storage is ahead, replay what we missed
+        Zc__TipReply *tip = zc__tip_reply__unpack (NULL, env.body_size, env.body);
+        if (tip && tip->event_seq > self->chain_seq) {
+            zc_metric_inc (self->m_gaps, 1);
+            zc_warn ("storage is at event %llu, we at %llu: replaying",
+                     (unsigned long long) tip->event_seq, (unsigned long long) self->chain_seq);
+            uint64_t from = self->chain_seq + 1;
+            self->chain_seq = tip->event_seq;
+            s_replay (self, from, tip->event_seq);
+        }
+        if (tip)
+            zc__tip_reply__free_unpacked (tip, NULL);
+        zc_frames_close (&frames);
+        s_pump (self);
+        return;
+    }
+    if (batch == NULL && env.request_id != 0)
         for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
             if (b->stage == STAGE_LOOKUP && b->lookup_id == env.request_id) {
                 batch = b;
@@ -1207,6 +1229,15 @@ s_tick (self_t *self)
         }
     zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
     zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
+    if (now >= self->next_probe_ms) {
+        Zc__GetTip req = ZC__GET_TIP__INIT;
+        self->tip_probe = ++self->next_request;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_TIP,
+                            .request_id = self->tip_probe,
+                            .deadline_ms = (uint64_t) (zc_now_ms () + 2000) };
+        zc_zmq_send (self->storage, NULL, 0, &header, &req.base, ZMQ_DONTWAIT);
+        self->next_probe_ms = now + 1000;
+    }
     s_pump (self);
 }
 
