@@ -193,6 +193,7 @@ zc_frames_envelope (zc_frames_t *frames, zc_env_t *env)
 
 struct _zc_client_t {
     zsock_t *sock;
+    char endpoint [512];
     uint64_t next_id;
     zc_frames_t reply;
     bool have_reply;
@@ -212,6 +213,7 @@ zc_client_new (const char *endpoint, char *err, size_t err_size)
         free (self);
         return NULL;
     }
+    snprintf (self->endpoint, sizeof self->endpoint, "%s", endpoint);
     //  ids from the clock: a restarted client never reuses a recent id
     self->next_id = (uint64_t) zc_now_ms () << 16;
     return self;
@@ -253,8 +255,17 @@ zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
         return ZC_ERR_BUSY;
     while (true) {
         int64_t left = deadline - zc_now_ms ();
-        if (left <= 0)
+        if (left <= 0) {
+            //  the lazy pirate's rule: after a lost answer, a fresh socket,
+            //  so nothing queued toward a dead or restarted peer lingers
+            char err [256];
+            zsock_t *fresh = zc_zmq_open (ZMQ_DEALER, self->endpoint, false, 1000, err, sizeof err);
+            if (fresh) {
+                zsock_destroy (&self->sock);
+                self->sock = fresh;
+            }
             return ZC_ERR_TIMEOUT;
+        }
         zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
         if (zmq_poll (&item, 1, (long) left) <= 0)
             continue;

@@ -91,7 +91,8 @@ void
     zc_client_destroy (zc_client_t **self_p);
 
 //  Send a request of type with body and wait up to timeout_ms for its
-//  reply. ZC_OK: *reply_type and the body bytes in *reply (valid until
+//  reply. After a timeout the client reconnects on a fresh socket (the
+//  "lazy pirate" pattern), so one lost answer never wedges it. ZC_OK: *reply_type and the body bytes in *reply (valid until
 //  the next call). ZC_ERR_TIMEOUT when nothing came back; an ERROR_REPLY
 //  gives its reason (detail in *detail_p if not NULL, borrowed).
 zc_err_t
