@@ -237,6 +237,19 @@ test_reorg (void **state)
         height = m.height;
         time = m.time;
     }
+    //  the mempool follows storage's events: wait until it builds on our tip
+    for (int i = 0; i < 300; i++) {
+        Zc__GetTemplate treq = ZC__GET_TEMPLATE__INIT;
+        size_t tsize;
+        const uint8_t *tbody = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &treq.base, &tsize, NULL);
+        Zc__TemplateReply *tpl = tbody ? zc__template_reply__unpack (NULL, tsize, tbody) : NULL;
+        bool caught_up = tpl && tpl->height == height + 1;
+        if (tpl)
+            zc__template_reply__free_unpacked (tpl, NULL);
+        if (caught_up)
+            break;
+        usleep (100000);
+    }
     //  T spends it and is confirmed in block A
     zc_tx_t *t = zc_tx_new (1, 1);
     t->in [0].prevout.txid = first.coinbase_txid;
