@@ -144,6 +144,7 @@ typedef struct {
     uint32_t median_time;
     uint64_t chain_seq;
     uint64_t tip_probe;                 //  request id of our last GET_TIP
+    uint64_t probe_behind;              //  storage's event seq when the last probe found us behind
     int64_t next_probe_ms;
     //  events to publish
     s_event_t *pending;
@@ -840,7 +841,13 @@ s_on_storage (self_t *self)
         //  a subscriber can miss the first events (ZeroMQ's slow joiner) or
         //  the newest ones: when storage is ahead, replay what we missed
         Zc__TipReply *tip = zc__tip_reply__unpack (NULL, env.body_size, env.body);
-        if (tip && tip->event_seq > self->chain_seq) {
+        //  storage is ahead: the event may simply be on its way (a big
+        //  block takes a while); replay only when we are still behind what
+        //  the previous probe saw, a second later
+        bool behind = tip && tip->event_seq > self->chain_seq;
+        bool still_behind = behind && self->probe_behind && self->chain_seq < self->probe_behind;
+        self->probe_behind = behind ? tip->event_seq : 0;
+        if (still_behind) {
             zc_metric_inc (self->m_gaps, 1);
             zc_warn ("storage is at event %llu, we at %llu: replaying",
                      (unsigned long long) tip->event_seq, (unsigned long long) self->chain_seq);
@@ -962,12 +969,12 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
     while (client && from <= to) {
         Zc__GetEvents req = ZC__GET_EVENTS__INIT;
         req.from_seq = from;
-        req.max = 20;
+        req.max = 1;                    //  a block may be 8 MB: one per answer
         req.with_blocks = true;
         uint32_t type;
         const uint8_t *body;
         size_t size;
-        if (zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 5000, &type, &body,
+        if (zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 2000, &type, &body,
                             &size, NULL) != ZC_OK)
             break;
         Zc__EventsReply *reply = zc__events_reply__unpack (NULL, size, body);

@@ -837,8 +837,9 @@ s_get_events (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
         n = max;
     ProtobufCBinaryData *events = calloc (n ? n : 1, sizeof *events);
     Zc__EventsReply reply = ZC__EVENTS_REPLY__INIT;
-    size_t done = 0;
-    for (size_t i = 0; events && i < n; i++) {
+    size_t done = 0, bytes = 0;
+    //  bounded by size as well as count: the answer must fit a message
+    for (size_t i = 0; events && i < n && bytes < ZC_MSG_MAX / 2; i++) {
         chain_event_t ev;
         if (chain_get_event (self->chain, from + i, &ev) != 1)
             break;
@@ -846,6 +847,7 @@ s_get_events (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
         uint8_t header [ZC_HEADER_SIZE], *raw;
         s_fill_event (self, &ev, req->with_blocks, &msg, header, &raw);
         events [i].len = zc__chain_event__get_packed_size (&msg);
+        bytes += events [i].len;
         events [i].data = malloc (events [i].len ? events [i].len : 1);
         if (events [i].data)
             zc__chain_event__pack (&msg, events [i].data);
