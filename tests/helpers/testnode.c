@@ -3,6 +3,7 @@
 #include "zc_time.h"
 #include "envelope.pb-c.h"
 #include "gateway.pb-c.h"
+#include "storage.pb-c.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -100,18 +101,18 @@ testnode_call (testnode_t *self, uint32_t type, const ProtobufCMessage *body, si
 int64_t
 testnode_height (testnode_t *self, uint8_t *tip32)
 {
-    Zc__GetStatus req = ZC__GET_STATUS__INIT;
+    //  storage's own answer, relayed by the gateway: the chain as it is
+    Zc__GetTip req = ZC__GET_TIP__INIT;
     size_t size;
-    const uint8_t *body = testnode_call (self, ZC__MSG_TYPE__GET_STATUS, &req.base, &size, NULL);
-    Zc__StatusReply *st = body ? zc__status_reply__unpack (NULL, size, body) : NULL;
-    if (!st)
+    const uint8_t *body = testnode_call (self, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
+    Zc__TipReply *tip = body ? zc__tip_reply__unpack (NULL, size, body) : NULL;
+    if (!tip)
         return -1;
-    int64_t h = st->height;
-    //  a gateway up before storage reports height 0 with no tip yet
-    bool have_tip = st->tip.len == 32;
+    int64_t h = tip->height;
+    bool have_tip = tip->hash.len == 32;
     if (tip32 && have_tip)
-        memcpy (tip32, st->tip.data, 32);
-    zc__status_reply__free_unpacked (st, NULL);
+        memcpy (tip32, tip->hash.data, 32);
+    zc__tip_reply__free_unpacked (tip, NULL);
     return have_tip ? h : -1;
 }
 
