@@ -17,6 +17,7 @@
 #include "spend.h"
 #include "zc_amount.h"
 #include "zc_bech32.h"
+#include "zc_hashkey.h"
 #include "zc_hex.h"
 #include "zc_log.h"
 #include "zc_time.h"
@@ -156,30 +157,6 @@ s_follow_blocks (zsock_t *sub, zhashx_t *index)
     return confirmed;
 }
 
-static size_t
-s_hash32 (const void *key)
-{
-    return (size_t) zc_le64 (key);
-}
-
-static int
-s_cmp32 (const void *a, const void *b)
-{
-    return memcmp (a, b, 32);
-}
-
-static void *
-s_borrow (const void *key)
-{
-    return (void *) key;
-}
-
-static void
-s_keep (void **key_p)
-{
-    *key_p = NULL;
-}
-
 //  Wait until every txid in txs is confirmed (polling the node); false on timeout
 static bool
 s_wait_confirmed (zc_client_t *client, zc_tx_t **txs, size_t n, int timeout_s)
@@ -315,11 +292,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
 
     //  2. pre-sign every transaction before the clock starts
     s_item_t *items = calloc (n, sizeof *items);
-    zhashx_t *index = zhashx_new ();
-    zhashx_set_key_hasher (index, s_hash32);
-    zhashx_set_key_comparator (index, s_cmp32);
-    zhashx_set_key_duplicator (index, s_borrow);
-    zhashx_set_key_destructor (index, s_keep);
+    zhashx_t *index = zc_hashkey_table (ZC_HASHKEY_HASH, true);     //  keys: the items' txids
     const zc_hash_t *genesis = zc_params_genesis_hash (cli->params);
     int64_t sign_start = zc_mono_us ();
     for (size_t t = 0; t < n; t++) {

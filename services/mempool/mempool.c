@@ -3,6 +3,7 @@
 #include "pool.h"
 #include "store.h"
 #include "zc_check.h"
+#include "zc_hashkey.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -169,77 +170,6 @@ typedef struct {
 
 static void s_pump (self_t *self);
 static void s_replay (self_t *self, uint64_t from, uint64_t to);
-
-// ---------------------------------------------------------------------------
-//  binary-keyed tables
-
-static size_t
-s_hash32 (const void *key)
-{
-    return (size_t) zc_le64 (key);
-}
-
-static size_t
-s_hash36 (const void *key)
-{
-    const uint8_t *k = key;
-    return (size_t) ((zc_le64 (k) ^ zc_le64 (k + 8)) + zc_be32 (k + 32) * 0x9e3779b97f4a7c15ULL);
-}
-
-static int
-s_cmp32 (const void *a, const void *b)
-{
-    return memcmp (a, b, 32);
-}
-
-static int
-s_cmp36 (const void *a, const void *b)
-{
-    return memcmp (a, b, 36);
-}
-
-static void *
-s_borrow (const void *key)
-{
-    return (void *) key;
-}
-
-static void
-s_keep (void **key_p)
-{
-    *key_p = NULL;
-}
-
-static zhashx_t *
-s_table (size_t (*hasher) (const void *), int (*cmp) (const void *, const void *), bool borrow)
-{
-    zhashx_t *t = zhashx_new ();
-    if (t) {
-        zhashx_set_key_hasher (t, hasher);
-        zhashx_set_key_comparator (t, cmp);
-        if (borrow) {
-            zhashx_set_key_duplicator (t, s_borrow);
-            zhashx_set_key_destructor (t, s_keep);
-        }
-    }
-    return t;
-}
-
-static void *
-s_dup32 (const void *key)
-{
-    void *copy = malloc (32);
-    if (copy)
-        memcpy (copy, key, 32);
-    return copy;
-}
-
-static void
-s_free_key (void **key_p)
-{
-    free (*key_p);
-    *key_p = NULL;
-}
 
 // ---------------------------------------------------------------------------
 //  events out
@@ -1330,10 +1260,8 @@ s_reload (self_t *self)
         return;
     zc_info ("taking back %zu transactions accepted before the restart", r.n);
     //  order: a transaction after every stored parent
-    zhashx_t *placed = s_table (s_hash32, s_cmp32, false);
-    zhashx_set_key_duplicator (placed, s_dup32);
-    zhashx_set_key_destructor (placed, s_free_key);
-    zhashx_t *all = s_table (s_hash32, s_cmp32, true);
+    zhashx_t *placed = zc_hashkey_table (ZC_HASHKEY_HASH, false);
+    zhashx_t *all = zc_hashkey_table (ZC_HASHKEY_HASH, true);
     for (size_t i = 0; i < r.n; i++)
         zhashx_insert (all, r.txs [i]->txid.b, r.txs [i]);
     zc_tx_t **ordered = calloc (r.n, sizeof *ordered);
@@ -1404,9 +1332,9 @@ s_open (self_t *self, char *err, size_t err_size)
     self->pool = pool_new ((size_t) cfg->max_bytes, (uint32_t) cfg->max_ancestors);
     self->store = store_open (cfg->db, err, err_size);
     self->batches = zlistx_new ();
-    self->reserved = s_table (s_hash36, s_cmp36, true);
-    self->flight_txids = s_table (s_hash32, s_cmp32, true);
-    self->recent = s_table (s_hash32, s_cmp32, false);
+    self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
+    self->flight_txids = zc_hashkey_table (ZC_HASHKEY_HASH, true);
+    self->recent = zc_hashkey_table (ZC_HASHKEY_HASH, false);
     self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
     if (!self->pool || !self->store || !self->batches || !self->reserved || !self->flight_txids
     ||  !self->recent || !self->pending) {
@@ -1415,8 +1343,6 @@ s_open (self_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "out of memory");
         return -1;
     }
-    zhashx_set_key_duplicator (self->recent, s_dup32);
-    zhashx_set_key_destructor (self->recent, s_free_key);
     pool_set_removed (self->pool, s_on_removed, self);
     if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
     ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, 10000, err, err_size))

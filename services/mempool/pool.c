@@ -1,10 +1,12 @@
 /*  pool.c - unconfirmed transactions by txid, by spent outpoint, by fee rate
  *
- *  Two CZMQ hash tables with binary keys that point into the entries
+ *  Two hash tables (zc_hashkey) whose keys point into the entries
  *  themselves (the txid, and each input's outpoint key kept in the entry),
  *  so neither table copies or frees a key.
  */
 #include "pool.h"
+
+#include "zc_hashkey.h"
 
 #include <czmq.h>
 #include <stdlib.h>
@@ -27,59 +29,6 @@ struct _pool_t {
     void *removed_arg;
 };
 
-static size_t
-s_hash_key (const void *key)
-{
-    //  txids are hash output: any 8 of their bytes hash well
-    return (size_t) zc_le64 (key);
-}
-
-//  Outputs of one transaction share the txid: mix in the index, or a
-//  parent with many spent outputs would pile them into one chain
-static size_t
-s_hash_outpoint (const void *key)
-{
-    const uint8_t *k = key;
-    return (size_t) ((zc_le64 (k) ^ zc_le64 (k + 8)) + zc_be32 (k + 32) * 0x9e3779b97f4a7c15ULL);
-}
-
-static int
-s_cmp_txid (const void *a, const void *b)
-{
-    return memcmp (a, b, 32);
-}
-
-static int
-s_cmp_outpoint (const void *a, const void *b)
-{
-    return memcmp (a, b, 36);
-}
-
-static void *
-s_key_borrow (const void *key)
-{
-    return (void *) key;
-}
-
-static void
-s_key_keep (void **key_p)
-{
-    *key_p = NULL;
-}
-
-static zhashx_t *
-s_table (size_t (*hasher) (const void *), int (*cmp) (const void *, const void *))
-{
-    zhashx_t *table = zhashx_new ();
-    if (table) {
-        zhashx_set_key_hasher (table, hasher);
-        zhashx_set_key_comparator (table, cmp);
-        zhashx_set_key_duplicator (table, s_key_borrow);
-        zhashx_set_key_destructor (table, s_key_keep);
-    }
-    return table;
-}
-
 pool_t *
 pool_new (size_t max_bytes, uint32_t max_depth)
 {
@@ -88,8 +37,8 @@ pool_new (size_t max_bytes, uint32_t max_depth)
         return NULL;
     self->max_bytes = max_bytes;
     self->max_depth = max_depth;
-    self->by_txid = s_table (s_hash_key, s_cmp_txid);
-    self->by_spent = s_table (s_hash_outpoint, s_cmp_outpoint);
+    self->by_txid = zc_hashkey_table (ZC_HASHKEY_HASH, true);
+    self->by_spent = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
     if (!self->by_txid || !self->by_spent)
         pool_destroy (&self);
     return self;

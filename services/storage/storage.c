@@ -1,6 +1,7 @@
 /*  storage.c - the storage actor: api, events, block validation pipeline */
 #include "storage.h"
 #include "chain.h"
+#include "zc_hashkey.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_time.h"
@@ -102,30 +103,6 @@ static void s_advance (self_t *self);
 
 // ---------------------------------------------------------------------------
 //  the verified-wtxid cache
-
-static size_t
-s_key_hash (const void *key)
-{
-    return (size_t) zc_le64 (key);
-}
-
-static int
-s_key_cmp (const void *a, const void *b)
-{
-    return memcmp (a, b, 32);
-}
-
-static void *
-s_key_borrow (const void *key)
-{
-    return (void *) key;
-}
-
-static void
-s_key_keep (void **key_p)
-{
-    *key_p = NULL;
-}
 
 static void
 s_cache_add (self_t *self, const uint8_t *wtxid)
@@ -1064,15 +1041,12 @@ s_open (self_t *self, char *err, size_t err_size)
     self->ring_size = (size_t) cfg->verified_cache;
     if (self->ring_size) {
         self->ring = calloc (self->ring_size, sizeof *self->ring);
-        self->verified = zhashx_new ();
+        //  keys borrowed from the ring's slots
+        self->verified = zc_hashkey_table (ZC_HASHKEY_HASH, true);
         if (!self->ring || !self->verified) {
             snprintf (err, err_size, "out of memory for the verified cache");
             return -1;
         }
-        zhashx_set_key_hasher (self->verified, s_key_hash);
-        zhashx_set_key_comparator (self->verified, s_key_cmp);
-        zhashx_set_key_duplicator (self->verified, s_key_borrow);
-        zhashx_set_key_destructor (self->verified, s_key_keep);
     }
     return self->workpool ? 0 : -1;
 }
