@@ -37,6 +37,9 @@ zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size
     zsock_set_sndhwm (sock, hwm);
     zsock_set_rcvhwm (sock, hwm);
     zsock_set_linger (sock, 0);
+    //  libzmq would assemble a message of any size before our decoder can
+    //  refuse it: a peer sending more than the largest message is cut off
+    zsock_set_maxmsgsize (sock, (int64_t) ZC_MSG_MAX + 4096);
     if (type == ZMQ_ROUTER)
         //  a restarted peer reuses its identity: the new connection wins
         zsock_set_router_handover (sock, 1);

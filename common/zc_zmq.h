@@ -29,7 +29,9 @@ typedef struct {
 //  ZMQ_PUSH, ZMQ_PULL) and bind (bind true) or connect it to endpoint
 //  ("tcp://127.0.0.1:7801", "ipc:///path/x.sock"). For ipc, binding
 //  creates the directory and removes a stale socket file. Sets high-water
-//  marks of hwm messages each way, linger 0 and, on ROUTERs, handover.
+//  marks of hwm messages each way, linger 0, a largest message of
+//  ZC_MSG_MAX (a bigger one drops the connection before it is buffered)
+//  and, on ROUTERs, handover.
 //  NULL and a one-line reason in err on failure.
 zsock_t *
     zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size);

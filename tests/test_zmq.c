@@ -125,6 +125,29 @@ test_pubsub_and_frames (void **state)
     //  nothing left behind: the next receive would block
     assert_int_equal (zc_frames_recv (pull, &frames, ZMQ_DONTWAIT), -1);
 
+    //  a message over the limit never arrives: the sender is cut off
+    //  (over ipc: inproc has no wire and no limit)
+    char big_ep [256];
+    snprintf (big_ep, sizeof big_ep, "ipc://%s/big.sock", s_dir);
+    zsock_t *big_pull = zc_zmq_open (ZMQ_PULL, big_ep, true, 10, err, sizeof err);
+    zsock_t *big_push = zc_zmq_open (ZMQ_PUSH, big_ep, false, 10, err, sizeof err);
+    assert_non_null (big_pull);
+    assert_non_null (big_push);
+    zmq_msg_t huge;
+    zmq_msg_init_size (&huge, ZC_MSG_MAX + 8192);
+    memset (zmq_msg_data (&huge), 0, zmq_msg_size (&huge));
+    zmq_msg_send (&huge, zsock_resolve (big_push), 0);
+    zmq_send (zsock_resolve (big_push), "ok", 2, 0);
+    char small [8];
+    zmq_pollitem_t item = { zsock_resolve (big_pull), 0, ZMQ_POLLIN, 0 };
+    if (zmq_poll (&item, 1, 500) > 0) {
+        int n = zmq_recv (zsock_resolve (big_pull), small, sizeof small, ZMQ_DONTWAIT);
+        assert_true (n < 0 || n <= 8);       //  never the huge one
+    }
+    zmq_msg_close (&huge);
+    zsock_destroy (&big_push);
+    zsock_destroy (&big_pull);
+
     char bad [256];
     assert_null (zc_zmq_open (ZMQ_ROUTER, "tcp://256.0.0.1:1", true, 10, bad, sizeof bad));
     assert_non_null (strstr (bad, "cannot bind"));
