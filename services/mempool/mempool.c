@@ -65,9 +65,11 @@ typedef enum {
 typedef struct _s_batch_t s_batch_t;
 
 typedef struct {
-    zc_tx_t *tx;
+    zc_tx_t *tx;                        //  handed to the pool when accepted
     uint8_t *raw;
     size_t raw_size;
+    zc_hash_t txid;                     //  for the answer, once tx is the pool's
+    bool decoded;
     zc_err_t result;                    //  ZC_OK while it may still be accepted
     bool already;                       //  in the pool or confirmed already: answer ok
     zc_coin_t *coins;                   //  one per input
@@ -582,8 +584,8 @@ s_answer (self_t *self, s_batch_t *batch)
         s_item_t *item = &batch->items [i];
         zc__tx_result__init (&results [i]);
         results [i].reason = (int32_t) (item->already ? ZC_OK : item->result);
-        if (item->tx) {
-            results [i].txid.data = item->tx->txid.b;
+        if (item->decoded) {
+            results [i].txid.data = item->txid.b;
             results [i].txid.len = 32;
         }
         if (results [i].reason != ZC_OK)
@@ -616,30 +618,22 @@ s_commit (self_t *self, s_batch_t *batch)
         }
         //  release first: the pool indexes the same outpoints now
         s_item_release (self, item);
-        zc_tx_t *tx = item->tx;
-        zc_hash_t txid = tx->txid;
-        store_put (self->store, &txid, item->fee, now, item->raw, item->raw_size);
-        uint8_t *raw = malloc (item->raw_size);
-        if (!raw) {
-            s_reject (self, item, ZC_ERR_INTERNAL);
-            store_delete (self->store, &txid);
-            continue;
-        }
-        memcpy (raw, item->raw, item->raw_size);
-        zc_tx_t *copy = zc_tx_dup (tx);
-        zc_err_t rc = copy ? pool_add (self->pool, &copy, &raw, item->raw_size, item->fee, now)
-                           : ZC_ERR_INTERNAL;
-        if (!copy)
-            free (raw);
+        const zc_hash_t *txid = &item->txid;
+        store_put (self->store, txid, item->fee, now, item->raw, item->raw_size);
+        //  the event needs only the ids and size: a shallow copy, as the
+        //  pool may evict (and free) the transaction while adding it
+        zc_tx_t head = *item->tx;
+        //  the transaction and its bytes move into the pool: no copy
+        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->raw_size, item->fee, now);
         if (rc != ZC_OK) {
-            store_delete (self->store, &txid);
+            store_delete (self->store, txid);
             s_reject (self, item, rc);
             continue;
         }
-        s_event (self, 0, tx, item->fee, 0);
+        s_event (self, 0, &head, item->fee, 0);
         zc_metric_inc (self->m_accepted, 1);
         //  evicted at once (the pool was full of better payers): say so
-        if (!pool_find (self->pool, &txid))
+        if (!pool_find (self->pool, txid))
             s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
     }
     zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
@@ -699,8 +693,11 @@ s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, siz
     s_item_t *item = &batch->items [i];
     item->batch = batch;
     zc_err_t rc = zc_tx_decode (data, size, &item->tx);
-    if (rc == ZC_OK)
+    if (rc == ZC_OK) {
+        item->txid = item->tx->txid;
+        item->decoded = true;
         rc = zc_check_loose_tx (item->tx);
+    }
     if (rc == ZC_OK) {
         item->raw = malloc (size);
         if (!item->raw)
