@@ -4,6 +4,7 @@
 #include "zc_bech32.h"
 #include "zc_block.h"
 #include "zc_hex.h"
+#include "zc_http.h"
 #include "zc_log.h"
 #include "zc_text.h"
 #include "zc_zmq.h"
@@ -11,7 +12,6 @@
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -557,15 +557,6 @@ http_t *
 http_start (const char *listen, const char *storage_api, const char *mempool_api,
             const zc_params_t *params, char *err, size_t err_size)
 {
-    char host [64];
-    const char *colon = strrchr (listen, ':');
-    int port = colon ? atoi (colon + 1) : 0;
-    snprintf (host, sizeof host, "%.*s", colon ? (int) (colon - listen) : 0, listen);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    if (!colon || port <= 0 || port > 65535 || inet_pton (AF_INET, host, &addr.sin_addr) != 1) {
-        snprintf (err, err_size, "--http %s: expected IPV4:PORT, like 127.0.0.1:7780", listen);
-        return NULL;
-    }
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, err_size, "out of memory");
@@ -584,16 +575,8 @@ http_start (const char *listen, const char *storage_api, const char *mempool_api
         }
         self->n_clients = i + 1;
     }
-    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-                                     0, NULL, NULL, s_handler, self,
-                                     MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-                                     MHD_OPTION_THREAD_POOL_SIZE, (unsigned) HTTP_THREADS,
-                                     MHD_OPTION_CONNECTION_LIMIT, (unsigned) 512,
-                                     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 60,
-                                     MHD_OPTION_NOTIFY_COMPLETED, s_completed, NULL,
-                                     MHD_OPTION_END);
+    self->daemon = zc_http_start (listen, HTTP_THREADS, s_handler, self, s_completed, err, err_size);
     if (!self->daemon) {
-        snprintf (err, err_size, "cannot listen on %s (in use?)", listen);
         http_stop (&self);
         return NULL;
     }

@@ -1,12 +1,12 @@
 /*  metrics.c - the sidecar: last snapshot per instance, served over HTTP */
 #include "metrics.h"
+#include "zc_http.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_text.h"
 #include "zc_time.h"
 #include "zc_zmq.h"
 
-#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -232,29 +232,6 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
     return s_reply (c, MHD_HTTP_NOT_FOUND, "application/json", &t);
 }
 
-static struct MHD_Daemon *
-s_http_start (self_t *self, const char *listen, char *err, size_t err_size)
-{
-    char host [64];
-    const char *colon = strrchr (listen, ':');
-    int port = colon ? atoi (colon + 1) : 0;
-    snprintf (host, sizeof host, "%.*s", colon ? (int) (colon - listen) : 0, listen);
-    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_port = htons ((uint16_t) port) };
-    if (!colon || port <= 0 || port > 65535 || inet_pton (AF_INET, host, &addr.sin_addr) != 1) {
-        snprintf (err, err_size, "--http %s: expected IPV4:PORT, like 127.0.0.1:7790", listen);
-        return NULL;
-    }
-    struct MHD_Daemon *d = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
-                                             0, NULL, NULL, s_handler, self,
-                                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &addr,
-                                             MHD_OPTION_CONNECTION_LIMIT, (unsigned) 128,
-                                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) 30,
-                                             MHD_OPTION_END);
-    if (!d)
-        snprintf (err, err_size, "cannot listen on %s (in use?)", listen);
-    return d;
-}
-
 void
 metrics_actor (zsock_t *pipe, void *args)
 {
@@ -266,7 +243,7 @@ metrics_actor (zsock_t *pipe, void *args)
     char err [512] = "";
     self->ingest = zc_zmq_open (ZMQ_PULL, self->cfg->ingest, true, 10000, err, sizeof err);
     if (self->ingest)
-        self->daemon = s_http_start (self, self->cfg->http, err, sizeof err);
+        self->daemon = zc_http_start (self->cfg->http, 1, s_handler, self, NULL, err, sizeof err);
     if (!self->daemon) {
         zc_error ("%s", err);
         zstr_send (pipe, err);
