@@ -44,10 +44,6 @@ void
 bool
     cli_wants_help (int argc, char **argv);
 
-//  Write s as a JSON string, quoted and escaped.
-void
-    cli_json_string (FILE *out, const char *s);
-
 //  Create the data directory (mode 0700) if missing; exits on failure.
 void
     cli_ensure_datadir (cli_t *cli);

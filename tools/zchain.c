@@ -50,22 +50,6 @@ cli_wants_help (int argc, char **argv)
 }
 
 void
-cli_json_string (FILE *out, const char *s)
-{
-    fputc ('"', out);
-    for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf (out, "\\%c", *p);
-        else
-        if (*p < 0x20)
-            fprintf (out, "\\u%04x", *p);
-        else
-            fputc (*p, out);
-    }
-    fputc ('"', out);
-}
-
-void
 cli_ensure_datadir (cli_t *cli)
 {
     if (mkdir (cli->datadir, 0700) && errno != EEXIST)
