@@ -217,7 +217,9 @@ s_worker (zc_workpool_t *self, zc_frames_t *frames, bool create)
     for (s_worker_t *w = zlistx_first (self->workers); w; w = zlistx_next (self->workers))
         if (w->identity_size == id_size && memcmp (w->identity, id, id_size) == 0)
             return w;
-    if (!create || id_size > sizeof ((s_worker_t *) 0)->identity)
+    //  bounded: identities are cheap for whoever connects to the work socket
+    if (!create || id_size > sizeof ((s_worker_t *) 0)->identity
+    ||  zlistx_size (self->workers) >= ZC_WORKPOOL_MAX_WORKERS)
         return NULL;
     s_worker_t *w = calloc (1, sizeof *w);
     if (!w)

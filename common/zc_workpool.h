@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#define ZC_WORKPOOL_MAX_WORKERS 1024    //  workers remembered at most
+
 typedef struct _zc_workpool_t zc_workpool_t;
 
 //  A job was answered: reply is the VERIFY_REPLY body (borrowed)

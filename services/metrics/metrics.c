@@ -62,7 +62,7 @@ s_on_ingest (self_t *self)
     zc_env_t env;
     Zc__Snapshot *snap = NULL;
     if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
-    &&  zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 1 << 20,
+    &&  zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 256 * 1024,
                          (ProtobufCMessage **) &snap) == ZC_OK
     &&  snap->service && *snap->service && snap->instance && *snap->instance
     &&  strlen (snap->service) < 64 && strlen (snap->instance) < 128 && snap->n_metrics <= 1000) {
