@@ -12,8 +12,8 @@
 static secp256k1_context *s_ctx;
 static pthread_once_t s_ctx_once = PTHREAD_ONCE_INIT;
 
-static int
-s_random (void *out, size_t size)
+int
+zc_random_bytes (void *out, size_t size)
 {
     uint8_t *p = out;
     while (size > 0) {
@@ -39,7 +39,7 @@ s_ctx_init (void)
     s_ctx = secp256k1_context_create (SECP256K1_CONTEXT_NONE);
     uint8_t seed [32];
     //  randomisation blinds the signing operations against side channels
-    if (s_ctx && (s_random (seed, sizeof seed) || !secp256k1_context_randomize (s_ctx, seed))) {
+    if (s_ctx && (zc_random_bytes (seed, sizeof seed) || !secp256k1_context_randomize (s_ctx, seed))) {
         secp256k1_context_destroy (s_ctx);
         s_ctx = NULL;                   //  no randomness: refuse to sign at all
     }
@@ -58,7 +58,7 @@ zc_seckey_generate (zc_seckey_t *key)
 {
     //  a random 32 bytes is out of range with probability ~2^-128: retry
     for (int tries = 0; tries < 8; tries++) {
-        if (s_random (key->b, sizeof key->b))
+        if (zc_random_bytes (key->b, sizeof key->b))
             return -1;
         if (zc_seckey_is_valid (key))
             return 0;
@@ -108,7 +108,7 @@ int
 zc_sign (const zc_seckey_t *key, const uint8_t msg [32], uint8_t sig [ZC_SIG_SIZE])
 {
     uint8_t aux [32];
-    if (s_random (aux, sizeof aux))
+    if (zc_random_bytes (aux, sizeof aux))
         return -1;
     int rc = zc_sign_aux (key, msg, aux, sig);
     s_wipe (aux, sizeof aux);

@@ -20,6 +20,11 @@ typedef struct {
     uint8_t b [ZC_SECKEY_SIZE];
 } zc_seckey_t;
 
+//  Fill out with size bytes from the system's randomness (getrandom).
+//  0, or -1 when there is none.
+int
+    zc_random_bytes (void *out, size_t size);
+
 //  Fill key with a fresh random secret key (getrandom). 0, or -1 if the
 //  system has no randomness.
 int

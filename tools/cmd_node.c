@@ -43,13 +43,13 @@ cmd_status (cli_t *cli, int argc, char **argv)
     zc_hex_encode (st->tip.data, 32, tip);
     if (cli->json)
         printf ("{\"height\":%u,\"tip\":\"%s\",\"mempool_txs\":%llu,\"mempool_bytes\":%llu,"
-                "\"network\":\"%s\",\"tip_time\":%llu}\n", st->height, tip,
+                "\"network\":\"%s\",\"tip_time\":%llu,\"peers\":%u}\n", st->height, tip,
                 (unsigned long long) st->mempool_txs, (unsigned long long) st->mempool_bytes,
-                st->network, (unsigned long long) st->tip_time);
+                st->network, (unsigned long long) st->tip_time, st->peers);
     else
-        printf ("network  %s\nheight   %u\ntip      %s\nmempool  %llu transactions, %llu bytes\n",
-                st->network, st->height, tip, (unsigned long long) st->mempool_txs,
-                (unsigned long long) st->mempool_bytes);
+        printf ("network  %s\nheight   %u\ntip      %s\nmempool  %llu transactions, %llu bytes\n"
+                "peers    %u\n", st->network, st->height, tip, (unsigned long long) st->mempool_txs,
+                (unsigned long long) st->mempool_bytes, st->peers);
     zc__status_reply__free_unpacked (st, NULL);
     zc_client_destroy (&client);
     return 0;

@@ -58,6 +58,10 @@ typedef struct {
     const char *metrics_http;
     const char *block_interval;
     const char *log_level;
+    const char *p2p;                    //  HOST:PORT, or NULL for a node without peers
+    const char *p2p_advertise;
+    const char *bootstrap [16];
+    int n_bootstrap;
     char address [ZC_ADDRESS_MAX];
 } s_up_t;
 
@@ -78,7 +82,8 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain up [--miners N] [--validators N] [--http HOST:PORT] [--metrics HOST:PORT]\n"
-        "                 [--block-interval MS] [--log-level LEVEL]\n\n"
+        "                 [--block-interval MS] [--log-level LEVEL]\n"
+        "                 [--p2p HOST:PORT [--advertise HOST:PORT] [--bootstrap HOST:PORT ...]]\n\n"
         "Start a whole node here: storage, mempool, validators, miners, gateway and the\n"
         "metrics sidecar as separate processes over ipc:// sockets in DATADIR/run, with\n"
         "logs in DATADIR/logs. A crashed service is restarted. Ctrl-C stops everything.\n"
@@ -88,7 +93,11 @@ s_help (FILE *out)
         "  --http HOST:PORT    HTTP api (default 127.0.0.1:7780; \"\" for none)\n"
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
-        "  --log-level LEVEL   debug, info, warn or error (default info)\n");
+        "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+        "  --p2p HOST:PORT     join a network: accept peers here (e.g. 0.0.0.0:7770)\n"
+        "  --advertise H:P     the address other nodes dial (default: --p2p)\n"
+        "  --bootstrap H:P     a node to ask for peers (repeatable); known peers are\n"
+        "                      kept in DATADIR/peers across restarts\n");
 }
 
 static void
@@ -171,6 +180,21 @@ s_plan (s_up_t *up)
     s_flag (c, "--storage-events", up->ep [EP_STORAGE_EVENTS]);
     s_flag (c, "--mempool-api", up->ep [EP_MEMPOOL_API]);
     s_flag (c, "--mempool-events", up->ep [EP_MEMPOOL_EVENTS]);
+    if (up->p2p) {
+        char endpoint [300];
+        snprintf (endpoint, sizeof endpoint, "tcp://%s", up->p2p);
+        s_flag (c, "--p2p", endpoint);
+        if (up->p2p_advertise) {
+            snprintf (endpoint, sizeof endpoint, "tcp://%s", up->p2p_advertise);
+            s_flag (c, "--p2p-advertise", endpoint);
+        }
+        for (int i = 0; i < up->n_bootstrap; i++) {
+            snprintf (endpoint, sizeof endpoint, "tcp://%s", up->bootstrap [i]);
+            s_flag (c, "--bootstrap", endpoint);
+        }
+        snprintf (path, sizeof path, "%s/peers", up->datadir);
+        s_flag (c, "--peers-file", path);
+    }
 }
 
 static void
@@ -314,6 +338,18 @@ s_count (const char *text, const char *name)
     return (int) n;
 }
 
+//  HOST:PORT (no scheme), or a usage error
+static const char *
+s_hostport (const char *text, const char *name)
+{
+    const char *colon = strrchr (text, ':');
+    char *end;
+    long port = colon ? strtol (colon + 1, &end, 10) : 0;
+    if (!colon || colon == text || strstr (text, "://") || port < 1 || port > 65535 || *end)
+        cli_die (CLI_EXIT_USAGE, "%s: '%s' is not HOST:PORT", name, text);
+    return text;
+}
+
 int
 cmd_up (cli_t *cli, int argc, char **argv)
 {
@@ -349,10 +385,24 @@ cmd_up (cli_t *cli, int argc, char **argv)
         if ((v = s_value (argc, argv, &i, "--log-level")))
             up->log_level = v;
         else
+        if ((v = s_value (argc, argv, &i, "--p2p")))
+            up->p2p = s_hostport (v, "--p2p");
+        else
+        if ((v = s_value (argc, argv, &i, "--advertise")))
+            up->p2p_advertise = s_hostport (v, "--advertise");
+        else
+        if ((v = s_value (argc, argv, &i, "--bootstrap"))) {
+            if (up->n_bootstrap == 16)
+                cli_die (CLI_EXIT_USAGE, "--bootstrap: at most 16");
+            up->bootstrap [up->n_bootstrap++] = s_hostport (v, "--bootstrap");
+        }
+        else
             cli_die (CLI_EXIT_USAGE, "up: unknown option '%s' (try zchain up --help)", argv [i]);
     }
     if (up->validators == 0)
         cli_die (CLI_EXIT_USAGE, "--validators: a node needs at least one");
+    if ((up->n_bootstrap || up->p2p_advertise) && !up->p2p)
+        cli_die (CLI_EXIT_USAGE, "--bootstrap and --advertise need --p2p HOST:PORT");
     char self_path [PATH_MAX];
     ssize_t n = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
     if (n <= 0)
@@ -385,6 +435,9 @@ cmd_up (cli_t *cli, int argc, char **argv)
     if (*up->http)
         printf ("  HTTP api    http://%s/api/tip\n", up->http);
     printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
+    if (up->p2p)
+        printf ("  p2p         tcp://%s (%d bootstrap node(s); see zchain peers)\n", up->p2p,
+                up->n_bootstrap);
     printf ("  client api  %s\n  notify      %s\n", up->ep [EP_GATEWAY_API], up->ep [EP_NOTIFY]);
     printf ("  mining to   %s\n  logs        %s/logs\n", up->miners ? up->address : "(not mining)",
             up->datadir);

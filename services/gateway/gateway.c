@@ -32,6 +32,27 @@ const zc_option_t gateway_options [] = {
       "mempool's request endpoint", offsetof (gateway_cfg_t, mempool_api), 0, 0 },
     { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
       "mempool's transaction events", offsetof (gateway_cfg_t, mempool_events), 0, 0 },
+    { "p2p", "ZC_P2P", ZC_OPT_STRING, "", "p2p endpoint tcp://HOST:PORT (bound; empty: no peers)",
+      offsetof (gateway_cfg_t, p2p.bind), 0, 0 },
+    { "p2p-advertise", "ZC_P2P_ADVERTISE", ZC_OPT_STRING, "",
+      "the address peers dial (default: --p2p, 0.0.0.0 as 127.0.0.1)",
+      offsetof (gateway_cfg_t, p2p.advertise), 0, 0 },
+    { "bootstrap", "ZC_BOOTSTRAP", ZC_OPT_LIST, "", "a node to ask for peers (repeatable)",
+      offsetof (gateway_cfg_t, p2p.bootstrap), 0, 0 },
+    { "peers-file", "ZC_PEERS_FILE", ZC_OPT_STRING, "",
+      "known peers, kept across restarts (and FILE.id, the node id)",
+      offsetof (gateway_cfg_t, p2p.peers_file), 0, 0 },
+    { "max-inbound", "ZC_MAX_INBOUND", ZC_OPT_INT, "32", "most inbound peers",
+      offsetof (gateway_cfg_t, p2p.max_inbound), 0, 200 },
+    { "max-outbound", "ZC_MAX_OUTBOUND", ZC_OPT_INT, "8", "most outbound peers",
+      offsetof (gateway_cfg_t, p2p.max_outbound), 0, 50 },
+    { "ping-interval", "ZC_PING_INTERVAL", ZC_OPT_INT, "2000", "ms between pings to a peer",
+      offsetof (gateway_cfg_t, p2p.ping_interval_ms), 100, 600000 },
+    { "ping-timeout", "ZC_PING_TIMEOUT", ZC_OPT_INT, "10000",
+      "ms of silence after which a peer is disconnected", offsetof (gateway_cfg_t, p2p.ping_timeout_ms),
+      200, 3600000 },
+    { "ban-time", "ZC_BAN_TIME", ZC_OPT_INT, "600", "seconds a misbehaving peer stays banned",
+      offsetof (gateway_cfg_t, p2p.ban_seconds), 1, 86400 * 30 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
@@ -71,6 +92,7 @@ typedef struct {
     zsock_t *tx_sub;
     zsock_t *metrics_sock;
     http_t *http;
+    p2p_t *p2p;
     zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
     uint64_t next_id;
     uint64_t topic_seq [TOPIC_COUNT];
@@ -137,6 +159,7 @@ s_status (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id)
     reply.chain_work.data = self->work;
     reply.chain_work.len = 32;
     reply.tip_time = self->tip_time;
+    reply.peers = p2p_peer_count (self->p2p);
     zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__STATUS_REPLY,
                         .request_id = request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
@@ -167,6 +190,23 @@ s_on_api (self_t *self)
                 s_status (self, id, id_size, env.request_id);
                 zc_frames_close (&frames);
                 return;
+            case ZC__MSG_TYPE__GET_PEERS:
+                p2p_peers_reply (self->p2p, self->api, id, id_size, env.request_id);
+                zc_frames_close (&frames);
+                return;
+            case ZC__MSG_TYPE__P2P_CONTROL: {
+                Zc__P2pControl *control = NULL;
+                rc = zc_codec_unpack (&zc__p2p_control__descriptor, env.body, env.body_size, 65536,
+                                      (ProtobufCMessage **) &control);
+                if (rc == ZC_OK) {
+                    p2p_deny (self->p2p, (const char *const *) control->deny, control->n_deny);
+                    zc__p2p_control__free_unpacked (control, NULL);
+                    p2p_peers_reply (self->p2p, self->api, id, id_size, env.request_id);
+                    zc_frames_close (&frames);
+                    return;
+                }
+                break;
+            }
             case ZC__MSG_TYPE__GET_TIP:
             case ZC__MSG_TYPE__GET_BLOCK:
             case ZC__MSG_TYPE__GET_HEADER:
@@ -312,6 +352,8 @@ s_on_chain (self_t *self)
         if (ev->chain_work.len == 32)
             memcpy (self->work, ev->chain_work.data, 32);
         zc_metric_set (self->m_height, self->height);
+        p2p_on_tip (self->p2p, self->height, self->tip.b, self->work);
+        p2p_on_chain (self->p2p, ev);
         ProtobufCBinaryData *txids = NULL;
         if (block) {
             txids = calloc (block->n_tx ? block->n_tx : 1, sizeof *txids);
@@ -350,6 +392,8 @@ s_on_tx (self_t *self)
         zc_codec_unpack (&zc__tx_events__descriptor, env.body, env.body_size, ZC_MSG_MAX,
                          (ProtobufCMessage **) &events);
     if (events) {
+        for (size_t i = 0; i < events->n_events; i++)
+            p2p_on_tx (self->p2p, events->events [i]);
         Zc__TxEvent **split = calloc (events->n_events ? events->n_events : 1, sizeof *split);
         for (int pass = 0; split && pass < 2; pass++) {
             size_t n = 0;
@@ -422,6 +466,7 @@ s_first_status (self_t *self)
             zc_header_t h;
             if (zc_header_decode (tip->header.data, tip->header.len, &h) == ZC_OK)
                 self->tip_time = h.time;
+            p2p_on_tip (self->p2p, self->height, self->tip.b, self->work);
         }
         if (tip)
             zc__tip_reply__free_unpacked (tip, NULL);
@@ -477,16 +522,32 @@ gateway_actor (zsock_t *pipe, void *args)
         zstr_send (pipe, err);
     }
     else {
+        zpoller_t *poller = zpoller_new (pipe, self->api, self->storage, self->mempool,
+                                         self->chain_sub, self->tx_sub, NULL);
+        if (cfg->p2p.bind && *cfg->p2p.bind) {
+            cfg->p2p.storage_api = cfg->storage_api;
+            cfg->p2p.mempool_api = cfg->mempool_api;
+            self->p2p = p2p_new (&cfg->p2p, self->params, poller, self->metrics, err, sizeof err);
+            if (!self->p2p) {
+                zc_error ("p2p: %s", err);
+                zstr_send (pipe, err);
+            }
+        }
+        bool running = self->p2p || !cfg->p2p.bind || !*cfg->p2p.bind;
         s_first_status (self);
         zc_metrics_set_ready (self->metrics, true);
         zc_info ("gateway up: api %s, notify %s, http %s", cfg->api, cfg->notify,
                  cfg->http && *cfg->http ? cfg->http : "(none)");
-        zpoller_t *poller = zpoller_new (pipe, self->api, self->storage, self->mempool,
-                                         self->chain_sub, self->tx_sub, NULL);
         int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
-        while (!zsys_interrupted) {
+        int64_t p2p_wake = 100;
+        while (running && !zsys_interrupted) {
             int64_t wait = next_tick - zc_mono_ms ();
+            if (self->p2p && p2p_wake < wait)
+                wait = p2p_wake;
             void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+            if (which && p2p_on_socket (self->p2p, which))
+                ;
+            else
             if (which == pipe) {
                 char *cmd = zstr_recv (pipe);
                 bool term = !cmd || streq (cmd, "$TERM");
@@ -512,6 +573,8 @@ gateway_actor (zsock_t *pipe, void *args)
             else
             if (!which && zpoller_terminated (poller))
                 break;
+            if (self->p2p)
+                p2p_wake = p2p_tick (self->p2p);
             int64_t now = zc_mono_ms ();
             if (now >= next_tick) {
                 s_tick (self);
@@ -523,6 +586,7 @@ gateway_actor (zsock_t *pipe, void *args)
                 next_metrics = now + 1000;
             }
         }
+        p2p_destroy (&self->p2p);
         zpoller_destroy (&poller);
     }
     http_stop (&self->http);

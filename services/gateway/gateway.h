@@ -4,11 +4,12 @@
  *  the mempool and answered with the caller's request id; GET_STATUS is
  *  answered here), the notification PUB (topics block.connected,
  *  block.disconnected, tx.accepted, tx.removed, each numbered) and the
- *  HTTP JSON api (http.h).
+ *  HTTP JSON api (http.h), and the peer-to-peer side (p2p.h).
  */
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
 
+#include "p2p.h"
 #include "zc_service.h"
 
 typedef struct {
@@ -20,6 +21,7 @@ typedef struct {
     const char *storage_events;
     const char *mempool_api;
     const char *mempool_events;
+    p2p_cfg_t p2p;                      //  p2p.bind empty: no peers
 } gateway_cfg_t;
 
 extern const zc_option_t gateway_options [];

@@ -171,7 +171,7 @@ typedef struct {
 } self_t;
 
 static void s_pump (self_t *self);
-static void s_replay (self_t *self, uint64_t from, uint64_t to);
+static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
 //  events out
@@ -209,6 +209,12 @@ s_flush_events (self_t *self)
             if (!e->type) {
                 events [i].wtxid.data = e->wtxid.b;
                 events [i].wtxid.len = 32;
+                //  the bytes from the pool (not copied): gone if evicted since
+                const pool_entry_t *entry = pool_find (self->pool, &e->txid);
+                if (entry) {
+                    events [i].raw.data = entry->raw;
+                    events [i].raw.len = entry->tx->size;
+                }
             }
             events [i].fee = e->fee;
             events [i].size = e->size;
@@ -778,9 +784,8 @@ s_on_storage (self_t *self)
             zc_metric_inc (self->m_gaps, 1);
             zc_warn ("storage is at event %llu, we at %llu: replaying",
                      (unsigned long long) tip->event_seq, (unsigned long long) self->chain_seq);
-            uint64_t from = self->chain_seq + 1;
-            self->chain_seq = tip->event_seq;
-            s_replay (self, from, tip->event_seq);
+            //  what could not be replayed now is tried again at the next probe
+            self->chain_seq = s_replay (self, self->chain_seq + 1, tip->event_seq);
         }
         if (tip)
             zc__tip_reply__free_unpacked (tip, NULL);
@@ -887,8 +892,9 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
     zc_block_destroy (&block);
 }
 
-//  Events missed (a gap in seq): replay them from storage, in order
-static void
+//  Events missed (a gap in seq): replay them from storage, in order.
+//  Returns the last sequence number applied (from - 1 when none was).
+static uint64_t
 s_replay (self_t *self, uint64_t from, uint64_t to)
 {
     char err [256];
@@ -901,11 +907,13 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
         uint32_t type;
         const uint8_t *body;
         size_t size;
-        if (zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 2000, &type, &body,
-                            &size, NULL) != ZC_OK)
-            break;
-        Zc__EventsReply *reply = zc__events_reply__unpack (NULL, size, body);
+        zc_err_t rc = zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 5000, &type,
+                                      &body, &size, NULL);
+        Zc__EventsReply *reply = rc == ZC_OK && type == ZC__MSG_TYPE__EVENTS_REPLY
+                               ? zc__events_reply__unpack (NULL, size, body) : NULL;
         if (!reply || reply->n_events == 0) {
+            zc_warn ("replay of chain event %llu failed (%s); trying again later",
+                     (unsigned long long) from, rc == ZC_OK ? "no such event" : zc_err_name (rc));
             if (reply)
                 zc__events_reply__free_unpacked (reply, NULL);
             break;
@@ -921,6 +929,7 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
         zc__events_reply__free_unpacked (reply, NULL);
     }
     zc_client_destroy (&client);
+    return from - 1;
 }
 
 static void
@@ -945,10 +954,13 @@ s_on_chain (self_t *self)
                 zc_metric_inc (self->m_gaps, 1);
                 zc_warn ("missed chain events %llu..%llu: replaying",
                          (unsigned long long) self->chain_seq + 1, (unsigned long long) env.seq - 1);
-                s_replay (self, self->chain_seq + 1, env.seq - 1);
+                self->chain_seq = s_replay (self, self->chain_seq + 1, env.seq - 1);
             }
-            s_apply_chain_event (self, ev);
-            self->chain_seq = env.seq;
+            //  in order only: after a failed replay the probe catches up
+            if (env.seq == self->chain_seq + 1) {
+                s_apply_chain_event (self, ev);
+                self->chain_seq = env.seq;
+            }
         }
         zc__chain_event__free_unpacked (ev, NULL);
     }

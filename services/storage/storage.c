@@ -462,6 +462,28 @@ s_get_tip (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
     reply.next_bits = chain_next_bits (self->chain, tip);
     reply.median_time = chain_median_time (tip);
     chain_utxo_stats (self->chain, &reply.utxo_count, &reply.total_amount);
+    //  a block locator: the last ten blocks, then doubling steps to genesis
+    Zc__GetTip *req = zc__get_tip__unpack (NULL, env->body_size, env->body);
+    ProtobufCBinaryData locator [64];
+    if (req && req->with_locator) {
+        int64_t height = tip->height, step = 1;
+        size_t n = 0;
+        while (n < 63 && height > 0) {
+            chain_node_t *node = chain_at (self->chain, (uint32_t) height);
+            locator [n].data = node->hash.b;
+            locator [n++].len = 32;
+            if (n >= 10)
+                step *= 2;
+            height -= step;
+        }
+        chain_node_t *genesis = chain_at (self->chain, 0);
+        locator [n].data = genesis->hash.b;
+        locator [n++].len = 32;
+        reply.n_locator = n;
+        reply.locator = locator;
+    }
+    if (req)
+        zc__get_tip__free_unpacked (req, NULL);
     s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TIP_REPLY, &reply.base);
 }
 

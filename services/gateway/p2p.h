@@ -1,0 +1,91 @@
+/*  p2p.h - the gateway's peer-to-peer side: peers, relay, sync, defence
+ *
+ *  Binds a ROUTER for inbound peers and opens a DEALER to each outbound
+ *  peer; every message is one envelope (P2P_* types, protobuf bodies of
+ *  p2p.proto). A link starts with Hello / HelloAck (protocol, genesis,
+ *  node id, height and work, listen address); each peer then lives in an
+ *  explicit state (connecting, handshaking, established, suspect,
+ *  disconnected, banned) driven by ping/pong. Transactions and blocks are
+ *  announced by id (Inv, batched) and fetched by who lacks them (GetData);
+ *  a late or partitioned node catches up headers-first from a block
+ *  locator, downloading blocks from several peers and submitting them in
+ *  order. Misbehaviour adds to a peer's score; at 100 it is banned for a
+ *  while. The module runs inside the gateway actor's poll loop and has its
+ *  own DEALERs to storage and the mempool.
+ */
+#ifndef P2P_H_INCLUDED
+#define P2P_H_INCLUDED
+
+#include "zc_config.h"
+#include "zc_metrics.h"
+#include "zc_params.h"
+#include "events.pb-c.h"
+
+#include <czmq.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define P2P_PROTOCOL 1
+
+typedef struct {
+    const char *bind;                   //  tcp://HOST:PORT, or "" for no p2p
+    const char *advertise;              //  the address peers dial (default: bind)
+    zc_strlist_t bootstrap;             //  addresses to ask for peers
+    const char *peers_file;             //  known peers and our node id ("" none)
+    int64_t max_inbound;
+    int64_t max_outbound;
+    int64_t ping_interval_ms;
+    int64_t ping_timeout_ms;
+    int64_t ban_seconds;
+    const char *storage_api;
+    const char *mempool_api;
+} p2p_cfg_t;
+
+typedef struct _p2p_t p2p_t;
+
+//  Start: binds, loads the known peers, adds its sockets to poller. NULL
+//  with a one-line reason in err.
+p2p_t *
+    p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller,
+             zc_metrics_t *metrics, char *err, size_t err_size);
+
+void
+    p2p_destroy (p2p_t **self_p);
+
+//  Handle input on which when it is one of ours; false otherwise.
+bool
+    p2p_on_socket (p2p_t *self, void *which);
+
+//  Timers: handshakes, pings, reconnects, batched announcements,
+//  downloads. Call after every poll; returns the ms until it wants to run
+//  again.
+int64_t
+    p2p_tick (p2p_t *self);
+
+//  Our best chain changed (storage's chain events, or the first status).
+void
+    p2p_on_tip (p2p_t *self, uint32_t height, const uint8_t hash [32], const uint8_t work [32]);
+
+//  A chain event from storage (connected blocks are announced to peers).
+void
+    p2p_on_chain (p2p_t *self, const Zc__ChainEvent *event);
+
+//  Transactions the mempool accepted (announced to peers).
+void
+    p2p_on_tx (p2p_t *self, const Zc__TxEvent *event);
+
+//  Answer a client's GET_PEERS on sock (a ROUTER) to identity.
+void
+    p2p_peers_reply (p2p_t *self, void *sock, const void *identity, size_t identity_size,
+                     uint64_t request_id);
+
+//  Fault injection for tests and drills: drop and refuse every peer whose
+//  address is in deny (an empty list allows all again).
+void
+    p2p_deny (p2p_t *self, const char *const *deny, size_t n);
+
+//  Established peers
+uint32_t
+    p2p_peer_count (p2p_t *self);
+
+#endif
