@@ -14,6 +14,7 @@
 #include "zc_time.h"
 #include "zc_utxo.h"
 #include "envelope.pb-c.h"
+#include "events.pb-c.h"
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
@@ -214,6 +215,33 @@ s_assert_replay_matches (testnode_t *node)
     zc_utxo_destroy (&view);
 }
 
+//  The newest event replayed from storage leaves a subscriber where the live
+//  one did: the tip's work, the bits of the next block, the median time
+static void
+s_assert_event_replay_matches (testnode_t *node)
+{
+    Zc__TipReply *tip = s_tip (node);
+    assert_non_null (tip);
+    Zc__GetEvents req = ZC__GET_EVENTS__INIT;
+    req.from_seq = tip->event_seq;
+    req.max = 1;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_EVENTS, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__EventsReply *reply = zc__events_reply__unpack (NULL, size, body);
+    assert_non_null (reply);
+    assert_int_equal (reply->n_events, 1);
+    Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [0].len, reply->events [0].data);
+    assert_non_null (ev);
+    assert_int_equal (ev->next_bits, tip->next_bits);
+    assert_int_equal (ev->median_time, tip->median_time);
+    assert_int_equal (ev->chain_work.len, 32);
+    assert_memory_equal (ev->chain_work.data, tip->chain_work.data, 32);
+    zc__chain_event__free_unpacked (ev, NULL);
+    zc__events_reply__free_unpacked (reply, NULL);
+    zc__tip_reply__free_unpacked (tip, NULL);
+}
+
 //  A branch with more work replaces the tip; the transaction only the old
 //  branch confirmed returns to the mempool and confirms again
 static void
@@ -307,6 +335,7 @@ test_reorg (void **state)
     s_mine_template (node, b2.time, 902);
     assert_true (s_tx_confirmed (node, &t->txid, NULL));
     s_assert_replay_matches (node);
+    s_assert_event_replay_matches (node);
     free (raw);
     zc_tx_destroy (&t);
     (void) node;

@@ -40,7 +40,7 @@
 #define ADDR_MAX 1000                   //  addresses in one Addr message
 #define ADDR_REPLY 100                  //  addresses we send
 #define RATE_MSGS 2000.0                //  messages per second a peer may send ...
-#define RATE_BURST 10000.0              //  ... with this burst
+#define RATE_BURST 5000.0               //  ... with this burst (announcements come batched)
 #define BAN_SCORE 100
 #define MAX_BACKOFF_MS 30000
 

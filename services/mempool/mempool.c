@@ -887,8 +887,11 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
             self->tip = block->header.prev;
         self->height = ev->height ? ev->height - 1 : 0;
     }
-    self->next_bits = ev->next_bits;
-    self->median_time = ev->median_time;
+    //  an event without them (an old storage's replay) keeps what we had
+    if (ev->next_bits)
+        self->next_bits = ev->next_bits;
+    if (ev->median_time)
+        self->median_time = ev->median_time;
     zc_block_destroy (&block);
 }
 

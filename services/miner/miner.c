@@ -176,8 +176,11 @@ s_search (self_t *self, zc_header_t *header)
     uint8_t tail [16];
     memcpy (tail, raw + 64, 16);
     zc_u256_t target, value;
-    if (zc_bits_to_target (header->bits, &target))
+    if (zc_bits_to_target (header->bits, &target)) {
+        zc_warn ("template with invalid bits %08x: waiting for a better one", header->bits);
+        zclock_sleep (500);
         return 0;
+    }
     for (uint64_t nonce = 0; nonce <= UINT32_MAX; nonce++) {
         zc_put_le32 (tail + 12, (uint32_t) nonce);
         zc_hash_t hash;

@@ -794,9 +794,13 @@ s_submit_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
         s_resolve (self, !chain_wants_step (self->chain));
 }
 
+//  A past event as it was published: the work, next bits and median time
+//  are those of the tip right after it (the block itself once connected,
+//  its parent once disconnected), so a replay leaves a subscriber exactly
+//  where the live event did
 static void
 s_fill_event (self_t *self, const chain_event_t *ev, bool with_block, Zc__ChainEvent *msg,
-              uint8_t header [ZC_HEADER_SIZE], uint8_t **raw_p)
+              uint8_t header [ZC_HEADER_SIZE], uint8_t work [32], uint8_t **raw_p)
 {
     zc__chain_event__init (msg);
     msg->type = ev->type == CHAIN_EVENT_CONNECTED ? ZC__CHAIN_EVENT_TYPE__CONNECTED
@@ -809,6 +813,14 @@ s_fill_event (self_t *self, const chain_event_t *ev, bool with_block, Zc__ChainE
         zc_header_encode (&node->header, header);
         msg->header.data = header;
         msg->header.len = ZC_HEADER_SIZE;
+        chain_node_t *after = ev->type == CHAIN_EVENT_CONNECTED ? node : node->prev;
+        if (after) {
+            s_work_bytes (after, work);
+            msg->chain_work.data = work;
+            msg->chain_work.len = 32;
+            msg->next_bits = chain_next_bits (self->chain, after);
+            msg->median_time = chain_median_time (after);
+        }
     }
     *raw_p = NULL;
     size_t size;
@@ -843,8 +855,8 @@ s_get_events (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
         if (chain_get_event (self->chain, from + i, &ev) != 1)
             break;
         Zc__ChainEvent msg;
-        uint8_t header [ZC_HEADER_SIZE], *raw;
-        s_fill_event (self, &ev, req->with_blocks, &msg, header, &raw);
+        uint8_t header [ZC_HEADER_SIZE], work [32], *raw;
+        s_fill_event (self, &ev, req->with_blocks, &msg, header, work, &raw);
         events [i].len = zc__chain_event__get_packed_size (&msg);
         bytes += events [i].len;
         events [i].data = malloc (events [i].len ? events [i].len : 1);

@@ -38,14 +38,16 @@ testnode_start (const char *dir, const char *extra_args)
     //  ports from the pid (test programs run in parallel) and a count of
     //  the nodes this program started (a node of a failed test may linger)
     static int started = 0;
-    int base = 20000 + (int) (getpid () % 1000) * 40 + (started++ % 20) * 2;
+    int base = 20000 + (int) (getpid () % 1000) * 40 + (started++ % 13) * 3;
     self->http_port = base;
     self->metrics_port = base + 1;
+    self->p2p_port = base + 2;
     snprintf (self->args, sizeof self->args, "%s", extra_args ? extra_args : "");
     char cmd [1024], log [256];
     snprintf (log, sizeof log, "%s/up.log", self->dir);
-    snprintf (cmd, sizeof cmd, "exec %s/zchain --datadir %s up --http 127.0.0.1:%d --metrics 127.0.0.1:%d %s",
-              ZC_BIN_DIR, self->dir, self->http_port, self->metrics_port, self->args);
+    snprintf (cmd, sizeof cmd, "exec %s/zchain --datadir %s up --http 127.0.0.1:%d --metrics 127.0.0.1:%d "
+              "--p2p 127.0.0.1:%d %s", ZC_BIN_DIR, self->dir, self->http_port, self->metrics_port,
+              self->p2p_port, self->args);
     pid_t pid = fork ();
     if (pid == 0) {
         int fd = open (log, O_WRONLY | O_CREAT | O_APPEND, 0600);
@@ -75,6 +77,12 @@ testnode_stop (testnode_t **self_p, bool keep_dir)
     if (self->up > 0) {
         kill (self->up, SIGTERM);
         waitpid (self->up, NULL, 0);
+    }
+    //  ZC_TEST_KEEP=1 keeps every node's directory (logs) for a post-mortem
+    const char *keep = getenv ("ZC_TEST_KEEP");
+    if (keep && *keep == '1') {
+        fprintf (stderr, "kept %s\n", self->dir);
+        keep_dir = true;
     }
     if (!keep_dir) {
         char cmd [256];

@@ -15,6 +15,7 @@ typedef struct {
     char dir [128];
     int http_port;
     int metrics_port;
+    int p2p_port;                       //  every test node accepts peers here
     pid_t up;                           //  the zchain up process
     zc_client_t *client;                //  to the gateway api
     char args [256];
@@ -22,7 +23,8 @@ typedef struct {
 
 //  Start zchain up with extra arguments (e.g. "--validators 4 --miners 0")
 //  in a fresh directory (or dir when not NULL, to restart a node) and wait
-//  until the gateway answers. Ports are unique to this test process.
+//  until the gateway answers. Ports (HTTP, metrics, p2p) are unique to
+//  this test process; a restarted node gets new ones.
 testnode_t *
     testnode_start (const char *dir, const char *extra_args);
 

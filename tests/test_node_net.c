@@ -1,0 +1,469 @@
+/*  test_node_net.c - five nodes on loopback: a late joiner catches up, payments
+ *  and blocks reach every node, a partition heals onto the branch with more
+ *  work, a hostile peer is banned, a restarted node finds its peers again
+ *
+ *  The tests share one network and run in order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testnode.h"
+#include "zc_block.h"
+#include "zc_params.h"
+#include "zc_pow.h"
+#include "zc_time.h"
+#include "envelope.pb-c.h"
+#include "p2p.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NODES 5
+#define JOIN_HEIGHT 500
+
+static const zc_params_t *s_params;
+static testnode_t *s_node [NODES];
+static char s_w2 [128];                 //  a second wallet's address (in node 1's directory)
+
+static testnode_t *
+s_start (testnode_t *node, const char *dir, const char *format, ...)
+    __attribute__ ((format (printf, 3, 4)));
+
+static testnode_t *
+s_start (testnode_t *node, const char *dir, const char *format, ...)
+{
+    (void) node;
+    char args [256];
+    va_list ap;
+    va_start (ap, format);
+    vsnprintf (args, sizeof args, format, ap);
+    va_end (ap);
+    return testnode_start (dir, args);
+}
+
+//  Every node on the same tip, at least at height; false after timeout_s
+static bool
+s_wait_same_tip (int64_t height, int timeout_s)
+{
+    int64_t deadline = zc_mono_ms () + (int64_t) timeout_s * 1000;
+    while (zc_mono_ms () < deadline) {
+        uint8_t first [32], tip [32];
+        bool same = testnode_height (s_node [0], first) >= height;
+        for (int i = 1; same && i < NODES; i++)
+            same = testnode_height (s_node [i], tip) >= height && memcmp (tip, first, 32) == 0;
+        if (same)
+            return true;
+        usleep (200000);
+    }
+    return false;
+}
+
+static bool
+s_confirmed_on (testnode_t *node, const char *txid)
+{
+    char out [8192];
+    return testnode_cli (node, out, sizeof out, "--json tx %s", txid) == 0
+        && strstr (out, "\"confirmed\":true");
+}
+
+//  txid confirmed on every node in [from, to); false after timeout_s
+static bool
+s_wait_confirmed (const char *txid, int from, int to, int timeout_s)
+{
+    int64_t deadline = zc_mono_ms () + (int64_t) timeout_s * 1000;
+    while (zc_mono_ms () < deadline) {
+        bool all = true;
+        for (int i = from; all && i < to; i++)
+            all = s_confirmed_on (s_node [i], txid);
+        if (all)
+            return true;
+        usleep (300000);
+    }
+    return false;
+}
+
+//  Pay amount from a wallet through a node; the txid into txid
+static void
+s_send (testnode_t *through, const char *wallet, const char *to, const char *amount, char txid [65])
+{
+    char out [512];
+    int rc = testnode_cli (through, out, sizeof out, "--wallet %s send %s %s", wallet, to, amount);
+    if (rc != 0 || strlen (out) < 64)
+        fail_msg ("send %s through %s failed (%d): %s", amount, through->dir, rc, out);
+    snprintf (txid, 65, "%.64s", out);
+}
+
+static int
+s_status_peers (testnode_t *node)
+{
+    char out [1024];
+    if (testnode_cli (node, out, sizeof out, "--json status") != 0)
+        return -1;
+    const char *p = strstr (out, "\"peers\":");
+    return p ? atoi (p + 8) : -1;
+}
+
+//  A metric's value on a node's sidecar (the first series of that name)
+static double
+s_metric (testnode_t *node, const char *name)
+{
+    char *text = malloc (1 << 20);
+    double value = -1;
+    if (testnode_http (node, node->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
+        const char *line = strstr (text, name);
+        while (line && line [-1] != '\n')
+            line = strstr (line + 1, name);
+        if (line) {
+            const char *space = strchr (line, ' ');
+            if (space)
+                value = atof (space + 1);
+        }
+    }
+    free (text);
+    return value;
+}
+
+//  A node that joins after 500 blocks catches up and then follows; a
+//  payment sent through a node without a miner is confirmed on all five;
+//  blocks of two miners reach all
+static void
+test_join_and_relay (void **state)
+{
+    (void) state;
+    //  node 0 mines fast to 500, then at one block a second
+    s_node [0] = s_start (NULL, NULL, "--block-interval 100 --validators 1");
+    assert_non_null (s_node [0]);
+    assert_true (testnode_wait_height (s_node [0], JOIN_HEIGHT, 900));
+    char dir [128];
+    snprintf (dir, sizeof dir, "%s", s_node [0]->dir);
+    testnode_stop (&s_node [0], true);
+    s_node [0] = s_start (NULL, dir, "--block-interval 1000 --validators 1");
+    assert_non_null (s_node [0]);
+    //  four more join through it; the last one mines too
+    for (int i = 1; i < NODES; i++) {
+        s_node [i] = s_start (NULL, NULL, "--miners %d --validators 1 --block-interval 1000 "
+                              "--bootstrap 127.0.0.1:%d", i == NODES - 1, s_node [0]->p2p_port);
+        assert_non_null (s_node [i]);
+    }
+    assert_true (s_wait_same_tip (JOIN_HEIGHT, 600));
+    int64_t joined = testnode_height (s_node [0], NULL);
+    //  and they follow the tip
+    assert_true (s_wait_same_tip (joined + 3, 300));
+    for (int i = 0; i < NODES; i++) {
+        int peers = s_status_peers (s_node [i]);
+        print_message ("node %d: %d peers\n", i, peers);
+        assert_true (peers >= 1);
+    }
+    //  a payment through node 3 (no miner there): node 0 or 4 mines it
+    char wallet0 [256], txid [65];
+    snprintf (wallet0, sizeof wallet0, "%s/wallet.key", s_node [0]->dir);
+    assert_int_equal (testnode_cli (s_node [1], s_w2, sizeof s_w2, "--wallet %s/other.key wallet new",
+                                    s_node [1]->dir), 0);
+    s_w2 [strcspn (s_w2, "\n")] = 0;
+    s_send (s_node [3], wallet0, s_w2, "25", txid);
+    if (!s_wait_confirmed (txid, 0, NODES, 180))
+        fail_msg ("payment %s not confirmed on every node", txid);
+    //  blocks of node 4's miner are in node 0's chain: its address has coins there
+    char address4 [256], out [1024];
+    assert_int_equal (testnode_cli (s_node [4], address4, sizeof address4, "wallet address"), 0);
+    address4 [strcspn (address4, "\n")] = 0;
+    bool paid = false;
+    for (int i = 0; i < 300 && !paid; i++) {
+        paid = testnode_cli (s_node [0], out, sizeof out, "--json balance %s", address4) == 0
+            && strstr (out, "\"balance\":") && atoll (strstr (out, "\"balance\":") + 10) > 0;
+        if (!paid)
+            usleep (200000);
+    }
+    assert_true (paid);
+}
+
+static void
+s_deny (testnode_t *node, const int *others, int n)
+{
+    char args [1024] = "peers";
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen (args);
+        snprintf (args + len, sizeof args - len, " --deny tcp://127.0.0.1:%d", s_node [others [i]]->p2p_port);
+    }
+    assert_int_equal (testnode_cli (node, NULL, 0, "%s", args), 0);
+}
+
+//  Partition {0, 1} | {2, 3, 4} with miners on both sides; after healing
+//  every node is on one branch, and the payments confirmed on either side
+//  are confirmed on it
+static void
+test_partition_heals (void **state)
+{
+    (void) state;
+    assert_non_null (s_node [NODES - 1]);
+    const int left [] = { 0, 1 }, right [] = { 2, 3, 4 };
+    for (int i = 0; i < 2; i++)
+        s_deny (s_node [left [i]], right, 3);
+    for (int i = 0; i < 3; i++)
+        s_deny (s_node [right [i]], left, 2);
+    //  both sides mine apart
+    int64_t split = testnode_height (s_node [0], NULL);
+    assert_true (testnode_wait_height (s_node [1], split + 3, 120));
+    assert_true (testnode_wait_height (s_node [3], split + 3, 120));
+    uint8_t tip_left [32], tip_right [32];
+    testnode_height (s_node [1], tip_left);
+    testnode_height (s_node [3], tip_right);
+    assert_memory_not_equal (tip_left, tip_right, 32);
+    //  a payment on each side, from different wallets (no conflict)
+    char wallet0 [256], wallet2 [256], tx_left [65], tx_right [65];
+    snprintf (wallet0, sizeof wallet0, "%s/wallet.key", s_node [0]->dir);
+    snprintf (wallet2, sizeof wallet2, "%s/other.key", s_node [1]->dir);
+    s_send (s_node [1], wallet0, s_w2, "0.7", tx_left);
+    s_send (s_node [3], wallet2, s_w2, "0.4", tx_right);
+    if (!s_wait_confirmed (tx_left, 0, 2, 120))
+        fail_msg ("left payment not confirmed on the left");
+    if (!s_wait_confirmed (tx_right, 2, 5, 120))
+        fail_msg ("right payment not confirmed on the right");
+    //  heal
+    for (int i = 0; i < NODES; i++)
+        assert_int_equal (testnode_cli (s_node [i], NULL, 0, "peers --allow-all"), 0);
+    assert_true (s_wait_same_tip (split + 4, 300));
+    //  the losing side's payment went back to the mempools and confirms again
+    if (!s_wait_confirmed (tx_left, 0, NODES, 240))
+        fail_msg ("left payment %s not confirmed everywhere after healing", tx_left);
+    if (!s_wait_confirmed (tx_right, 0, NODES, 240))
+        fail_msg ("right payment %s not confirmed everywhere after healing", tx_right);
+}
+
+// ---------------------------------------------------------------------------
+//  a hostile peer
+
+static zsock_t *
+s_hostile_connect (testnode_t *node)
+{
+    char endpoint [64], err [256];
+    snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", node->p2p_port);
+    zsock_t *sock = zc_zmq_open (ZMQ_DEALER, endpoint, false, 100000, err, sizeof err);
+    assert_non_null (sock);
+    return sock;
+}
+
+static void
+s_hostile_send (zsock_t *sock, uint32_t type, const ProtobufCMessage *body)
+{
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = type };
+    assert_int_equal (zc_zmq_send (sock, NULL, 0, &header, body, 0), 0);
+}
+
+//  The next message of type (others skipped); false when none in timeout_ms
+static bool
+s_hostile_expect (zsock_t *sock, uint32_t type, int timeout_ms, Zc__Reject **reject)
+{
+    int64_t deadline = zc_mono_ms () + timeout_ms;
+    while (zc_mono_ms () < deadline) {
+        zpoller_t *poller = zpoller_new (sock, NULL);
+        void *which = zpoller_wait (poller, 200);
+        zpoller_destroy (&poller);
+        if (!which)
+            continue;
+        zc_frames_t frames;
+        if (zc_frames_recv (sock, &frames, ZMQ_DONTWAIT))
+            continue;
+        zc_env_t env;
+        bool match = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == type;
+        if (match && reject)
+            *reject = zc__reject__unpack (NULL, env.body_size, env.body);
+        zc_frames_close (&frames);
+        if (match)
+            return true;
+    }
+    return false;
+}
+
+static void
+s_hostile_hello (zsock_t *sock, testnode_t *node)
+{
+    Zc__Hello hello = ZC__HELLO__INIT;
+    uint8_t id [16], work [32] = { 0 };
+    for (int i = 0; i < 16; i++)
+        id [i] = (uint8_t) random ();
+    hello.protocol = 1;
+    hello.genesis.data = (uint8_t *) zc_params_genesis_hash (s_params)->b;
+    hello.genesis.len = 32;
+    hello.node_id.data = id;
+    hello.node_id.len = 16;
+    hello.chain_work.data = work;
+    hello.chain_work.len = 32;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
+    (void) node;
+}
+
+//  Garbage, a wrong network, an invalid block, a flood and an oversize
+//  message: each such peer is refused or banned, and the honest nodes keep
+//  mining and relaying
+static void
+test_hostile_peer (void **state)
+{
+    (void) state;
+    testnode_t *node = s_node [0];
+    assert_non_null (node);
+    double bans = s_metric (node, "zchain_p2p_bans_total");
+    assert_true (bans >= 0);
+
+    //  1. garbage: five undecodable messages ban the connection
+    zsock_t *sock = s_hostile_connect (node);
+    for (int i = 0; i < 6; i++) {
+        uint8_t junk [64];
+        for (size_t j = 0; j < sizeof junk; j++)
+            junk [j] = (uint8_t) random ();
+        junk [0] = 0xff;                //  not a protobuf field
+        assert_int_equal (zmq_send (zsock_resolve (sock), junk, sizeof junk, 0), (int) sizeof junk);
+    }
+    Zc__Reject *reject = NULL;
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &reject));
+    assert_non_null (reject);
+    print_message ("garbage: refused with \"%s\"\n", reject->detail);
+    zc__reject__free_unpacked (reject, NULL);
+    //  banned: a hello on that connection gets no answer
+    s_hostile_hello (sock, node);
+    assert_false (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 2000, NULL));
+    zsock_destroy (&sock);
+
+    //  2. another network's genesis: refused with a reason, not banned
+    sock = s_hostile_connect (node);
+    Zc__Hello hello = ZC__HELLO__INIT;
+    uint8_t id [16] = { 1, 2, 3 }, work [32] = { 0 };
+    hello.protocol = 1;
+    hello.genesis.data = (uint8_t *) zc_params_genesis_hash (zc_params_get (ZC_NET_DEVNET))->b;
+    hello.genesis.len = 32;
+    hello.node_id.data = id;
+    hello.node_id.len = 16;
+    hello.chain_work.data = work;
+    hello.chain_work.len = 32;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
+    reject = NULL;
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &reject));
+    assert_non_null (reject);
+    assert_int_equal (reject->reason, ZC_ERR_WRONG_NETWORK);
+    zc__reject__free_unpacked (reject, NULL);
+    zsock_destroy (&sock);
+
+    //  3. an invalid block it announced and was asked for: banned
+    sock = s_hostile_connect (node);
+    s_hostile_hello (sock, node);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    zc_block_t *block = zc_block_new (1);
+    uint8_t pub [32] = { 7 };
+    block->tx [0] = zc_coinbase_new (1, 99, 1, pub);
+    block->header.prev = *zc_params_genesis_hash (s_params);
+    block->header.time = (uint32_t) (zc_now_ms () / 1000);
+    block->header.bits = 0x1d00ffff;    //  not the bits the chain asks for
+    zc_block_finalize (block);
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+    item.type = ZC__INV_TYPE__INV_BLOCK;
+    item.hash.data = block->hash.b;
+    item.hash.len = 32;
+    Zc__Inv inv = ZC__INV__INIT;
+    inv.n_items = 1;
+    inv.items = items;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL));
+    Zc__BlockData data = ZC__BLOCK_DATA__INIT;
+    data.raw.data = raw;
+    data.raw.len = size;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL));
+    free (raw);
+    zc_block_destroy (&block);
+    zsock_destroy (&sock);
+
+    //  4. a flood of announcements (of one id: fetched once, then duplicates):
+    //  over the message rate, banned
+    sock = s_hostile_connect (node);
+    s_hostile_hello (sock, node);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    uint8_t flood_hash [32] = { 0xf1, 0x00, 0xd0 };
+    flood_hash [31] = (uint8_t) random ();
+    item.type = ZC__INV_TYPE__INV_TX;
+    item.hash.data = flood_hash;
+    for (int i = 0; i < 100000; i++) {
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__P2P_INV };
+        if (zc_zmq_send (sock, NULL, 0, &header, &inv.base, ZMQ_DONTWAIT))
+            break;                      //  its queue is full: it is not reading us any more
+    }
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 60000, NULL));
+    zsock_destroy (&sock);
+
+    //  5. a message over the size limit: the connection is dropped unread
+    sock = s_hostile_connect (node);
+    size_t big = ZC_MSG_MAX + 1024;
+    uint8_t *huge = calloc (1, big);
+    assert_int_equal (zmq_send (zsock_resolve (sock), huge, big, 0), (int) big);
+    free (huge);
+    zsock_destroy (&sock);
+
+    //  three bans counted (the sidecar's snapshot is a second old at most),
+    //  and the network goes on: same tip, new blocks
+    sleep (2);
+    double after = s_metric (node, "zchain_p2p_bans_total");
+    print_message ("bans: %.0f before, %.0f after\n", bans, after);
+    assert_true (after >= bans + 3);
+    int64_t height = testnode_height (node, NULL);
+    assert_true (s_wait_same_tip (height + 2, 300));
+}
+
+//  A node restarted without --bootstrap finds its peers from the file it kept
+static void
+test_restart_reconnects (void **state)
+{
+    (void) state;
+    assert_non_null (s_node [2]);
+    char dir [128];
+    snprintf (dir, sizeof dir, "%s", s_node [2]->dir);
+    testnode_stop (&s_node [2], true);
+    s_node [2] = s_start (NULL, dir, "--miners 0 --validators 1");
+    assert_non_null (s_node [2]);
+    int peers = 0;
+    for (int i = 0; i < 300 && peers < 1; i++) {
+        peers = s_status_peers (s_node [2]);
+        if (peers < 1)
+            usleep (100000);
+    }
+    assert_true (peers >= 1);
+    int64_t height = testnode_height (s_node [0], NULL);
+    assert_true (s_wait_same_tip (height + 1, 300));
+    char out [8192];
+    assert_int_equal (testnode_cli (s_node [2], out, sizeof out, "--json peers"), 0);
+    assert_non_null (strstr (out, "\"state\":\"established\""));
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    s_params = zc_params_get (ZC_NET_REGTEST);
+    srandom ((unsigned) getpid ());
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    for (int i = 0; i < NODES; i++)
+        testnode_stop (&s_node [i], false);
+    return 0;
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_join_and_relay),
+        cmocka_unit_test (test_partition_heals),
+        cmocka_unit_test (test_hostile_peer),
+        cmocka_unit_test (test_restart_reconnects),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
