@@ -47,9 +47,7 @@ test_kill_each_service (void **state)
     char to [128], out [512];
     assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", node->dir), 0);
     to [strcspn (to, "\n")] = 0;
-    //  storage is left out for now: in clean-clone CI runs the chain twice
-    //  failed to advance after its kill -9 (it does by hand); see the issue
-    const char *services [] = { "validator-1", "miner-1", "mempool", "gateway" };
+    const char *services [] = { "storage", "validator-1", "miner-1", "mempool", "gateway" };
     char txids [64] [65];
     int n_txids = 0;
     for (size_t s = 0; s < sizeof services / sizeof services [0]; s++) {

@@ -213,6 +213,8 @@ struct _p2p_t {
     zc_metric_t *m_dropped;
     zc_metric_t *m_synced;
     zc_metric_t *m_orphans;
+    zc_metric_t *m_download;
+    int64_t next_report;
 };
 
 // ---------------------------------------------------------------------------
@@ -1503,6 +1505,21 @@ s_on_router (p2p_t *self)
         return;
     }
     s_peer_t *peer = s_peer_by_identity (self, id, id_size);
+    zc_env_t env;
+    if (!peer && zc_frames_envelope (&frames, &env) == ZC_OK && env.type != ZC__MSG_TYPE__P2P_HELLO) {
+        //  a link we dropped (a timeout, a deny) still talking: it must say
+        //  hello again; no score, this is what honest peers do after a drop
+        zc_metric_inc (self->m_dropped, 1);
+        if (env.type != ZC__MSG_TYPE__P2P_REJECT && env.type != ZC__MSG_TYPE__P2P_BYE) {
+            Zc__Reject msg = ZC__REJECT__INIT;
+            msg.reason = ZC_ERR_BAD_PROTOCOL;
+            msg.detail = (char *) "no handshake on this link: say hello first";
+            zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__P2P_REJECT };
+            zc_zmq_send (self->router, id, id_size, &header, &msg.base, ZMQ_DONTWAIT);
+        }
+        zc_frames_close (&frames);
+        return;
+    }
     if (!peer) {
         if (s_count (self, true) >= self->cfg.max_inbound + 8) {
             zc_metric_inc (self->m_dropped, 1);     //  handshakes beyond the limit: ignored
@@ -1741,7 +1758,18 @@ p2p_tick (p2p_t *self)
         if (self->n_download) {
             s_download_assign (self, now);
             s_download_pump (self);
+            if (now >= self->next_report) {
+                size_t have = 0, asked = 0;
+                for (size_t i = self->next_submit; i < self->n_download; i++) {
+                    have += self->download [i].raw != NULL;
+                    asked += self->download [i].peer != 0;
+                }
+                zc_info ("sync: %zu of %zu blocks taken, %zu here, %zu asked, %s", self->next_submit,
+                         self->n_download, have, asked, self->submitting ? "submitting" : "waiting");
+                self->next_report = now + 10000;
+            }
         }
+        zc_metric_set (self->m_download, (double) (self->n_download - self->next_submit));
         s_gauges (self);
     }
     if (now >= self->next_save) {
@@ -1915,6 +1943,8 @@ s_metrics_init (p2p_t *self, zc_metrics_t *m)
     self->m_synced = zc_metrics_counter (m, "zchain_p2p_blocks_downloaded_total",
                                          "blocks taken by headers-first sync", NULL, NULL);
     self->m_orphans = zc_metrics_gauge (m, "zchain_p2p_orphans", "blocks waiting for their parent", NULL, NULL);
+    self->m_download = zc_metrics_gauge (m, "zchain_p2p_download_queue",
+                                         "blocks of a headers-first download not yet taken", NULL, NULL);
 }
 
 p2p_t *

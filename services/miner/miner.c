@@ -235,9 +235,15 @@ s_pace (self_t *self)
 {
     if (self->params->retarget || self->cfg->block_interval_ms == 0)
         return;
+    //  each interval drawn from [0.5, 1.5) times the configured one: with
+    //  fixed intervals two miners on a tie would each extend their own
+    //  block forever (their own is always first at home); real proof of
+    //  work breaks such ties by chance, and so does this
+    int64_t interval = self->cfg->block_interval_ms / 2
+                     + (int64_t) ((uint64_t) random () % (uint64_t) (self->cfg->block_interval_ms + 1));
     zpoller_t *poller = zpoller_new (self->pipe, self->chain, NULL);
     while (!self->stop && !zsys_interrupted) {
-        int64_t wait = self->last_block_ms + self->cfg->block_interval_ms - zc_mono_ms ();
+        int64_t wait = self->last_block_ms + interval - zc_mono_ms ();
         if (wait <= 0)
             break;
         void *which = zpoller_wait (poller, (int) (wait < 1000 ? wait : 1000));
@@ -347,6 +353,7 @@ miner_actor (zsock_t *pipe, void *args)
     }
     else {
         getrandom (&self->extranonce, sizeof self->extranonce, 0);
+        srandom ((unsigned) self->extranonce);
         self->rate_since = zc_mono_ms ();
         zc_metrics_set_ready (self->metrics, true);
         zc_info ("miner up: paying %s", self->cfg->address);
