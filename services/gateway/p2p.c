@@ -191,6 +191,7 @@ struct _p2p_t {
     size_t n_download;
     size_t next_submit;
     bool submitting;
+    int64_t download_moved;             //  the last block in or taken
     uint64_t sync_peer;
     int64_t sync_asked;
     s_orphan_t orphan [ORPHANS_MAX];
@@ -799,7 +800,8 @@ s_download_assign (p2p_t *self, int64_t now)
 {
     for (int p = 0; p < self->n_peers; p++) {
         s_peer_t *peer = self->peer [p];
-        if (!s_live (peer) || peer->height <= self->height)
+        //  any live peer may have them: the branch may be no longer than ours
+        if (!s_live (peer))
             continue;
         Zc__InvItem items [DOWNLOAD_PER_PEER], *ptrs [DOWNLOAD_PER_PEER];
         size_t n = 0;
@@ -859,6 +861,7 @@ s_on_headers (p2p_t *self, s_peer_t *peer, const Zc__P2pHeaders *msg)
     }
     if (msg->n_headers >= 10)
         zc_info ("sync: %zu headers from %s, downloading", msg->n_headers, s_peer_name (peer));
+    self->download_moved = zc_mono_ms ();
     s_download_assign (self, zc_mono_ms ());
 }
 
@@ -874,6 +877,7 @@ s_download_done (p2p_t *self, zc_err_t reason)
         free (d->raw);
         d->raw = NULL;
         zc_metric_inc (self->m_synced, 1);
+        self->download_moved = zc_mono_ms ();
         if (++self->next_submit == self->n_download) {
             s_download_clear (self);
             //  more to fetch? the next headers request follows the peer's height
@@ -1254,6 +1258,7 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
             memcpy (d->raw, msg->raw.data, msg->raw.len);
             d->raw_size = msg->raw.len;
             d->from = peer->serial;
+            self->download_moved = zc_mono_ms ();
         }
         s_download_pump (self);
         s_download_assign (self, zc_mono_ms ());
@@ -1754,6 +1759,11 @@ p2p_tick (p2p_t *self)
                 self->asked = fresh;
                 self->asked_since = now;
             }
+        }
+        if (self->n_download && now - self->download_moved > 3 * DOWNLOAD_TIMEOUT_MS) {
+            //  nobody delivers (the branch is gone): start again from the locator
+            zc_warn ("sync: no block for %d s; download abandoned", 3 * DOWNLOAD_TIMEOUT_MS / 1000);
+            s_download_clear (self);
         }
         if (self->n_download) {
             s_download_assign (self, now);
