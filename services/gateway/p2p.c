@@ -123,6 +123,7 @@ typedef struct {
     uint8_t *raw;                       //  arrived, waiting for its turn
     size_t raw_size;
     uint64_t from;                      //  who delivered it
+    uint64_t avoid;                     //  the last peer that did not
 } s_download_t;
 
 typedef struct {
@@ -192,6 +193,8 @@ struct _p2p_t {
     size_t next_submit;
     bool submitting;
     int64_t download_moved;             //  the last block in or taken
+    uint64_t download_source;           //  the peer the headers came from
+    uint64_t download_turn;
     uint64_t sync_peer;
     int64_t sync_asked;
     s_orphan_t orphan [ORPHANS_MAX];
@@ -795,41 +798,79 @@ s_download_pump (p2p_t *self)
 }
 
 //  Ask peers for the blocks of the queue nobody has been asked for
+//  Ask one peer for the blocks of the queue nobody is fetching
+static void
+s_download_ask (p2p_t *self, s_peer_t *peer, int64_t now)
+{
+    Zc__InvItem items [DOWNLOAD_PER_PEER], *ptrs [DOWNLOAD_PER_PEER];
+    size_t n = 0;
+    int in_flight = 0;
+    for (size_t i = self->next_submit; i < self->n_download; i++) {
+        s_download_t *d = &self->download [i];
+        if (!d->raw && d->peer == peer->serial)
+            in_flight++;
+    }
+    for (size_t i = self->next_submit; i < self->n_download
+                                       && in_flight + (int) n < DOWNLOAD_PER_PEER; i++) {
+        s_download_t *d = &self->download [i];
+        if (d->raw || d->peer || d->avoid == peer->serial)
+            continue;
+        d->peer = peer->serial;
+        d->asked_at = now;
+        zc__inv_item__init (&items [n]);
+        items [n].type = ZC__INV_TYPE__INV_BLOCK;
+        items [n].hash.data = d->hash.b;
+        items [n].hash.len = 32;
+        ptrs [n] = &items [n];
+        n++;
+    }
+    if (n) {
+        Zc__GetData msg = ZC__GET_DATA__INIT;
+        msg.n_items = n;
+        msg.items = ptrs;
+        s_send (self, peer, ZC__MSG_TYPE__P2P_GET_DATA, &msg.base);
+    }
+}
+
+//  Ask peers for the blocks of the queue nobody is fetching: the peer the
+//  headers came from first, then the others in turn. A block a peer did
+//  not send in time (or said it lacks) goes to another one.
 static void
 s_download_assign (p2p_t *self, int64_t now)
 {
-    for (int p = 0; p < self->n_peers; p++) {
-        s_peer_t *peer = self->peer [p];
-        //  any live peer may have them: the branch may be no longer than ours
-        if (!s_live (peer))
+    for (size_t i = self->next_submit; i < self->n_download; i++) {
+        s_download_t *d = &self->download [i];
+        if (!d->raw && d->peer && now - d->asked_at >= DOWNLOAD_TIMEOUT_MS) {
+            d->avoid = d->peer;
+            d->peer = 0;
+        }
+    }
+    s_peer_t *source = s_peer_by_serial (self, self->download_source);
+    if (source && s_live (source))
+        s_download_ask (self, source, now);
+    if (self->n_peers == 0)
+        return;
+    int first = (int) (self->download_turn++ % (uint64_t) self->n_peers);
+    for (int k = 0; k < self->n_peers; k++) {
+        s_peer_t *peer = self->peer [(first + k) % self->n_peers];
+        if (s_live (peer) && peer != source)
+            s_download_ask (self, peer, now);
+    }
+}
+
+//  A peer lacks blocks we asked for: someone else is asked
+static void
+s_on_notfound (p2p_t *self, s_peer_t *peer, const Zc__NotFound *msg)
+{
+    for (size_t k = 0; k < msg->n_items && k < DOWNLOAD_MAX; k++) {
+        if (msg->items [k]->hash.len != 32)
             continue;
-        Zc__InvItem items [DOWNLOAD_PER_PEER], *ptrs [DOWNLOAD_PER_PEER];
-        size_t n = 0;
-        int in_flight = 0;
         for (size_t i = self->next_submit; i < self->n_download; i++) {
             s_download_t *d = &self->download [i];
-            if (!d->raw && d->peer == peer->serial && now - d->asked_at < DOWNLOAD_TIMEOUT_MS)
-                in_flight++;
-        }
-        for (size_t i = self->next_submit; i < self->n_download
-                                           && in_flight + (int) n < DOWNLOAD_PER_PEER; i++) {
-            s_download_t *d = &self->download [i];
-            if (d->raw || (d->peer && now - d->asked_at < DOWNLOAD_TIMEOUT_MS))
-                continue;
-            d->peer = peer->serial;
-            d->asked_at = now;
-            zc__inv_item__init (&items [n]);
-            items [n].type = ZC__INV_TYPE__INV_BLOCK;
-            items [n].hash.data = d->hash.b;
-            items [n].hash.len = 32;
-            ptrs [n] = &items [n];
-            n++;
-        }
-        if (n) {
-            Zc__GetData msg = ZC__GET_DATA__INIT;
-            msg.n_items = n;
-            msg.items = ptrs;
-            s_send (self, peer, ZC__MSG_TYPE__P2P_GET_DATA, &msg.base);
+            if (d->peer == peer->serial && memcmp (d->hash.b, msg->items [k]->hash.data, 32) == 0) {
+                d->avoid = peer->serial;
+                d->peer = 0;
+            }
         }
     }
 }
@@ -862,6 +903,7 @@ s_on_headers (p2p_t *self, s_peer_t *peer, const Zc__P2pHeaders *msg)
     if (msg->n_headers >= 10)
         zc_info ("sync: %zu headers from %s, downloading", msg->n_headers, s_peer_name (peer));
     self->download_moved = zc_mono_ms ();
+    self->download_source = peer->serial;
     s_download_assign (self, zc_mono_ms ());
 }
 
@@ -980,7 +1022,7 @@ s_on_headers_reply (p2p_t *self, s_peer_t *peer, const zc_env_t *env)
 }
 
 static void
-s_on_block_reply (p2p_t *self, s_peer_t *peer, const zc_env_t *env)
+s_on_block_reply (p2p_t *self, s_peer_t *peer, const s_pend_t *pend, const zc_env_t *env)
 {
     Zc__BlockReply *reply = NULL;
     if (env->type == ZC__MSG_TYPE__BLOCK_REPLY)
@@ -990,6 +1032,17 @@ s_on_block_reply (p2p_t *self, s_peer_t *peer, const zc_env_t *env)
         Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
         msg.raw = reply->raw;
         s_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
+    }
+    else {
+        //  we lack it (or storage could not say): the asker goes elsewhere
+        Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+        item.type = ZC__INV_TYPE__INV_BLOCK;
+        item.hash.data = (uint8_t *) pend->hash.b;
+        item.hash.len = 32;
+        Zc__NotFound msg = ZC__NOT_FOUND__INIT;
+        msg.n_items = 1;
+        msg.items = items;
+        s_send (self, peer, ZC__MSG_TYPE__P2P_NOT_FOUND, &msg.base);
     }
     if (reply)
         zc__block_reply__free_unpacked (reply, NULL);
@@ -1089,7 +1142,7 @@ s_on_backend (p2p_t *self, zsock_t *backend)
         switch (pend->kind) {
             case PEND_LOCATOR:      s_on_locator (self, peer, &env); break;
             case PEND_HEADERS:      if (peer) s_on_headers_reply (self, peer, &env); break;
-            case PEND_BLOCK:        if (peer) s_on_block_reply (self, peer, &env); break;
+            case PEND_BLOCK:        if (peer) s_on_block_reply (self, peer, pend, &env); break;
             case PEND_SUBMIT_TXS:   s_on_submit_txs_reply (self, peer, &env); break;
             case PEND_SUBMIT_BLOCK: s_on_submit_block_reply (self, pend, &env); break;
             case PEND_MEMPOOL:      s_on_mempool_reply (self, peer, &env); break;
@@ -1160,8 +1213,10 @@ s_on_getdata (p2p_t *self, s_peer_t *peer, const Zc__GetData *req)
             Zc__GetBlock get = ZC__GET_BLOCK__INIT;
             get.hash = item->hash;
             s_pend_t *pend = s_pend (PEND_BLOCK, peer->serial);
-            if (pend)
+            if (pend) {
+                memcpy (pend->hash.b, item->hash.data, 32);
                 s_request (self, self->storage, ZC__MSG_TYPE__GET_BLOCK, &get.base, pend);
+            }
             continue;
         }
         s_cached_tx_t *tx = zhashx_lookup (self->txcache, item->hash.data);
@@ -1252,8 +1307,9 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
         s_download_t *d = &self->download [i];
         if (!zc_hash_eq (&d->hash, &hash))
             continue;
-        if (d->raw || d->peer != peer->serial)
+        if (d->raw)
             return;                     //  a late answer after a re-assignment
+        d->peer = 0;                    //  whoever sends it: storage checks it
         if ((d->raw = malloc (msg->raw.len))) {
             memcpy (d->raw, msg->raw.data, msg->raw.len);
             d->raw_size = msg->raw.len;
@@ -1456,7 +1512,7 @@ s_on_message (p2p_t *self, s_peer_t *peer, zc_frames_t *frames)
                 case ZC__MSG_TYPE__P2P_GET_DATA:    s_on_getdata (self, peer, (Zc__GetData *) body); break;
                 case ZC__MSG_TYPE__P2P_TX:          s_on_txdata (self, peer, (Zc__TxData *) body); break;
                 case ZC__MSG_TYPE__P2P_BLOCK:       s_on_blockdata (self, peer, (Zc__BlockData *) body); break;
-                case ZC__MSG_TYPE__P2P_NOT_FOUND:   break;
+                case ZC__MSG_TYPE__P2P_NOT_FOUND:   s_on_notfound (self, peer, (Zc__NotFound *) body); break;
                 case ZC__MSG_TYPE__P2P_GET_HEADERS: {
                     Zc__P2pGetHeaders *req = (Zc__P2pGetHeaders *) body;
                     Zc__GetHeaders get = ZC__GET_HEADERS__INIT;
