@@ -32,6 +32,9 @@
 #define ORPHANS_MAX 64                  //  blocks waiting for their parent
 #define DOWNLOAD_MAX 2000               //  blocks of one headers reply
 #define DOWNLOAD_PER_PEER 16            //  blocks asked from one peer at once
+#define DOWNLOAD_WINDOW 64              //  blocks held ahead of the next to submit
+#define ORPHANS_BYTES (64u << 20)       //  orphans held, at most
+#define SUBMITS_MAX 16                  //  relayed blocks on their way to storage
 #define DOWNLOAD_TIMEOUT_MS 10000
 #define ASKED_MAX 100000                //  ids asked from peers, per generation
 #define ASKED_GENERATION_MS 30000
@@ -199,6 +202,8 @@ struct _p2p_t {
     int64_t sync_asked;
     s_orphan_t orphan [ORPHANS_MAX];
     size_t n_orphans;
+    size_t orphan_bytes;
+    int submits;                        //  relayed blocks waiting for storage's answer
     s_ban_t ban [BANS_MAX];
     size_t n_bans;
     char deny [16] [ADDRBOOK_ADDRESS_MAX];
@@ -764,8 +769,8 @@ static void
 s_submit_block (p2p_t *self, const uint8_t *raw, size_t size, uint64_t from, bool download,
                 bool keep_raw)
 {
-    if (size < ZC_HEADER_SIZE)
-        return;
+    if (size < ZC_HEADER_SIZE || (keep_raw && self->submits >= SUBMITS_MAX))
+        return;                         //  a sync or a later announcement brings it again
     zc_header_t header;
     if (zc_header_decode (raw, ZC_HEADER_SIZE, &header) != ZC_OK)
         return;
@@ -778,6 +783,7 @@ s_submit_block (p2p_t *self, const uint8_t *raw, size_t size, uint64_t from, boo
     if (keep_raw && (pend->raw = malloc (size))) {
         memcpy (pend->raw, raw, size);
         pend->raw_size = size;
+        self->submits++;
     }
     Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
     req.raw.data = (uint8_t *) raw;
@@ -810,7 +816,8 @@ s_download_ask (p2p_t *self, s_peer_t *peer, int64_t now)
         if (!d->raw && d->peer == peer->serial)
             in_flight++;
     }
-    for (size_t i = self->next_submit; i < self->n_download
+    size_t window = self->next_submit + DOWNLOAD_WINDOW;
+    for (size_t i = self->next_submit; i < self->n_download && i < window
                                        && in_flight + (int) n < DOWNLOAD_PER_PEER; i++) {
         s_download_t *d = &self->download [i];
         if (d->raw || d->peer || d->avoid == peer->serial)
@@ -952,17 +959,22 @@ s_orphan_add (p2p_t *self, s_pend_t *pend)
     for (size_t i = 0; i < self->n_orphans; i++)
         if (zc_hash_eq (&self->orphan [i].hash, &pend->hash))
             return;
-    if (self->n_orphans == ORPHANS_MAX) {
+    while (self->n_orphans
+       && (self->n_orphans == ORPHANS_MAX || self->orphan_bytes + pend->raw_size > ORPHANS_BYTES)) {
+        self->orphan_bytes -= self->orphan [0].raw_size;
         free (self->orphan [0].raw);
-        memmove (&self->orphan [0], &self->orphan [1], (ORPHANS_MAX - 1) * sizeof self->orphan [0]);
+        memmove (&self->orphan [0], &self->orphan [1], (self->n_orphans - 1) * sizeof self->orphan [0]);
         self->n_orphans--;
     }
+    if (pend->raw_size > ORPHANS_BYTES)
+        return;
     s_orphan_t *o = &self->orphan [self->n_orphans++];
     o->hash = pend->hash;
     o->prev = pend->prev;
     o->raw = pend->raw;
     o->raw_size = pend->raw_size;
     o->from = pend->peer;
+    self->orphan_bytes += o->raw_size;
     pend->raw = NULL;
     zc_metric_set (self->m_orphans, (double) self->n_orphans);
 }
@@ -975,6 +987,7 @@ s_orphans_of (p2p_t *self, const zc_hash_t *parent)
         s_orphan_t *o = &self->orphan [i];
         if (zc_hash_eq (&o->prev, parent)) {
             s_submit_block (self, o->raw, o->raw_size, o->from, false, true);
+            self->orphan_bytes -= o->raw_size;
             free (o->raw);
             self->orphan [i] = self->orphan [--self->n_orphans];
         }
@@ -1138,6 +1151,8 @@ s_on_backend (p2p_t *self, zsock_t *backend)
     s_pend_t *pend = zhashx_lookup (self->pending, key);
     if (pend) {
         zhashx_delete (self->pending, key);     //  no destructor: the entry is ours now
+        if (pend->kind == PEND_SUBMIT_BLOCK && pend->raw)
+            self->submits--;
         s_peer_t *peer = s_peer_by_serial (self, pend->peer);
         switch (pend->kind) {
             case PEND_LOCATOR:      s_on_locator (self, peer, &env); break;
@@ -1769,6 +1784,8 @@ s_pending_expire (p2p_t *self, int64_t now)
         s_pend_t *p = zhashx_lookup (self->pending, key);
         if (p && p->kind == PEND_SUBMIT_BLOCK && p->download)
             self->submitting = false;
+        if (p && p->kind == PEND_SUBMIT_BLOCK && p->raw)
+            self->submits--;
         zhashx_delete (self->pending, key);
         s_pend_free ((void **) &p);
     }
