@@ -51,6 +51,7 @@ void
 //  The commands
 int cmd_wallet (cli_t *cli, int argc, char **argv);
 int cmd_up (cli_t *cli, int argc, char **argv);
+int cmd_net (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_peers (cli_t *cli, int argc, char **argv);
 int cmd_balance (cli_t *cli, int argc, char **argv);

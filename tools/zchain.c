@@ -13,6 +13,7 @@
 
 static const cli_command_t s_commands [] = {
     { "up", "[--miners N] [--validators N] ...", "start a whole node here (Ctrl-C stops it)", cmd_up },
+    { "net", "up N [--miners M] ...", "a network of N local nodes, to try things on", cmd_net },
     { "status", "", "height, tip and mempool of the node", cmd_status },
     { "balance", "[ADDRESS]", "confirmed balance of an address or the wallet", cmd_balance },
     { "send", "ADDRESS AMOUNT [--fee-rate R]", "pay coins from the wallet", cmd_send },
