@@ -1,5 +1,6 @@
 /*  zc_zmq.c - sockets and envelopes on raw zmq_msg_t */
 #include "zc_zmq.h"
+#include "zc_hex.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
 
@@ -29,6 +30,13 @@ s_prepare_ipc (const char *endpoint)
 zsock_t *
 zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size)
 {
+    return zc_zmq_open_curve (type, endpoint, bind, hwm, NULL, NULL, err, err_size);
+}
+
+zsock_t *
+zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
+                   const char *server_key, char *err, size_t err_size)
+{
     zsock_t *sock = zsock_new (type);
     if (!sock) {
         snprintf (err, err_size, "cannot create a socket: %s", zmq_strerror (zmq_errno ()));
@@ -45,6 +53,21 @@ zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size
         zsock_set_router_handover (sock, 1);
     if (type == ZMQ_SUB)
         zsock_set_subscribe (sock, "");
+    //  security options must be set before the bind or connect
+    if (cert) {
+        zcert_apply (cert, sock);
+        if (bind)
+            zsock_set_curve_server (sock, 1);
+        else {
+            uint8_t key [32];
+            if (!server_key || zc_hex_decode (server_key, key, 32) != 0) {
+                snprintf (err, err_size, "a server key is 64 hex digits");
+                zsock_destroy (&sock);
+                return NULL;
+            }
+            zsock_set_curve_serverkey_bin (sock, key);
+        }
+    }
     int rc;
     if (bind) {
         if (strncmp (endpoint, "ipc://", 6) == 0)

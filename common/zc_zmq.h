@@ -36,6 +36,13 @@ typedef struct {
 zsock_t *
     zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size);
 
+//  The same, with CURVE encryption when cert is not NULL: a bound socket
+//  is a CURVE server with cert's keys; a connecting one authenticates the
+//  server by server_key (64 hex digits) and uses cert's keys.
+zsock_t *
+    zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
+                       const char *server_key, char *err, size_t err_size);
+
 //  Send [prefix][envelope(header, body)] (no prefix frame when prefix is
 //  NULL). flags: ZMQ_DONTWAIT to drop instead of blocking at the HWM.
 //  0, or -1 (errno from libzmq: EAGAIN when the HWM was hit).

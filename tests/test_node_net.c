@@ -438,6 +438,47 @@ test_restart_reconnects (void **state)
     assert_non_null (strstr (out, "\"state\":\"established\""));
 }
 
+//  Encrypted links (CURVE): a node that knows the key joins and syncs; a
+//  plain node cannot even say hello
+static void
+test_curve_links (void **state)
+{
+    (void) state;
+    for (int i = 0; i < NODES; i++)
+        testnode_stop (&s_node [i], false);
+    s_node [0] = s_start (NULL, NULL, "--block-interval 300 --validators 1 --p2p-curve");
+    assert_non_null (s_node [0]);
+    //  its address with the key, as zchain up printed it
+    char path [256], line [512], key [65] = "";
+    snprintf (path, sizeof path, "%s/up.log", s_node [0]->dir);
+    FILE *log = fopen (path, "r");
+    assert_non_null (log);
+    while (fgets (line, sizeof line, log))
+        if (strstr (line, "p2p ") && strchr (line, '#'))
+            sscanf (strchr (line, '#') + 1, "%64[0-9a-f]", key);
+    fclose (log);
+    assert_int_equal (strlen (key), 64);
+    s_node [1] = s_start (NULL, NULL, "--miners 0 --validators 1 --p2p-curve --bootstrap 127.0.0.1:%d#%s",
+                          s_node [0]->p2p_port, key);
+    s_node [2] = s_start (NULL, NULL, "--miners 0 --validators 1 --bootstrap 127.0.0.1:%d",
+                          s_node [0]->p2p_port);
+    assert_non_null (s_node [1]);
+    assert_non_null (s_node [2]);
+    assert_true (testnode_wait_height (s_node [0], 5, 120));
+    bool synced = false;
+    for (int i = 0; i < 600 && !synced; i++) {
+        uint8_t a [32], b [32];
+        synced = testnode_height (s_node [0], a) >= 5 && testnode_height (s_node [1], b) >= 5
+              && memcmp (a, b, 32) == 0;
+        if (!synced)
+            usleep (200000);
+    }
+    assert_true (synced);
+    assert_int_equal (s_status_peers (s_node [1]), 1);
+    assert_int_equal (s_status_peers (s_node [2]), 0);
+    assert_int_equal (testnode_height (s_node [2], NULL), 0);
+}
+
 static int
 s_setup (void **state)
 {
@@ -464,6 +505,7 @@ main (void)
         cmocka_unit_test (test_partition_heals),
         cmocka_unit_test (test_hostile_peer),
         cmocka_unit_test (test_restart_reconnects),
+        cmocka_unit_test (test_curve_links),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "node.h"
 #include "zc_bech32.h"
+#include "zc_hex.h"
 #include "zc_log.h"
 #include "zc_time.h"
 #include "zc_wallet.h"
@@ -62,6 +63,8 @@ typedef struct {
     const char *p2p_advertise;
     const char *bootstrap [16];
     int n_bootstrap;
+    bool curve;                         //  --p2p-curve
+    char p2p_key [65];                  //  our CURVE public key (hex)
     char address [ZC_ADDRESS_MAX];
 } s_up_t;
 
@@ -97,7 +100,9 @@ s_help (FILE *out)
         "  --p2p HOST:PORT     join a network: accept peers here (e.g. 0.0.0.0:7770)\n"
         "  --advertise H:P     the address other nodes dial (default: --p2p)\n"
         "  --bootstrap H:P     a node to ask for peers (repeatable); known peers are\n"
-        "                      kept in DATADIR/peers across restarts\n");
+        "                      kept in DATADIR/peers across restarts\n"
+        "  --p2p-curve         encrypt every peer link (CURVE); bootstrap addresses\n"
+        "                      then end in #KEY, the key zchain up prints\n");
 }
 
 static void
@@ -194,6 +199,8 @@ s_plan (s_up_t *up)
         }
         snprintf (path, sizeof path, "%s/peers", up->datadir);
         s_flag (c, "--peers-file", path);
+        if (up->curve)
+            s_arg (c, "--p2p-curve");
     }
 }
 
@@ -338,15 +345,35 @@ s_count (const char *text, const char *name)
     return (int) n;
 }
 
+//  Our CURVE keys in DATADIR/peers.cert (the gateway uses the same file):
+//  made now when missing, so the address with its key can be printed
+static void
+s_curve_key (s_up_t *up)
+{
+    char path [PATH_MAX + 16], secret [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/peers.cert", up->datadir);
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    zcert_t *cert = zcert_load (path);
+    if (!cert) {
+        cert = zcert_new ();
+        if (!cert || zcert_save (cert, path) != 0)
+            cli_die (CLI_EXIT_FAIL, "cannot write the CURVE keys to %s", path);
+        chmod (secret, 0600);
+    }
+    zc_hex_encode (zcert_public_key (cert), 32, up->p2p_key);
+    zcert_destroy (&cert);
+}
+
 //  HOST:PORT (no scheme), or a usage error
 static const char *
 s_hostport (const char *text, const char *name)
 {
     const char *colon = strrchr (text, ':');
-    char *end;
+    char *end = NULL;
     long port = colon ? strtol (colon + 1, &end, 10) : 0;
-    if (!colon || colon == text || strstr (text, "://") || port < 1 || port > 65535 || *end)
-        cli_die (CLI_EXIT_USAGE, "%s: '%s' is not HOST:PORT", name, text);
+    bool key = end && *end == '#' && strlen (end + 1) == 64;
+    if (!colon || colon == text || strstr (text, "://") || port < 1 || port > 65535 || (*end && !key))
+        cli_die (CLI_EXIT_USAGE, "%s: '%s' is not HOST:PORT (or HOST:PORT#KEY)", name, text);
     return text;
 }
 
@@ -391,6 +418,9 @@ cmd_up (cli_t *cli, int argc, char **argv)
         if ((v = s_value (argc, argv, &i, "--advertise")))
             up->p2p_advertise = s_hostport (v, "--advertise");
         else
+        if (strcmp (argv [i], "--p2p-curve") == 0)
+            up->curve = true;
+        else
         if ((v = s_value (argc, argv, &i, "--bootstrap"))) {
             if (up->n_bootstrap == 16)
                 cli_die (CLI_EXIT_USAGE, "--bootstrap: at most 16");
@@ -401,8 +431,8 @@ cmd_up (cli_t *cli, int argc, char **argv)
     }
     if (up->validators == 0)
         cli_die (CLI_EXIT_USAGE, "--validators: a node needs at least one");
-    if ((up->n_bootstrap || up->p2p_advertise) && !up->p2p)
-        cli_die (CLI_EXIT_USAGE, "--bootstrap and --advertise need --p2p HOST:PORT");
+    if ((up->n_bootstrap || up->p2p_advertise || up->curve) && !up->p2p)
+        cli_die (CLI_EXIT_USAGE, "--bootstrap, --advertise and --p2p-curve need --p2p HOST:PORT");
     char self_path [PATH_MAX];
     ssize_t n = readlink ("/proc/self/exe", self_path, sizeof self_path - 1);
     if (n <= 0)
@@ -421,6 +451,8 @@ cmd_up (cli_t *cli, int argc, char **argv)
     for (int i = 0; i <= EP_METRICS; i++)
         node_endpoint (cli, names [i], up->ep [i]);
     s_wallet (up);
+    if (up->curve)
+        s_curve_key (up);
     s_plan (up);
 
     struct sigaction sa = { .sa_handler = s_on_signal };
@@ -436,8 +468,8 @@ cmd_up (cli_t *cli, int argc, char **argv)
         printf ("  HTTP api    http://%s/api/tip\n", up->http);
     printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
     if (up->p2p)
-        printf ("  p2p         tcp://%s (%d bootstrap node(s); see zchain peers)\n", up->p2p,
-                up->n_bootstrap);
+        printf ("  p2p         tcp://%s%s%s (%d bootstrap node(s); see zchain peers)\n", up->p2p,
+                up->curve ? "#" : "", up->p2p_key, up->n_bootstrap);
     printf ("  client api  %s\n  notify      %s\n", up->ep [EP_GATEWAY_API], up->ep [EP_NOTIFY]);
     printf ("  mining to   %s\n  logs        %s/logs\n", up->miners ? up->address : "(not mining)",
             up->datadir);

@@ -37,11 +37,11 @@ addrbook_valid (const char *address)
     long port = strtol (colon + 1, &end, 10);
     if (port < 1 || port > 65535 || (*end && *end != '#'))
         return false;
-    if (key) {                          //  a Z85 CURVE public key: 40 characters
-        if (strlen (key + 1) != 40)
+    if (key) {                          //  a CURVE public key: 64 hex digits
+        if (strlen (key + 1) != 64)
             return false;
         for (const char *c = key + 1; *c; c++)
-            if (*c <= ' ' || *c > '~' || *c == '#')
+            if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
                 return false;
     }
     //  "*" and 0.0.0.0 are places to bind, not to dial

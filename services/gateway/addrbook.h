@@ -1,7 +1,7 @@
 /*  addrbook.h - the peer addresses a node knows, persisted across restarts
  *
  *  An address is where a node accepts peers ("tcp://HOST:PORT", with
- *  "#CURVEKEY" appended when its links are encrypted). The book keeps at
+ *  "#KEY" appended, the CURVE public key in 64 hex digits, when its links are encrypted). The book keeps at
  *  most ADDRBOOK_MAX of them with when each was last seen, failed
  *  attempts, the next time an outbound connection may be tried (backoff
  *  with jitter), and bans. It is saved as text, one address per line, in

@@ -51,6 +51,9 @@ const zc_option_t gateway_options [] = {
     { "ping-timeout", "ZC_PING_TIMEOUT", ZC_OPT_INT, "10000",
       "ms of silence after which a peer is disconnected", offsetof (gateway_cfg_t, p2p.ping_timeout_ms),
       200, 3600000 },
+    { "p2p-curve", "ZC_P2P_CURVE", ZC_OPT_BOOL, "false",
+      "encrypt every peer link (CURVE); our address then ends in #PUBLICKEY",
+      offsetof (gateway_cfg_t, p2p.curve), 0, 0 },
     { "ban-time", "ZC_BAN_TIME", ZC_OPT_INT, "600", "seconds a misbehaving peer stays banned",
       offsetof (gateway_cfg_t, p2p.ban_seconds), 1, 86400 * 30 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }

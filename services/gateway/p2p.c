@@ -164,6 +164,7 @@ struct _p2p_t {
     zsock_t *storage;
     zsock_t *mempool;
     addrbook_t *book;
+    zcert_t *cert;                      //  our CURVE keys, when links are encrypted
     char advertise [ADDRBOOK_ADDRESS_MAX];
     uint8_t node_id [NODE_ID_SIZE];
     s_peer_t *peer [MAX_PEERS];
@@ -562,6 +563,10 @@ s_hello_fill (p2p_t *self, Zc__Hello *hello)
     hello->chain_work.len = 32;
     hello->listen = self->advertise;
     hello->time_ms = (uint64_t) zc_now_ms ();
+    if (self->cert) {
+        hello->curve_key.data = (uint8_t *) zcert_public_key (self->cert);
+        hello->curve_key.len = 32;
+    }
 }
 
 static s_peer_t *
@@ -1677,8 +1682,16 @@ s_dial (p2p_t *self, addrbook_entry_t *entry)
     char err [256];
     char endpoint [ADDRBOOK_ADDRESS_MAX];
     snprintf (endpoint, sizeof endpoint, "%s", entry->address);
-    endpoint [strcspn (endpoint, "#")] = 0;
-    zsock_t *dealer = zc_zmq_open (ZMQ_DEALER, endpoint, false, 10000, err, sizeof err);
+    char *key = strchr (endpoint, '#');
+    if (key)
+        *key++ = 0;
+    if (self->cert && !key) {
+        //  an encrypted network dials only addresses that carry a key
+        addrbook_failed (self->book, entry, zc_mono_ms (), MAX_BACKOFF_MS);
+        return;
+    }
+    zsock_t *dealer = zc_zmq_open_curve (ZMQ_DEALER, endpoint, false, 10000, self->cert, key,
+                                         err, sizeof err);
     if (!dealer) {
         addrbook_failed (self->book, entry, zc_mono_ms (), MAX_BACKOFF_MS);
         return;
@@ -2030,6 +2043,27 @@ s_metrics_init (p2p_t *self, zc_metrics_t *m)
                                          "blocks of a headers-first download not yet taken", NULL, NULL);
 }
 
+//  The node's CURVE certificate, kept in PEERS_FILE.cert (and .cert_secret,
+//  mode 0600); a fresh one in memory when there is no peers file
+static zcert_t *
+s_cert (const char *peers_file)
+{
+    if (!peers_file || !*peers_file)
+        return zcert_new ();
+    char path [4096], secret [4200];
+    snprintf (path, sizeof path, "%s.cert", peers_file);
+    snprintf (secret, sizeof secret, "%s_secret", path);
+    zcert_t *cert = zcert_load (path);
+    if (cert)
+        return cert;
+    cert = zcert_new ();
+    if (cert && zcert_save (cert, path) == 0)
+        chmod (secret, 0600);
+    else
+        zc_warn ("cannot save the CURVE keys to %s: a new key at every start", path);
+    return cert;
+}
+
 p2p_t *
 p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_metrics_t *metrics,
          char *err, size_t err_size)
@@ -2060,13 +2094,26 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     self->next_request = (uint64_t) zc_now_ms () << 16;
     s_node_id (self);
     s_metrics_init (self, metrics);
-    //  the address peers dial: the bound one, with 0.0.0.0 as 127.0.0.1
+    if (cfg->curve && !(self->cert = s_cert (cfg->peers_file))) {
+        snprintf (err, err_size, "cannot load or create the node's CURVE keys");
+        p2p_destroy (&self);
+        return NULL;
+    }
+    //  the address peers dial: the bound one, with 0.0.0.0 as 127.0.0.1,
+    //  and our public key after a '#' when links are encrypted
     const char *advertise = cfg->advertise && *cfg->advertise ? cfg->advertise : cfg->bind;
     if (strncmp (advertise, "tcp://0.0.0.0:", 14) == 0)
         snprintf (self->advertise, sizeof self->advertise, "tcp://127.0.0.1:%s", advertise + 14);
     else
         snprintf (self->advertise, sizeof self->advertise, "%s", advertise);
-    if (!(self->router = zc_zmq_open (ZMQ_ROUTER, cfg->bind, true, 10000, err, err_size))
+    if (self->cert && !strchr (self->advertise, '#')) {
+        size_t len = strlen (self->advertise);
+        char key [65];
+        zc_hex_encode (zcert_public_key (self->cert), 32, key);
+        snprintf (self->advertise + len, sizeof self->advertise - len, "#%s", key);
+    }
+    if (!(self->router = zc_zmq_open_curve (ZMQ_ROUTER, cfg->bind, true, 10000, self->cert, NULL,
+                                            err, err_size))
     ||  !(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, err_size))
     ||  !(self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, err_size))) {
         p2p_destroy (&self);
@@ -2083,8 +2130,8 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     zpoller_add (poller, self->mempool);
     char id [2 * NODE_ID_SIZE + 1];
     s_id_hex (self->node_id, id);
-    zc_info ("p2p: node %s listening on %s (advertised %s), %d bootstrap address(es)", id, cfg->bind,
-             self->advertise, cfg->bootstrap.count);
+    zc_info ("p2p: node %s listening on %s (advertised %s), %d bootstrap address(es)%s", id, cfg->bind,
+             self->advertise, cfg->bootstrap.count, self->cert ? ", links encrypted (CURVE)" : "");
     return self;
 }
 
@@ -2125,6 +2172,7 @@ p2p_destroy (p2p_t **self_p)
     free (self->seen_ring);
     free (self->seen_time);
     addrbook_destroy (&self->book);
+    zcert_destroy (&self->cert);
     if (self->poller) {
         if (self->router)
             zpoller_remove (self->poller, self->router);

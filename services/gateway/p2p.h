@@ -37,6 +37,7 @@ typedef struct {
     int64_t ping_interval_ms;
     int64_t ping_timeout_ms;
     int64_t ban_seconds;
+    bool curve;                         //  encrypt every link (CURVE); keys in peers_file.cert
     const char *storage_api;
     const char *mempool_api;
 } p2p_cfg_t;
