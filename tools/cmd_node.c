@@ -6,6 +6,7 @@
 #include "zc_block.h"
 #include "zc_hex.h"
 #include "zc_pow.h"
+#include "zc_time.h"
 #include "envelope.pb-c.h"
 #include "events.pb-c.h"
 #include "gateway.pb-c.h"
@@ -278,8 +279,10 @@ cmd_watch (cli_t *cli, int argc, char **argv)
             if (ev && ev->hash.len == 32) {
                 zc_hex_encode (ev->hash.data, 32, hex);
                 if (cli->json)
-                    printf ("{\"topic\":\"%s\",\"seq\":%llu,\"height\":%u,\"hash\":\"%s\",\"txs\":%zu}\n",
-                            topic, (unsigned long long) env.seq, ev->height, hex, ev->n_txids);
+                    printf ("{\"topic\":\"%s\",\"seq\":%llu,\"height\":%u,\"hash\":\"%s\",\"txs\":%zu,"
+                            "\"time_ms\":%lld}\n",
+                            topic, (unsigned long long) env.seq, ev->height, hex, ev->n_txids,
+                            (long long) zc_now_ms ());
                 else
                     printf ("%s #%llu  height %u  %s  %zu txs\n", topic, (unsigned long long) env.seq,
                             ev->height, hex, ev->n_txids);
