@@ -42,5 +42,6 @@ done
 wait $sampler || true
 cat "$samples"
 echo "rounds: $rounds"
+echo "service restarts: $(grep -c 'restarting in' "$dir/up.log" || true)"
 awk '{ if (!($2 in first)) first[$2] = $3; last[$2] = $3 }
      END { for (s in first) printf "%-12s first %8d kB  last %8d kB\n", s, first[s], last[s] }' "$samples" | sort

@@ -34,7 +34,7 @@ const zc_option_t mempool_options [] = {
     { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
       "storage's chain events", offsetof (mempool_cfg_t, storage_events), 0, 0 },
     { "max-bytes", "ZC_MEMPOOL_MAX_BYTES", ZC_OPT_INT, "300000000",
-      "pool size limit in bytes; the lowest fee rates are evicted beyond it",
+      "memory the pool may use (transactions and their indexes, estimated); the lowest fee rates are evicted beyond it",
       offsetof (mempool_cfg_t, max_bytes), 100000, 100000000000LL },
     { "min-fee-rate", "ZC_MIN_FEE_RATE", ZC_OPT_INT, "1000",
       "minimum relay fee, base units per 1000 bytes", offsetof (mempool_cfg_t, min_fee_rate), 0,

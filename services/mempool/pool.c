@@ -21,7 +21,8 @@ typedef struct {
 struct _pool_t {
     zhashx_t *by_txid;                  //  txid -> s_entry_t; owns the entries
     zhashx_t *by_spent;                 //  outpoint key -> s_entry_t spending it
-    size_t bytes;
+    size_t bytes;                       //  canonical bytes of the entries
+    size_t usage;                       //  their memory, estimated: what max_bytes caps
     size_t max_bytes;
     uint32_t max_depth;
     uint64_t floor_rate;                //  while full: rate of the last evicted
@@ -145,12 +146,30 @@ s_depth (const pool_t *self, const zc_tx_t *tx, uint32_t *n_parents)
     return depth;
 }
 
+//  Memory an entry takes, estimated: the bytes, the decoded transaction,
+//  the entry with its spent keys, and the hash-table slots that index it.
+//  Capping this rather than the bytes keeps the process's memory, not just
+//  the transactions' size, under the limit (a small transaction costs
+//  about four times its size in memory).
+static size_t
+s_usage (const zc_tx_t *tx)
+{
+    return tx->size + sizeof (zc_tx_t) + tx->n_in * (sizeof (zc_txin_t) + 36 + 64)
+         + tx->n_out * sizeof (zc_txout_t) + sizeof (s_entry_t) + 64 + 4 * 16;
+}
+
+size_t
+pool_usage (const pool_t *self)
+{
+    return self->usage;
+}
+
 zc_err_t
 pool_admits (const pool_t *self, const zc_tx_t *tx, uint64_t rate)
 {
     if (s_depth (self, tx, NULL) > self->max_depth)
         return ZC_ERR_TOO_LONG_CHAIN;
-    if (self->bytes + tx->size > self->max_bytes && rate <= self->floor_rate)
+    if (self->usage + s_usage (tx) > self->max_bytes && rate <= self->floor_rate)
         return ZC_ERR_MEMPOOL_FULL;
     return ZC_OK;
 }
@@ -166,6 +185,7 @@ s_drop (pool_t *self, s_entry_t *entry, pool_remove_t why)
             zhashx_delete (self->by_spent, entry->spent [i]);
     zhashx_delete (self->by_txid, entry->pub.tx->txid.b);
     self->bytes -= entry->pub.tx->size;
+    self->usage -= s_usage (entry->pub.tx);
     s_entry_free (&entry);
 }
 
@@ -225,7 +245,7 @@ s_evict (pool_t *self, s_entry_t *keep)
     for (i = 0; i < n; i++)
         ids [i] = all [i]->pub.tx->txid;
     size_t target = self->max_bytes / 20 * 19;
-    for (i = 0; i < n && self->bytes > target; i++) {
+    for (i = 0; i < n && self->usage > target; i++) {
         s_entry_t *e = zhashx_lookup (self->by_txid, ids [i].b);
         if (!e || e == keep || e->pub.depth < keep->pub.depth)
             continue;                   //  gone already, or possibly an ancestor
@@ -275,10 +295,11 @@ pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, size_t raw_size, uint64
         zhashx_insert (self->by_spent, entry->spent [i], entry);
     }
     self->bytes += tx->size;
-    if (self->bytes > self->max_bytes)
+    self->usage += s_usage (tx);
+    if (self->usage > self->max_bytes)
         s_evict (self, entry);
     else
-    if (self->bytes < self->max_bytes / 2)
+    if (self->usage < self->max_bytes / 2)
         self->floor_rate = 0;           //  room again: anyone paying the relay fee
     return ZC_OK;
 }

@@ -57,6 +57,10 @@ size_t
 size_t
     pool_bytes (const pool_t *self);
 
+//  Memory the entries take, estimated (what max_bytes caps)
+size_t
+    pool_usage (const pool_t *self);
+
 //  The entry with this txid, or NULL.
 const pool_entry_t *
     pool_find (const pool_t *self, const zc_hash_t *txid);

@@ -23,6 +23,9 @@ store_open (const char *dir, char *err, size_t err_size)
         return NULL;
     self->options = rocksdb_options_create ();
     rocksdb_options_set_create_if_missing (self->options, 1);
+    //  bounded memory: memtables of at most 32 MB, 64 MB in all
+    rocksdb_options_set_write_buffer_size (self->options, 32 << 20);
+    rocksdb_options_set_db_write_buffer_size (self->options, 64 << 20);
     char *error = NULL;
     self->db = rocksdb_open (self->options, dir, &error);
     if (error) {

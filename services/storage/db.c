@@ -23,6 +23,11 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     rocksdb_options_set_create_missing_column_families (self->options, 1);
     rocksdb_options_increase_parallelism (self->options, 2);
     rocksdb_options_set_max_open_files (self->options, 512);
+    //  memory stays bounded whatever the load: all memtables together at
+    //  most 128 MB (each column family's at most 32 MB before a flush),
+    //  plus the 64 MB block cache below
+    rocksdb_options_set_write_buffer_size (self->options, 32 << 20);
+    rocksdb_options_set_db_write_buffer_size (self->options, 128 << 20);
     //  bloom filters answer "no such output" without touching a data block:
     //  most mempool look-ups of fresh outputs are exactly that
     self->table = rocksdb_block_based_options_create ();
