@@ -235,12 +235,14 @@ s_pace (self_t *self)
 {
     if (self->params->retarget || self->cfg->block_interval_ms == 0)
         return;
-    //  each interval drawn from [0.5, 1.5) times the configured one: with
+    //  each interval drawn from [0.9, 1.1] times the configured one: with
     //  fixed intervals two miners on a tie would each extend their own
     //  block forever (their own is always first at home); real proof of
-    //  work breaks such ties by chance, and so does this
-    int64_t interval = self->cfg->block_interval_ms / 2
-                     + (int64_t) ((uint64_t) random () % (uint64_t) (self->cfg->block_interval_ms + 1));
+    //  work breaks such ties by chance, and so does this, while a block
+    //  still comes about once an interval
+    int64_t spread = self->cfg->block_interval_ms / 5;
+    int64_t interval = self->cfg->block_interval_ms - spread / 2
+                     + (int64_t) ((uint64_t) random () % (uint64_t) (spread + 1));
     zpoller_t *poller = zpoller_new (self->pipe, self->chain, NULL);
     while (!self->stop && !zsys_interrupted) {
         int64_t wait = self->last_block_ms + interval - zc_mono_ms ();
