@@ -852,3 +852,9 @@ chain_utxo_stats (chain_t *self, uint64_t *count, uint64_t *total)
     *count = self->utxo_count;
     *total = self->utxo_total;
 }
+
+uint64_t
+chain_db_memory (chain_t *self)
+{
+    return db_memory (self->db);
+}

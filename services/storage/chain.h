@@ -162,6 +162,10 @@ int
     chain_get_event (chain_t *self, uint64_t seq, chain_event_t *event);
 
 //  Number of unspent outputs and their total (kept with the tip).
+//  Bytes the database holds in memory (db_memory)
+uint64_t
+    chain_db_memory (chain_t *self);
+
 void
     chain_utxo_stats (chain_t *self, uint64_t *count, uint64_t *total);
 

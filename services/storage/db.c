@@ -33,6 +33,11 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     self->table = rocksdb_block_based_options_create ();
     self->cache = rocksdb_cache_create_lru (64 << 20);
     rocksdb_block_based_options_set_block_cache (self->table, self->cache);
+    //  index and filter blocks live in the cache too (else every table
+    //  file keeps its own in memory, growing with the database); level 0's
+    //  stay pinned, as they are read on every look-up
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks (self->table, 1);
+    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache (self->table, 1);
     rocksdb_block_based_options_set_filter_policy (self->table,
                                                    rocksdb_filterpolicy_create_bloom_full (10));
     rocksdb_options_set_block_based_table_factory (self->options, self->table);
@@ -137,4 +142,18 @@ db_write (db_t *self, rocksdb_writebatch_t *batch)
         return -1;
     }
     return 0;
+}
+
+uint64_t
+db_memory (db_t *self)
+{
+    uint64_t total = rocksdb_cache_get_usage (self->cache);
+    for (int i = 0; i < DB_CF_COUNT; i++) {
+        uint64_t value;
+        if (rocksdb_property_int_cf (self->db, self->cf [i], "rocksdb.cur-size-all-mem-tables", &value) == 0)
+            total += value;
+        if (rocksdb_property_int_cf (self->db, self->cf [i], "rocksdb.estimate-table-readers-mem", &value) == 0)
+            total += value;
+    }
+    return total;
 }

@@ -67,4 +67,8 @@ int
 int
     db_write (db_t *self, rocksdb_writebatch_t *batch);
 
+//  Bytes RocksDB holds in memory: memtables, table readers, block cache
+uint64_t
+    db_memory (db_t *self);
+
 #endif

@@ -83,6 +83,7 @@ typedef struct {
     zc_metrics_t *metrics;
     zc_metric_t *m_height;
     zc_metric_t *m_work;
+    zc_metric_t *m_db_memory;
     zc_metric_t *m_connected;
     zc_metric_t *m_disconnected;
     zc_metric_t *m_reorg_depth;
@@ -1023,6 +1024,8 @@ s_metrics_init (self_t *self)
     zc_metrics_t *m = self->metrics = zc_metrics_new ("storage", self->cfg->common.instance);
     self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain", NULL, NULL);
     self->m_work = zc_metrics_gauge (m, "zchain_chain_work", "cumulative work of the best chain", NULL, NULL);
+    self->m_db_memory = zc_metrics_gauge (m, "zchain_rocksdb_memory_bytes",
+                                          "RocksDB memtables, table readers and block cache", NULL, NULL);
     self->m_connected = zc_metrics_counter (m, "zchain_blocks_connected_total", "blocks connected", NULL, NULL);
     self->m_disconnected = zc_metrics_counter (m, "zchain_blocks_disconnected_total",
                                                "blocks disconnected (reorganisations)", NULL, NULL);
@@ -1166,6 +1169,7 @@ storage_actor (zsock_t *pipe, void *args)
             next_tick = now + 100;
         }
         if (now >= next_metrics && self->metrics_sock) {
+            zc_metric_set (self->m_db_memory, (double) chain_db_memory (self->chain));
             zc_metrics_sample_process (self->metrics);
             zc_metrics_push (self->metrics, self->metrics_sock);
             next_metrics = now + 1000;
