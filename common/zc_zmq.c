@@ -171,6 +171,14 @@ zc_zmq_send_error (void *sock, const void *identity, size_t identity_size,
 }
 
 int
+zc_zmq_send_pong (void *sock, const void *identity, size_t identity_size, uint64_t request_id)
+{
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__PONG,
+                        .request_id = request_id };
+    return zc_zmq_send (sock, identity, identity_size, &header, NULL, ZMQ_DONTWAIT);
+}
+
+int
 zc_frames_recv (void *sock, zc_frames_t *frames, int flags)
 {
     frames->count = 0;

@@ -61,6 +61,11 @@ int
     zc_zmq_send_error (void *sock, const void *identity, size_t identity_size,
                        uint64_t request_id, zc_err_t reason, const char *detail);
 
+//  Reply PONG (no body) to a PING with request_id at a ROUTER identity.
+int
+    zc_zmq_send_pong (void *sock, const void *identity, size_t identity_size,
+                      uint64_t request_id);
+
 //  Receive one whole multipart message (flags: 0 or ZMQ_DONTWAIT).
 //  0, or -1 when nothing could be received. Close with zc_frames_close.
 int

@@ -274,6 +274,38 @@ test_restart_same_state (void **state)
     assert_non_null (strstr (out, "\"height\":"));
 }
 
+//  zchain ping: every api answers a ping; the sidecar's health filtered by
+//  instance answers 200 for a live one and 503 for one that does not exist;
+//  nothing listening is a failure with a reason
+static void
+test_liveness (void **state)
+{
+    (void) state;
+    char out [4096];
+    const char *apis [] = { "gateway-api", "storage-api", "mempool-api" };
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal (testnode_cli (s_node, out, sizeof out, "--json ping ipc://%s/run/%s.sock",
+                                        s_node->dir, apis [i]), 0);
+        assert_non_null (strstr (out, "\"alive\":true"));
+    }
+    //  a socket nobody serves
+    assert_int_equal (testnode_cli (s_node, out, sizeof out, "--json ping --timeout 300 ipc://%s/run/none.sock",
+                                    s_node->dir), 1);
+    assert_non_null (strstr (out, "no answer"));
+    //  every validator pushes snapshots: one with the prefix is alive
+    assert_int_equal (testnode_cli (s_node, out, sizeof out,
+                                    "ping 'http://127.0.0.1:%d/healthz?instance=validator-'",
+                                    s_node->metrics_port), 0);
+    assert_int_equal (testnode_cli (s_node, out, sizeof out,
+                                    "--json ping 'http://127.0.0.1:%d/healthz?instance=nobody-'",
+                                    s_node->metrics_port), 1);
+    assert_non_null (strstr (out, "HTTP 503"));
+    assert_int_equal (testnode_http (s_node, s_node->metrics_port, "GET",
+                                     "/readyz?instance=storage", NULL, out, sizeof out), 200);
+    assert_non_null (strstr (out, "\"service\":\"storage\""));
+    assert_null (strstr (out, "\"service\":\"mempool\""));
+}
+
 static int
 s_setup (void **state)
 {
@@ -297,6 +329,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_thousand_transactions),
         cmocka_unit_test (test_reject_reasons),
+        cmocka_unit_test (test_liveness),
         cmocka_unit_test (test_restart_same_state),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -54,6 +54,7 @@ int cmd_up (cli_t *cli, int argc, char **argv);
 int cmd_net (cli_t *cli, int argc, char **argv);
 int cmd_status (cli_t *cli, int argc, char **argv);
 int cmd_peers (cli_t *cli, int argc, char **argv);
+int cmd_ping (cli_t *cli, int argc, char **argv);
 int cmd_balance (cli_t *cli, int argc, char **argv);
 int cmd_send (cli_t *cli, int argc, char **argv);
 int cmd_tx (cli_t *cli, int argc, char **argv);

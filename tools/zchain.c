@@ -21,6 +21,7 @@ static const cli_command_t s_commands [] = {
     { "block", "HEIGHT|HASH", "a block", cmd_block },
     { "mempool", "", "what waits to be confirmed", cmd_mempool },
     { "peers", "[--deny ADDR ...] [--allow-all]", "the node's peers (state, latency, bytes, score)", cmd_peers },
+    { "ping", "[ENDPOINT|URL] [--timeout MS]", "is a service alive? (healthchecks)", cmd_ping },
     { "watch", "[--notify ENDPOINT]", "follow blocks and transactions as they happen", cmd_watch },
     { "bench", "[--txs N] [--rate R] ...", "load a node and measure it", cmd_bench },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },

@@ -193,6 +193,10 @@ s_on_api (self_t *self)
                 s_status (self, id, id_size, env.request_id);
                 zc_frames_close (&frames);
                 return;
+            case ZC__MSG_TYPE__PING:
+                zc_zmq_send_pong (self->api, id, id_size, env.request_id);
+                zc_frames_close (&frames);
+                return;
             case ZC__MSG_TYPE__GET_PEERS:
                 p2p_peers_reply (self->p2p, self->api, id, id_size, env.request_id);
                 zc_frames_close (&frames);

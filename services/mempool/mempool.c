@@ -1145,6 +1145,7 @@ s_on_api (self_t *self)
         case ZC__MSG_TYPE__GET_TEMPLATE:  s_get_template (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_MEMPOOL:   s_get_mempool (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_TX:        s_get_tx (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__PING:          zc_zmq_send_pong (self->api, id, id_size, env.request_id); break;
         default:
             zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_BAD_PROTOCOL,
                                "the mempool does not answer this message type");

@@ -168,10 +168,18 @@ s_metrics (self_t *self, struct MHD_Connection *c)
     return s_reply (c, MHD_HTTP_OK, "text/plain; version=0.0.4", &t);
 }
 
+//  /healthz and /readyz list every instance; /readyz answers 503 until one
+//  live, ready instance of each needed service reports. With ?instance=PREFIX
+//  only instances whose name starts with PREFIX are listed, and both answer
+//  503 unless one of them is alive (readyz: and ready): a container's
+//  healthcheck for a service that binds no port (validator, miner).
 static enum MHD_Result
 s_health (self_t *self, struct MHD_Connection *c, bool ready_check)
 {
     int64_t now = zc_mono_ms ();
+    const char *prefix = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "instance");
+    size_t prefix_len = prefix ? strlen (prefix) : 0;
+    bool matched = false;
     const char *needed [] = { "storage", "mempool", "validator", "gateway" };
     bool have [4] = { false, false, false, false };
     zc_text_t t;
@@ -181,6 +189,10 @@ s_health (self_t *self, struct MHD_Connection *c, bool ready_check)
     int k = 0;
     for (s_instance_t *i = zhashx_first (self->instances); i; i = zhashx_next (self->instances)) {
         bool alive = now - i->seen_ms <= self->cfg->stale_ms;
+        if (prefix && strncmp (i->snap->instance, prefix, prefix_len))
+            continue;
+        if (prefix && alive && (i->snap->ready || !ready_check))
+            matched = true;
         zc_text_printf (&t, "%s{\"service\":", k++ ? "," : "");
         zc_text_json_string (&t, i->snap->service);
         zc_text_printf (&t, ",\"instance\":");
@@ -193,14 +205,14 @@ s_health (self_t *self, struct MHD_Connection *c, bool ready_check)
                 have [s] = true;
     }
     pthread_mutex_unlock (&self->lock);
-    bool ready = have [0] && have [1] && have [2] && have [3];
+    bool ready = prefix ? matched : have [0] && have [1] && have [2] && have [3];
     zc_text_printf (&t, "],\"ready\":%s,\"missing\":[", ready ? "true" : "false");
     for (int s = 0, m = 0; s < 4; s++)
-        if (!have [s])
+        if (!prefix && !have [s])
             zc_text_printf (&t, "%s\"%s\"", m++ ? "," : "", needed [s]);
     zc_text_printf (&t, "]}\n");
-    return s_reply (c, ready_check && !ready ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK,
-                    "application/json", &t);
+    bool fail = prefix ? !matched : ready_check && !ready;
+    return s_reply (c, fail ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "application/json", &t);
 }
 
 static enum MHD_Result

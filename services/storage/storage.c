@@ -962,6 +962,7 @@ s_on_api (self_t *self)
         case ZC__MSG_TYPE__SUBMIT_BLOCK:  s_submit_block (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_EVENTS:    s_get_events (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_HEADERS:   s_get_headers (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__PING:          zc_zmq_send_pong (self->api, id, id_size, env.request_id); break;
         default:
             zc_metric_inc (self->m_bad_requests, 1);
             zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_BAD_PROTOCOL,
