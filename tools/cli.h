@@ -20,7 +20,8 @@ typedef struct {
     const char *datadir;                //  --datadir, ZC_DATADIR, ./data
     const char *network;                //  --network, ZC_NETWORK, regtest
     const char *wallet;                 //  --wallet, ZC_WALLET, DATADIR/wallet.key
-    const char *node;                   //  --node: a gateway api endpoint
+    const char *node;                   //  --node, ZC_NODE: a gateway api endpoint
+    const char *notify;                 //  ZC_NODE_NOTIFY: its notifications endpoint
     bool json;                          //  --json
     const zc_params_t *params;
     char wallet_buf [4096];

@@ -244,7 +244,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     if (o.notify)
         snprintf (notify_ep, sizeof notify_ep, "%s", o.notify);
     else
-        node_endpoint (cli, "gateway-notify", notify_ep);
+        node_notify_endpoint (cli, notify_ep);
     zsock_t *sub = zc_zmq_open (ZMQ_SUB, notify_ep, false, 1000000, err, sizeof err);
     if (!sub)
         cli_die (CLI_EXIT_FAIL, "%s", err);

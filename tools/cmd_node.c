@@ -248,7 +248,7 @@ cmd_watch (cli_t *cli, int argc, char **argv)
             cli_die (CLI_EXIT_USAGE, "unexpected argument '%s'", argv [i]);
     }
     if (!endpoint) {
-        node_endpoint (cli, "gateway-notify", own);
+        node_notify_endpoint (cli, own);
         endpoint = own;
     }
     char err [256];

@@ -18,6 +18,15 @@ node_endpoint (cli_t *cli, const char *name, char out [NODE_ENDPOINT_MAX])
     snprintf (out, NODE_ENDPOINT_MAX, "ipc://%.120s/run/%.40s.sock", real, name);
 }
 
+void
+node_notify_endpoint (cli_t *cli, char out [NODE_ENDPOINT_MAX])
+{
+    if (cli->notify)
+        snprintf (out, NODE_ENDPOINT_MAX, "%s", cli->notify);
+    else
+        node_endpoint (cli, "gateway-notify", out);
+}
+
 zc_client_t *
 node_connect (cli_t *cli)
 {

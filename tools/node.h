@@ -17,6 +17,10 @@
 void
     node_endpoint (cli_t *cli, const char *name, char out [NODE_ENDPOINT_MAX]);
 
+//  The node's notification endpoint: ZC_NODE_NOTIFY, else the one in DATADIR
+void
+    node_notify_endpoint (cli_t *cli, char out [NODE_ENDPOINT_MAX]);
+
 //  A request client to the node's gateway api (or --node); exits on failure.
 zc_client_t *
     node_connect (cli_t *cli);

@@ -73,7 +73,8 @@ s_usage (FILE *out)
         "  --datadir DIR       data directory (env ZC_DATADIR, default ./data)\n"
         "  --network NAME      regtest or devnet (env ZC_NETWORK, default regtest)\n"
         "  --wallet FILE       key file (env ZC_WALLET, default DATADIR/wallet.key)\n"
-        "  --node ENDPOINT     the node's api (default: the one in DATADIR)\n"
+        "  --node ENDPOINT     the node's api (env ZC_NODE, default: the one in DATADIR);\n"
+        "                      env ZC_NODE_NOTIFY names its notifications (watch, bench)\n"
         "  --json              print data as JSON\n"
         "  --version           print the version\n"
         "  -h, --help          this help; COMMAND --help for a command's\n");
@@ -118,6 +119,8 @@ main (int argc, char **argv)
     cli.datadir = getenv ("ZC_DATADIR") ? getenv ("ZC_DATADIR") : "./data";
     cli.network = getenv ("ZC_NETWORK") ? getenv ("ZC_NETWORK") : "regtest";
     cli.wallet = getenv ("ZC_WALLET");
+    cli.node = getenv ("ZC_NODE") && *getenv ("ZC_NODE") ? getenv ("ZC_NODE") : NULL;
+    cli.notify = getenv ("ZC_NODE_NOTIFY") && *getenv ("ZC_NODE_NOTIFY") ? getenv ("ZC_NODE_NOTIFY") : NULL;
     for (int i = 1; i < argc; ) {
         const char *v;
         if ((v = s_take (&argc, argv, i, "--datadir")))

@@ -7,20 +7,26 @@
 #include "zc_params.h"
 #include "zc_pow.h"
 #include "zc_time.h"
+#include "zc_wallet.h"
 #include "zc_zmq.h"
 #include "envelope.pb-c.h"
 #include "events.pb-c.h"
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 const zc_option_t miner_options [] = {
     ZC_SERVICE_OPTIONS ("miner"),
-    { "address", "ZC_MINER_ADDRESS", ZC_OPT_STRING, NULL, "address the coinbase pays (required)",
+    { "address", "ZC_MINER_ADDRESS", ZC_OPT_STRING, NULL, "address the coinbase pays",
       offsetof (miner_cfg_t, address), 0, 0 },
+    { "wallet", "ZC_MINER_WALLET", ZC_OPT_STRING, NULL,
+      "without --address: pay the first key of this wallet file, created when missing",
+      offsetof (miner_cfg_t, wallet), 0, 0 },
     { "mempool-api", "ZC_MEMPOOL_API", ZC_OPT_STRING, "tcp://127.0.0.1:7811",
       "mempool's request endpoint", offsetof (miner_cfg_t, mempool_api), 0, 0 },
     { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
@@ -42,6 +48,7 @@ typedef struct {
     const zc_params_t *params;
     zsock_t *pipe;
     uint8_t pubkey [32];
+    char address [ZC_ADDRESS_MAX];      //  what the coinbase pays, for the log
     zc_client_t *mempool;
     zc_client_t *storage;
     zsock_t *chain;
@@ -322,6 +329,26 @@ s_metrics_init (self_t *self)
     self->m_template_txs = zc_metrics_gauge (m, "zchain_miner_template_txs", "transactions in the current template", NULL, NULL);
 }
 
+//  The first key of the wallet at path, which is created when missing. Replicas
+//  sharing the file race to create it: O_EXCL lets one win, the others read
+//  what it wrote (retrying while it is still being written).
+static int
+s_wallet_pubkey (const char *path, uint8_t pubkey [32], char *err, size_t err_size)
+{
+    for (int attempt = 0; attempt < 50; attempt++) {
+        zc_wallet_t *wallet = access (path, F_OK) == 0 || errno != ENOENT
+                            ? zc_wallet_load (path, err, err_size)
+                            : zc_wallet_create (path, err, err_size);
+        if (wallet) {
+            memcpy (pubkey, zc_wallet_pubkey (wallet, 0), 32);
+            zc_wallet_destroy (&wallet);
+            return 0;
+        }
+        usleep (100 * 1000);
+    }
+    return -1;
+}
+
 void
 miner_actor (zsock_t *pipe, void *args)
 {
@@ -330,9 +357,16 @@ miner_actor (zsock_t *pipe, void *args)
     self->params = zc_params_by_name (self->cfg->common.network);
     s_metrics_init (self);
     char err [512] = "";
-    if (!self->cfg->address || !*self->cfg->address)
-        snprintf (err, sizeof err, "--address is required: where should the coinbase pay?");
+    bool have_address = self->cfg->address && *self->cfg->address;
+    if (!have_address && self->cfg->wallet && *self->cfg->wallet) {
+        if (s_wallet_pubkey (self->cfg->wallet, self->pubkey, err, sizeof err) == 0)
+            zc_address_encode (self->pubkey, self->params->hrp, self->address);
+    }
+    else
+    if (!have_address)
+        snprintf (err, sizeof err, "--address or --wallet is required: where should the coinbase pay?");
     else {
+        snprintf (self->address, sizeof self->address, "%s", self->cfg->address);
         zc_err_t rc = zc_address_decode (self->cfg->address, self->params->hrp, self->pubkey);
         if (rc != ZC_OK)
             snprintf (err, sizeof err, "--address %s: %s", self->cfg->address,
@@ -358,7 +392,7 @@ miner_actor (zsock_t *pipe, void *args)
         srandom ((unsigned) self->extranonce);
         self->rate_since = zc_mono_ms ();
         zc_metrics_set_ready (self->metrics, true);
-        zc_info ("miner up: paying %s", self->cfg->address);
+        zc_info ("miner up: paying %s", self->address);
         s_run (self);
     }
     zc_client_destroy (&self->mempool);

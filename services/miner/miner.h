@@ -14,6 +14,7 @@
 typedef struct {
     zc_service_cfg_t common;
     const char *address;                //  where the coinbase pays
+    const char *wallet;                 //  else: the first key of this wallet file
     const char *mempool_api;
     const char *storage_api;
     const char *storage_events;
