@@ -23,6 +23,8 @@ struct _zc_metrics_t {
     int count;
     zc_metric_t *cpu;
     zc_metric_t *rss;
+    zc_metric_t *drops_hwm;
+    zc_metric_t *drops_unroutable;
 };
 
 zc_metrics_t *
@@ -125,7 +127,16 @@ zc_metrics_sample_process (zc_metrics_t *self)
                                         "CPU time used by the process", NULL, NULL);
         self->rss = zc_metrics_gauge (self, "zchain_process_resident_bytes",
                                       "resident memory of the process", NULL, NULL);
+        const char *help = "ZeroMQ sends refused: a queue at its high-water mark, or a peer gone";
+        self->drops_hwm = zc_metrics_counter (self, "zchain_zmq_send_drops_total", help,
+                                              "reason", "hwm");
+        self->drops_unroutable = zc_metrics_counter (self, "zchain_zmq_send_drops_total", help,
+                                                     "reason", "unroutable");
     }
+    uint64_t hwm, unroutable;
+    zc_zmq_drops (&hwm, &unroutable);
+    zc_metric_set (self->drops_hwm, (double) hwm);
+    zc_metric_set (self->drops_unroutable, (double) unroutable);
     FILE *f = fopen ("/proc/self/stat", "r");
     if (f) {
         unsigned long utime = 0, stime = 0;

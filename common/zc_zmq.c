@@ -92,6 +92,26 @@ s_free (void *data, void *hint)
     free (data);
 }
 
+//  Sends refused since the process started, for zc_zmq_drops
+static _Atomic uint64_t s_drops_hwm, s_drops_unroutable;
+
+static void
+s_count_drop (int error)
+{
+    if (error == EAGAIN)
+        s_drops_hwm++;
+    else
+    if (error == EHOSTUNREACH)
+        s_drops_unroutable++;
+}
+
+void
+zc_zmq_drops (uint64_t *hwm, uint64_t *unroutable)
+{
+    *hwm = s_drops_hwm;
+    *unroutable = s_drops_unroutable;
+}
+
 static int
 s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
 {
@@ -101,6 +121,7 @@ s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
     zmq_msg_init_size (&msg, prefix_size);
     memcpy (zmq_msg_data (&msg), prefix, prefix_size);
     if (zmq_msg_send (&msg, zsock_resolve (sock), flags | ZMQ_SNDMORE) < 0) {
+        s_count_drop (errno);
         zmq_msg_close (&msg);
         return -1;
     }
@@ -117,6 +138,7 @@ s_send_owned (void *sock, uint8_t *data, size_t size, int flags)
         return -1;
     }
     if (zmq_msg_send (&msg, zsock_resolve (sock), flags) < 0) {
+        s_count_drop (errno);
         zmq_msg_close (&msg);
         return -1;
     }

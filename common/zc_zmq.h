@@ -61,6 +61,12 @@ int
     zc_zmq_send_error (void *sock, const void *identity, size_t identity_size,
                        uint64_t request_id, zc_err_t reason, const char *detail);
 
+//  Messages this process's sends could not hand to libzmq since it started,
+//  on any socket: hwm, a queue full at its high-water mark (EAGAIN on a
+//  non-blocking send); unroutable, a ROUTER peer that is gone (EHOSTUNREACH)
+void
+    zc_zmq_drops (uint64_t *hwm, uint64_t *unroutable);
+
 //  Reply PONG (no body) to a PING with request_id at a ROUTER identity.
 int
     zc_zmq_send_pong (void *sock, const void *identity, size_t identity_size,

@@ -492,8 +492,8 @@ s_metrics_init (self_t *self)
         self->m_notified [i] = zc_metrics_counter (m, "zchain_notifications_total",
                                                    "notifications published", "topic", s_topics [i]);
     self->m_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "messages dropped at a high-water mark", "socket", "notify");
-    self->m_http = zc_metrics_gauge (m, "zchain_http_requests", "HTTP requests served", NULL, NULL);
-    self->m_http_errors = zc_metrics_gauge (m, "zchain_http_errors", "HTTP requests answered with an error", NULL, NULL);
+    self->m_http = zc_metrics_counter (m, "zchain_http_requests_total", "HTTP requests served", NULL, NULL);
+    self->m_http_errors = zc_metrics_counter (m, "zchain_http_errors_total", "HTTP requests answered with an error", NULL, NULL);
     self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain, as the gateway sees it", NULL, NULL);
 }
 

@@ -165,6 +165,7 @@ typedef struct {
     zc_metric_t *m_busy;
     zc_metric_t *m_workers;
     zc_metric_t *m_queue;
+    zc_metric_t *m_retried;
     zc_metric_t *m_pub_drops;
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
@@ -1179,6 +1180,7 @@ s_tick (self_t *self)
         }
     zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
     zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
+    zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
     if (now >= self->next_probe_ms) {
         Zc__GetTip req = ZC__GET_TIP__INIT;
         self->tip_probe = ++self->next_request;
@@ -1332,6 +1334,7 @@ s_metrics_init (self_t *self)
     self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "submissions refused busy at a queue limit", NULL, NULL);
     self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
     self->m_queue = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
+    self->m_retried = zc_metrics_counter (m, "zchain_work_retried_total", "jobs retried after a validator vanished", NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);

@@ -1051,7 +1051,7 @@ s_metrics_init (self_t *self)
     self->m_utxos = zc_metrics_gauge (m, "zchain_utxo_count", "unspent outputs", NULL, NULL);
     self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
     self->m_queued = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
-    self->m_retried = zc_metrics_gauge (m, "zchain_work_retried", "jobs retried after a validator vanished", NULL, NULL);
+    self->m_retried = zc_metrics_counter (m, "zchain_work_retried_total", "jobs retried after a validator vanished", NULL, NULL);
     self->m_requests = zc_metrics_counter (m, "zchain_requests_total", "api requests", NULL, NULL);
     self->m_bad_requests = zc_metrics_counter (m, "zchain_bad_requests_total", "api requests refused", NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
