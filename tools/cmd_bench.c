@@ -61,7 +61,67 @@ typedef struct {
     int64_t accepted_us;
     int64_t confirmed_us;
     int reason;                         //  -1 pending
+    int attempts;                       //  submissions so far
+    int64_t retry_at_us;                //  when to submit it again
 } s_item_t;
+
+//  Tries per transaction when the node answers busy or timeout, or loses
+//  the answer; the answer's deadline
+#define BENCH_ATTEMPTS 8
+#define BATCH_DEADLINE_MS 15000
+#define RETRY_PAUSE_US 250000
+
+//  One submission: which transactions went in it
+typedef struct {
+    size_t *idx;
+    size_t count;
+    int64_t sent_us;
+    bool open;                          //  not answered yet
+} s_batch_t;
+
+//  The submission's books
+typedef struct {
+    s_item_t *items;
+    size_t n;
+    size_t answered, accepted, in_flight, retries;
+    size_t rejected [ZC_ERR_COUNT_ + 1];
+    size_t *retry_q;                    //  ring of n: transactions to submit again
+    size_t q_head, q_tail;
+} s_run_t;
+
+//  Settle a batch with its reply r (NULL: every transaction gets reason).
+//  A transient refusal goes back in line, a duplicate on a second try is
+//  an acceptance (handlers are idempotent: the first try got through), and
+//  anything already seen confirmed is accepted whatever the answer.
+static void
+s_settle (s_run_t *run, s_batch_t *batch, const Zc__SubmitTxsReply *r, int reason, int64_t now)
+{
+    batch->open = false;
+    for (size_t k = 0; k < batch->count; k++) {
+        s_item_t *item = &run->items [batch->idx [k]];
+        run->in_flight--;
+        if (item->reason != -1)
+            continue;
+        int why = r ? (k < r->n_results ? (int) r->results [k]->reason : ZC_ERR_INTERNAL) : reason;
+        if (item->confirmed_us || (why == ZC_ERR_DUPLICATE && item->attempts > 1))
+            why = ZC_OK;
+        if ((why == ZC_ERR_BUSY || why == ZC_ERR_TIMEOUT) && item->attempts < BENCH_ATTEMPTS) {
+            item->retry_at_us = now + RETRY_PAUSE_US;
+            run->retry_q [run->q_tail++ % run->n] = batch->idx [k];
+            run->retries++;
+            continue;
+        }
+        item->reason = why;
+        item->accepted_us = why == ZC_OK ? now : 0;
+        if (why == ZC_OK)
+            run->accepted++;
+        else
+            run->rejected [why >= 0 && why < ZC_ERR_COUNT_ ? why : ZC_ERR_COUNT_]++;
+        run->answered++;
+    }
+    free (batch->idx);
+    batch->idx = NULL;
+}
 
 static volatile sig_atomic_t s_interrupted;
 
@@ -79,7 +139,9 @@ s_help (FILE *out)
         "usage: zchain bench [--accounts K] [--txs N] [--rate R] [--window W] [--batch B]\n"
         "                    [--timeout S] [--verify] [--notify ENDPOINT] [--json]\n\n"
         "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
-        "submit them through the gateway and time each to acceptance and confirmation.\n\n"
+        "submit them through the gateway and time each to acceptance and confirmation.\n"
+        "A submission answered busy or timeout, or not answered at all (a service\n"
+        "restarting), is sent again, up to 8 tries; a latency counts from the first.\n\n"
         "  --accounts K    accounts the load moves between (default 50)\n"
         "  --txs N         transactions (default 10000)\n"
         "  --rate R        offered transactions per second (default 0: as fast as the\n"
@@ -88,7 +150,8 @@ s_help (FILE *out)
         "  --batch B       transactions per submission (default 500)\n"
         "  --timeout S     seconds to wait for confirmations (default 120)\n"
         "  --verify        afterwards check every balance and the total of all outputs\n"
-        "  --notify EP     the node's notification endpoint (default: DATADIR's)\n");
+        "  --notify EP     the node's notification endpoint (env ZC_NODE_NOTIFY, default:\n"
+        "                  DATADIR's)\n");
 }
 
 static int
@@ -321,42 +384,69 @@ cmd_bench (cli_t *cli, int argc, char **argv)
 
     //  3. submit: batches on one DEALER, many in flight, matched by request id
     zsock_t *api = zc_client_sock (client);
-    size_t next = 0, answered = 0, accepted = 0, confirmed = 0, in_flight = 0;
-    size_t rejected [ZC_ERR_COUNT_ + 1] = { 0 };
+    s_run_t run = { .items = items, .n = n, .retry_q = calloc (n, sizeof (size_t)) };
+    size_t next = 0, confirmed = 0, n_batches = 0, batches_cap = 0, first_open = 0;
+    s_batch_t *batches = NULL;
     uint64_t base_id = (uint64_t) zc_now_ms () << 20;
-    size_t n_batches = (n + (size_t) o.batch - 1) / (size_t) o.batch;
-    size_t *batch_first = calloc (n_batches, sizeof *batch_first);
     int64_t start = zc_mono_us (), last_progress = start, end_submit = 0;
-    while (!s_interrupted) {
+    while (!s_interrupted && run.retry_q) {
         int64_t now = zc_mono_us ();
-        //  submit while the window and the offered rate allow
-        while (next < n && in_flight + (size_t) o.batch <= (size_t) o.window + (size_t) o.batch - 1) {
-            if (o.rate > 0 && (double) next > o.rate * (double) (now - start) / 1e6)
+        //  submit while the window and the offered rate allow: transactions
+        //  to try again first (once their pause is over), then new ones
+        while (run.in_flight + (size_t) o.batch <= (size_t) o.window + (size_t) o.batch - 1) {
+            if (n_batches == batches_cap) {
+                size_t cap = batches_cap ? batches_cap * 2 : 256;
+                s_batch_t *grown = realloc (batches, cap * sizeof *batches);
+                if (!grown)
+                    cli_die (CLI_EXIT_FAIL, "out of memory");
+                batches = grown;
+                batches_cap = cap;
+            }
+            s_batch_t *batch = &batches [n_batches];
+            batch->idx = malloc ((size_t) o.batch * sizeof *batch->idx);
+            if (!batch->idx)
+                cli_die (CLI_EXIT_FAIL, "out of memory");
+            batch->count = 0;
+            while (batch->count < (size_t) o.batch && run.q_head != run.q_tail
+            &&     items [run.retry_q [run.q_head % n]].retry_at_us <= now)
+                batch->idx [batch->count++] = run.retry_q [run.q_head++ % n];
+            while (batch->count < (size_t) o.batch && next < n
+            &&     !(o.rate > 0 && (double) next > o.rate * (double) (now - start) / 1e6)) {
+                items [next].submitted_us = now;
+                batch->idx [batch->count++] = next++;
+            }
+            if (batch->count == 0) {
+                free (batch->idx);
                 break;
-            size_t count = n - next < (size_t) o.batch ? n - next : (size_t) o.batch;
-            ProtobufCBinaryData *txs = calloc (count, sizeof *txs);
-            for (size_t k = 0; k < count; k++) {
-                txs [k].data = items [next + k].raw;
-                txs [k].len = items [next + k].raw_size;
-                items [next + k].submitted_us = now;
+            }
+            ProtobufCBinaryData *txs = calloc (batch->count, sizeof *txs);
+            if (!txs)
+                cli_die (CLI_EXIT_FAIL, "out of memory");
+            for (size_t k = 0; k < batch->count; k++) {
+                s_item_t *item = &items [batch->idx [k]];
+                txs [k].data = item->raw;
+                txs [k].len = item->raw_size;
+                item->attempts++;
             }
             Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
-            req.n_txs = count;
+            req.n_txs = batch->count;
             req.txs = txs;
             req.source = (char *) "bench";
-            size_t b = next / (size_t) o.batch;
-            batch_first [b] = next;
             zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__SUBMIT_TXS,
-                                .request_id = base_id + b,
-                                .deadline_ms = (uint64_t) (zc_now_ms () + 60000) };
+                                .request_id = base_id + n_batches,
+                                .deadline_ms = (uint64_t) (zc_now_ms () + BATCH_DEADLINE_MS) };
             int rc = zc_zmq_send (api, NULL, 0, &header, &req.base, 0);
             free (txs);
-            if (rc)
-                break;
-            next += count;
-            in_flight += count;
-            if (next == n)
+            batch->sent_us = now;
+            batch->open = true;
+            run.in_flight += batch->count;
+            n_batches++;
+            if (next == n && !end_submit)
                 end_submit = zc_mono_us ();
+            if (rc) {
+                s_settle (&run, batch, NULL, ZC_ERR_BUSY, now);
+                break;
+            }
         }
         //  answers
         zmq_pollitem_t poll [2] = { { zsock_resolve (api), 0, ZMQ_POLLIN, 0 },
@@ -367,12 +457,8 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             if (zc_frames_recv (api, &frames, ZMQ_DONTWAIT))
                 break;
             zc_env_t env;
-            int64_t t_now = zc_mono_us ();
             if (zc_frames_envelope (&frames, &env) == ZC_OK && env.request_id >= base_id
-            &&  env.request_id < base_id + n_batches) {
-                size_t b = (size_t) (env.request_id - base_id);
-                size_t first = batch_first [b];
-                size_t count = n - first < (size_t) o.batch ? n - first : (size_t) o.batch;
+            &&  env.request_id < base_id + n_batches && batches [env.request_id - base_id].open) {
                 Zc__SubmitTxsReply *r = env.type == ZC__MSG_TYPE__SUBMIT_TXS_REPLY
                     ? zc__submit_txs_reply__unpack (NULL, env.body_size, env.body) : NULL;
                 zc_err_t batch_reason = ZC_ERR_INTERNAL;
@@ -383,20 +469,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
                         zc__error_reply__free_unpacked (e, NULL);
                     }
                 }
-                for (size_t k = 0; k < count; k++) {
-                    s_item_t *item = &items [first + k];
-                    if (item->reason != -1)
-                        continue;
-                    int reason = r && k < r->n_results ? r->results [k]->reason : (int) batch_reason;
-                    item->reason = reason;
-                    item->accepted_us = reason == ZC_OK ? t_now : 0;
-                    if (reason == ZC_OK)
-                        accepted++;
-                    else
-                        rejected [reason >= 0 && reason < ZC_ERR_COUNT_ ? reason : ZC_ERR_COUNT_]++;
-                    answered++;
-                    in_flight--;
-                }
+                s_settle (&run, &batches [env.request_id - base_id], r, batch_reason, zc_mono_us ());
                 if (r)
                     zc__submit_txs_reply__free_unpacked (r, NULL);
             }
@@ -404,14 +477,24 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         }
         confirmed += s_follow_blocks (sub, index);
         now = zc_mono_us ();
+        //  a batch unanswered long past its deadline was lost (a service
+        //  restarted under it): its transactions go back in line
+        while (first_open < n_batches
+        &&    (!batches [first_open].open
+               || now - batches [first_open].sent_us > (BATCH_DEADLINE_MS + 5000) * 1000LL)) {
+            if (batches [first_open].open)
+                s_settle (&run, &batches [first_open], NULL, ZC_ERR_TIMEOUT, now);
+            first_open++;
+        }
         if (now - last_progress >= 1000000) {
             double secs = (double) (now - start) / 1e6;
-            fprintf (info, "%6.1f s  submitted %zu  accepted %zu  confirmed %zu  (%.0f tx/s confirmed)\n",
-                     secs, next, accepted, confirmed, (double) confirmed / secs);
+            fprintf (info, "%6.1f s  submitted %zu  accepted %zu  confirmed %zu  (%.0f tx/s confirmed)%s\n",
+                     secs, next, run.accepted, confirmed, (double) confirmed / secs,
+                     run.retries ? "  retried" : "");
             fflush (info);
             last_progress = now;
         }
-        if (answered == n && confirmed >= accepted)
+        if (run.answered == n && confirmed >= run.accepted)
             break;
         if (end_submit && now - end_submit > (int64_t) o.timeout_s * 1000000)
             break;
@@ -428,7 +511,8 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     double submit_secs = (double) ((end_submit ? end_submit : finish) - start) / 1e6;
     double confirm_secs = (double) (last_confirm - start) / 1e6;
     s_lat_t acc = s_latency (items, n, false), conf = s_latency (items, n, true);
-    size_t n_rejected = answered - accepted;
+    size_t accepted = run.accepted, n_rejected = run.answered - run.accepted;
+    size_t *rejected = run.rejected;
     double offered = o.rate > 0 ? o.rate : (double) n / (submit_secs > 0 ? submit_secs : 1);
 
     //  5. verify the books
@@ -470,12 +554,12 @@ cmd_bench (cli_t *cli, int argc, char **argv)
 
     if (cli->json) {
         printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"offered_tps\":%.1f,"
-                "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,"
+                "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,\"retries\":%zu,"
                 "\"accept_tps\":%.1f,\"confirm_tps\":%.1f,\"error_rate\":%.6f,"
                 "\"accept_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
                 "\"confirm_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
                 "\"rejected_by_reason\":{",
-                n, o.accounts, o.batch, o.window, offered, next, accepted, n_rejected, confirmed,
+                n, o.accounts, o.batch, o.window, offered, next, accepted, n_rejected, confirmed, run.retries,
                 (double) accepted / (accept_secs > 0 ? accept_secs : 1),
                 (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1),
                 n ? (double) (n - confirmed) / (double) n : 0.0,
@@ -493,6 +577,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
                 (double) accepted / (accept_secs > 0 ? accept_secs : 1));
         printf ("confirmed    %zu (%.0f tx/s, first submission to last confirmation)\n", confirmed,
                 (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1));
+        printf ("retried      %zu submissions (busy, timeout or lost answers)\n", run.retries);
         printf ("rejected     %zu", n_rejected);
         for (int r = 0; r <= ZC_ERR_COUNT_; r++)
             if (rejected [r])
@@ -513,7 +598,10 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     free (accounts);
     free (items);
     free (fanout);
-    free (batch_first);
+    for (size_t b = 0; b < n_batches; b++)
+        free (batches [b].idx);
+    free (batches);
+    free (run.retry_q);
     zhashx_destroy (&index);
     spend_coins_free (&coins);
     zsock_destroy (&sub);

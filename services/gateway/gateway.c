@@ -99,6 +99,7 @@ typedef struct {
     zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
     uint64_t next_id;
     uint64_t topic_seq [TOPIC_COUNT];
+    uint64_t chain_seq;                 //  storage's last chain event applied (0: none yet)
     //  status, from events
     uint32_t height;
     zc_hash_t tip;
@@ -113,6 +114,7 @@ typedef struct {
     zc_metric_t *m_busy;
     zc_metric_t *m_notified [TOPIC_COUNT];
     zc_metric_t *m_drops;
+    zc_metric_t *m_gaps;
     zc_metric_t *m_http;
     zc_metric_t *m_http_errors;
     zc_metric_t *m_height;
@@ -327,7 +329,94 @@ s_notify (self_t *self, s_topic_t topic, const ProtobufCMessage *body)
         zc_metric_inc (self->m_notified [topic], 1);
 }
 
-//  Chain events: keep the status; notify with txids instead of the block
+//  One chain event: keep the status; notify with txids instead of the block
+static void
+s_apply_chain_event (self_t *self, Zc__ChainEvent *ev)
+{
+    zc_block_t *block = NULL;
+    if (ev->raw.len)
+        zc_block_decode (ev->raw.data, ev->raw.len, &block);
+    bool connected = ev->type == ZC__CHAIN_EVENT_TYPE__CONNECTED;
+    if (connected) {
+        self->height = ev->height;
+        if (ev->hash.len == 32)
+            memcpy (self->tip.b, ev->hash.data, 32);
+        if (block)
+            self->tip_time = block->header.time;
+    }
+    else {
+        self->height = ev->height ? ev->height - 1 : 0;
+        if (block)
+            self->tip = block->header.prev;
+    }
+    if (ev->chain_work.len == 32)
+        memcpy (self->work, ev->chain_work.data, 32);
+    zc_metric_set (self->m_height, self->height);
+    p2p_on_tip (self->p2p, self->height, self->tip.b, self->work);
+    p2p_on_chain (self->p2p, ev);
+    ProtobufCBinaryData *txids = NULL;
+    if (block) {
+        txids = calloc (block->n_tx ? block->n_tx : 1, sizeof *txids);
+        for (uint32_t i = 0; txids && i < block->n_tx; i++) {
+            txids [i].data = block->tx [i]->txid.b;
+            txids [i].len = 32;
+        }
+        ev->n_txids = txids ? block->n_tx : 0;
+        ev->txids = txids;
+    }
+    //  the raw block stays with storage's subscribers; ours get txids
+    ProtobufCBinaryData raw = ev->raw;
+    ev->raw.len = 0;
+    ev->raw.data = NULL;
+    s_notify (self, connected ? TOPIC_BLOCK_CONNECTED : TOPIC_BLOCK_DISCONNECTED, &ev->base);
+    ev->raw = raw;
+    ev->n_txids = 0;
+    ev->txids = NULL;
+    free (txids);
+    zc_block_destroy (&block);
+}
+
+//  Events missed (a gap in seq: storage restarted, or ZeroMQ's slow joiner):
+//  replay them from storage in order, so no notification is ever skipped.
+//  Returns the last sequence number applied (from - 1 when none was).
+static uint64_t
+s_replay (self_t *self, uint64_t from, uint64_t to)
+{
+    char err [256];
+    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    while (client && from <= to) {
+        Zc__GetEvents req = ZC__GET_EVENTS__INIT;
+        req.from_seq = from;
+        req.max = 1;                    //  a block may be 8 MB: one per answer
+        req.with_blocks = true;         //  notifications name the block's txids
+        uint32_t type;
+        const uint8_t *body;
+        size_t size;
+        zc_err_t rc = zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 2000, &type,
+                                      &body, &size, NULL);
+        Zc__EventsReply *reply = rc == ZC_OK && type == ZC__MSG_TYPE__EVENTS_REPLY
+                               ? zc__events_reply__unpack (NULL, size, body) : NULL;
+        if (!reply || reply->n_events == 0) {
+            zc_warn ("replay of chain event %llu failed (%s); trying again at the next event",
+                     (unsigned long long) from, rc == ZC_OK ? "no such event" : zc_err_name (rc));
+            if (reply)
+                zc__events_reply__free_unpacked (reply, NULL);
+            break;
+        }
+        for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
+            Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
+                                                          reply->events [i].data);
+            if (ev) {
+                s_apply_chain_event (self, ev);
+                zc__chain_event__free_unpacked (ev, NULL);
+            }
+        }
+        zc__events_reply__free_unpacked (reply, NULL);
+    }
+    zc_client_destroy (&client);
+    return from - 1;
+}
+
 static void
 s_on_chain (self_t *self)
 {
@@ -340,47 +429,24 @@ s_on_chain (self_t *self)
         zc_codec_unpack (&zc__chain_event__descriptor, env.body, env.body_size, ZC_MSG_MAX,
                          (ProtobufCMessage **) &ev);
     if (ev) {
-        zc_block_t *block = NULL;
-        if (ev->raw.len)
-            zc_block_decode (ev->raw.data, ev->raw.len, &block);
-        bool connected = ev->type == ZC__CHAIN_EVENT_TYPE__CONNECTED;
-        if (connected) {
-            self->height = ev->height;
-            if (ev->hash.len == 32)
-                memcpy (self->tip.b, ev->hash.data, 32);
-            if (block)
-                self->tip_time = block->header.time;
+        if (env.seq <= self->chain_seq) {
+            //  old news (replayed already), or storage was reset: follow it
+            if (env.seq + 1000 < self->chain_seq)
+                self->chain_seq = env.seq;
         }
         else {
-            self->height = ev->height ? ev->height - 1 : 0;
-            if (block)
-                self->tip = block->header.prev;
-        }
-        if (ev->chain_work.len == 32)
-            memcpy (self->work, ev->chain_work.data, 32);
-        zc_metric_set (self->m_height, self->height);
-        p2p_on_tip (self->p2p, self->height, self->tip.b, self->work);
-        p2p_on_chain (self->p2p, ev);
-        ProtobufCBinaryData *txids = NULL;
-        if (block) {
-            txids = calloc (block->n_tx ? block->n_tx : 1, sizeof *txids);
-            for (uint32_t i = 0; txids && i < block->n_tx; i++) {
-                txids [i].data = block->tx [i]->txid.b;
-                txids [i].len = 32;
+            if (self->chain_seq && env.seq > self->chain_seq + 1) {
+                zc_metric_inc (self->m_gaps, 1);
+                zc_warn ("missed chain events %llu..%llu: replaying",
+                         (unsigned long long) self->chain_seq + 1, (unsigned long long) env.seq - 1);
+                self->chain_seq = s_replay (self, self->chain_seq + 1, env.seq - 1);
             }
-            ev->n_txids = txids ? block->n_tx : 0;
-            ev->txids = txids;
+            //  in order only: after a failed replay the next event tries again
+            if (env.seq == self->chain_seq + 1 || self->chain_seq == 0) {
+                s_apply_chain_event (self, ev);
+                self->chain_seq = env.seq;
+            }
         }
-        //  the raw block stays with storage's subscribers; ours get txids
-        ProtobufCBinaryData raw = ev->raw;
-        ev->raw.len = 0;
-        ev->raw.data = NULL;
-        s_notify (self, connected ? TOPIC_BLOCK_CONNECTED : TOPIC_BLOCK_DISCONNECTED, &ev->base);
-        ev->raw = raw;
-        ev->n_txids = 0;
-        ev->txids = NULL;
-        free (txids);
-        zc_block_destroy (&block);
         zc__chain_event__free_unpacked (ev, NULL);
     }
     zc_frames_close (&frames);
@@ -492,6 +558,7 @@ s_metrics_init (self_t *self)
         self->m_notified [i] = zc_metrics_counter (m, "zchain_notifications_total",
                                                    "notifications published", "topic", s_topics [i]);
     self->m_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "messages dropped at a high-water mark", "socket", "notify");
+    self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_http = zc_metrics_counter (m, "zchain_http_requests_total", "HTTP requests served", NULL, NULL);
     self->m_http_errors = zc_metrics_counter (m, "zchain_http_errors_total", "HTTP requests answered with an error", NULL, NULL);
     self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain, as the gateway sees it", NULL, NULL);
