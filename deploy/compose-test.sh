@@ -76,8 +76,9 @@ height () { zc --json status 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/
 prom_pid=""
 bench_pid=""
 cleanup () {
-    [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null
-    [ -n "$prom_pid" ] && kill "$prom_pid" 2>/dev/null
+    set +e
+    if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; fi
+    if [ -n "$prom_pid" ]; then kill "$prom_pid" 2>/dev/null; fi
     if [ "${ZC_TEST_KEEP:-0}" = 1 ]; then
         echo "compose-test: kept project $project and $tmp"
     else
