@@ -26,7 +26,7 @@ TXS=${TXS:-30000}
 RATE=${RATE:-500}
 export ZC_HTTP_PORT=27780 ZC_API_PORT=27781 ZC_NOTIFY_PORT=27782 ZC_P2P_PORT=27770 \
        ZC_METRICS_PORT=27790
-PROM_PORT=27990
+PROM_PORT=29090
 project="zcci$$"
 tmp=$(mktemp -d /tmp/zc-compose-XXXXXX)
 start_s=$(date +%s)

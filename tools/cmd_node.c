@@ -300,8 +300,9 @@ cmd_watch (cli_t *cli, int argc, char **argv)
                 zc_hex_encode (e->txid.data, 32, hex);
                 const char *why = e->reason < 7 ? reasons [e->reason] : "";
                 if (cli->json)
-                    printf ("{\"topic\":\"%s\",\"seq\":%llu,\"txid\":\"%s\",\"fee\":%llu,\"reason\":\"%s\"}\n",
-                            topic, (unsigned long long) env.seq, hex, (unsigned long long) e->fee, why);
+                    printf ("{\"topic\":\"%s\",\"seq\":%llu,\"txid\":\"%s\",\"fee\":%llu,\"reason\":\"%s\","
+                            "\"time_ms\":%lld}\n", topic, (unsigned long long) env.seq, hex,
+                            (unsigned long long) e->fee, why, (long long) zc_now_ms ());
                 else
                     printf ("%s #%llu  %s  fee %llu%s%s\n", topic, (unsigned long long) env.seq, hex,
                             (unsigned long long) e->fee, *why ? "  " : "", why);
