@@ -16,7 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define NET_MAX 32
+#define NET_MAX 128
 
 static volatile sig_atomic_t s_stop;
 

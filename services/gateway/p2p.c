@@ -656,6 +656,9 @@ s_established (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello)
         s_request (self, self->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &req.base, pend);
 }
 
+static size_t
+    s_addresses (p2p_t *self, const s_peer_t *peer, Zc__PeerAddress *entries, Zc__PeerAddress **ptrs);
+
 static void
 s_on_hello (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello, bool ack)
 {
@@ -681,6 +684,18 @@ s_on_hello (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello, bool ack)
     }
     if (rc != ZC_OK) {
         zc_info ("peer %s refused: %s", s_peer_name (peer), detail);
+        if (!ack && rc == ZC_ERR_BUSY) {
+            //  full: still tell the newcomer where else to go, or a
+            //  bootstrap node with all its slots taken would strand it
+            Zc__PeerAddress entries [ADDR_REPLY], *ptrs [ADDR_REPLY];
+            Zc__Reject msg = ZC__REJECT__INIT;
+            msg.reason = (int32_t) rc;
+            msg.detail = (char *) detail;
+            msg.n_peers = s_addresses (self, peer, entries, ptrs);
+            msg.peers = ptrs;
+            s_send (self, peer, ZC__MSG_TYPE__P2P_REJECT, &msg.base);
+        }
+        else
         if (!ack)
             s_reject (self, peer, rc, detail);
         if (peer->address [0] && rc == ZC_ERR_DUPLICATE && !peer->inbound
@@ -1351,6 +1366,17 @@ static void
 s_on_getaddr (p2p_t *self, s_peer_t *peer)
 {
     Zc__PeerAddress entries [ADDR_REPLY], *ptrs [ADDR_REPLY];
+    Zc__Addr msg = ZC__ADDR__INIT;
+    msg.n_peers = s_addresses (self, peer, entries, ptrs);
+    msg.peers = ptrs;
+    s_send (self, peer, ZC__MSG_TYPE__P2P_ADDR, &msg.base);
+}
+
+//  Addresses a peer could use, up to ADDR_REPLY of the book's (not its own,
+//  not banned, not failing); returns how many went into entries and ptrs
+static size_t
+s_addresses (p2p_t *self, const s_peer_t *peer, Zc__PeerAddress *entries, Zc__PeerAddress **ptrs)
+{
     size_t n = 0, count;
     addrbook_entry_t *book = addrbook_entries (self->book, &count);
     uint64_t now = (uint64_t) zc_now_ms ();
@@ -1365,10 +1391,7 @@ s_on_getaddr (p2p_t *self, s_peer_t *peer)
         ptrs [n] = &entries [n];
         n++;
     }
-    Zc__Addr msg = ZC__ADDR__INIT;
-    msg.n_peers = n;
-    msg.peers = ptrs;
-    s_send (self, peer, ZC__MSG_TYPE__P2P_ADDR, &msg.base);
+    return n;
 }
 
 static void
@@ -1394,7 +1417,8 @@ s_max_body (uint32_t type)
         case ZC__MSG_TYPE__P2P_GET_DATA:
         case ZC__MSG_TYPE__P2P_NOT_FOUND:   return 50000 * 40;
         case ZC__MSG_TYPE__P2P_HEADERS:     return DOWNLOAD_MAX * (ZC_HEADER_SIZE + 4) + 64;
-        case ZC__MSG_TYPE__P2P_ADDR:        return ADDR_MAX * (ADDRBOOK_ADDRESS_MAX + 64);
+        case ZC__MSG_TYPE__P2P_ADDR:
+        case ZC__MSG_TYPE__P2P_REJECT:      return ADDR_MAX * (ADDRBOOK_ADDRESS_MAX + 64);
         case ZC__MSG_TYPE__P2P_GET_HEADERS: return 70 * 40;
         default:                            return 4096;
     }
@@ -1489,6 +1513,12 @@ s_on_message (p2p_t *self, s_peer_t *peer, zc_frames_t *frames)
                 addrbook_entry_t *entry = addrbook_find (self->book, peer->address);
                 if (entry)
                     addrbook_failed (self->book, entry, now, MAX_BACKOFF_MS);
+                //  a full node's suggestions, taken like an Addr
+                Zc__Addr suggested = ZC__ADDR__INIT;
+                suggested.n_peers = reject->n_peers;
+                suggested.peers = reject->peers;
+                if (reject->n_peers)
+                    s_on_addr (self, peer, &suggested);
             }
             s_peer_drop (self, peer, "refused");
             break;
