@@ -160,6 +160,13 @@ grep -q '"rejected":0,' "$tmp/bench.json" || fail "transactions rejected"
 grep -q '"verified":true' "$tmp/bench.json" || fail "balances or the UTXO total are wrong"
 say "every transaction confirmed; every balance exact"
 
+#  a little more load, so the validator started again has had work too
+#  (the first run may end soon after it came back)
+zc --json bench --notify "tcp://127.0.0.1:$ZC_NOTIFY_PORT" --txs 3000 --rate 500 \
+    --accounts 30 --timeout 120 >"$tmp/bench1b.json" 2>"$tmp/bench1b.log" \
+    || { cat "$tmp/bench1b.json"; fail "the short bench failed"; }
+grep -q '"confirmed":3000,' "$tmp/bench1b.json" || { cat "$tmp/bench1b.json"; fail "the short bench lost transactions"; }
+
 #  the sidecar: three validator instances alive, each with work done
 curl -sf "http://127.0.0.1:$ZC_METRICS_PORT/healthz?instance=validator-" >"$tmp/health.json" \
     || fail "the sidecar's health"
