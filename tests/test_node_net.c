@@ -479,6 +479,58 @@ test_curve_links (void **state)
     assert_int_equal (testnode_height (s_node [2], NULL), 0);
 }
 
+//  A bootstrap node with no inbound slot left still points a newcomer at
+//  other nodes: its refusal carries addresses. Node 0 takes one inbound peer
+//  and dials nobody, so node 2 can only learn of node 1 from that refusal.
+static void
+test_full_node_suggests_peers (void **state)
+{
+    (void) state;
+    for (int i = 0; i < NODES; i++)
+        testnode_stop (&s_node [i], false);
+    setenv ("ZC_MAX_INBOUND", "1", 1);
+    setenv ("ZC_MAX_OUTBOUND", "0", 1);
+    s_node [0] = s_start (NULL, NULL, "--block-interval 300 --validators 1");
+    unsetenv ("ZC_MAX_INBOUND");
+    unsetenv ("ZC_MAX_OUTBOUND");
+    assert_non_null (s_node [0]);
+    s_node [1] = s_start (NULL, NULL, "--miners 0 --validators 1 --bootstrap 127.0.0.1:%d",
+                          s_node [0]->p2p_port);
+    assert_non_null (s_node [1]);
+    int peers = 0;
+    for (int i = 0; i < 600 && peers < 1; i++) {
+        peers = s_status_peers (s_node [1]);
+        if (peers < 1)
+            usleep (100000);
+    }
+    assert_int_equal (peers, 1);
+    s_node [2] = s_start (NULL, NULL, "--miners 0 --validators 1 --bootstrap 127.0.0.1:%d",
+                          s_node [0]->p2p_port);
+    assert_non_null (s_node [2]);
+    //  node 2 ends up linked to node 1, and through it on node 0's chain
+    char out [8192], want [64];
+    snprintf (want, sizeof want, "127.0.0.1:%d", s_node [1]->p2p_port);
+    bool linked = false;
+    for (int i = 0; i < 600 && !linked; i++) {
+        linked = testnode_cli (s_node [2], out, sizeof out, "--json peers") == 0
+              && strstr (out, want) && strstr (out, "\"state\":\"established\"");
+        if (!linked)
+            usleep (100000);
+    }
+    assert_true (linked);
+    assert_int_equal (s_status_peers (s_node [0]), 1);
+    int64_t height = testnode_height (s_node [0], NULL);
+    bool synced = false;
+    for (int i = 0; i < 900 && !synced; i++) {
+        synced = testnode_height (s_node [2], NULL) >= height + 1;
+        if (!synced)
+            usleep (200000);
+    }
+    assert_true (synced);
+    for (int i = 0; i < NODES; i++)
+        testnode_stop (&s_node [i], false);
+}
+
 static int
 s_setup (void **state)
 {
@@ -506,6 +558,7 @@ main (void)
         cmocka_unit_test (test_hostile_peer),
         cmocka_unit_test (test_restart_reconnects),
         cmocka_unit_test (test_curve_links),
+        cmocka_unit_test (test_full_node_suggests_peers),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
