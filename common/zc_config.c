@@ -76,8 +76,9 @@ zc_config_parse (const zc_option_t *table, void *cfg, int argc, char **argv,
         const char *text = env && *env ? env : opt->def;
         if (text && *text && s_set (opt, cfg, text, err, err_size))
             return -1;
-        if (!text && opt->type == ZC_OPT_STRING)
-            *(const char **) ((uint8_t *) cfg + opt->offset) = NULL;
+        if ((!text || !*text) && opt->type == ZC_OPT_STRING)
+            *(const char **) ((uint8_t *) cfg + opt->offset) = text;    //  NULL or ""
+
     }
     //  flags over both; a list given by flags replaces its default
     bool list_from_flags [64] = { false };

@@ -14,6 +14,7 @@ typedef struct {
     int64_t workers;
     bool sync;
     zc_strlist_t peers;
+    const char *file;
 } s_cfg_t;
 
 static const zc_option_t s_options [] = {
@@ -25,6 +26,8 @@ static const zc_option_t s_options [] = {
       offsetof (s_cfg_t, sync), 0, 0 },
     { "peer", "ZC_TEST_PEER", ZC_OPT_LIST, "", "a peer (repeatable)",
       offsetof (s_cfg_t, peers), 0, 0 },
+    { "file", "ZC_TEST_FILE", ZC_OPT_STRING, "", "a file (empty: none)",
+      offsetof (s_cfg_t, file), 0, 0 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
@@ -67,6 +70,27 @@ test_usage (void **state)
     zc_config_log (s_options, &cfg, 8, (char **) flags);
     unsetenv ("ZC_TEST_API");
     unsetenv ("ZC_TEST_WORKERS");
+}
+
+//  An empty default is an empty string, whatever the memory held before
+static void
+test_empty_default (void **state)
+{
+    (void) state;
+    s_cfg_t cfg;
+    char err [256];
+    unsetenv ("ZC_TEST_FILE");
+    memset (&cfg, 0x03, sizeof cfg);
+    const char *none [] = { "test" };
+    assert_int_equal (s_parse (&cfg, 1, none, err), 0);
+    assert_non_null (cfg.file);
+    assert_string_equal (cfg.file, "");
+    setenv ("ZC_TEST_FILE", "", 1);
+    memset (&cfg, 0x03, sizeof cfg);
+    assert_int_equal (s_parse (&cfg, 1, none, err), 0);
+    assert_non_null (cfg.file);
+    assert_string_equal (cfg.file, "");
+    unsetenv ("ZC_TEST_FILE");
 }
 
 static void
@@ -117,6 +141,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_usage),
+        cmocka_unit_test (test_empty_default),
         cmocka_unit_test (test_errors),
         cmocka_unit_test (test_usage_text),
     };
