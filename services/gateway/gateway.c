@@ -54,6 +54,12 @@ const zc_option_t gateway_options [] = {
     { "p2p-curve", "ZC_P2P_CURVE", ZC_OPT_BOOL, "false",
       "encrypt every peer link (CURVE); our address then ends in #PUBLICKEY",
       offsetof (gateway_cfg_t, p2p.curve), 0, 0 },
+    { "relay-only", "ZC_RELAY_ONLY", ZC_OPT_BOOL, "false",
+      "p2p relay with no storage or mempool (propagation measurements; no api)",
+      offsetof (gateway_cfg_t, p2p.relay_only), 0, 0 },
+    { "p2p-trace", "ZC_P2P_TRACE", ZC_OPT_BOOL, "false",
+      "log when each block and transaction first arrived (propagation measurements)",
+      offsetof (gateway_cfg_t, p2p.trace), 0, 0 },
     { "ban-time", "ZC_BAN_TIME", ZC_OPT_INT, "600", "seconds a misbehaving peer stays banned",
       offsetof (gateway_cfg_t, p2p.ban_seconds), 1, 86400 * 30 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
@@ -504,6 +510,8 @@ s_tick (self_t *self)
         s_relay_free ((void **) &r);
     }
     zlistx_destroy (&expired);
+    if (!self->mempool)
+        return;                         //  relay only
     //  the mempool's size for the status line
     Zc__GetMempool req = ZC__GET_MEMPOOL__INIT;
     self->status_id = ++self->next_id;
@@ -580,15 +588,22 @@ gateway_actor (zsock_t *pipe, void *args)
     self->next_id = (uint64_t) zc_now_ms () << 16;
     char err [512] = "";
     gateway_cfg_t *cfg = self->cfg;
-    bool ok = (self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 50000, err, sizeof err))
+    //  a relay-only gateway has peers and nothing else: no api, no backends
+    bool relay = cfg->p2p.relay_only;
+    bool ok = relay
+           || ((self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 50000, err, sizeof err))
            && (self->notify = zc_zmq_open (ZMQ_PUB, cfg->notify, true, 50000, err, sizeof err))
            && (self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, sizeof err))
            && (self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, sizeof err))
            && (self->chain_sub = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, sizeof err))
-           && (self->tx_sub = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, sizeof err));
+           && (self->tx_sub = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, sizeof err)));
+    if (relay && !(cfg->p2p.bind && *cfg->p2p.bind)) {
+        snprintf (err, sizeof err, "--relay-only needs --p2p");
+        ok = false;
+    }
     if (ok && cfg->common.metrics && *cfg->common.metrics)
         ok = (self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, sizeof err));
-    if (ok && cfg->http && *cfg->http)
+    if (ok && !relay && cfg->http && *cfg->http)
         ok = (self->http = http_start (cfg->http, cfg->storage_api, cfg->mempool_api, self->params,
                                        err, sizeof err));
     if (!ok) {
@@ -596,8 +611,11 @@ gateway_actor (zsock_t *pipe, void *args)
         zstr_send (pipe, err);
     }
     else {
-        zpoller_t *poller = zpoller_new (pipe, self->api, self->storage, self->mempool,
-                                         self->chain_sub, self->tx_sub, NULL);
+        zpoller_t *poller = zpoller_new (pipe, NULL);
+        zsock_t *polled [] = { self->api, self->storage, self->mempool, self->chain_sub, self->tx_sub };
+        for (size_t i = 0; i < sizeof polled / sizeof polled [0]; i++)
+            if (polled [i])
+                zpoller_add (poller, polled [i]);
         if (cfg->p2p.bind && *cfg->p2p.bind) {
             cfg->p2p.storage_api = cfg->storage_api;
             cfg->p2p.mempool_api = cfg->mempool_api;
@@ -608,10 +626,14 @@ gateway_actor (zsock_t *pipe, void *args)
             }
         }
         bool running = self->p2p || !cfg->p2p.bind || !*cfg->p2p.bind;
-        s_first_status (self);
+        if (relay)
+            zc_info ("gateway up: relay only, p2p %s", cfg->p2p.bind);
+        else {
+            s_first_status (self);
+            zc_info ("gateway up: api %s, notify %s, http %s", cfg->api, cfg->notify,
+                     cfg->http && *cfg->http ? cfg->http : "(none)");
+        }
         zc_metrics_set_ready (self->metrics, true);
-        zc_info ("gateway up: api %s, notify %s, http %s", cfg->api, cfg->notify,
-                 cfg->http && *cfg->http ? cfg->http : "(none)");
         int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
         int64_t p2p_wake = 100;
         while (running && !zsys_interrupted) {
@@ -619,7 +641,12 @@ gateway_actor (zsock_t *pipe, void *args)
             if (self->p2p && p2p_wake < wait)
                 wait = p2p_wake;
             void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
-            if (which && p2p_on_socket (self->p2p, which))
+            if (!which) {
+                if (zpoller_terminated (poller))
+                    break;
+            }
+            else
+            if (p2p_on_socket (self->p2p, which))
                 ;
             else
             if (which == pipe) {
@@ -644,9 +671,6 @@ gateway_actor (zsock_t *pipe, void *args)
             if (which == self->tx_sub)
                 for (int i = 0; i < 64 && (zsock_events (self->tx_sub) & ZMQ_POLLIN); i++)
                     s_on_tx (self);
-            else
-            if (!which && zpoller_terminated (poller))
-                break;
             if (self->p2p)
                 p2p_wake = p2p_tick (self->p2p);
             int64_t now = zc_mono_ms ();

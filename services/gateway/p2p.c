@@ -6,6 +6,7 @@
 #include "zc_hex.h"
 #include "zc_key.h"
 #include "zc_log.h"
+#include "zc_pow.h"
 #include "zc_time.h"
 #include "zc_tx.h"
 #include "zc_zmq.h"
@@ -351,8 +352,8 @@ static int
 s_request (p2p_t *self, zsock_t *backend, uint32_t type, const ProtobufCMessage *body,
            s_pend_t *pend)
 {
-    if (zhashx_size (self->pending) >= PENDING_MAX) {
-        free (pend->raw);
+    if (!backend || zhashx_size (self->pending) >= PENDING_MAX) {
+        free (pend->raw);               //  relay only: nobody to ask
         free (pend);
         return -1;
     }
@@ -456,6 +457,17 @@ s_txcache_add (p2p_t *self, const uint8_t *txid, const uint8_t *raw, size_t size
     zhashx_insert (self->txcache, entry->key.b, entry);
     zlistx_add_end (self->txorder, entry);
     self->txcache_bytes += size;
+}
+
+//  --p2p-trace: the moment we first had a block or transaction
+static void
+s_trace (p2p_t *self, const char *what, const uint8_t *hash)
+{
+    if (!self->cfg.trace)
+        return;
+    char hex [65];
+    zc_hex_encode (hash, 32, hex);
+    zc_info ("trace %s %s %lld", what, hex, (long long) zc_mono_us ());
 }
 
 // ---------------------------------------------------------------------------
@@ -685,6 +697,9 @@ s_on_hello (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello, bool ack)
     if (rc != ZC_OK) {
         zc_info ("peer %s refused: %s", s_peer_name (peer), detail);
         if (!ack && rc == ZC_ERR_BUSY) {
+            //  a newcomer has free slots: tell those who come after it
+            if (hello->listen && addrbook_valid (hello->listen))
+                addrbook_add (self->book, hello->listen, false);
             //  full: still tell the newcomer where else to go, or a
             //  bootstrap node with all its slots taken would strand it
             Zc__PeerAddress entries [ADDR_REPLY], *ptrs [ADDR_REPLY];
@@ -765,7 +780,8 @@ s_announce (p2p_t *self, Zc__InvType type, const uint8_t *hash, uint64_t except)
 static void
 s_sync_start (p2p_t *self, s_peer_t *peer)
 {
-    if (self->n_download || (self->sync_peer && zc_mono_ms () - self->sync_asked < DOWNLOAD_TIMEOUT_MS))
+    if (self->cfg.relay_only || self->n_download
+    ||  (self->sync_peer && zc_mono_ms () - self->sync_asked < DOWNLOAD_TIMEOUT_MS))
         return;
     Zc__GetTip req = ZC__GET_TIP__INIT;
     req.with_locator = true;
@@ -1244,6 +1260,16 @@ s_on_getdata (p2p_t *self, s_peer_t *peer, const Zc__GetData *req)
         Zc__InvItem *item = req->items [i];
         if (item->hash.len != 32)
             continue;
+        if (item->type == ZC__INV_TYPE__INV_BLOCK && self->cfg.relay_only) {
+            s_cached_tx_t *block = zhashx_lookup (self->txcache, item->hash.data);
+            if (block) {
+                Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
+                msg.raw.data = block->raw;
+                msg.raw.len = block->size;
+                s_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
+            }
+            continue;
+        }
         if (item->type == ZC__INV_TYPE__INV_BLOCK) {
             Zc__GetBlock get = ZC__GET_BLOCK__INIT;
             get.hash = item->hash;
@@ -1305,6 +1331,12 @@ s_on_txdata (p2p_t *self, s_peer_t *peer, const Zc__TxData *msg)
             return;
         }
         bool asked = s_was_asked (self, peer, tx->txid.b);
+        if (asked && self->cfg.relay_only) {
+            //  no mempool: keep it to serve, announce it on
+            s_txcache_add (self, tx->txid.b, msg->txs [i].data, msg->txs [i].len);
+            s_trace (self, "tx", tx->txid.b);
+            s_announce (self, ZC__INV_TYPE__INV_TX, tx->txid.b, peer->serial);
+        }
         zc_tx_destroy (&tx);
         if (!asked) {
             if (!s_misbehaved (self, peer, BAD_UNSOLICITED, "transaction nobody asked for")) {
@@ -1313,7 +1345,8 @@ s_on_txdata (p2p_t *self, s_peer_t *peer, const Zc__TxData *msg)
             }
             continue;
         }
-        keep [n++] = msg->txs [i];
+        if (!self->cfg.relay_only)
+            keep [n++] = msg->txs [i];
     }
     if (n) {
         Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
@@ -1359,6 +1392,18 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
         s_misbehaved (self, peer, BAD_UNSOLICITED, "block nobody asked for");
         return;
     }
+    if (self->cfg.relay_only) {
+        //  no chain to check it against: its form and its proof of work
+        if (!zc_pow_check (&hash, header.bits, self->params->pow_limit_bits)) {
+            s_misbehaved (self, peer, BAD_BLOCK, "block without its proof of work");
+            return;
+        }
+        s_trace (self, "block", hash.b);
+        s_txcache_add (self, hash.b, msg->raw.data, msg->raw.len);
+        s_announce (self, ZC__INV_TYPE__INV_BLOCK, hash.b, peer->serial);
+        return;
+    }
+    s_trace (self, "block", hash.b);
     s_submit_block (self, msg->raw.data, msg->raw.len, peer->serial, false, true);
 }
 
@@ -1380,8 +1425,10 @@ s_addresses (p2p_t *self, const s_peer_t *peer, Zc__PeerAddress *entries, Zc__Pe
     size_t n = 0, count;
     addrbook_entry_t *book = addrbook_entries (self->book, &count);
     uint64_t now = (uint64_t) zc_now_ms ();
-    for (size_t i = 0; i < count && n < ADDR_REPLY; i++) {
-        addrbook_entry_t *e = &book [i];
+    //  from a random place in the book, so that newcomers spread out
+    size_t start = count ? (size_t) random () % count : 0;
+    for (size_t k = 0; k < count && n < ADDR_REPLY; k++) {
+        addrbook_entry_t *e = &book [(start + k) % count];
         if (e->self || (uint64_t) e->banned_until_ms > now || (e->failures > 2 && !e->bootstrap)
         ||  strcmp (e->address, peer->address) == 0)
             continue;
@@ -1751,8 +1798,11 @@ s_dial_more (p2p_t *self, int64_t now)
     size_t count;
     addrbook_entry_t *book = addrbook_entries (self->book, &count);
     uint64_t wall = (uint64_t) zc_now_ms ();
-    for (size_t i = 0; i < count && outbound < self->cfg.max_outbound; i++) {
-        addrbook_entry_t *e = &book [i];
+    //  from a random place in the book: peers that all know the same
+    //  addresses still pick different ones
+    size_t start = count ? (size_t) random () % count : 0;
+    for (size_t k = 0; k < count && outbound < self->cfg.max_outbound; k++) {
+        addrbook_entry_t *e = &book [(start + k) % count];
         if (e->self || e->next_attempt_ms > now || (uint64_t) e->banned_until_ms > wall
         ||  strcmp (e->address, self->advertise) == 0 || s_denied (self, e->address)
         ||  s_connected_to (self, e->address))
@@ -1928,6 +1978,7 @@ p2p_on_chain (p2p_t *self, const Zc__ChainEvent *event)
         zc_hash_t hash;
         memcpy (hash.b, event->hash.data, 32);
         s_seen_add (self, hash.b);
+        s_trace (self, "block", hash.b);
         //  announce the new tip (not every block of a long catch-up)
         if (!self->n_download)
             s_announce (self, ZC__INV_TYPE__INV_BLOCK, hash.b, 0);
@@ -1941,6 +1992,7 @@ p2p_on_tx (p2p_t *self, const Zc__TxEvent *event)
     if (!self || event->type != ZC__TX_EVENT_TYPE__ACCEPTED || event->txid.len != 32)
         return;
     s_seen_add (self, event->txid.data);
+    s_trace (self, "tx", event->txid.data);
     if (event->raw.len)
         s_txcache_add (self, event->txid.data, event->raw.data, event->raw.len);
     s_announce (self, ZC__INV_TYPE__INV_TX, event->txid.data, 0);
@@ -2123,6 +2175,10 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     }
     self->next_request = (uint64_t) zc_now_ms () << 16;
     s_node_id (self);
+    //  random () picks addresses, jitters backoffs: every process its own sequence
+    unsigned seed = 0;
+    zc_random_bytes (&seed, sizeof seed);
+    srandom (seed);
     s_metrics_init (self, metrics);
     if (cfg->curve && !(self->cert = s_cert (cfg->peers_file))) {
         snprintf (err, err_size, "cannot load or create the node's CURVE keys");
@@ -2144,8 +2200,9 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     }
     if (!(self->router = zc_zmq_open_curve (ZMQ_ROUTER, cfg->bind, true, 10000, self->cert, NULL,
                                             err, err_size))
-    ||  !(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, err_size))
-    ||  !(self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, err_size))) {
+    ||  (!cfg->relay_only
+    &&  (!(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, err_size))
+    ||   !(self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, err_size))))) {
         p2p_destroy (&self);
         return NULL;
     }
@@ -2156,8 +2213,10 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
         if (!addrbook_add (self->book, cfg->bootstrap.value [i], true))
             zc_warn ("bootstrap %s is not an address (tcp://HOST:PORT)", cfg->bootstrap.value [i]);
     zpoller_add (poller, self->router);
-    zpoller_add (poller, self->storage);
-    zpoller_add (poller, self->mempool);
+    if (self->storage)
+        zpoller_add (poller, self->storage);
+    if (self->mempool)
+        zpoller_add (poller, self->mempool);
     char id [2 * NODE_ID_SIZE + 1];
     s_id_hex (self->node_id, id);
     zc_info ("p2p: node %s listening on %s (advertised %s), %d bootstrap address(es)%s", id, cfg->bind,
@@ -2171,6 +2230,14 @@ p2p_destroy (p2p_t **self_p)
     p2p_t *self = *self_p;
     if (!self)
         return;
+    if (self->cfg.trace) {
+        double in = 0;
+        for (int i = 0; i < 16; i++)
+            in += self->m_in [i] ? self->m_in [i]->value : 0;
+        zc_info ("trace totals messages_in %.0f duplicates %.0f peers %u bytes_in %.0f bytes_out %.0f", in,
+                 self->m_dups ? self->m_dups->value : 0, p2p_peer_count (self), self->m_bytes_in ? self->m_bytes_in->value : 0,
+                 self->m_bytes_out ? self->m_bytes_out->value : 0);
+    }
     while (self->n_peers) {
         s_peer_t *peer = self->peer [0];
         Zc__Reject bye = ZC__REJECT__INIT;

@@ -12,6 +12,13 @@
  *  order. Misbehaviour adds to a peer's score; at 100 it is banned for a
  *  while. The module runs inside the gateway actor's poll loop and has its
  *  own DEALERs to storage and the mempool.
+ *
+ *  Relay-only (for measuring propagation over many nodes on one machine): no
+ *  storage or mempool; a block is checked for form and proof of work only,
+ *  a transaction for form only, kept in a bounded cache to answer GetData,
+ *  and announced on at once. It never syncs and claims no chain of its own.
+ *  Trace: one log line "trace block|tx HASH MICROSECONDS" (monotonic clock,
+ *  comparable between the processes of one machine) when we first had it.
  */
 #ifndef P2P_H_INCLUDED
 #define P2P_H_INCLUDED
@@ -38,6 +45,8 @@ typedef struct {
     int64_t ping_timeout_ms;
     int64_t ban_seconds;
     bool curve;                         //  encrypt every link (CURVE); keys in peers_file.cert
+    bool relay_only;                    //  no storage or mempool behind us (see below)
+    bool trace;                         //  log when we first had each block and transaction
     const char *storage_api;
     const char *mempool_api;
 } p2p_cfg_t;
