@@ -1,6 +1,7 @@
 /*  test_node_net.c - five nodes on loopback: a late joiner catches up, payments
  *  and blocks reach every node, a partition heals onto the branch with more
- *  work, a hostile peer is banned, a restarted node finds its peers again
+ *  work, a hostile peer is banned, a restarted node finds its peers again,
+ *  a relay-only gateway carries payments and blocks between two nodes
  *
  *  The tests share one network and run in order.
  */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define NODES 5
@@ -531,6 +533,95 @@ test_full_node_suggests_peers (void **state)
         testnode_stop (&s_node [i], false);
 }
 
+//  A relay-only gateway between two whole nodes that refuse each other:
+//  a payment sent through one is confirmed on the other, and the blocks come
+//  back, every one of them through the relay (which logs what it carried)
+static void
+test_relay_only (void **state)
+{
+    (void) state;
+    s_node [0] = s_start (NULL, NULL, "--block-interval 300 --validators 1");
+    assert_non_null (s_node [0]);
+    s_node [1] = s_start (NULL, NULL, "--miners 0 --validators 1 --bootstrap 127.0.0.1:%d",
+                          s_node [0]->p2p_port);
+    assert_non_null (s_node [1]);
+    assert_true (testnode_wait_height (s_node [0], 3, 120));
+    //  the relay: a port past the test nodes' own (see testnode.c)
+    int port = 20000 + (int) (getpid () % 1000) * 40 + 39;
+    char log [256], cmd [1024];
+    snprintf (log, sizeof log, "%s/relay.log", s_node [0]->dir);
+    snprintf (cmd, sizeof cmd, "exec %s/zchain-gateway --relay-only --p2p-trace --instance relay "
+              "--p2p tcp://127.0.0.1:%d --bootstrap tcp://127.0.0.1:%d --bootstrap tcp://127.0.0.1:%d "
+              "2> %s", ZC_BIN_DIR, port, s_node [0]->p2p_port, s_node [1]->p2p_port, log);
+    pid_t relay = fork ();
+    assert_true (relay >= 0);
+    if (relay == 0) {
+        execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit (127);
+    }
+    //  both nodes link to the relay, then refuse each other
+    const int one [] = { 1 }, zero [] = { 0 };
+    char out [8192], want [64];
+    snprintf (want, sizeof want, "127.0.0.1:%d", port);
+    for (int n = 0; n < 2; n++) {
+        bool linked = false;
+        for (int i = 0; i < 600 && !linked; i++) {
+            linked = testnode_cli (s_node [n], out, sizeof out, "--json peers") == 0 && strstr (out, want);
+            if (!linked)
+                usleep (100000);
+        }
+        assert_true (linked);
+    }
+    s_deny (s_node [0], one, 1);
+    s_deny (s_node [1], zero, 1);
+    for (int n = 0; n < 2; n++) {
+        int peers = 2;
+        for (int i = 0; i < 600 && peers != 1; i++) {
+            peers = s_status_peers (s_node [n]);
+            if (peers != 1)
+                usleep (100000);
+        }
+        assert_int_equal (peers, 1);
+    }
+    //  node 1 has no miner: its payment must reach node 0 and the block come back
+    char wallet0 [256], address [128] = "", txid [65];
+    snprintf (wallet0, sizeof wallet0, "%s/wallet.key", s_node [0]->dir);
+    assert_int_equal (testnode_cli (s_node [0], out, sizeof out, "wallet address"), 0);
+    sscanf (out, "%127s", address);
+    assert_true (testnode_wait_height (s_node [1], 12, 120));     //  coins mature
+    int64_t split = testnode_height (s_node [1], NULL);
+    s_send (s_node [1], wallet0, address, "0.5", txid);
+    int64_t deadline = zc_mono_ms () + 180000;
+    bool done = false;
+    while (!done && zc_mono_ms () < deadline) {
+        uint8_t a [32], b [32];
+        done = s_confirmed_on (s_node [1], txid) && testnode_height (s_node [1], b) >= split + 2
+            && testnode_height (s_node [0], a) >= 0 && memcmp (a, b, 32) == 0;
+        if (!done)
+            usleep (200000);
+    }
+    assert_true (done);
+    assert_int_equal (s_status_peers (s_node [1]), 1);
+    //  the relay carried it, and says so as it stops
+    kill (relay, SIGTERM);
+    int status = 0;
+    assert_int_equal (waitpid (relay, &status, 0), relay);
+    FILE *file = fopen (log, "r");
+    assert_non_null (file);
+    char line [1024], trace [128];
+    snprintf (trace, sizeof trace, "trace tx %s ", txid);
+    bool carried = false, totals = false;
+    while (fgets (line, sizeof line, file)) {
+        carried |= strstr (line, trace) != NULL;
+        totals |= strstr (line, "trace totals messages_in") != NULL;
+    }
+    fclose (file);
+    assert_true (carried);
+    assert_true (totals);
+    for (int i = 0; i < NODES; i++)
+        testnode_stop (&s_node [i], false);
+}
+
 static int
 s_setup (void **state)
 {
@@ -559,6 +650,9 @@ main (void)
         cmocka_unit_test (test_restart_reconnects),
         cmocka_unit_test (test_curve_links),
         cmocka_unit_test (test_full_node_suggests_peers),
+        cmocka_unit_test (test_relay_only),
     };
+    if (getenv ("ZC_TEST_FILTER"))       //  one test alone, e.g. test_relay_only
+        cmocka_set_test_filter (getenv ("ZC_TEST_FILTER"));
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -4,8 +4,9 @@
 #
 #  Usage: tools/soak.sh [BUILD_DIR] [MINUTES] [RATE]   (defaults: build 10 5000)
 #  Rounds of `zchain bench --txs 20000 --rate RATE` run back to back; the
-#  samples go to stdout as "seconds service kB" lines, then a summary of
-#  each service's first and last sample.
+#  samples go to stdout as "seconds service kB" lines (with "rocksdb", the
+#  memory storage's RocksDB reports, and "pool-bytes", the mempool's own
+#  size), then a summary of each one's first and last sample.
 set -eu
 build=${1:-build}
 minutes=${2:-10}
@@ -29,6 +30,10 @@ end=$((start + minutes * 60))
             name=$(tr '\0' ' ' < /proc/$p/cmdline | sed -n 's/.*--instance \([^ ]*\).*/\1/p')
             [ -n "$name" ] && echo "$now $name $(awk '/VmRSS/ {print $2}' /proc/$p/status)"
         done
+        #  the part of storage's memory RocksDB accounts for, and the pool's own estimate
+        curl -s http://127.0.0.1:17990/metrics | awk -v t="$now" '
+            /^zchain_rocksdb_memory_bytes/ { printf "%s rocksdb %d\n", t, $2 / 1024 }
+            /^zchain_mempool_bytes/ { printf "%s pool-bytes %d\n", t, $2 / 1024 }'
         sleep 30
     done
 ) > "$samples" &
