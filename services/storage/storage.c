@@ -44,6 +44,7 @@ const zc_option_t storage_options [] = {
 #define MAX_EVENTS_REPLY 200
 #define MAX_HEADERS_REPLY 2000
 #define MAX_ADDRESS_COINS 100000
+#define EVENTS_HWM 1000                 //  chain events queued per subscriber
 
 typedef struct {
     uint8_t identity [256];
@@ -1065,8 +1066,10 @@ s_open (self_t *self, char *err, size_t err_size)
     self->chain = chain_open (cfg->db, self->params, cfg->sync, err, err_size);
     if (!self->chain)
         return -1;
+    //  each event carries its whole block (up to 8 MB): a stalled subscriber
+    //  holds at most EVENTS_HWM of them here, and replays the rest by seq
     if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
-    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, 10000, err, err_size))
+    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, EVENTS_HWM, err, err_size))
     ||  !(self->work = zc_zmq_open (ZMQ_ROUTER, cfg->work, true, 10000, err, err_size)))
         return -1;
     if (cfg->mempool_events && *cfg->mempool_events
