@@ -31,6 +31,7 @@
 static const zc_params_t *s_params;
 static testnode_t *s_node [NODES];
 static char s_w2 [128];                 //  a second wallet's address (in node 1's directory)
+static pid_t s_relay;                   //  test_relay_only's relay, stopped by the teardown too
 
 static testnode_t *
 s_start (testnode_t *node, const char *dir, const char *format, ...)
@@ -553,7 +554,7 @@ test_relay_only (void **state)
     snprintf (cmd, sizeof cmd, "exec %s/zchain-gateway --relay-only --p2p-trace --instance relay "
               "--p2p tcp://127.0.0.1:%d --bootstrap tcp://127.0.0.1:%d --bootstrap tcp://127.0.0.1:%d "
               "2> %s", ZC_BIN_DIR, port, s_node [0]->p2p_port, s_node [1]->p2p_port, log);
-    pid_t relay = fork ();
+    pid_t relay = s_relay = fork ();
     assert_true (relay >= 0);
     if (relay == 0) {
         execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
@@ -606,6 +607,7 @@ test_relay_only (void **state)
     kill (relay, SIGTERM);
     int status = 0;
     assert_int_equal (waitpid (relay, &status, 0), relay);
+    s_relay = 0;
     FILE *file = fopen (log, "r");
     assert_non_null (file);
     char line [1024], trace [128];
@@ -637,6 +639,10 @@ s_teardown (void **state)
     (void) state;
     for (int i = 0; i < NODES; i++)
         testnode_stop (&s_node [i], false);
+    if (s_relay > 0) {                  //  a failed test_relay_only left it running
+        kill (s_relay, SIGTERM);
+        waitpid (s_relay, NULL, 0);
+    }
     return 0;
 }
 
