@@ -78,7 +78,6 @@ zc_config_parse (const zc_option_t *table, void *cfg, int argc, char **argv,
             return -1;
         if ((!text || !*text) && opt->type == ZC_OPT_STRING)
             *(const char **) ((uint8_t *) cfg + opt->offset) = text;    //  NULL or ""
-
     }
     //  flags over both; a list given by flags replaces its default
     bool list_from_flags [64] = { false };

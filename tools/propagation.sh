@@ -11,7 +11,7 @@
 #         mining one block a second);
 #  relay: one whole node mining (the source) and NODES-1 relay-only gateways
 #         (`zchain-gateway --relay-only`: no storage or mempool, blocks checked
-#         for form and proof of work, then relayed), each bootstrapping from
+#         on their own, then relayed), each bootstrapping from
 #         the source, with PROP_OUTBOUND outbound and at most PROP_INBOUND
 #         inbound peers, pings every 10 s (30 s timeout).
 #  Waits until node 1's coins mature (height 12) and every node has a peer,

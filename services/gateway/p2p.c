@@ -2,11 +2,11 @@
 #include "p2p.h"
 #include "addrbook.h"
 #include "zc_block.h"
+#include "zc_check.h"
 #include "zc_hashkey.h"
 #include "zc_hex.h"
 #include "zc_key.h"
 #include "zc_log.h"
-#include "zc_pow.h"
 #include "zc_time.h"
 #include "zc_tx.h"
 #include "zc_zmq.h"
@@ -1331,6 +1331,12 @@ s_on_txdata (p2p_t *self, s_peer_t *peer, const Zc__TxData *msg)
             return;
         }
         bool asked = s_was_asked (self, peer, tx->txid.b);
+        if (asked && self->cfg.relay_only && zc_check_loose_tx (tx) != ZC_OK) {
+            zc_tx_destroy (&tx);
+            free (keep);
+            s_misbehaved (self, peer, BAD_TX, "transaction fails its own checks");
+            return;
+        }
         if (asked && self->cfg.relay_only) {
             //  no mempool: keep it to serve, announce it on
             s_txcache_add (self, tx->txid.b, msg->txs [i].data, msg->txs [i].len);
@@ -1393,9 +1399,15 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
         return;
     }
     if (self->cfg.relay_only) {
-        //  no chain to check it against: its form and its proof of work
-        if (!zc_pow_check (&hash, header.bits, self->params->pow_limit_bits)) {
-            s_misbehaved (self, peer, BAD_BLOCK, "block without its proof of work");
+        //  no chain to check it against: the block on its own (form, proof
+        //  of work, transactions, merkle root), as storage checks it first
+        zc_block_t *block = NULL;
+        zc_err_t rc = zc_block_decode (msg->raw.data, msg->raw.len, &block);
+        if (rc == ZC_OK)
+            rc = zc_check_block (block, self->params, zc_now_ms () / 1000);
+        zc_block_destroy (&block);
+        if (rc != ZC_OK) {
+            s_misbehaved (self, peer, BAD_BLOCK, zc_err_name (rc));
             return;
         }
         s_trace (self, "block", hash.b);
@@ -2234,8 +2246,9 @@ p2p_destroy (p2p_t **self_p)
         double in = 0;
         for (int i = 0; i < 16; i++)
             in += self->m_in [i] ? self->m_in [i]->value : 0;
-        zc_info ("trace totals messages_in %.0f duplicates %.0f peers %u bytes_in %.0f bytes_out %.0f", in,
-                 self->m_dups ? self->m_dups->value : 0, p2p_peer_count (self), self->m_bytes_in ? self->m_bytes_in->value : 0,
+        zc_info ("trace totals messages_in %.0f duplicates %.0f peers %u bytes_in %.0f bytes_out %.0f",
+                 in, self->m_dups ? self->m_dups->value : 0, p2p_peer_count (self),
+                 self->m_bytes_in ? self->m_bytes_in->value : 0,
                  self->m_bytes_out ? self->m_bytes_out->value : 0);
     }
     while (self->n_peers) {

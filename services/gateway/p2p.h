@@ -14,8 +14,8 @@
  *  own DEALERs to storage and the mempool.
  *
  *  Relay-only (for measuring propagation over many nodes on one machine): no
- *  storage or mempool; a block is checked for form and proof of work only,
- *  a transaction for form only, kept in a bounded cache to answer GetData,
+ *  storage or mempool; a block or transaction is checked on its own only
+ *  (zc_check_block, zc_check_loose_tx), kept in a bounded cache to answer GetData,
  *  and announced on at once. It never syncs and claims no chain of its own.
  *  Trace: one log line "trace block|tx HASH MICROSECONDS" (monotonic clock,
  *  comparable between the processes of one machine) when we first had it.
