@@ -483,7 +483,8 @@ test_curve_links (void **state)
 }
 
 //  A bootstrap node with no inbound slot left still points a newcomer at
-//  other nodes: its refusal carries addresses. Node 0 takes one inbound peer
+//  other nodes: its refusal carries addresses, and it keeps the newcomer's
+//  address for the next one. Node 0 takes one inbound peer
 //  and dials nobody, so node 2 can only learn of node 1 from that refusal.
 static void
 test_full_node_suggests_peers (void **state)
@@ -530,6 +531,22 @@ test_full_node_suggests_peers (void **state)
             usleep (200000);
     }
     assert_true (synced);
+    //  node 0 kept the address of the newcomer it turned away (it learned it
+    //  from nobody else: node 1 told it its peers before node 2 existed)
+    char dir [128], path [256], line [512], newcomer [64];
+    snprintf (dir, sizeof dir, "%s", s_node [0]->dir);
+    snprintf (newcomer, sizeof newcomer, "tcp://127.0.0.1:%d ", s_node [2]->p2p_port);
+    testnode_stop (&s_node [0], true);
+    snprintf (path, sizeof path, "%s/peers", dir);
+    FILE *file = fopen (path, "r");
+    assert_non_null (file);
+    bool kept = false;
+    while (fgets (line, sizeof line, file))
+        kept |= strncmp (line, newcomer, strlen (newcomer)) == 0;
+    fclose (file);
+    snprintf (path, sizeof path, "rm -rf '%s'", dir);
+    assert_int_equal (system (path), 0);
+    assert_true (kept);
     for (int i = 0; i < NODES; i++)
         testnode_stop (&s_node [i], false);
 }
@@ -603,6 +620,43 @@ test_relay_only (void **state)
     }
     assert_true (done);
     assert_int_equal (s_status_peers (s_node [1]), 1);
+    //  a block with its proof of work but a wrong merkle root: the relay,
+    //  with no chain, still checks the block on its own and bans the sender
+    testnode_t at_relay = { .p2p_port = port };
+    zsock_t *sock = s_hostile_connect (&at_relay);
+    s_hostile_hello (sock, &at_relay);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    zc_block_t *block = zc_block_new (1);
+    uint8_t pub [32] = { 9 };
+    block->tx [0] = zc_coinbase_new (1, 99, 1, pub);
+    block->header.prev = *zc_params_genesis_hash (s_params);
+    block->header.time = (uint32_t) (zc_now_ms () / 1000);
+    block->header.bits = s_params->pow_limit_bits;
+    zc_block_finalize (block);
+    block->header.merkle.b [0] ^= 1;
+    do {
+        block->header.nonce++;
+        zc_header_hash (&block->header, &block->hash);
+    } while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits));
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+    item.type = ZC__INV_TYPE__INV_BLOCK;
+    item.hash.data = block->hash.b;
+    item.hash.len = 32;
+    Zc__Inv inv = ZC__INV__INIT;
+    inv.n_items = 1;
+    inv.items = items;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL));
+    Zc__BlockData data = ZC__BLOCK_DATA__INIT;
+    data.raw.data = raw;
+    data.raw.len = size;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL));
+    free (raw);
+    zc_block_destroy (&block);
+    zsock_destroy (&sock);
     //  the relay carried it, and says so as it stops
     kill (relay, SIGTERM);
     int status = 0;
