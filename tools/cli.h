@@ -63,5 +63,6 @@ int cmd_block (cli_t *cli, int argc, char **argv);
 int cmd_mempool (cli_t *cli, int argc, char **argv);
 int cmd_watch (cli_t *cli, int argc, char **argv);
 int cmd_bench (cli_t *cli, int argc, char **argv);
+int cmd_propagate (cli_t *cli, int argc, char **argv);
 
 #endif

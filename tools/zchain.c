@@ -24,6 +24,7 @@ static const cli_command_t s_commands [] = {
     { "ping", "[ENDPOINT|URL] [--timeout MS]", "is a service alive? (healthchecks)", cmd_ping },
     { "watch", "[--notify ENDPOINT]", "follow blocks and transactions as they happen", cmd_watch },
     { "bench", "[--txs N] [--rate R] ...", "load a node and measure it", cmd_bench },
+    { "propagate", "[--nodes N] [--outbound K] ...", "how fast blocks reach N in-process relay nodes", cmd_propagate },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
     { NULL, NULL, NULL, NULL }
 };

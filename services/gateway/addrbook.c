@@ -15,13 +15,28 @@ struct _addrbook_t {
     bool dirty;
 };
 
+//  inproc://NAME: the nodes of one process (zchain propagate); NAME of
+//  letters, digits, dots, dashes and underscores
+static bool
+s_valid_inproc (const char *name)
+{
+    if (!*name)
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9')
+           || *c == '.' || *c == '-' || *c == '_'))
+            return false;
+    return true;
+}
+
 bool
 addrbook_valid (const char *address)
 {
-    if (!address || strncmp (address, "tcp://", 6) != 0)
+    if (!address || strlen (address) >= ADDRBOOK_ADDRESS_MAX)
         return false;
-    size_t len = strlen (address);
-    if (len >= ADDRBOOK_ADDRESS_MAX)
+    if (strncmp (address, "inproc://", 9) == 0)
+        return s_valid_inproc (address + 9);
+    if (strncmp (address, "tcp://", 6) != 0)
         return false;
     const char *host = address + 6;
     const char *key = strchr (host, '#');

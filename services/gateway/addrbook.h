@@ -38,7 +38,8 @@ addrbook_t *
 void
     addrbook_destroy (addrbook_t **self_p);
 
-//  Is address well formed ("tcp://HOST:PORT", optional "#KEY")?
+//  Is address well formed ("tcp://HOST:PORT", optional "#KEY"; or
+//  "inproc://NAME" for nodes that share one process)?
 bool
     addrbook_valid (const char *address);
 

@@ -47,6 +47,9 @@
 #define RATE_BURST 5000.0               //  ... with this burst (announcements come batched)
 #define BAN_SCORE 100
 #define MAX_BACKOFF_MS 30000
+#define PUSH_BYTES (16u << 10)          //  a new block this small goes whole to peers, unasked
+#define KNOWN_MAX 256                   //  recent ids a peer has, per peer
+#define SLOW_MS 500                     //  timers, pings, dialling: a node idles at 2 wake-ups a second
 
 typedef enum {
     PEER_CONNECTING, PEER_HANDSHAKING, PEER_ESTABLISHED, PEER_SUSPECT, PEER_DISCONNECTED,
@@ -98,6 +101,8 @@ typedef struct {
     size_t n_inv;
     int64_t inv_since;
     int in_flight;                      //  blocks asked from it
+    uint64_t known [KNOWN_MAX];         //  ids it announced or sent us, or we it
+    size_t known_next;                  //  (8-byte prefixes, a ring): not announced to it
 } s_peer_t;
 
 typedef enum {
@@ -210,7 +215,7 @@ struct _p2p_t {
     size_t n_bans;
     char deny [16] [ADDRBOOK_ADDRESS_MAX];
     size_t n_deny;
-    int64_t next_slow;                  //  the once-a-100-ms timers
+    int64_t next_slow;                  //  the every-SLOW_MS timers
     int64_t next_save;
     //  metrics
     zc_metric_t *m_state [PEER_STATES];
@@ -461,13 +466,37 @@ s_txcache_add (p2p_t *self, const uint8_t *txid, const uint8_t *raw, size_t size
 
 //  --p2p-trace: the moment we first had a block or transaction
 static void
-s_trace (p2p_t *self, const char *what, const uint8_t *hash)
+s_trace (p2p_t *self, bool block, const uint8_t *hash)
 {
-    if (!self->cfg.trace)
+    if (!self->cfg.trace && !self->cfg.observe)
         return;
-    char hex [65];
-    zc_hex_encode (hash, 32, hex);
-    zc_info ("trace %s %s %lld", what, hex, (long long) zc_mono_us ());
+    int64_t now = zc_mono_us ();
+    if (self->cfg.observe)
+        self->cfg.observe (self->cfg.observe_arg, block ? P2P_SEEN_BLOCK : P2P_SEEN_TX, hash, now);
+    if (self->cfg.trace) {
+        char hex [65];
+        zc_hex_encode (hash, 32, hex);
+        zc_info ("trace %s %s %lld", block ? "block" : "tx", hex, (long long) now);
+    }
+}
+
+static void
+s_observe (p2p_t *self, p2p_event_t event, int64_t value)
+{
+    if (self->cfg.observe)
+        self->cfg.observe (self->cfg.observe_arg, event, NULL, value);
+}
+
+//  Can we dial address? Well formed, and over our own transport: the nodes
+//  of one process (inproc://) and those of a network (tcp://) do not mix
+static bool
+s_dialable (p2p_t *self, const char *address)
+{
+    if (!addrbook_valid (address))
+        return false;
+    const char *scheme_end = strstr (self->advertise, "://");
+    size_t scheme = scheme_end ? (size_t) (scheme_end - self->advertise) : 0;
+    return strncmp (address, self->advertise, scheme + 3) == 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -525,6 +554,7 @@ s_peer_drop (p2p_t *self, s_peer_t *peer, const char *why)
             break;
         }
     free (peer);
+    s_observe (self, P2P_PEERS, p2p_peer_count (self));
 }
 
 //  Count misbehaviour; at BAN_SCORE the peer is banned for a while
@@ -646,7 +676,7 @@ s_established (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello)
     peer->height = hello->height;
     memcpy (peer->work, hello->chain_work.data, 32);
     peer->connected_ms = (uint64_t) zc_now_ms ();
-    if (peer->inbound && hello->listen && addrbook_valid (hello->listen))
+    if (peer->inbound && hello->listen && s_dialable (self, hello->listen))
         snprintf (peer->address, sizeof peer->address, "%s", hello->listen);
     if (peer->address [0]) {
         addrbook_entry_t *entry = addrbook_add (self->book, peer->address, false);
@@ -654,6 +684,7 @@ s_established (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello)
             addrbook_good (self->book, entry, zc_mono_ms ());
     }
     s_set_state (peer, PEER_ESTABLISHED);
+    s_observe (self, P2P_PEERS, p2p_peer_count (self));
     char id [2 * NODE_ID_SIZE + 1];
     s_id_hex (peer->node_id, id);
     zc_info ("peer %s %s established: node %s, height %u", s_peer_name (peer),
@@ -698,7 +729,7 @@ s_on_hello (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello, bool ack)
         zc_info ("peer %s refused: %s", s_peer_name (peer), detail);
         if (!ack && rc == ZC_ERR_BUSY) {
             //  a newcomer has free slots: tell those who come after it
-            if (hello->listen && addrbook_valid (hello->listen))
+            if (hello->listen && s_dialable (self, hello->listen))
                 addrbook_add (self->book, hello->listen, false);
             //  full: still tell the newcomer where else to go, or a
             //  bootstrap node with all its slots taken would strand it
@@ -741,6 +772,34 @@ s_on_hello (p2p_t *self, s_peer_t *peer, const Zc__Hello *hello, bool ack)
 // ---------------------------------------------------------------------------
 //  announcements
 
+//  What a peer has, so we do not announce it back: the ids it announced or
+//  sent, and those we announced to it. A ring of the latest KNOWN_MAX; a
+//  forgotten id costs at worst one needless announcement.
+static uint64_t
+s_known_key (const uint8_t *hash)
+{
+    uint64_t key;
+    memcpy (&key, hash, sizeof key);
+    return key;
+}
+
+static void
+s_known_add (s_peer_t *peer, const uint8_t *hash)
+{
+    peer->known [peer->known_next++ % KNOWN_MAX] = s_known_key (hash);
+}
+
+static bool
+s_known (const s_peer_t *peer, const uint8_t *hash)
+{
+    uint64_t key = s_known_key (hash);
+    size_t n = peer->known_next < KNOWN_MAX ? peer->known_next : KNOWN_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (peer->known [i] == key)
+            return true;
+    return false;
+}
+
 static void
 s_inv_flush (p2p_t *self, s_peer_t *peer)
 {
@@ -760,17 +819,45 @@ s_inv_queue (p2p_t *self, s_peer_t *peer, Zc__InvType type, const uint8_t *hash)
         peer->inv_since = zc_mono_ms ();
     peer->inv [peer->n_inv].type = type;
     memcpy (peer->inv_hash [peer->n_inv], hash, 32);
-    if (++peer->n_inv == INV_BATCH)
+    //  a block goes out at once (with what waited): every hop's linger
+    //  would add to its way across the network; transactions linger
+    if (++peer->n_inv == INV_BATCH || type == ZC__INV_TYPE__INV_BLOCK)
         s_inv_flush (self, peer);
 }
 
-//  Announce to every live peer but the one it came from
+//  Announce to every live peer but the one it came from and those that
+//  have it already
 static void
 s_announce (p2p_t *self, Zc__InvType type, const uint8_t *hash, uint64_t except)
 {
-    for (int i = 0; i < self->n_peers; i++)
-        if (s_live (self->peer [i]) && self->peer [i]->serial != except)
-            s_inv_queue (self, self->peer [i], type, hash);
+    for (int i = 0; i < self->n_peers; i++) {
+        s_peer_t *peer = self->peer [i];
+        if (s_live (peer) && peer->serial != except && !s_known (peer, hash)) {
+            s_known_add (peer, hash);
+            s_inv_queue (self, peer, type, hash);
+        }
+    }
+}
+
+//  Relay a new block: whole to the peers that lack it when it is small (one
+//  message a hop instead of three: announce, fetch, block), else announced
+static void
+s_relay_block (p2p_t *self, const uint8_t *hash, const uint8_t *raw, size_t size, uint64_t except)
+{
+    if (!raw || size > PUSH_BYTES) {
+        s_announce (self, ZC__INV_TYPE__INV_BLOCK, hash, except);
+        return;
+    }
+    Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
+    msg.raw.data = (uint8_t *) raw;
+    msg.raw.len = size;
+    for (int i = 0; i < self->n_peers; i++) {
+        s_peer_t *peer = self->peer [i];
+        if (s_live (peer) && peer->serial != except && !s_known (peer, hash)) {
+            s_known_add (peer, hash);
+            s_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -1224,10 +1311,12 @@ s_on_inv (p2p_t *self, s_peer_t *peer, const Zc__Inv *inv)
             s_misbehaved (self, peer, BAD_MALFORMED, "inventory hash");
             return;
         }
+        s_known_add (peer, item->hash.data);
         if (item->type == ZC__INV_TYPE__INV_BLOCK && self->n_download)
             continue;                   //  syncing: the download brings it
         if (!s_seen_add (self, item->hash.data)) {
             zc_metric_inc (self->m_dups, 1);
+            s_observe (self, P2P_DUPLICATE, 1);
             continue;
         }
         if (zhashx_size (self->asked) >= ASKED_MAX)
@@ -1303,9 +1392,9 @@ s_on_getdata (p2p_t *self, s_peer_t *peer, const Zc__GetData *req)
     free (txs);
 }
 
-//  Was hash asked from this peer? (and forget the asking)
-static bool
-s_was_asked (p2p_t *self, s_peer_t *peer, const uint8_t *hash)
+//  The peer hash was asked from (0: nobody), and forget the asking
+static uint64_t
+s_take_asked (p2p_t *self, const uint8_t *hash)
 {
     uintptr_t who = (uintptr_t) zhashx_lookup (self->asked, hash);
     if (who)
@@ -1313,7 +1402,14 @@ s_was_asked (p2p_t *self, s_peer_t *peer, const uint8_t *hash)
     else
     if ((who = (uintptr_t) zhashx_lookup (self->asked_old, hash)))
         zhashx_delete (self->asked_old, hash);
-    return who == (uintptr_t) peer->serial;
+    return (uint64_t) who;
+}
+
+//  Was hash asked from this peer? (and forget the asking)
+static bool
+s_was_asked (p2p_t *self, s_peer_t *peer, const uint8_t *hash)
+{
+    return s_take_asked (self, hash) == peer->serial;
 }
 
 static void
@@ -1340,7 +1436,7 @@ s_on_txdata (p2p_t *self, s_peer_t *peer, const Zc__TxData *msg)
         if (asked && self->cfg.relay_only) {
             //  no mempool: keep it to serve, announce it on
             s_txcache_add (self, tx->txid.b, msg->txs [i].data, msg->txs [i].len);
-            s_trace (self, "tx", tx->txid.b);
+            s_trace (self, false, tx->txid.b);
             s_announce (self, ZC__INV_TYPE__INV_TX, tx->txid.b, peer->serial);
         }
         zc_tx_destroy (&tx);
@@ -1394,9 +1490,20 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
         s_download_assign (self, zc_mono_ms ());
         return;
     }
-    if (!s_was_asked (self, peer, hash.b)) {
-        s_misbehaved (self, peer, BAD_UNSOLICITED, "block nobody asked for");
-        return;
+    uint64_t asked_from = s_take_asked (self, hash.b);
+    s_known_add (peer, hash.b);
+    if (asked_from != peer->serial) {
+        //  pushed unasked (s_relay_block): welcome when small and new to us,
+        //  or when we still wait for it from the peer we asked
+        if (msg->raw.len > PUSH_BYTES) {
+            s_misbehaved (self, peer, BAD_UNSOLICITED, "block nobody asked for");
+            return;
+        }
+        if (!asked_from && !s_seen_add (self, hash.b)) {
+            zc_metric_inc (self->m_dups, 1);
+            s_observe (self, P2P_DUPLICATE, 1);
+            return;
+        }
     }
     if (self->cfg.relay_only) {
         //  no chain to check it against: the block on its own (form, proof
@@ -1410,12 +1517,12 @@ s_on_blockdata (p2p_t *self, s_peer_t *peer, const Zc__BlockData *msg)
             s_misbehaved (self, peer, BAD_BLOCK, zc_err_name (rc));
             return;
         }
-        s_trace (self, "block", hash.b);
+        s_trace (self, true, hash.b);
         s_txcache_add (self, hash.b, msg->raw.data, msg->raw.len);
-        s_announce (self, ZC__INV_TYPE__INV_BLOCK, hash.b, peer->serial);
+        s_relay_block (self, hash.b, msg->raw.data, msg->raw.len, peer->serial);
         return;
     }
-    s_trace (self, "block", hash.b);
+    s_trace (self, true, hash.b);
     s_submit_block (self, msg->raw.data, msg->raw.len, peer->serial, false, true);
 }
 
@@ -1461,7 +1568,8 @@ s_on_addr (p2p_t *self, s_peer_t *peer, const Zc__Addr *msg)
         return;
     }
     for (size_t i = 0; i < msg->n_peers; i++)
-        if (msg->peers [i]->address && strcmp (msg->peers [i]->address, self->advertise) != 0)
+        if (msg->peers [i]->address && strcmp (msg->peers [i]->address, self->advertise) != 0
+        &&  s_dialable (self, msg->peers [i]->address))
             addrbook_add (self->book, msg->peers [i]->address, false);
 }
 
@@ -1527,6 +1635,7 @@ s_on_message (p2p_t *self, s_peer_t *peer, zc_frames_t *frames)
     size_t size = zc_frame_size (frames, frames->count - 1);
     peer->bytes_in += size;
     zc_metric_inc (self->m_bytes_in, (double) size);
+    s_observe (self, P2P_MESSAGE, (int64_t) size);
     if (!s_rate_ok (peer, now)) {
         s_misbehaved (self, peer, BAD_FLOOD, "over the message rate");
         return;
@@ -1913,7 +2022,7 @@ p2p_tick (p2p_t *self)
     if (!self)
         return 1000;
     int64_t now = zc_mono_ms ();
-    int64_t wake = 100;
+    int64_t wake = self->next_slow > now ? self->next_slow - now : SLOW_MS;
     for (int i = 0; i < self->n_peers; i++) {
         s_peer_t *peer = self->peer [i];
         if (peer->n_inv && now - peer->inv_since >= INV_LINGER_MS)
@@ -1923,7 +2032,7 @@ p2p_tick (p2p_t *self)
             wake = INV_LINGER_MS - (now - peer->inv_since);
     }
     if (now >= self->next_slow) {
-        self->next_slow = now + 100;
+        self->next_slow = now + SLOW_MS;
         s_peer_timers (self, now);
         s_pings (self, now);
         s_dial_more (self, now);
@@ -1990,10 +2099,10 @@ p2p_on_chain (p2p_t *self, const Zc__ChainEvent *event)
         zc_hash_t hash;
         memcpy (hash.b, event->hash.data, 32);
         s_seen_add (self, hash.b);
-        s_trace (self, "block", hash.b);
+        s_trace (self, true, hash.b);
         //  announce the new tip (not every block of a long catch-up)
         if (!self->n_download)
-            s_announce (self, ZC__INV_TYPE__INV_BLOCK, hash.b, 0);
+            s_relay_block (self, hash.b, event->raw.len ? event->raw.data : NULL, event->raw.len, 0);
         s_orphans_of (self, &hash);
     }
 }
@@ -2004,10 +2113,40 @@ p2p_on_tx (p2p_t *self, const Zc__TxEvent *event)
     if (!self || event->type != ZC__TX_EVENT_TYPE__ACCEPTED || event->txid.len != 32)
         return;
     s_seen_add (self, event->txid.data);
-    s_trace (self, "tx", event->txid.data);
+    s_trace (self, false, event->txid.data);
     if (event->raw.len)
         s_txcache_add (self, event->txid.data, event->raw.data, event->raw.len);
     s_announce (self, ZC__INV_TYPE__INV_TX, event->txid.data, 0);
+}
+
+int
+p2p_offer (p2p_t *self, bool block, const uint8_t *raw, size_t size)
+{
+    if (!self || !self->cfg.relay_only)
+        return -1;
+    zc_hash_t id;
+    if (block) {
+        zc_header_t header;
+        if (size < ZC_HEADER_SIZE || size > ZC_BLOCK_MAX_BYTES
+        ||  zc_header_decode (raw, ZC_HEADER_SIZE, &header) != ZC_OK)
+            return -1;
+        zc_header_hash (&header, &id);
+    }
+    else {
+        zc_tx_t *tx = NULL;
+        if (zc_tx_decode (raw, size, &tx) != ZC_OK)
+            return -1;
+        id = tx->txid;
+        zc_tx_destroy (&tx);
+    }
+    s_seen_add (self, id.b);
+    s_trace (self, block, id.b);
+    s_txcache_add (self, id.b, raw, size);
+    if (block)
+        s_relay_block (self, id.b, raw, size, 0);
+    else
+        s_announce (self, ZC__INV_TYPE__INV_TX, id.b, 0);
+    return 0;
 }
 
 // ---------------------------------------------------------------------------

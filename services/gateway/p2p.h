@@ -19,6 +19,11 @@
  *  and announced on at once. It never syncs and claims no chain of its own.
  *  Trace: one log line "trace block|tx HASH MICROSECONDS" (monotonic clock,
  *  comparable between the processes of one machine) when we first had it.
+ *
+ *  Nodes of one process: a node bound to inproc://NAME dials and accepts
+ *  only inproc:// addresses (and a tcp:// node only tcp:// ones), so many
+ *  relay-only gateways can run as threads of one process with no kernel
+ *  between them (zchain propagate).
  */
 #ifndef P2P_H_INCLUDED
 #define P2P_H_INCLUDED
@@ -33,6 +38,18 @@
 #include <stdint.h>
 
 #define P2P_PROTOCOL 1
+
+//  What a host that runs many nodes in one process (zchain propagate) can
+//  observe of each; called on the node's own thread, so keep it short
+typedef enum {
+    P2P_SEEN_BLOCK,                     //  first had a block (value: monotonic us)
+    P2P_SEEN_TX,                        //  first had a transaction (value: monotonic us)
+    P2P_MESSAGE,                        //  a message from a peer (value: its bytes)
+    P2P_DUPLICATE,                      //  an announcement of what we had (value: 1)
+    P2P_PEERS                           //  established peers changed (value: how many)
+} p2p_event_t;
+
+typedef void (p2p_observe_fn) (void *arg, p2p_event_t event, const uint8_t *hash, int64_t value);
 
 typedef struct {
     const char *bind;                   //  tcp://HOST:PORT, or "" for no p2p
@@ -49,6 +66,8 @@ typedef struct {
     bool trace;                         //  log when we first had each block and transaction
     const char *storage_api;
     const char *mempool_api;
+    p2p_observe_fn *observe;            //  NULL, or called with observe_arg
+    void *observe_arg;
 } p2p_cfg_t;
 
 typedef struct _p2p_t p2p_t;
@@ -93,6 +112,12 @@ void
 //  address is in deny (an empty list allows all again).
 void
     p2p_deny (p2p_t *self, const char *const *deny, size_t n);
+
+//  Relay-only: a block (block true) or a transaction we made ourselves, in
+//  its wire form: kept to serve and announced to every peer. -1 when the
+//  node is not relay-only or raw does not decode.
+int
+    p2p_offer (p2p_t *self, bool block, const uint8_t *raw, size_t size);
 
 //  Established peers
 uint32_t
