@@ -6,7 +6,7 @@ int main (int argc, char **argv);
 int
 main (int argc, char **argv)
 {
-    metrics_cfg_t cfg;
+    metrics_cfg_t cfg = { 0 };
     return zc_service_main (argc, argv, "metrics",
                             "Collect every service's metrics and serve them to Prometheus,\n"
                             "with /healthz and /readyz. One per node.",

@@ -6,7 +6,7 @@ int main (int argc, char **argv);
 int
 main (int argc, char **argv)
 {
-    miner_cfg_t cfg;
+    miner_cfg_t cfg = { 0 };
     return zc_service_main (argc, argv, "miner",
                             "Mine blocks from mempool templates and submit them to storage.\n"
                             "Run as many as you like: each searches its own extranonce space.",
