@@ -91,7 +91,9 @@ s_help (FILE *out)
         "kind: the delay until 50 %%, 90 %% and 100 %% of the nodes had an item (the\n"
         "mean over items, and p50 and p99 of the time to all), the mean delay over\n"
         "the nodes, the messages and duplicate announcements per node and item,\n"
-        "and the CPU time and memory per node. Exit 1 if an item missed a node.\n\n"
+        "and the CPU time and memory per node. Exit 1 if an item missed a node.\n"
+        "Each node takes about K+6 open files: the limit is raised to the hard\n"
+        "limit, and a run that would not fit is refused.\n\n"
         "  --nodes N        nodes, the origin included (default 100, at most %d)\n"
         "  --outbound K     each node's outbound peers (default 4)\n"
         "  --inbound M      each node's most inbound peers (default 8)\n"
@@ -463,16 +465,27 @@ s_configure (s_node_t *node, const s_opts_t *o, const char *numbers [4], const c
     return true;
 }
 
-//  Room for every node's sockets: a descriptor each (inproc mailboxes)
+//  Room for every node's sockets, a descriptor each (their mailboxes): the
+//  actor pipe's two ends, the ROUTER and a DEALER per outbound peer, and
+//  some to spare. Exits with the reason when the limit is too low.
 static void
-s_raise_limits (int nodes)
+s_raise_limits (int nodes, int outbound)
 {
     struct rlimit rl;
-    if (getrlimit (RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    if (getrlimit (RLIMIT_NOFILE, &rl) != 0)
+        cli_die (CLI_EXIT_FAIL, "propagate: cannot read the open-file limit");
+    if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit (RLIMIT_NOFILE, &rl);
+        getrlimit (RLIMIT_NOFILE, &rl);
     }
-    zsys_set_max_sockets ((size_t) nodes * 64 + 1024);
+    size_t per_node = (size_t) outbound + 6;
+    size_t need = (size_t) nodes * per_node + 512;
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+        cli_die (CLI_EXIT_FAIL, "propagate: %d nodes need about %zu open files, the limit is %llu "
+                 "(raise it with ulimit -n, or run fewer nodes)", nodes, need,
+                 (unsigned long long) rl.rlim_cur);
+    zsys_set_max_sockets ((size_t) nodes * per_node + 1024);
     zsys_set_linger (0);
 }
 
@@ -519,7 +532,7 @@ cmd_propagate (cli_t *cli, int argc, char **argv)
     signal (SIGINT, s_on_signal);
     signal (SIGTERM, s_on_signal);
     FILE *info = cli->json ? stderr : stdout;
-    s_raise_limits (o.nodes);
+    s_raise_limits (o.nodes, o.outbound);
     zc_log_set_level ((zc_log_level_t) zc_log_level_parse (o.log_level));
 
     int items = o.blocks + o.txs;
