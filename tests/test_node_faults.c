@@ -185,6 +185,20 @@ s_tx_confirmed (testnode_t *node, const zc_hash_t *txid, bool *in_mempool)
     return confirmed;
 }
 
+//  Confirmed within a bound? The gateway asks the mempool first, and the
+//  mempool drops a transaction when storage's event of its block arrives,
+//  a moment after the block's submit has been answered
+static bool
+s_wait_confirmed (testnode_t *node, const zc_hash_t *txid)
+{
+    for (int i = 0; i < 200; i++) {
+        if (s_tx_confirmed (node, txid, NULL))
+            return true;
+        usleep (50000);
+    }
+    return false;
+}
+
 //  Replay the best chain from genesis into a fresh UTXO view: the set
 //  storage keeps must be exactly that
 static void
@@ -310,7 +324,7 @@ test_reorg (void **state)
     zc_hash_t fork = prev;
     uint32_t fork_height = height, fork_time = time;
     s_mined_t a = s_mine_template (node, time, 500);
-    assert_true (s_tx_confirmed (node, &t->txid, NULL));
+    assert_true (s_wait_confirmed (node, &t->txid));
     (void) a;
 
     //  a heavier branch from the fork, without T
@@ -331,7 +345,7 @@ test_reorg (void **state)
     assert_true (pooled);
     //  ... and confirms again on the new branch
     s_mine_template (node, b2.time, 902);
-    assert_true (s_tx_confirmed (node, &t->txid, NULL));
+    assert_true (s_wait_confirmed (node, &t->txid));
     s_assert_replay_matches (node);
     s_assert_event_replay_matches (node);
     free (raw);
