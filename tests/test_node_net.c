@@ -27,6 +27,7 @@
 
 #define NODES 5
 #define JOIN_HEIGHT 500
+#define ADDRESS_TEXT 160
 
 static const zc_params_t *s_params;
 static testnode_t *s_node [NODES];
@@ -257,9 +258,11 @@ s_hostile_send (zsock_t *sock, uint32_t type, const ProtobufCMessage *body)
     assert_int_equal (zc_zmq_send (sock, NULL, 0, &header, body, 0), 0);
 }
 
-//  The next message of type (others skipped); false when none in timeout_ms
+//  The next message of type (others skipped), its body unpacked into *body
+//  when desc is given; false when none in timeout_ms
 static bool
-s_hostile_expect (zsock_t *sock, uint32_t type, int timeout_ms, Zc__Reject **reject)
+s_hostile_expect (zsock_t *sock, uint32_t type, int timeout_ms, const ProtobufCMessageDescriptor *desc,
+                  ProtobufCMessage **body)
 {
     int64_t deadline = zc_mono_ms () + timeout_ms;
     while (zc_mono_ms () < deadline) {
@@ -273,8 +276,8 @@ s_hostile_expect (zsock_t *sock, uint32_t type, int timeout_ms, Zc__Reject **rej
             continue;
         zc_env_t env;
         bool match = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == type;
-        if (match && reject)
-            *reject = zc__reject__unpack (NULL, env.body_size, env.body);
+        if (match && desc)
+            *body = protobuf_c_message_unpack (desc, NULL, env.body_size, env.body);
         zc_frames_close (&frames);
         if (match)
             return true;
@@ -300,6 +303,39 @@ s_hostile_hello (zsock_t *sock, testnode_t *node)
     (void) node;
 }
 
+//  A node hands out addresses from a random place in its book, so that
+//  newcomers that ask the same node spread over different peers: of twenty
+//  answers to GetAddr, not all start with the same address (all alike by
+//  chance: at most (2/5)^19, with four other nodes and itself in the book)
+static void
+test_addresses_spread (void **state)
+{
+    (void) state;
+    testnode_t *node = s_node [0];
+    assert_non_null (node);
+    zsock_t *sock = s_hostile_connect (node);
+    s_hostile_hello (sock, node);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
+    char first [20] [ADDRESS_TEXT];
+    for (int i = 0; i < 20; i++) {
+        Zc__GetAddr get = ZC__GET_ADDR__INIT;
+        s_hostile_send (sock, ZC__MSG_TYPE__P2P_GET_ADDR, &get.base);
+        Zc__Addr *addr = NULL;
+        assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_ADDR, 10000, &zc__addr__descriptor,
+                                       (ProtobufCMessage **) &addr));
+        assert_non_null (addr);
+        assert_true (addr->n_peers >= 2);
+        snprintf (first [i], sizeof first [i], "%s", addr->peers [0]->address);
+        zc__addr__free_unpacked (addr, NULL);
+    }
+    int differ = 0;
+    for (int i = 1; i < 20; i++)
+        differ += strcmp (first [i], first [0]) != 0;
+    print_message ("first address %s; %d of the next 19 start elsewhere\n", first [0], differ);
+    assert_true (differ > 0);
+    zsock_destroy (&sock);
+}
+
 //  Garbage, a wrong network, an invalid block, a flood and an oversize
 //  message: each such peer is refused or banned, and the honest nodes keep
 //  mining and relaying
@@ -322,13 +358,14 @@ test_hostile_peer (void **state)
         assert_int_equal (zmq_send (zsock_resolve (sock), junk, sizeof junk, 0), (int) sizeof junk);
     }
     Zc__Reject *reject = NULL;
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &reject));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
+                                  (ProtobufCMessage **) &reject));
     assert_non_null (reject);
     print_message ("garbage: refused with \"%s\"\n", reject->detail);
     zc__reject__free_unpacked (reject, NULL);
     //  banned: a hello on that connection gets no answer
     s_hostile_hello (sock, node);
-    assert_false (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 2000, NULL));
+    assert_false (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 2000, NULL, NULL));
     zsock_destroy (&sock);
 
     //  2. another network's genesis: refused with a reason, not banned
@@ -344,7 +381,8 @@ test_hostile_peer (void **state)
     hello.chain_work.len = 32;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
     reject = NULL;
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &reject));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
+                                  (ProtobufCMessage **) &reject));
     assert_non_null (reject);
     assert_int_equal (reject->reason, ZC_ERR_WRONG_NETWORK);
     zc__reject__free_unpacked (reject, NULL);
@@ -353,7 +391,7 @@ test_hostile_peer (void **state)
     //  3. an invalid block it announced and was asked for: banned
     sock = s_hostile_connect (node);
     s_hostile_hello (sock, node);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     zc_block_t *block = zc_block_new (1);
     uint8_t pub [32] = { 7 };
     block->tx [0] = zc_coinbase_new (1, 99, 1, pub);
@@ -371,12 +409,12 @@ test_hostile_peer (void **state)
     inv.n_items = 1;
     inv.items = items;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
     Zc__BlockData data = ZC__BLOCK_DATA__INIT;
     data.raw.data = raw;
     data.raw.len = size;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
     free (raw);
     zc_block_destroy (&block);
     zsock_destroy (&sock);
@@ -385,7 +423,7 @@ test_hostile_peer (void **state)
     //  over the message rate, banned
     sock = s_hostile_connect (node);
     s_hostile_hello (sock, node);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     uint8_t flood_hash [32] = { 0xf1, 0x00, 0xd0 };
     flood_hash [31] = (uint8_t) random ();
     item.type = ZC__INV_TYPE__INV_TX;
@@ -395,7 +433,7 @@ test_hostile_peer (void **state)
         if (zc_zmq_send (sock, NULL, 0, &header, &inv.base, ZMQ_DONTWAIT))
             break;                      //  its queue is full: it is not reading us any more
     }
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 60000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 60000, NULL, NULL));
     zsock_destroy (&sock);
 
     //  5. a message over the size limit: the connection is dropped unread
@@ -625,7 +663,7 @@ test_relay_only (void **state)
     testnode_t at_relay = { .p2p_port = port };
     zsock_t *sock = s_hostile_connect (&at_relay);
     s_hostile_hello (sock, &at_relay);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     zc_block_t *block = zc_block_new (1);
     uint8_t pub [32] = { 9 };
     block->tx [0] = zc_coinbase_new (1, 99, 1, pub);
@@ -648,12 +686,12 @@ test_relay_only (void **state)
     inv.n_items = 1;
     inv.items = items;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
     Zc__BlockData data = ZC__BLOCK_DATA__INIT;
     data.raw.data = raw;
     data.raw.len = size;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL));
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
     free (raw);
     zc_block_destroy (&block);
     zsock_destroy (&sock);
@@ -706,6 +744,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_join_and_relay),
         cmocka_unit_test (test_partition_heals),
+        cmocka_unit_test (test_addresses_spread),
         cmocka_unit_test (test_hostile_peer),
         cmocka_unit_test (test_restart_reconnects),
         cmocka_unit_test (test_curve_links),

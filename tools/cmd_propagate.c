@@ -392,6 +392,9 @@ s_print_stats (const char *what, s_stats_t *s, bool json, bool last)
 
 //  A line of progress, out at once even into a pipe
 static void
+    s_progress (FILE *out, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+
+static void
 s_progress (FILE *out, const char *format, ...)
 {
     va_list args;
