@@ -555,8 +555,8 @@ cmd_propagate (cli_t *cli, int argc, char **argv)
     snprintf (timeout, sizeof timeout, "%d", o.ping_ms * 3);
     const char *numbers [4] = { outbound, inbound, ping, timeout };
 
-    //  node 0, the origin and bootstrap node, takes as many inbound peers
-    //  as ask: a bootstrap node answers with addresses either way
+    //  node 0, the origin, is every other node's bootstrap node, with the
+    //  same peer limits: once full, its refusals carry addresses to try
     for (int k = 0; k < o.nodes; k++) {
         run.node [k].run = &run;
         run.node [k].index = k;
