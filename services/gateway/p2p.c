@@ -99,7 +99,8 @@ typedef struct {
     Zc__InvItem *inv_ptr [INV_BATCH];
     uint8_t inv_hash [INV_BATCH] [32];
     size_t n_inv;
-    int64_t inv_since;
+    int64_t inv_since;                  //  the oldest waiting announcement was queued
+    int64_t inv_sent;                   //  the last Inv went out
     int in_flight;                      //  blocks asked from it
     uint64_t known [KNOWN_MAX];         //  ids it announced or sent us, or we it
     size_t known_next;                  //  (8-byte prefixes, a ring): not announced to it
@@ -810,18 +811,25 @@ s_inv_flush (p2p_t *self, s_peer_t *peer)
     msg.items = peer->inv_ptr;
     s_send (self, peer, ZC__MSG_TYPE__P2P_INV, &msg.base);
     peer->n_inv = 0;
+    peer->inv_sent = zc_mono_ms ();
 }
 
+//  Queue an announcement. It goes out at once when it is a block (every
+//  hop's linger would add to its way across the network) or when nothing
+//  went to this peer for a linger (nothing to batch it with: a quiet link
+//  pays no delay); else it waits for the linger, so that under load one
+//  Inv carries every id of the last INV_LINGER_MS.
 static void
 s_inv_queue (p2p_t *self, s_peer_t *peer, Zc__InvType type, const uint8_t *hash)
 {
+    int64_t now = zc_mono_ms ();
     if (peer->n_inv == 0)
-        peer->inv_since = zc_mono_ms ();
+        peer->inv_since = now;
     peer->inv [peer->n_inv].type = type;
     memcpy (peer->inv_hash [peer->n_inv], hash, 32);
-    //  a block goes out at once (with what waited): every hop's linger
-    //  would add to its way across the network; transactions linger
-    if (++peer->n_inv == INV_BATCH || type == ZC__INV_TYPE__INV_BLOCK)
+    ++peer->n_inv;
+    if (peer->n_inv == INV_BATCH || type == ZC__INV_TYPE__INV_BLOCK
+    ||  (peer->n_inv == 1 && now - peer->inv_sent >= INV_LINGER_MS))
         s_inv_flush (self, peer);
 }
 
