@@ -1,5 +1,6 @@
 /*  zc_block.c - headers, blocks, merkle roots */
 #include "zc_block.h"
+#include "zc_pow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -133,6 +134,16 @@ zc_block_finalize (zc_block_t *self)
     self->size = size;
     zc_block_merkle (self, &self->header.merkle);
     zc_header_hash (&self->header, &self->hash);
+}
+
+void
+zc_block_solve (zc_block_t *self, uint32_t pow_limit_bits)
+{
+    zc_header_hash (&self->header, &self->hash);
+    while (!zc_pow_check (&self->hash, self->header.bits, pow_limit_bits)) {
+        self->header.nonce++;
+        zc_header_hash (&self->header, &self->hash);
+    }
 }
 
 static void

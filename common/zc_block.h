@@ -80,6 +80,13 @@ uint8_t *
 void
     zc_block_finalize (zc_block_t *self);
 
+//  Search nonces, from the header's own, until the block's hash meets its
+//  bits (hash recomputed first, so a header edited after finalize is fine).
+//  For tests and tools at easy targets (regtest: about two tries); the
+//  miner has its own search that can be abandoned.
+void
+    zc_block_solve (zc_block_t *self, uint32_t pow_limit_bits);
+
 //  Root over n leaf hashes (wtxids). n = 0 gives all zeros.
 void
     zc_merkle_root (const zc_hash_t *leaves, size_t n, zc_hash_t *root);

@@ -7,6 +7,7 @@
 #include "zc_block.h"
 #include "zc_hex.h"
 #include "zc_params.h"
+#include "zc_pow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,28 @@ test_known_answer (void **state)
     zc_block_destroy (&block);
 }
 
+//  zc_block_solve finds a nonce whose hash meets the bits, and the block's
+//  hash is that of its header; a header edited after finalize is solved
+//  from its new contents
+static void
+test_solve (void **state)
+{
+    (void) state;
+    const zc_params_t *params = zc_params_by_name ("regtest");
+    zc_block_t *block = zc_params_genesis (params);
+    assert_non_null (block);
+    for (int i = 0; i < 20; i++) {
+        block->header.time++;
+        block->header.merkle.b [0] ^= (uint8_t) i;
+        zc_block_solve (block, params->pow_limit_bits);
+        assert_true (zc_pow_check (&block->hash, block->header.bits, params->pow_limit_bits));
+        zc_hash_t again;
+        zc_header_hash (&block->header, &again);
+        assert_memory_equal (again.b, block->hash.b, 32);
+    }
+    zc_block_destroy (&block);
+}
+
 int
 main (void)
 {
@@ -260,6 +283,7 @@ main (void)
         cmocka_unit_test (test_merkle_duplicate_leaf),
         cmocka_unit_test (test_decode_rejects),
         cmocka_unit_test (test_known_answer),
+        cmocka_unit_test (test_solve),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -34,10 +34,7 @@ static void
 s_mine (zc_block_t *block)
 {
     zc_block_finalize (block);
-    while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits)) {
-        block->header.nonce++;
-        zc_header_hash (&block->header, &block->hash);
-    }
+    zc_block_solve (block, s_params->pow_limit_bits);
 }
 
 static zc_block_t *
@@ -150,11 +147,7 @@ test_block_rules (void **state)
 
     //  merkle root that does not match (re-mined so only the root is wrong)
     block->header.merkle.b [0] ^= 1;
-    zc_header_hash (&block->header, &block->hash);
-    while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits)) {
-        block->header.nonce++;
-        zc_header_hash (&block->header, &block->hash);
-    }
+    zc_block_solve (block, s_params->pow_limit_bits);
     assert_int_equal (zc_check_block (block, s_params, s_now), ZC_ERR_BAD_MERKLE);
     s_mine (block);
 

@@ -10,7 +10,6 @@
 #include "zc_block.h"
 #include "zc_hex.h"
 #include "zc_params.h"
-#include "zc_pow.h"
 #include "zc_time.h"
 #include "zc_utxo.h"
 #include "envelope.pb-c.h"
@@ -112,10 +111,7 @@ s_mine_on (testnode_t *node, const zc_hash_t *prev, uint32_t height, uint32_t pa
     block->header.time = now > parent_time ? now : parent_time + 1;
     block->header.bits = s_params->pow_limit_bits;
     zc_block_finalize (block);
-    while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits)) {
-        block->header.nonce++;
-        zc_header_hash (&block->header, &block->hash);
-    }
+    zc_block_solve (block, s_params->pow_limit_bits);
     size_t size;
     uint8_t *raw = zc_block_encode (block, &size);
     Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;

@@ -13,7 +13,6 @@
 #include "testnode.h"
 #include "zc_block.h"
 #include "zc_params.h"
-#include "zc_pow.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
 #include "p2p.pb-c.h"
@@ -303,6 +302,30 @@ s_hostile_hello (zsock_t *sock, testnode_t *node)
     (void) node;
 }
 
+//  Announce a bad block, send it when asked, and expect the ban
+static void
+s_hostile_offer_block (zsock_t *sock, const zc_block_t *block)
+{
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    assert_non_null (raw);
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+    item.type = ZC__INV_TYPE__INV_BLOCK;
+    item.hash.data = (uint8_t *) block->hash.b;
+    item.hash.len = 32;
+    Zc__Inv inv = ZC__INV__INIT;
+    inv.n_items = 1;
+    inv.items = items;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
+    Zc__BlockData data = ZC__BLOCK_DATA__INIT;
+    data.raw.data = raw;
+    data.raw.len = size;
+    s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
+    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
+    free (raw);
+}
+
 //  A node hands out addresses from a random place in its book, so that
 //  newcomers that ask the same node spread over different peers: of twenty
 //  answers to GetAddr, not all start with the same address (all alike by
@@ -399,23 +422,7 @@ test_hostile_peer (void **state)
     block->header.time = (uint32_t) (zc_now_ms () / 1000);
     block->header.bits = 0x1d00ffff;    //  not the bits the chain asks for
     zc_block_finalize (block);
-    size_t size;
-    uint8_t *raw = zc_block_encode (block, &size);
-    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
-    item.type = ZC__INV_TYPE__INV_BLOCK;
-    item.hash.data = block->hash.b;
-    item.hash.len = 32;
-    Zc__Inv inv = ZC__INV__INIT;
-    inv.n_items = 1;
-    inv.items = items;
-    s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
-    Zc__BlockData data = ZC__BLOCK_DATA__INIT;
-    data.raw.data = raw;
-    data.raw.len = size;
-    s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
-    free (raw);
+    s_hostile_offer_block (sock, block);
     zc_block_destroy (&block);
     zsock_destroy (&sock);
 
@@ -426,8 +433,13 @@ test_hostile_peer (void **state)
     assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     uint8_t flood_hash [32] = { 0xf1, 0x00, 0xd0 };
     flood_hash [31] = (uint8_t) random ();
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
     item.type = ZC__INV_TYPE__INV_TX;
     item.hash.data = flood_hash;
+    item.hash.len = 32;
+    Zc__Inv inv = ZC__INV__INIT;
+    inv.n_items = 1;
+    inv.items = items;
     for (int i = 0; i < 100000; i++) {
         zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__P2P_INV };
         if (zc_zmq_send (sock, NULL, 0, &header, &inv.base, ZMQ_DONTWAIT))
@@ -672,27 +684,8 @@ test_relay_only (void **state)
     block->header.bits = s_params->pow_limit_bits;
     zc_block_finalize (block);
     block->header.merkle.b [0] ^= 1;
-    do {
-        block->header.nonce++;
-        zc_header_hash (&block->header, &block->hash);
-    } while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits));
-    size_t size;
-    uint8_t *raw = zc_block_encode (block, &size);
-    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
-    item.type = ZC__INV_TYPE__INV_BLOCK;
-    item.hash.data = block->hash.b;
-    item.hash.len = 32;
-    Zc__Inv inv = ZC__INV__INIT;
-    inv.n_items = 1;
-    inv.items = items;
-    s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
-    Zc__BlockData data = ZC__BLOCK_DATA__INIT;
-    data.raw.data = raw;
-    data.raw.len = size;
-    s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
-    free (raw);
+    zc_block_solve (block, s_params->pow_limit_bits);
+    s_hostile_offer_block (sock, block);
     zc_block_destroy (&block);
     zsock_destroy (&sock);
     //  the relay carried it, and says so as it stops

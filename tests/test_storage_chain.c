@@ -36,10 +36,7 @@ s_make_block (chain_t *chain, const chain_node_t *parent, uint64_t extranonce,
     block->header.time = chain_median_time (parent) + 1;
     block->header.bits = chain_next_bits (chain, parent);
     zc_block_finalize (block);
-    while (!zc_pow_check (&block->hash, block->header.bits, s_params->pow_limit_bits)) {
-        block->header.nonce++;
-        zc_header_hash (&block->header, &block->hash);
-    }
+    zc_block_solve (block, s_params->pow_limit_bits);
     uint8_t *raw = zc_block_encode (block, size_p);
     *hash = block->hash;
     zc_block_destroy (&block);

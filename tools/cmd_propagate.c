@@ -17,7 +17,6 @@
 #include "zc_block.h"
 #include "zc_key.h"
 #include "zc_log.h"
-#include "zc_pow.h"
 #include "zc_time.h"
 #include "zc_tx.h"
 
@@ -254,9 +253,9 @@ s_make_tx (void)
 }
 
 //  A block of a coinbase and n_tx transactions on a made-up parent, its
-//  proof of work at the network's limit; NULL on no memory
+//  proof of work at the network's limit, and its hash; NULL on no memory
 static uint8_t *
-s_make_block (const zc_params_t *params, uint32_t seq, int n_tx, size_t *size)
+s_make_block (const zc_params_t *params, uint32_t seq, int n_tx, zc_hash_t *hash, size_t *size)
 {
     zc_block_t *block = zc_block_new ((uint32_t) n_tx + 1);
     if (!block)
@@ -273,10 +272,8 @@ s_make_block (const zc_params_t *params, uint32_t seq, int n_tx, size_t *size)
         block->header.time = (uint32_t) (zc_now_ms () / 1000);
         block->header.bits = params->pow_limit_bits;
         zc_block_finalize (block);
-        while (!zc_pow_check (&block->hash, block->header.bits, params->pow_limit_bits)) {
-            block->header.nonce++;
-            zc_header_hash (&block->header, &block->hash);
-        }
+        zc_block_solve (block, params->pow_limit_bits);
+        *hash = block->hash;
         raw = zc_block_encode (block, size);
     }
     zc_block_destroy (&block);
@@ -290,11 +287,8 @@ s_offer (s_run_t *run, zactor_t *origin, const zc_params_t *params, int i, bool 
     size_t size = 0;
     uint8_t *raw = NULL;
     if (block) {
-        if (!(raw = s_make_block (params, (uint32_t) i, block_txs, &size)))
+        if (!(raw = s_make_block (params, (uint32_t) i, block_txs, &run->item [i], &size)))
             return false;
-        zc_header_t header;
-        zc_header_decode (raw, ZC_HEADER_SIZE, &header);
-        zc_header_hash (&header, &run->item [i]);
     }
     else {
         zc_tx_t *tx = s_make_tx ();
