@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "testnode.h"
+#include "testpeer.h"
 #include "zc_block.h"
 #include "zc_params.h"
 #include "zc_time.h"
@@ -243,9 +244,9 @@ test_partition_heals (void **state)
 static zsock_t *
 s_hostile_connect (testnode_t *node)
 {
-    char endpoint [64], err [256];
+    char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", node->p2p_port);
-    zsock_t *sock = zc_zmq_open (ZMQ_DEALER, endpoint, false, 100000, err, sizeof err);
+    zsock_t *sock = testpeer_connect (endpoint);
     assert_non_null (sock);
     return sock;
 }
@@ -253,53 +254,14 @@ s_hostile_connect (testnode_t *node)
 static void
 s_hostile_send (zsock_t *sock, uint32_t type, const ProtobufCMessage *body)
 {
-    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = type };
-    assert_int_equal (zc_zmq_send (sock, NULL, 0, &header, body, 0), 0);
-}
-
-//  The next message of type (others skipped), its body unpacked into *body
-//  when desc is given; false when none in timeout_ms
-static bool
-s_hostile_expect (zsock_t *sock, uint32_t type, int timeout_ms, const ProtobufCMessageDescriptor *desc,
-                  ProtobufCMessage **body)
-{
-    int64_t deadline = zc_mono_ms () + timeout_ms;
-    while (zc_mono_ms () < deadline) {
-        zpoller_t *poller = zpoller_new (sock, NULL);
-        void *which = zpoller_wait (poller, 200);
-        zpoller_destroy (&poller);
-        if (!which)
-            continue;
-        zc_frames_t frames;
-        if (zc_frames_recv (sock, &frames, ZMQ_DONTWAIT))
-            continue;
-        zc_env_t env;
-        bool match = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == type;
-        if (match && desc)
-            *body = protobuf_c_message_unpack (desc, NULL, env.body_size, env.body);
-        zc_frames_close (&frames);
-        if (match)
-            return true;
-    }
-    return false;
+    assert_int_equal (testpeer_send (sock, type, body), 0);
 }
 
 static void
 s_hostile_hello (zsock_t *sock, testnode_t *node)
 {
-    Zc__Hello hello = ZC__HELLO__INIT;
-    uint8_t id [16], work [32] = { 0 };
-    for (int i = 0; i < 16; i++)
-        id [i] = (uint8_t) random ();
-    hello.protocol = 1;
-    hello.genesis.data = (uint8_t *) zc_params_genesis_hash (s_params)->b;
-    hello.genesis.len = 32;
-    hello.node_id.data = id;
-    hello.node_id.len = 16;
-    hello.chain_work.data = work;
-    hello.chain_work.len = 32;
-    s_hostile_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
     (void) node;
+    assert_int_equal (testpeer_hello (sock, s_params), 0);
 }
 
 //  Announce a bad block, send it when asked, and expect the ban
@@ -317,12 +279,12 @@ s_hostile_offer_block (zsock_t *sock, const zc_block_t *block)
     inv.n_items = 1;
     inv.items = items;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
     Zc__BlockData data = ZC__BLOCK_DATA__INIT;
     data.raw.data = raw;
     data.raw.len = size;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_BLOCK, &data.base);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, NULL, NULL));
     free (raw);
 }
 
@@ -338,13 +300,13 @@ test_addresses_spread (void **state)
     assert_non_null (node);
     zsock_t *sock = s_hostile_connect (node);
     s_hostile_hello (sock, node);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     char first [20] [ADDRESS_TEXT];
     for (int i = 0; i < 20; i++) {
         Zc__GetAddr get = ZC__GET_ADDR__INIT;
         s_hostile_send (sock, ZC__MSG_TYPE__P2P_GET_ADDR, &get.base);
         Zc__Addr *addr = NULL;
-        assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_ADDR, 10000, &zc__addr__descriptor,
+        assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_ADDR, 10000, &zc__addr__descriptor,
                                        (ProtobufCMessage **) &addr));
         assert_non_null (addr);
         assert_true (addr->n_peers >= 2);
@@ -381,14 +343,14 @@ test_hostile_peer (void **state)
         assert_int_equal (zmq_send (zsock_resolve (sock), junk, sizeof junk, 0), (int) sizeof junk);
     }
     Zc__Reject *reject = NULL;
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
                                   (ProtobufCMessage **) &reject));
     assert_non_null (reject);
     print_message ("garbage: refused with \"%s\"\n", reject->detail);
     zc__reject__free_unpacked (reject, NULL);
     //  banned: a hello on that connection gets no answer
     s_hostile_hello (sock, node);
-    assert_false (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 2000, NULL, NULL));
+    assert_false (testpeer_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 2000, NULL, NULL));
     zsock_destroy (&sock);
 
     //  2. another network's genesis: refused with a reason, not banned
@@ -404,7 +366,7 @@ test_hostile_peer (void **state)
     hello.chain_work.len = 32;
     s_hostile_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
     reject = NULL;
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 10000, &zc__reject__descriptor,
                                   (ProtobufCMessage **) &reject));
     assert_non_null (reject);
     assert_int_equal (reject->reason, ZC_ERR_WRONG_NETWORK);
@@ -414,7 +376,7 @@ test_hostile_peer (void **state)
     //  3. an invalid block it announced and was asked for: banned
     sock = s_hostile_connect (node);
     s_hostile_hello (sock, node);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     zc_block_t *block = zc_block_new (1);
     uint8_t pub [32] = { 7 };
     block->tx [0] = zc_coinbase_new (1, 99, 1, pub);
@@ -430,7 +392,7 @@ test_hostile_peer (void **state)
     //  over the message rate, banned
     sock = s_hostile_connect (node);
     s_hostile_hello (sock, node);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     uint8_t flood_hash [32] = { 0xf1, 0x00, 0xd0 };
     flood_hash [31] = (uint8_t) random ();
     Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
@@ -445,7 +407,7 @@ test_hostile_peer (void **state)
         if (zc_zmq_send (sock, NULL, 0, &header, &inv.base, ZMQ_DONTWAIT))
             break;                      //  its queue is full: it is not reading us any more
     }
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 60000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_REJECT, 60000, NULL, NULL));
     zsock_destroy (&sock);
 
     //  5. a message over the size limit: the connection is dropped unread
@@ -675,7 +637,7 @@ test_relay_only (void **state)
     testnode_t at_relay = { .p2p_port = port };
     zsock_t *sock = s_hostile_connect (&at_relay);
     s_hostile_hello (sock, &at_relay);
-    assert_true (s_hostile_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
+    assert_true (testpeer_expect (sock, ZC__MSG_TYPE__P2P_HELLO_ACK, 10000, NULL, NULL));
     zc_block_t *block = zc_block_new (1);
     uint8_t pub [32] = { 9 };
     block->tx [0] = zc_coinbase_new (1, 99, 1, pub);

@@ -1,0 +1,61 @@
+/*  testpeer.c - a test program speaking the p2p protocol to a gateway */
+#include "testpeer.h"
+#include "zc_time.h"
+#include "envelope.pb-c.h"
+#include "p2p.pb-c.h"
+
+#include <stdlib.h>
+
+zsock_t *
+testpeer_connect (const char *endpoint)
+{
+    char err [256];
+    return zc_zmq_open (ZMQ_DEALER, endpoint, false, 100000, err, sizeof err);
+}
+
+int
+testpeer_send (zsock_t *sock, uint32_t type, const ProtobufCMessage *body)
+{
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = type };
+    return zc_zmq_send (sock, NULL, 0, &header, body, 0);
+}
+
+int
+testpeer_hello (zsock_t *sock, const zc_params_t *params)
+{
+    Zc__Hello hello = ZC__HELLO__INIT;
+    uint8_t id [16], work [32] = { 0 };
+    for (int i = 0; i < 16; i++)
+        id [i] = (uint8_t) random ();
+    hello.protocol = 1;
+    hello.genesis.data = (uint8_t *) zc_params_genesis_hash (params)->b;
+    hello.genesis.len = 32;
+    hello.node_id.data = id;
+    hello.node_id.len = 16;
+    hello.chain_work.data = work;
+    hello.chain_work.len = 32;
+    return testpeer_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
+}
+
+bool
+testpeer_expect (zsock_t *sock, uint32_t type, int timeout_ms,
+                 const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body)
+{
+    int64_t deadline = zc_mono_ms () + timeout_ms;
+    zpoller_t *poller = zpoller_new (sock, NULL);
+    bool match = false;
+    while (!match && zc_mono_ms () < deadline) {
+        if (!zpoller_wait (poller, 200))
+            continue;
+        zc_frames_t frames;
+        if (zc_frames_recv (sock, &frames, ZMQ_DONTWAIT))
+            continue;
+        zc_env_t env;
+        match = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == type;
+        if (match && desc)
+            *body = protobuf_c_message_unpack (desc, NULL, env.body_size, env.body);
+        zc_frames_close (&frames);
+    }
+    zpoller_destroy (&poller);
+    return match;
+}
