@@ -89,7 +89,8 @@ zc_env_check (const zc_env_t *env, int64_t now_ms)
 {
     if (env->version == 0 || env->version > ZC_PROTOCOL_VERSION)
         return ZC_ERR_BAD_PROTOCOL;
-    if (env->deadline_ms && (int64_t) env->deadline_ms < now_ms)
+    //  unsigned: a deadline of 2^63 or more is far away, not long past
+    if (env->deadline_ms && now_ms > 0 && env->deadline_ms < (uint64_t) now_ms)
         return ZC_ERR_TIMEOUT;
     return ZC_OK;
 }

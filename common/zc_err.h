@@ -38,7 +38,15 @@ typedef enum {
     ZC_ERR_WRONG_NETWORK = 27,
     ZC_ERR_INTERNAL = 28,
     ZC_ERR_TOO_LONG_CHAIN = 29,
-    ZC_ERR_COUNT_ = 30              //  number of reasons, for tables and metrics
+    ZC_ERR_STORAGE_FULL = 30,
+    ZC_ERR_UNAVAILABLE = 31,
+    ZC_ERR_TOO_MANY_DESCENDANTS = 32,
+    ZC_ERR_PACKAGE_TOO_LARGE = 33,
+    ZC_ERR_DUST = 34,
+    ZC_ERR_BAD_PUBKEY = 35,
+    ZC_ERR_UNAUTHORIZED = 36,
+    ZC_ERR_CORRUPTION = 37,
+    ZC_ERR_COUNT_ = 38              //  number of reasons, for tables and metrics
 } zc_err_t;
 
 //  Lowercase stable name of a reason ("bad_sig"); "unknown" for numbers out

@@ -31,6 +31,11 @@ test_usage (void **state)
     assert_true (env.request_id == 42);
     assert_int_equal (zc_env_check (&env, 1800000000000LL), ZC_OK);
     assert_int_equal (zc_env_check (&env, 1900000000001LL), ZC_ERR_TIMEOUT);
+    //  a deadline of 2^63 or more is far in the future, not a negative time
+    env.deadline_ms = 1ULL << 63;
+    assert_int_equal (zc_env_check (&env, 1800000000000LL), ZC_OK);
+    env.deadline_ms = UINT64_MAX;
+    assert_int_equal (zc_env_check (&env, 1800000000000LL), ZC_OK);
     ProtobufCMessage *body;
     assert_int_equal (zc_codec_unpack (&zc__submit_txs__descriptor, env.body, env.body_size,
                                        1000, &body), ZC_OK);
