@@ -48,9 +48,9 @@ zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *
     //  libzmq would assemble a message of any size before our decoder can
     //  refuse it: a peer sending more than the largest message is cut off
     zsock_set_maxmsgsize (sock, (int64_t) ZC_MSG_MAX + 4096);
-    if (type == ZMQ_ROUTER)
-        //  a restarted peer reuses its identity: the new connection wins
-        zsock_set_router_handover (sock, 1);
+    //  no handover on ROUTERs: a second connection that claims a routing id
+    //  already in use is refused, so nobody can take another's replies
+    //  (every peer of ours lets libzmq choose its id, so none needs it)
     if (type == ZMQ_SUB)
         zsock_set_subscribe (sock, "");
     //  security options must be set before the bind or connect

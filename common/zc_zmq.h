@@ -30,8 +30,8 @@ typedef struct {
 //  ("tcp://127.0.0.1:7801", "ipc:///path/x.sock"). For ipc, binding
 //  creates the directory and removes a stale socket file. Sets high-water
 //  marks of hwm messages each way, linger 0, a largest message of
-//  ZC_MSG_MAX (a bigger one drops the connection before it is buffered)
-//  and, on ROUTERs, handover.
+//  ZC_MSG_MAX (a bigger one drops the connection before it is buffered).
+//  A ROUTER refuses a second connection claiming a routing id in use.
 //  NULL and a one-line reason in err on failure.
 zsock_t *
     zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size);

@@ -157,6 +157,51 @@ test_pubsub_and_frames (void **state)
     zsock_destroy (&pub);
 }
 
+//  A client that claims the routing id of another (ZMQ_ROUTING_ID) cannot
+//  take its replies: the first connection keeps them
+static void
+test_identity_theft (void **state)
+{
+    (void) state;
+    char endpoint [256], err [256];
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/ids.sock", s_dir);
+    zsock_t *router = zc_zmq_open (ZMQ_ROUTER, endpoint, true, 1000, err, sizeof err);
+    assert_non_null (router);
+    zsock_t *first = zsock_new (ZMQ_DEALER);
+    zsock_set_identity (first, "victim");
+    assert_int_equal (zsock_connect (first, "%s", endpoint), 0);
+    zc_env_t ping = { .version = 1, .type = ZC__MSG_TYPE__PING, .request_id = 1 };
+    assert_int_equal (zc_zmq_send (first, NULL, 0, &ping, NULL, 0), 0);
+    zc_frames_t frames;
+    assert_int_equal (zc_frames_recv (router, &frames, 0), 0);
+    assert_int_equal (zc_frame_size (&frames, 0), 6);
+    zc_frames_close (&frames);
+    //  the thief connects with the same id and speaks
+    zsock_t *thief = zsock_new (ZMQ_DEALER);
+    zsock_set_identity (thief, "victim");
+    assert_int_equal (zsock_connect (thief, "%s", endpoint), 0);
+    ping.request_id = 2;
+    zc_zmq_send (thief, NULL, 0, &ping, NULL, 0);
+    zclock_sleep (200);                 //  its connection is made (and refused) by now
+    //  the reply to "victim" reaches the first client
+    assert_int_equal (zc_zmq_send_pong (router, "victim", 6, 1), 0);
+    zmq_pollitem_t items [2] = { { zsock_resolve (first), 0, ZMQ_POLLIN, 0 },
+                                 { zsock_resolve (thief), 0, ZMQ_POLLIN, 0 } };
+    assert_true (zmq_poll (items, 2, 5000) > 0);
+    assert_true (items [0].revents & ZMQ_POLLIN);
+    assert_false (items [1].revents & ZMQ_POLLIN);
+    zc_env_t env;
+    assert_int_equal (zc_frames_recv (first, &frames, 0), 0);
+    assert_int_equal (zc_frames_envelope (&frames, &env), ZC_OK);
+    assert_int_equal (env.type, ZC__MSG_TYPE__PONG);
+    zc_frames_close (&frames);
+    //  and the router never heard the thief's request
+    assert_int_equal (zc_frames_recv (router, &frames, ZMQ_DONTWAIT), -1);
+    zsock_destroy (&thief);
+    zsock_destroy (&first);
+    zsock_destroy (&router);
+}
+
 static int
 s_setup (void **state)
 {
@@ -180,6 +225,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_usage),
         cmocka_unit_test (test_pubsub_and_frames),
+        cmocka_unit_test (test_identity_theft),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
