@@ -1,6 +1,7 @@
 /*  zc_check.c - context-free consensus checks */
 #include "zc_check.h"
 #include "zc_amount.h"
+#include "zc_key.h"
 #include "zc_pow.h"
 
 #include <stdlib.h>
@@ -72,6 +73,28 @@ zc_check_loose_tx (const zc_tx_t *tx)
         return rc;
     if (zc_tx_is_coinbase (tx))
         return ZC_ERR_COINBASE_TX;
+    return ZC_OK;
+}
+
+uint64_t
+zc_dust_threshold (uint64_t dust_fee_rate)
+{
+    if (dust_fee_rate > (UINT64_MAX - 999) / ZC_DUST_SPEND_BYTES)
+        return UINT64_MAX;              //  no amount is that large: every output is dust
+    uint64_t cost = (ZC_DUST_SPEND_BYTES * dust_fee_rate + 999) / 1000;
+    return cost > 0 ? cost : 1;
+}
+
+zc_err_t
+zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate)
+{
+    uint64_t dust = zc_dust_threshold (dust_fee_rate);
+    for (uint32_t o = 0; o < tx->n_out; o++)
+        if (tx->out [o].amount < dust)
+            return ZC_ERR_DUST;
+    for (uint32_t o = 0; o < tx->n_out; o++)
+        if (!zc_pubkey_is_valid (tx->out [o].pubkey))
+            return ZC_ERR_BAD_PUBKEY;
     return ZC_OK;
 }
 

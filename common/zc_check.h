@@ -26,6 +26,30 @@ zc_err_t
 zc_err_t
     zc_check_loose_tx (const zc_tx_t *tx);
 
+//  Relay policy (standardness), not consensus: the mempool refuses what
+//  these refuse, but a block that contains it is valid.
+//
+//  An output is dust when it carries less than spending it would cost at
+//  the dust fee rate: its own bytes in the canonical encoding (amount 8,
+//  key 32) and those of the input that spends it (outpoint 36, signature
+//  64), 140 in all, at base units per 1000 bytes, rounded up.
+#define ZC_DUST_SPEND_BYTES (ZC_TXOUT_BYTES + ZC_OUTPOINT_BYTES + ZC_SIG_SIZE)
+#define ZC_DUST_FEE_RATE_DEFAULT 3000   //  3 x the default minimum relay fee, as Bitcoin Core
+#define ZC_DUST_THRESHOLD_DEFAULT ((ZC_DUST_SPEND_BYTES * ZC_DUST_FEE_RATE_DEFAULT + 999) / 1000)   //  420
+
+//  The smallest amount an output may carry at dust_fee_rate (base units per
+//  1000 bytes): never less than 1, so a zero-value output is always dust.
+uint64_t
+    zc_dust_threshold (uint64_t dust_fee_rate);
+
+//  A transaction's outputs under the relay policy: ZC_ERR_DUST when one
+//  carries less than zc_dust_threshold (dust_fee_rate), else
+//  ZC_ERR_BAD_PUBKEY when one's key is not the x coordinate of a curve
+//  point (no one could ever spend it), else ZC_OK. Amounts are checked
+//  first: they cost nothing, a key costs a square root.
+zc_err_t
+    zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate);
+
 //  A header on its own: version, a valid target no easier than the
 //  network's limit, the hash meets it, and the time at most
 //  max_future_time ahead of now (seconds since the epoch).

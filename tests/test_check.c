@@ -6,6 +6,8 @@
 
 #include "zc_amount.h"
 #include "zc_check.h"
+#include "zc_hex.h"
+#include "zc_key.h"
 #include "zc_params.h"
 #include "zc_pow.h"
 
@@ -116,6 +118,54 @@ test_tx_rules (void **state)
     tx = zc_coinbase_new (5, 0, 1, key);
     assert_int_equal (zc_check_tx (tx), ZC_OK);
     assert_int_equal (zc_check_loose_tx (tx), ZC_ERR_COINBASE_TX);
+    zc_tx_destroy (&tx);
+}
+
+//  Relay policy: dust by the cost of spending, and keys that are points
+static void
+test_standard_rules (void **state)
+{
+    (void) state;
+    //  140 bytes (output 40, the input spending it 36 + 64) at 3 units a byte
+    assert_int_equal (ZC_DUST_SPEND_BYTES, 140);
+    assert_int_equal (ZC_DUST_THRESHOLD_DEFAULT, 420);
+    assert_int_equal (zc_dust_threshold (ZC_DUST_FEE_RATE_DEFAULT), 420);
+    assert_int_equal (zc_dust_threshold (1001), 141);            //  rounded up
+    assert_int_equal (zc_dust_threshold (0), 1);                 //  zero is always dust
+    assert_int_equal (zc_dust_threshold (UINT64_MAX), UINT64_MAX);  //  saturates
+
+    //  outputs to the generator's key (secret key 1): a point
+    zc_seckey_t one = { { 0 } };
+    one.b [31] = 1;
+    uint8_t point [32];
+    assert_int_equal (zc_seckey_pubkey (&one, point), 0);
+    zc_tx_t *tx = s_tx (1, 2);
+    for (uint32_t o = 0; o < 2; o++)
+        memcpy (tx->out [o].pubkey, point, 32);
+    tx->out [1].amount = 420;
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_OK);
+    tx->out [1].amount = 419;
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_ERR_DUST);
+    tx->out [1].amount = 0;
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_ERR_DUST);
+    assert_int_equal (zc_check_standard_tx (tx, 0), ZC_ERR_DUST);
+    tx->out [1].amount = 1;
+    assert_int_equal (zc_check_standard_tx (tx, 0), ZC_OK);
+    //  consensus does not care: the same transaction is valid in a block
+    tx->out [1].amount = 0;
+    assert_int_equal (zc_check_loose_tx (tx), ZC_OK);
+
+    //  BIP340's key that is not on the curve, and an x beyond the field
+    tx->out [1].amount = 420;
+    assert_int_equal (zc_hex_decode ("eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34",
+                                     tx->out [1].pubkey, 32), 0);
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_ERR_BAD_PUBKEY);
+    assert_int_equal (zc_hex_decode ("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc30",
+                                     tx->out [1].pubkey, 32), 0);
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_ERR_BAD_PUBKEY);
+    //  amounts are checked before keys
+    tx->out [0].amount = 0;
+    assert_int_equal (zc_check_standard_tx (tx, ZC_DUST_FEE_RATE_DEFAULT), ZC_ERR_DUST);
     zc_tx_destroy (&tx);
 }
 
@@ -256,6 +306,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_usage),
         cmocka_unit_test (test_tx_rules),
+        cmocka_unit_test (test_standard_rules),
         cmocka_unit_test (test_block_rules),
         cmocka_unit_test (test_header_rules),
         cmocka_unit_test (test_coinbase_rules),

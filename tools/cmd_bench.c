@@ -17,6 +17,7 @@
 #include "spend.h"
 #include "zc_amount.h"
 #include "zc_bech32.h"
+#include "zc_check.h"
 #include "zc_hashkey.h"
 #include "zc_hex.h"
 #include "zc_log.h"
@@ -35,6 +36,9 @@
 #define FUND_AMOUNT 100000              //  base units per funded output
 #define FEE 400                         //  per benchmark transaction (~2.1 units/byte)
 #define MAX_FANOUT_OUTPUTS 2000
+
+//  every output the load creates must pass the mempool's default policy
+_Static_assert (FUND_AMOUNT - FEE >= ZC_DUST_THRESHOLD_DEFAULT, "bench outputs would be dust");
 
 typedef struct {
     int accounts;

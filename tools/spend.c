@@ -2,6 +2,7 @@
 #include "spend.h"
 #include "node.h"
 #include "zc_amount.h"
+#include "zc_check.h"
 #include "envelope.pb-c.h"
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
@@ -100,11 +101,17 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
              const uint8_t change_key [32], uint64_t fee_rate, char *err, size_t err_size)
 {
     uint64_t want = 0;
-    for (size_t i = 0; i < n_pay; i++)
+    for (size_t i = 0; i < n_pay; i++) {
+        if (amounts [i] < ZC_DUST_THRESHOLD_DEFAULT) {
+            snprintf (err, err_size, "%llu units is dust: nodes refuse outputs under %llu",
+                      (unsigned long long) amounts [i], (unsigned long long) ZC_DUST_THRESHOLD_DEFAULT);
+            return NULL;
+        }
         if (!zc_amount_add (&want, amounts [i])) {
             snprintf (err, err_size, "the amounts add up to more than exists");
             return NULL;
         }
+    }
     size_t n_in = 0;
     uint64_t have = 0, fee = 0;
     while (true) {
@@ -120,6 +127,9 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
         have += coins->coins [n_in++].coin.amount;
     }
     uint64_t change = have - want - fee;
+    //  change nodes would refuse as dust goes to the miner instead
+    if (change < ZC_DUST_THRESHOLD_DEFAULT)
+        change = 0;
     size_t n_out = n_pay + (change > 0 ? 1 : 0);
     zc_tx_t *tx = zc_tx_new ((uint32_t) n_in, (uint32_t) n_out);
     zc_coin_t *spent = calloc (n_in, sizeof *spent);

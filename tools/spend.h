@@ -47,8 +47,9 @@ size_t
 
 //  Pay amounts [i] to pubkeys [i] from coins, with change
 //  to change_key, at fee_rate units per 1000 bytes, taking coins in their
-//  order. A signed transaction,
-//  or NULL with a reason in err (not enough funds). Used coins are removed
+//  order; change under the default dust threshold is left to the fee. A
+//  signed transaction, or NULL with a reason in err (not enough funds, an
+//  amount that is dust). Used coins are removed
 //  from coins so the next payment does not spend them again.
 zc_tx_t *
     spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t *params,

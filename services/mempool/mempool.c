@@ -39,6 +39,9 @@ const zc_option_t mempool_options [] = {
     { "min-fee-rate", "ZC_MIN_FEE_RATE", ZC_OPT_INT, "1000",
       "minimum relay fee, base units per 1000 bytes", offsetof (mempool_cfg_t, min_fee_rate), 0,
       1000000000 },
+    { "dust-fee-rate", "ZC_DUST_FEE_RATE", ZC_OPT_INT, "3000",
+      "refuse as dust an output worth less than spending it costs at this rate (base units per 1000 bytes; 3000: under 420 units)",
+      offsetof (mempool_cfg_t, dust_fee_rate), 0, 1000000000 },
     { "expiry-hours", "ZC_MEMPOOL_EXPIRY_HOURS", ZC_OPT_INT, "336",
       "drop transactions unconfirmed for this long", offsetof (mempool_cfg_t, expiry_hours), 1, 100000 },
     { "max-ancestors", "ZC_MAX_ANCESTORS", ZC_OPT_INT, "25",
@@ -704,6 +707,8 @@ s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, siz
         item->txid = item->tx->txid;
         item->decoded = true;
         rc = zc_check_loose_tx (item->tx);
+        if (rc == ZC_OK)
+            rc = zc_check_standard_tx (item->tx, (uint64_t) self->cfg->dust_fee_rate);
     }
     if (rc == ZC_OK) {
         item->raw = malloc (size);
@@ -1315,7 +1320,7 @@ s_metrics_init (self_t *self)
         ZC_ERR_UNKNOWN_INPUT, ZC_ERR_DOUBLE_SPEND, ZC_ERR_FEE_TOO_LOW, ZC_ERR_BAD_AMOUNT,
         ZC_ERR_DUPLICATE_INPUT, ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION,
         ZC_ERR_EMPTY, ZC_ERR_DUPLICATE, ZC_ERR_MEMPOOL_FULL, ZC_ERR_BUSY, ZC_ERR_TOO_LONG_CHAIN,
-        ZC_ERR_INTERNAL };
+        ZC_ERR_INTERNAL, ZC_ERR_DUST, ZC_ERR_BAD_PUBKEY };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
         self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_txs_rejected_total",
                                   "transactions rejected, by reason", "reason", zc_err_name (reasons [i]));

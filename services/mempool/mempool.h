@@ -26,6 +26,7 @@ typedef struct {
     const char *storage_events;
     int64_t max_bytes;                  //  pool size limit
     int64_t min_fee_rate;               //  base units per 1000 bytes
+    int64_t dust_fee_rate;              //  outputs worth less than their spending at it are dust
     int64_t expiry_hours;
     int64_t max_ancestors;              //  unconfirmed chain depth
     int64_t max_in_flight;              //  transactions being checked at once
