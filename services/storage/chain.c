@@ -27,6 +27,7 @@ struct _chain_t {
     uint64_t utxo_total;
     zc_block_t *last_block;             //  last accepted: spares a re-decode
     uint64_t arrivals;                  //  blocks indexed in this run
+    uint64_t lost_steps;                //  behind the tip note at open (without sync)
 };
 
 // ---------------------------------------------------------------------------
@@ -223,6 +224,10 @@ s_load_index (chain_t *self)
         node->status = val [84];
         zc_u256_from_bytes (&node->work, val + 85);
     }
+    //  an iterator stops at a bad block as at the end: a shorter index
+    //  would be a wrong chain, so tell the two apart
+    if (rc == 0 && db_iter_failed (self->db, it, "index"))
+        rc = -1;
     rocksdb_iter_destroy (it);
     if (rc)
         return rc;
@@ -269,6 +274,45 @@ s_load_tip (chain_t *self)
     return 1;
 }
 
+//  The tip note against the database (rc: s_load_tip's): a database behind
+//  its note lost steps that were acknowledged, as when a write-ahead log
+//  lost its tail. 0 fine, or (without sync, where a power cut may lose
+//  them by design) the loss reported; -1 damaged, err says why.
+static int
+s_check_note (chain_t *self, bool sync, char *err, size_t err_size)
+{
+    uint64_t seq;
+    uint32_t height;
+    zc_hash_t hash;
+    int rc = db_note_read (self->db, &seq, &height, hash.b);
+    if (rc == 0)
+        return 0;                       //  a new database, or one older than the note
+    if (rc < 0) {
+        zc_warn ("the tip note is unreadable: written anew");
+        return 0;
+    }
+    chain_node_t *tip = chain_tip (self);
+    uint64_t have = tip ? self->event_seq : 0;
+    if (have > seq || (have == seq && tip && zc_hash_eq (&tip->hash, &hash)))
+        return 0;                       //  ahead: a crash fell between a commit and its note
+    char reason [400], hex [65];
+    if (have == seq)
+        snprintf (reason, sizeof reason, "the tip is not the block %s the tip note names at step "
+                  "%" PRIu64 ": not the database this node wrote", zc_hash_hex (&hash, hex), seq);
+    else
+        snprintf (reason, sizeof reason, "acknowledged blocks lost: the database ends at step %"
+                  PRIu64 " (height %u), the tip note says step %" PRIu64 " (height %u, block %s) "
+                  "was committed", have, tip ? tip->height : 0, seq, height, zc_hash_hex (&hash, hex));
+    if (!sync) {
+        zc_error ("%s (--sync false: a power cut loses the last blocks by design)", reason);
+        self->lost_steps = have < seq ? seq - have : 1;
+        return 0;
+    }
+    db_set_damaged (self->db, reason);
+    snprintf (err, err_size, "%s", reason);
+    return -1;
+}
+
 static int s_connect_genesis (chain_t *self);
 
 chain_t *
@@ -291,6 +335,10 @@ chain_open (const char *dir, const zc_params_t *params, bool sync, char *err, si
         return NULL;
     }
     int rc = s_load_tip (self);
+    if (rc >= 0 && s_check_note (self, sync, err, err_size)) {
+        chain_destroy (&self);
+        return NULL;
+    }
     if (rc == 0)
         rc = s_connect_genesis (self) == 0 ? 1 : -1;
     if (rc < 0) {
@@ -304,6 +352,8 @@ chain_open (const char *dir, const zc_params_t *params, bool sync, char *err, si
         chain_destroy (&self);
         return NULL;
     }
+    //  a database new to the note, or one that lost steps without sync
+    db_note_write (self->db, self->event_seq, tip->height, tip->hash.b);
     s_find_best (self);
     zc_info ("chain %s: tip %u, %zu blocks indexed, %" PRIu64 " unspent outputs",
              params->name, tip->height, self->map_used, self->utxo_count);
@@ -664,6 +714,9 @@ chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
         s_best_push (self, node);
     else
         self->best_len--;
+    //  after the batch is durable, before anyone hears of it: a failure
+    //  here weakens the loss check, not the commit
+    db_note_write (self->db, ev.seq, new_tip->height, new_tip->hash.b);
     if (event)
         *event = ev;
     chain_step_clear (step);
@@ -754,11 +807,8 @@ chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
                               values, value_sizes, errors);
         for (size_t i = 0; i < n; i++) {
             found [i] = 0;
-            if (errors [i]) {
-                zc_error ("rocksdb multi-get: %s", errors [i]);
-                rocksdb_free (errors [i]);
-                rc = -1;
-            }
+            if (errors [i])
+                rc = db_failed (self->db, "utxo multi-get", errors [i]);
             else
             if (values [i] && zc_coin_decode ((const uint8_t *) values [i], value_sizes [i],
                                               &coins [i]) == ZC_OK)
@@ -821,6 +871,9 @@ chain_address_coins (chain_t *self, const uint8_t pubkey [32], size_t limit,
         visit (arg, &op, &coin);
         count++;
     }
+    //  a bad block would otherwise end the list early: a wrong balance
+    if (count >= 0 && db_iter_failed (self->db, it, "address"))
+        count = -1;
     rocksdb_iter_destroy (it);
     return count;
 }
@@ -851,6 +904,18 @@ chain_utxo_stats (chain_t *self, uint64_t *count, uint64_t *total)
 {
     *count = self->utxo_count;
     *total = self->utxo_total;
+}
+
+db_t *
+chain_db (chain_t *self)
+{
+    return self->db;
+}
+
+uint64_t
+chain_lost_steps (chain_t *self)
+{
+    return self->lost_steps;
 }
 
 uint64_t

@@ -13,6 +13,7 @@
 #ifndef STORAGE_CHAIN_H_INCLUDED
 #define STORAGE_CHAIN_H_INCLUDED
 
+#include "db.h"
 #include "zc_block.h"
 #include "zc_params.h"
 #include "zc_pow.h"
@@ -64,7 +65,9 @@ typedef struct {
 typedef struct _chain_t chain_t;
 
 //  Open the store in dir (created if missing), connecting genesis on first
-//  use. sync: fsync each commit. NULL and a reason in err on failure.
+//  use. sync: fsync each commit. NULL and a reason in err on failure; when
+//  the data is damaged (a corruption, or acknowledged steps missing: with
+//  sync, the database behind its tip note) db_damage_note (dir) says so.
 chain_t *
     chain_open (const char *dir, const zc_params_t *params, bool sync, char *err, size_t err_size);
 
@@ -161,12 +164,22 @@ uint64_t
 int
     chain_get_event (chain_t *self, uint64_t seq, chain_event_t *event);
 
-//  Number of unspent outputs and their total (kept with the tip).
 //  Bytes the database holds in memory (db_memory)
 uint64_t
     chain_db_memory (chain_t *self);
 
+//  Number of unspent outputs and their total (kept with the tip).
 void
     chain_utxo_stats (chain_t *self, uint64_t *count, uint64_t *total);
+
+//  The database under the chain (borrowed): its damage and its scrub.
+db_t *
+    chain_db (chain_t *self);
+
+//  Steps the database was behind its tip note at open: acknowledged blocks
+//  a power cut took, reported but accepted without sync. 0 with sync (the
+//  open fails instead, the database marked damaged).
+uint64_t
+    chain_lost_steps (chain_t *self);
 
 #endif

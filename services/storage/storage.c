@@ -36,6 +36,12 @@ const zc_option_t storage_options [] = {
       offsetof (storage_cfg_t, verified_cache), 0, 10000000 },
     { "job-items", "ZC_JOB_ITEMS", ZC_OPT_INT, "250", "transactions per validator job",
       offsetof (storage_cfg_t, job_items), 1, 10000 },
+    { "scrub-rate", "ZC_STORAGE_SCRUB_RATE", ZC_OPT_INT, "16",
+      "MB a second of records the scrub reads to verify every checksum, from start-up (0: no scrub)",
+      offsetof (storage_cfg_t, scrub_rate), 0, 100000 },
+    { "scrub-hours", "ZC_STORAGE_SCRUB_HOURS", ZC_OPT_INT, "24",
+      "hours from the end of one scrub pass to the start of the next",
+      offsetof (storage_cfg_t, scrub_hours), 1, 8760 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
@@ -99,9 +105,39 @@ typedef struct {
     zc_metric_t *m_requests;
     zc_metric_t *m_bad_requests;
     zc_metric_t *m_pub_drops;
+    zc_metric_t *m_corruption;
+    zc_metric_t *m_damaged;
+    zc_metric_t *m_scrub_bytes;
+    zc_metric_t *m_scrub_passes;
+    //  damaged data: the reason, once storage has stopped serving
+    char damage [DB_REASON_MAX];
 } self_t;
 
 static void s_advance (self_t *self);
+
+//  The store failed: stop, so the supervisor restarts us at the last good
+//  state; but not for damage, where the loop halts instead (s_halt)
+static void
+s_store_failed (self_t *self, const char *what)
+{
+    if (!db_damaged (chain_db (self->chain), NULL))
+        zstr_send (self->pipe, what);
+}
+
+//  An api request the store could not answer: corruption with the damage,
+//  or internal
+static void
+s_store_error (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id)
+{
+    const char *reason;
+    if (db_damaged (chain_db (self->chain), &reason)) {
+        char detail [DB_REASON_MAX + 32];
+        snprintf (detail, sizeof detail, "chain data damaged: %s", reason);
+        zc_zmq_send_error (self->api, id, id_size, request_id, ZC_ERR_CORRUPTION, detail);
+    }
+    else
+        zc_zmq_send_error (self->api, id, id_size, request_id, ZC_ERR_INTERNAL, "the store failed");
+}
 
 // ---------------------------------------------------------------------------
 //  the verified-wtxid cache
@@ -302,7 +338,7 @@ s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, siz
     }
     else
     if (s_commit (self)) {
-        zstr_send (self->pipe, "store failed");
+        s_store_failed (self, "store failed");
         return;
     }
     s_advance (self);
@@ -406,7 +442,7 @@ s_advance (self_t *self)
     while (!self->step_active && chain_wants_step (self->chain)) {
         zc_err_t rc = chain_step_begin (self->chain, &self->step);
         if (rc == ZC_ERR_INTERNAL) {
-            zstr_send (self->pipe, "store failed while preparing a block");
+            s_store_failed (self, "store failed while preparing a block");
             return;
         }
         if (rc != ZC_OK) {
@@ -435,7 +471,7 @@ s_advance (self_t *self)
             zc_metric_observe (self->m_validation, (double) (zc_mono_us () - self->step_started_us) / 1e6);
         }
         if (s_commit (self)) {
-            zstr_send (self->pipe, "store failed");
+            s_store_failed (self, "store failed");
             return;
         }
     }
@@ -537,7 +573,12 @@ s_get_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *en
     }
     uint8_t *raw;
     size_t size;
-    if (chain_get_block (self->chain, &node->hash, &raw, &size) != 1) {
+    int found = chain_get_block (self->chain, &node->hash, &raw, &size);
+    if (found < 0) {
+        s_store_error (self, id, id_size, env->request_id);
+        return;
+    }
+    if (found == 0) {
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND, "block data missing");
         return;
     }
@@ -576,9 +617,10 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
     size_t size;
     zc_block_t *block = NULL;
     chain_node_t *node = NULL;
-    if (chain_find_tx (self->chain, &txid, &block_hash, &position) == 1
-    &&  (node = chain_lookup (self->chain, &block_hash))
-    &&  chain_get_block (self->chain, &block_hash, &raw, &size) == 1
+    int found = chain_find_tx (self->chain, &txid, &block_hash, &position);
+    if (found == 1 && (node = chain_lookup (self->chain, &block_hash)))
+        found = chain_get_block (self->chain, &block_hash, &raw, &size);
+    if (found == 1 && node
     &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx) {
         size_t tx_size;
         uint8_t *tx_raw = zc_tx_encode (block->tx [position], &tx_size);
@@ -595,6 +637,9 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &reply.base);
         free (tx_raw);
     }
+    else
+    if (found < 0)
+        s_store_error (self, id, id_size, env->request_id);
     else
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
                            "no such confirmed transaction");
@@ -629,7 +674,8 @@ s_get_utxos (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *en
         }
     }
     if (rc == ZC_OK && chain_get_coins (self->chain, ops, n, coins, found))
-        rc = ZC_ERR_INTERNAL;
+        s_store_error (self, id, id_size, env->request_id);
+    else
     if (rc != ZC_OK)
         zc_zmq_send_error (self->api, id, id_size, env->request_id, rc, NULL);
     else {
@@ -722,7 +768,7 @@ s_get_address (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *
                                   s_address_visit, &a);
     zc__get_address__free_unpacked (req, NULL);
     if (rc < 0)
-        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_INTERNAL, NULL);
+        s_store_error (self, id, id_size, env->request_id);
     else {
         Zc__AddressReply reply = ZC__ADDRESS_REPLY__INIT;
         reply.balance = a.balance;
@@ -769,7 +815,8 @@ s_submit_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
     if (req)
         zc__submit_block__free_unpacked (req, NULL);
     if (rc == ZC_ERR_INTERNAL) {
-        zstr_send (self->pipe, "store failed while storing a block");
+        s_store_error (self, id, id_size, env->request_id);
+        s_store_failed (self, "store failed while storing a block");
         return;
     }
     if (rc != ZC_OK && rc != ZC_ERR_DUPLICATE) {
@@ -953,6 +1000,14 @@ s_on_api (self_t *self)
         zc_frames_close (&frames);
         return;
     }
+    if (self->damage [0] && env.type != ZC__MSG_TYPE__PING) {
+        //  halted: every answer is the damage, until an operator repairs it
+        char detail [DB_REASON_MAX + 32];
+        snprintf (detail, sizeof detail, "chain data damaged: %s", self->damage);
+        zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_CORRUPTION, detail);
+        zc_frames_close (&frames);
+        return;
+    }
     switch (env.type) {
         case ZC__MSG_TYPE__GET_TIP:       s_get_tip (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_BLOCK:     s_get_block (self, id, id_size, &env, false); break;
@@ -1006,6 +1061,80 @@ s_on_mempool (self_t *self)
     zc_frames_close (&frames);
 }
 
+// ---------------------------------------------------------------------------
+//  damaged data: storage stops serving and says why, but stays up (no
+//  supervisor loops on it) until an operator replaces the data
+
+//  Enter the halted state: one error line, the metrics, not ready, every
+//  waiting submitter told, no more connects or scrub
+static void
+s_halt (self_t *self, const char *reason)
+{
+    if (reason != self->damage)
+        snprintf (self->damage, sizeof self->damage, "%s", reason);
+    zc_error ("chain data damaged: %s; storage refuses every request until %s is restored from "
+              "a backup or deleted to re-sync from peers (docs/operations.md, Security)",
+              self->damage, self->cfg->db);
+    if (self->chain) {
+        zc_metric_inc (self->m_corruption, 1);
+        db_scrub_stop (chain_db (self->chain));
+    }
+    zc_metric_set (self->m_damaged, 1);
+    zc_metrics_set_ready (self->metrics, false);
+    self->step_active = false;
+    chain_step_clear (&self->step);
+    for (size_t i = 0; i < self->n_pending; i++)
+        s_answer (self, &self->pending [i], ZC_ERR_CORRUPTION, false);
+    self->n_pending = 0;
+}
+
+static void
+s_push_metrics (self_t *self)
+{
+    if (self->chain) {
+        db_t *db = chain_db (self->chain);
+        zc_metric_set (self->m_db_memory, (double) chain_db_memory (self->chain));
+        zc_metric_set (self->m_scrub_bytes, (double) db_scrub_bytes (db));
+        zc_metric_set (self->m_scrub_passes, (double) db_scrub_passes (db));
+    }
+    zc_metrics_sample_process (self->metrics);
+    zc_metrics_push (self->metrics, self->metrics_sock);
+}
+
+//  The halted loop: pings answered, everything else refused with the
+//  damage, metrics pushed, until told to stop
+static void
+s_halted (self_t *self)
+{
+    zpoller_t *poller = zpoller_new (self->pipe, self->api, NULL);
+    int64_t next_metrics = zc_mono_ms ();
+    while (!zsys_interrupted) {
+        int64_t wait = next_metrics - zc_mono_ms ();
+        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
+        if (which == self->pipe) {
+            char *cmd = zstr_recv (self->pipe);
+            bool term = !cmd || streq (cmd, "$TERM");
+            zstr_free (&cmd);
+            if (term)
+                break;
+        }
+        else
+        if (which == self->api) {
+            for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
+                s_on_api (self);
+        }
+        else
+        if (!which && zpoller_terminated (poller))
+            break;
+        if (zc_mono_ms () >= next_metrics) {
+            if (self->metrics_sock)
+                s_push_metrics (self);
+            next_metrics = zc_mono_ms () + 1000;
+        }
+    }
+    zpoller_destroy (&poller);
+}
+
 static void
 s_tick (self_t *self)
 {
@@ -1056,6 +1185,15 @@ s_metrics_init (self_t *self)
     self->m_requests = zc_metrics_counter (m, "zchain_requests_total", "api requests", NULL, NULL);
     self->m_bad_requests = zc_metrics_counter (m, "zchain_bad_requests_total", "api requests refused", NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
+    self->m_corruption = zc_metrics_counter (m, "zchain_storage_corruption_total",
+                                             "damage found in the chain data: a bad checksum, or acknowledged blocks lost",
+                                             NULL, NULL);
+    self->m_damaged = zc_metrics_gauge (m, "zchain_storage_damaged",
+                                        "1 while storage refuses requests for damaged chain data", NULL, NULL);
+    self->m_scrub_bytes = zc_metrics_counter (m, "zchain_storage_scrub_bytes_total",
+                                              "bytes of records the scrub read and verified", NULL, NULL);
+    self->m_scrub_passes = zc_metrics_counter (m, "zchain_storage_scrub_passes_total",
+                                               "complete scrub passes over the database", NULL, NULL);
 }
 
 static int
@@ -1063,9 +1201,22 @@ s_open (self_t *self, char *err, size_t err_size)
 {
     storage_cfg_t *cfg = self->cfg;
     self->params = zc_params_by_name (cfg->common.network);
-    self->chain = chain_open (cfg->db, self->params, cfg->sync, err, err_size);
-    if (!self->chain)
+    //  damaged data, found before or now: up, but halted (s_halt), rather
+    //  than a restart loop
+    bool known = db_damage_note (cfg->db, self->damage, sizeof self->damage);
+    self->chain = known ? NULL : chain_open (cfg->db, self->params, cfg->sync, err, err_size);
+    if (!self->chain && !known) {
+        if (!db_damage_note (cfg->db, self->damage, sizeof self->damage))
+            return -1;
+        zc_metric_inc (self->m_corruption, 1);
+    }
+    if (self->chain && chain_lost_steps (self->chain))
+        zc_metric_inc (self->m_corruption, 1);
+    if (self->chain && cfg->scrub_rate > 0
+    &&  db_scrub_start (chain_db (self->chain), (uint64_t) cfg->scrub_rate << 20, cfg->scrub_hours * 3600)) {
+        snprintf (err, err_size, "cannot start the scrub thread");
         return -1;
+    }
     //  each event carries its whole block (up to 8 MB): a stalled subscriber
     //  holds at most EVENTS_HWM of them here, and replays the rest by seq
     if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
@@ -1128,6 +1279,13 @@ storage_actor (zsock_t *pipe, void *args)
         free (self);
         return;
     }
+    if (self->damage [0]) {
+        s_halt (self, self->damage);
+        s_halted (self);
+        s_close (self);
+        free (self);
+        return;
+    }
     chain_node_t *tip = chain_tip (self->chain);
     zc_metric_set (self->m_height, tip->height);
     zc_metrics_set_ready (self->metrics, true);
@@ -1160,7 +1318,7 @@ storage_actor (zsock_t *pipe, void *args)
                 s_on_work (self);
         }
         else
-        if (which == self->mempool) {
+        if (which && which == self->mempool) {
             for (int i = 0; i < 256 && (zsock_events (self->mempool) & ZMQ_POLLIN); i++)
                 s_on_mempool (self);
         }
@@ -1173,10 +1331,15 @@ storage_actor (zsock_t *pipe, void *args)
             next_tick = now + 100;
         }
         if (now >= next_metrics && self->metrics_sock) {
-            zc_metric_set (self->m_db_memory, (double) chain_db_memory (self->chain));
-            zc_metrics_sample_process (self->metrics);
-            zc_metrics_push (self->metrics, self->metrics_sock);
+            s_push_metrics (self);
             next_metrics = now + 1000;
+        }
+        const char *damage;
+        if (db_damaged (chain_db (self->chain), &damage)) {
+            s_halt (self, damage);
+            zpoller_destroy (&poller);
+            s_halted (self);
+            break;
         }
     }
     zpoller_destroy (&poller);

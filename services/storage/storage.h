@@ -21,6 +21,8 @@ typedef struct {
     bool sync;                          //  fsync every connected block
     int64_t verified_cache;             //  wtxids remembered as verified
     int64_t job_items;                  //  transactions per validator job
+    int64_t scrub_rate;                 //  MB a second the scrub reads; 0: none
+    int64_t scrub_hours;                //  from one scrub pass's end to the next's start
 } storage_cfg_t;
 
 extern const zc_option_t storage_options [];
