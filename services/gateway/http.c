@@ -119,6 +119,7 @@ s_status_of (zc_err_t reason)
         case ZC_ERR_MEMPOOL_FULL:
             return MHD_HTTP_SERVICE_UNAVAILABLE;
         case ZC_ERR_INTERNAL:
+        case ZC_ERR_CORRUPTION:
             return MHD_HTTP_INTERNAL_SERVER_ERROR;
         default:
             return MHD_HTTP_BAD_REQUEST;

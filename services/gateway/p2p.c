@@ -1076,7 +1076,7 @@ s_download_done (p2p_t *self, zc_err_t reason)
         s_peer_t *from = s_peer_by_serial (self, d->from);
         zc_warn ("sync: block refused (%s); download abandoned", zc_err_name (reason));
         s_download_clear (self);
-        if (from && reason != ZC_ERR_ORPHAN)
+        if (from && reason != ZC_ERR_ORPHAN && reason != ZC_ERR_CORRUPTION)
             s_misbehaved (self, from, BAD_BLOCK, zc_err_name (reason));
     }
 }
@@ -1247,7 +1247,8 @@ s_on_submit_block_reply (p2p_t *self, s_pend_t *pend, const zc_env_t *env)
             s_sync_start (self, peer);
     }
     else
-    if (peer && reason != ZC_ERR_BUSY && reason != ZC_ERR_TIMEOUT && reason != ZC_ERR_INTERNAL)
+    if (peer && reason != ZC_ERR_BUSY && reason != ZC_ERR_TIMEOUT && reason != ZC_ERR_INTERNAL
+    &&  reason != ZC_ERR_CORRUPTION)       //  our storage's damage, not the peer's doing
         s_misbehaved (self, peer, BAD_BLOCK, zc_err_name (reason));
 }
 
