@@ -172,6 +172,7 @@ typedef struct {
     zc_metric_t *m_pub_drops;
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
+    zc_metric_t *m_store_damage;
 } self_t;
 
 static void s_pump (self_t *self);
@@ -1276,6 +1277,7 @@ s_reload (self_t *self)
 {
     s_reload_t r = { NULL, 0, 0 };
     store_each (self->store, s_reload_visit, &r);
+    zc_metric_set (self->m_store_damage, (double) store_damage (self->store));
     if (r.n == 0)
         return;
     zc_info ("taking back %zu transactions accepted before the restart", r.n);
@@ -1343,6 +1345,9 @@ s_metrics_init (self_t *self)
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
+    self->m_store_damage = zc_metrics_counter (m, "zchain_mempool_store_damage_total",
+                                               "damage found in the saved pool at start: a torn or damaged log, or files set aside",
+                                               NULL, NULL);
 }
 
 static int

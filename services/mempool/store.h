@@ -39,4 +39,11 @@ typedef void (store_visit_fn) (void *arg, uint64_t fee, uint64_t time_ms,
 void
     store_each (store_t *self, store_visit_fn *visit, void *arg);
 
+//  Times damage was found since open, each logged: a log that does not
+//  check out to its end (torn by a power cut, or damaged: the records
+//  before the first bad one are kept), or table files that do not (moved
+//  aside as DIR.damaged-TIME, the store starts afresh with what was read).
+unsigned
+    store_damage (store_t *self);
+
 #endif
