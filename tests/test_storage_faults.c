@@ -445,6 +445,39 @@ test_wal_truncated_is_reported (void **state)
     s_destroy (&s_st);
 }
 
+//  Without sync the same loss is what a power cut may do by design: it is
+//  reported (an error line, the metric) and storage carries on lower
+static void
+test_wal_truncated_without_sync_is_reported (void **state)
+{
+    (void) state;
+    s_storage_t *st = s_st = s_new ();
+    s_start (st, "--sync=false");
+    s_mine (st, 30);
+    s_stop (st, SIGKILL);
+    char path [512];
+    off_t size = s_largest (st, ".log", path, sizeof path);
+    assert_true (size > 0);
+    assert_int_equal (truncate (path, size / 2), 0);
+    s_start (st, "--sync=false");
+    uint32_t height;
+    assert_int_equal (s_tip (st, &height, NULL), ZC_OK);
+    print_message ("restarted at height %u of 30\n", height);
+    assert_true (height < 30);
+    assert_int_equal (s_log_lines (st, "acknowledged blocks lost"), 1);
+    assert_true (s_metric_now (st, "zchain_storage_corruption_total", NULL) == 1);
+    assert_true (s_metric_now (st, "zchain_storage_damaged", NULL) == 0);
+    //  and it goes on from there: the note follows the database again
+    st->height = height;
+    s_mine (st, 2);
+    assert_int_equal (s_stop (st, SIGTERM), 0);
+    s_start (st, "--sync=false");
+    assert_int_equal (s_tip (st, &height, NULL), ZC_OK);
+    assert_int_equal (height, st->height);
+    assert_int_equal (s_log_lines (st, "acknowledged blocks lost"), 1);
+    s_destroy (&s_st);
+}
+
 //  What a crash or a power cut leaves is not damage: after kill -9 and
 //  after a torn record at the log's end (a write no one was told of), the
 //  same tip; and a clean scrub pass is counted
@@ -509,6 +542,7 @@ main (void)
         cmocka_unit_test_teardown (test_sst_overwrite_found_by_scrub, s_teardown_test),
         cmocka_unit_test_teardown (test_sst_overwrite_found_by_read, s_teardown_test),
         cmocka_unit_test_teardown (test_wal_truncated_is_reported, s_teardown_test),
+        cmocka_unit_test_teardown (test_wal_truncated_without_sync_is_reported, s_teardown_test),
         cmocka_unit_test_teardown (test_crash_and_torn_tail_are_not_damage, s_teardown_test),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);

@@ -304,7 +304,7 @@ s_check_note (chain_t *self, bool sync, char *err, size_t err_size)
                   PRIu64 " (height %u), the tip note says step %" PRIu64 " (height %u, block %s) "
                   "was committed", have, tip ? tip->height : 0, seq, height, zc_hash_hex (&hash, hex));
     if (!sync) {
-        zc_error ("%s (--sync false: a power cut loses the last blocks by design)", reason);
+        zc_error ("%s (--sync=false: a power cut loses the last blocks by design)", reason);
         self->lost_steps = have < seq ? seq - have : 1;
         return 0;
     }

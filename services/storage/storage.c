@@ -115,6 +115,19 @@ typedef struct {
 
 static void s_advance (self_t *self);
 
+//  The damage, once found (by s_halt, or by the database a moment ago:
+//  requests of the same burst are refused too); NULL while the data is sound
+static const char *
+s_damage (self_t *self)
+{
+    const char *reason = NULL;
+    if (self->damage [0])
+        return self->damage;
+    if (self->chain && db_damaged (chain_db (self->chain), &reason))
+        return reason;
+    return NULL;
+}
+
 //  The store failed: stop, so the supervisor restarts us at the last good
 //  state; but not for damage, where the loop halts instead (s_halt)
 static void
@@ -1000,10 +1013,11 @@ s_on_api (self_t *self)
         zc_frames_close (&frames);
         return;
     }
-    if (self->damage [0] && env.type != ZC__MSG_TYPE__PING) {
+    const char *damage = s_damage (self);
+    if (damage && env.type != ZC__MSG_TYPE__PING) {
         //  halted: every answer is the damage, until an operator repairs it
         char detail [DB_REASON_MAX + 32];
-        snprintf (detail, sizeof detail, "chain data damaged: %s", self->damage);
+        snprintf (detail, sizeof detail, "chain data damaged: %s", damage);
         zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_CORRUPTION, detail);
         zc_frames_close (&frames);
         return;
