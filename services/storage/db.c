@@ -337,9 +337,14 @@ db_note_write (db_t *self, uint64_t seq, uint32_t height, const uint8_t hash [32
     //  one sector, rewritten in place: no rename, no new block to allocate
     if (pwrite (self->note_fd, note, sizeof note, 0) != (ssize_t) sizeof note
     ||  (self->sync && fdatasync (self->note_fd) != 0)) {
-        zc_error ("cannot write %s/%s: %s", self->dir, NOTE_NAME, strerror (errno));
+        //  once, not at every block: the commit itself went through
+        if (!self->note_failed)
+            zc_error ("cannot write %s/%s: %s (lost blocks may go unnoticed)", self->dir,
+                      NOTE_NAME, strerror (errno));
+        self->note_failed = true;
         return -1;
     }
+    self->note_failed = false;
     return 0;
 }
 

@@ -60,6 +60,7 @@ typedef struct {
     char *dir;
     bool sync;
     int note_fd;                        //  DIR/ZCHAIN-TIP
+    bool note_failed;                   //  the last write failed (logged once)
     //  damage: reason written once under the lock, then the flag set
     pthread_mutex_t lock;
     atomic_bool damaged;

@@ -1095,6 +1095,8 @@ s_halt (self_t *self, const char *reason)
     }
     zc_metric_set (self->m_damaged, 1);
     zc_metrics_set_ready (self->metrics, false);
+    //  nothing reads it any more: it would only fill to its high-water mark
+    zsock_destroy (&self->mempool);
     self->step_active = false;
     chain_step_clear (&self->step);
     for (size_t i = 0; i < self->n_pending; i++)
@@ -1350,8 +1352,8 @@ storage_actor (zsock_t *pipe, void *args)
         }
         const char *damage;
         if (db_damaged (chain_db (self->chain), &damage)) {
+            zpoller_destroy (&poller);  //  before s_halt closes a socket it holds
             s_halt (self, damage);
-            zpoller_destroy (&poller);
             s_halted (self);
             break;
         }
