@@ -421,6 +421,28 @@ test_sst_overwrite_found_by_read (void **state)
     s_destroy (&s_st);
 }
 
+//  A table file cut short: RocksDB refuses to open the database; storage
+//  comes up halted with the reason, rather than exiting to be restarted
+//  over and over
+static void
+test_sst_truncated_refused_at_open (void **state)
+{
+    (void) state;
+    s_storage_t *st = s_st = s_new ();
+    s_start (st, NULL);
+    s_mine (st, 100);
+    s_to_tables (st, NULL);
+    char path [512];
+    off_t size = s_largest (st, ".sst", path, sizeof path);
+    assert_true (size > 4096);
+    assert_int_equal (truncate (path, size - 100), 0);
+    s_start (st, NULL);
+    s_expect_halted (st, "open");
+    assert_int_equal (s_log_lines (st, "chain data damaged"), 1);
+    assert_true (s_metric_now (st, "zchain_storage_corruption_total", NULL) == 1);
+    s_destroy (&s_st);
+}
+
 //  A write-ahead log cut to half its length after a crash: the blocks it
 //  held were acknowledged, so storage must not restart lower as if they
 //  never were
@@ -541,6 +563,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test_teardown (test_sst_overwrite_found_by_scrub, s_teardown_test),
         cmocka_unit_test_teardown (test_sst_overwrite_found_by_read, s_teardown_test),
+        cmocka_unit_test_teardown (test_sst_truncated_refused_at_open, s_teardown_test),
         cmocka_unit_test_teardown (test_wal_truncated_is_reported, s_teardown_test),
         cmocka_unit_test_teardown (test_wal_truncated_without_sync_is_reported, s_teardown_test),
         cmocka_unit_test_teardown (test_crash_and_torn_tail_are_not_damage, s_teardown_test),
