@@ -33,9 +33,27 @@ zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size
     return zc_zmq_open_curve (type, endpoint, bind, hwm, NULL, NULL, err, err_size);
 }
 
+static zsock_t *
+s_open (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert, const char *server_key,
+        bool reconnect, char *err, size_t err_size);
+
 zsock_t *
 zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
                    const char *server_key, char *err, size_t err_size)
+{
+    return s_open (type, endpoint, bind, hwm, cert, server_key, true, err, err_size);
+}
+
+zsock_t *
+zc_zmq_dial (const char *endpoint, int hwm, zcert_t *cert, const char *server_key, char *err,
+             size_t err_size)
+{
+    return s_open (ZMQ_DEALER, endpoint, false, hwm, cert, server_key, false, err, err_size);
+}
+
+static zsock_t *
+s_open (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert, const char *server_key,
+        bool reconnect, char *err, size_t err_size)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -53,6 +71,8 @@ zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *
     //  (every peer of ours lets libzmq choose its id, so none needs it)
     if (type == ZMQ_SUB)
         zsock_set_subscribe (sock, "");
+    if (!reconnect)
+        zsock_set_reconnect_ivl (sock, -1);
     //  security options must be set before the bind or connect
     if (cert) {
         zcert_apply (cert, sock);

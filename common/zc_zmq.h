@@ -43,6 +43,14 @@ zsock_t *
     zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
                        const char *server_key, char *err, size_t err_size);
 
+//  A DEALER connected to endpoint that never reconnects by itself: one
+//  connection attempt, whose failure or end the caller sees as silence, so
+//  that the caller's own backoff decides when to try again (a p2p dial).
+//  CURVE as zc_zmq_open_curve when cert is not NULL.
+zsock_t *
+    zc_zmq_dial (const char *endpoint, int hwm, zcert_t *cert, const char *server_key,
+                 char *err, size_t err_size);
+
 //  Send [prefix][envelope(header, body)] (no prefix frame when prefix is
 //  NULL). flags: ZMQ_DONTWAIT to drop instead of blocking at the HWM.
 //  0, or -1 (errno from libzmq: EAGAIN when the HWM was hit).

@@ -60,6 +60,9 @@ const zc_option_t gateway_options [] = {
     { "p2p-trace", "ZC_P2P_TRACE", ZC_OPT_BOOL, "false",
       "log when each block and transaction first arrived (propagation measurements)",
       offsetof (gateway_cfg_t, p2p.trace), 0, 0 },
+    { "allow-private-peers", "ZC_ALLOW_PRIVATE_PEERS", ZC_OPT_BOOL, "false",
+      "dial loopback, private and named hosts that peers announce even when we listen elsewhere",
+      offsetof (gateway_cfg_t, p2p.allow_private), 0, 0 },
     { "ban-time", "ZC_BAN_TIME", ZC_OPT_INT, "600", "seconds a misbehaving peer stays banned",
       offsetof (gateway_cfg_t, p2p.ban_seconds), 1, 86400 * 30 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }

@@ -146,6 +146,7 @@ p2p_tick (p2p_t *self)
         if (peer->n_inv && INV_LINGER_MS - (now - peer->inv_since) < wake)
             wake = INV_LINGER_MS - (now - peer->inv_since);
     }
+    p2p_relay_tick (self, now);
     if (now >= self->next_slow) {
         self->next_slow = now + SLOW_MS;
         p2p_peer_timers (self, now);
@@ -153,7 +154,6 @@ p2p_tick (p2p_t *self)
         p2p_addr_dial_more (self, now);
         p2p_backend_expire (self, now);
         p2p_seen_expire (&self->seen, now);
-        p2p_asked_rotate (&self->seen, now);
         p2p_sync_tick (self, now);
         s_gauges (self);
     }
@@ -369,6 +369,19 @@ s_metrics_init (p2p_t *self, zc_metrics_t *m)
     self->m_orphans = zc_metrics_gauge (m, "zchain_p2p_orphans", "blocks waiting for their parent", NULL, NULL);
     self->m_download = zc_metrics_gauge (m, "zchain_p2p_download_queue",
                                          "blocks of a headers-first download not yet taken", NULL, NULL);
+    self->m_fetching = zc_metrics_gauge (m, "zchain_p2p_fetching",
+                                         "transactions and blocks asked of peers, not delivered yet", NULL, NULL);
+    self->m_refetched = zc_metrics_counter (m, "zchain_p2p_refetched_total",
+                                            "ids asked of another announcer (the first did not deliver, or delivered a bad body)",
+                                            NULL, NULL);
+    self->m_fetch_failed = zc_metrics_counter (m, "zchain_p2p_fetch_failed_total",
+                                               "ids given up: no announcer delivered a sound body", NULL, NULL);
+    self->m_addr_refused = zc_metrics_counter (m, "zchain_p2p_addresses_refused_total",
+                                               "addresses peers announced that we will not dial (outside our ranges)",
+                                               NULL, NULL);
+    self->m_bad_bodies = zc_metrics_counter (m, "zchain_p2p_bad_bodies_total",
+                                             "blocks whose body failed its own header's checks (sender banned, hash not marked)",
+                                             NULL, NULL);
     return 0;
 }
 
@@ -416,6 +429,8 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
         return NULL;
     }
     self->next_request = (uint64_t) zc_now_ms () << 16;
+    self->dial_tokens = NEW_DIAL_BURST;
+    self->dial_at = zc_mono_ms ();
     s_node_id (self);
     //  random () picks addresses, jitters backoffs: every process its own sequence
     unsigned seed = 0;

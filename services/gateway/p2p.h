@@ -64,6 +64,7 @@ typedef struct {
     bool curve;                         //  encrypt every link (CURVE); keys in peers_file.cert
     bool relay_only;                    //  no storage or mempool behind us (see below)
     bool trace;                         //  log when we first had each block and transaction
+    bool allow_private;                 //  dial private, loopback and named hosts that peers name
     const char *storage_api;
     const char *mempool_api;
     p2p_observe_fn *observe;            //  NULL, or called with observe_arg

@@ -9,8 +9,54 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  Can we dial address? Well formed, and over our own transport: the nodes
-//  of one process (inproc://) and those of a network (tcp://) do not mix
+//  Where a host is: what a peer names is dialled only in ranges we are in
+//  ourselves (a node on a private network may dial its neighbours; a public
+//  node is never made to dial into someone's private network)
+typedef enum { HOST_PUBLIC, HOST_LOOPBACK, HOST_PRIVATE, HOST_NAMED, HOST_NONE } s_host_t;
+
+static s_host_t
+s_host_class (const char *address)
+{
+    if (strncmp (address, "tcp://", 6) != 0)
+        return HOST_NONE;               //  inproc: the nodes of one process
+    const char *host = address + 6;
+    const char *colon = strchr (host, ':');
+    size_t len = colon ? (size_t) (colon - host) : strlen (host);
+    char text [64];
+    if (len == 0 || len >= sizeof text)
+        return HOST_NAMED;
+    memcpy (text, host, len);
+    text [len] = 0;
+    unsigned a, b, c, d;
+    char rest;
+    if (sscanf (text, "%u.%u.%u.%u%c", &a, &b, &c, &d, &rest) != 4 || a > 255 || b > 255
+    ||  c > 255 || d > 255)
+        return strcmp (text, "localhost") == 0 ? HOST_LOOPBACK : HOST_NAMED;
+    if (a == 127)
+        return HOST_LOOPBACK;
+    if (a == 10 || (a == 172 && b >= 16 && b <= 31) || (a == 192 && b == 168)
+    ||  (a == 169 && b == 254) || (a == 100 && b >= 64 && b <= 127) || a == 0 || a >= 224)
+        return HOST_PRIVATE;            //  private, link-local, shared, this-net, multicast
+    return HOST_PUBLIC;
+}
+
+//  May we dial a host of this class, being where we are?
+static bool
+s_range_allowed (p2p_t *self, s_host_t host)
+{
+    if (host == HOST_PUBLIC || host == HOST_NONE || self->cfg.allow_private)
+        return true;
+    s_host_t mine = s_host_class (self->advertise);
+    if (host == HOST_LOOPBACK)
+        return mine == HOST_LOOPBACK;
+    //  a private or named host: when we are on a private network (by
+    //  address or by name) ourselves
+    return mine == HOST_PRIVATE || mine == HOST_NAMED;
+}
+
+//  Can we dial address? Well formed, over our own transport (the nodes of
+//  one process, inproc://, and those of a network, tcp://, do not mix), and
+//  in a range we may dial
 bool
 p2p_addr_dialable (p2p_t *self, const char *address)
 {
@@ -18,7 +64,23 @@ p2p_addr_dialable (p2p_t *self, const char *address)
         return false;
     const char *scheme_end = strstr (self->advertise, "://");
     size_t scheme = scheme_end ? (size_t) (scheme_end - self->advertise) : 0;
-    return strncmp (address, self->advertise, scheme + 3) == 0;
+    return strncmp (address, self->advertise, scheme + 3) == 0
+        && s_range_allowed (self, s_host_class (address));
+}
+
+//  Seen answering: a handshake with it succeeded once, or the operator named it
+static bool
+s_verified (const addrbook_entry_t *entry)
+{
+    return entry->last_seen_ms != 0 || entry->bootstrap;
+}
+
+void
+p2p_addr_dial_failed (p2p_t *self, const char *address)
+{
+    addrbook_entry_t *entry = addrbook_find (self->book, address);
+    if (entry && !s_verified (entry) && !entry->self)
+        addrbook_remove (self->book, entry);
 }
 
 size_t
@@ -50,10 +112,15 @@ p2p_addr_take (p2p_t *self, p2p_peer_t *peer, Zc__PeerAddress *const *peers, siz
         p2p_misbehaved (self, peer, BAD_MALFORMED, "too many addresses");
         return;
     }
-    for (size_t i = 0; i < n; i++)
-        if (peers [i]->address && strcmp (peers [i]->address, self->advertise) != 0
-        &&  p2p_addr_dialable (self, peers [i]->address))
-            addrbook_add (self->book, peers [i]->address, false);
+    for (size_t i = 0; i < n; i++) {
+        const char *address = peers [i]->address;
+        if (!address || !*address || strcmp (address, self->advertise) == 0)
+            continue;
+        if (p2p_addr_dialable (self, address))
+            addrbook_add (self->book, address, false);
+        else
+            zc_metric_inc (self->m_addr_refused, 1);
+    }
 }
 
 void
@@ -100,8 +167,9 @@ s_dial (p2p_t *self, addrbook_entry_t *entry)
         addrbook_failed (self->book, entry, zc_mono_ms (), MAX_BACKOFF_MS);
         return;
     }
-    zsock_t *dealer = zc_zmq_open_curve (ZMQ_DEALER, endpoint, false, 10000, self->cert, key,
-                                         err, sizeof err);
+    //  one connection attempt: ZeroMQ's own reconnection would knock on a
+    //  closed door ten times a second until the handshake times out
+    zsock_t *dealer = zc_zmq_dial (endpoint, 10000, self->cert, key, err, sizeof err);
     if (!dealer) {
         addrbook_failed (self->book, entry, zc_mono_ms (), MAX_BACKOFF_MS);
         return;
@@ -123,6 +191,21 @@ s_dial (p2p_t *self, addrbook_entry_t *entry)
     entry->failures--;
 }
 
+//  A token to dial an address nobody has seen answering: a peer that hands
+//  us a thousand addresses makes us dial NEW_DIAL_RATE a second, not all
+static bool
+s_new_dial_ok (p2p_t *self, int64_t now)
+{
+    self->dial_tokens += (double) (now - self->dial_at) * NEW_DIAL_RATE / 1000.0;
+    if (self->dial_tokens > NEW_DIAL_BURST)
+        self->dial_tokens = NEW_DIAL_BURST;
+    self->dial_at = now;
+    if (self->dial_tokens < 1.0)
+        return false;
+    self->dial_tokens -= 1.0;
+    return true;
+}
+
 void
 p2p_addr_dial_more (p2p_t *self, int64_t now)
 {
@@ -138,6 +221,12 @@ p2p_addr_dial_more (p2p_t *self, int64_t now)
         if (e->self || e->next_attempt_ms > now || (uint64_t) e->banned_until_ms > wall
         ||  strcmp (e->address, self->advertise) == 0 || p2p_denied (self, e->address)
         ||  s_connected_to (self, e->address))
+            continue;
+        //  what a peer told us (or an older book holds) is dialled only in
+        //  our ranges, and new addresses only at a bounded rate
+        if (!e->bootstrap && !s_range_allowed (self, s_host_class (e->address)))
+            continue;
+        if (!s_verified (e) && !s_new_dial_ok (self, now))
             continue;
         s_dial (self, e);
         outbound++;

@@ -81,22 +81,7 @@ s_on_block_reply (p2p_t *self, p2p_peer_t *peer, const p2p_pend_t *pend, const z
     if (env->type == ZC__MSG_TYPE__BLOCK_REPLY)
         zc_codec_unpack (&zc__block_reply__descriptor, env->body, env->body_size, ZC_MSG_MAX,
                          (ProtobufCMessage **) &reply);
-    if (reply && reply->raw.len) {
-        Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
-        msg.raw = reply->raw;
-        p2p_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
-    }
-    else {
-        //  we lack it (or storage could not say): the asker goes elsewhere
-        Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
-        item.type = ZC__INV_TYPE__INV_BLOCK;
-        item.hash.data = (uint8_t *) pend->hash.b;
-        item.hash.len = 32;
-        Zc__NotFound msg = ZC__NOT_FOUND__INIT;
-        msg.n_items = 1;
-        msg.items = items;
-        p2p_send (self, peer, ZC__MSG_TYPE__P2P_NOT_FOUND, &msg.base);
-    }
+    p2p_serve_block (self, peer, &pend->hash, reply ? reply->raw.data : NULL, reply ? reply->raw.len : 0);
     if (reply)
         zc__block_reply__free_unpacked (reply, NULL);
 }
@@ -110,6 +95,10 @@ s_on_submit_txs_reply (p2p_t *self, p2p_peer_t *peer, const zc_env_t *env)
                          (ProtobufCMessage **) &reply);
     if (!reply)
         return;
+    for (size_t i = 0; i < reply->n_results; i++)
+        if (reply->results [i]->txid.len == 32)
+            p2p_relay_verdict (self, reply->results [i]->txid.data,
+                               (zc_err_t) reply->results [i]->reason);
     for (size_t i = 0; peer && i < reply->n_results; i++) {
         zc_err_t reason = (zc_err_t) reply->results [i]->reason;
         //  a conflict or a missing parent is a race between honest nodes;
@@ -220,6 +209,9 @@ p2p_backend_expire (p2p_t *self, int64_t now)
             self->sync.submitting = false;
         if (p && p->kind == PEND_SUBMIT_BLOCK && p->raw)
             self->sync.submits--;
+        p2p_peer_t *peer = p && p->kind == PEND_BLOCK ? p2p_peer_by_serial (self, p->peer) : NULL;
+        if (peer && peer->serving > 0)
+            peer->serving--;
         zhashx_delete (self->pending, key);
         p2p_pend_free ((void **) &p);
     }

@@ -42,7 +42,9 @@ s_check (p2p_t *self, const Zc__Hello *hello, const p2p_peer_t *peer, const char
         *detail = "genesis block differs: another network";
         return ZC_ERR_WRONG_NETWORK;
     }
-    if (hello->node_id.len != NODE_ID_SIZE || hello->chain_work.len != 32) {
+    static const uint8_t none [NODE_ID_SIZE] = { 0 };
+    if (hello->node_id.len != NODE_ID_SIZE || hello->chain_work.len != 32
+    ||  memcmp (hello->node_id.data, none, NODE_ID_SIZE) == 0) {
         *detail = "node id or chain work malformed";
         return ZC_ERR_MALFORMED;
     }
@@ -73,9 +75,17 @@ s_established (p2p_t *self, p2p_peer_t *peer, const Zc__Hello *hello)
     peer->height = hello->height;
     memcpy (peer->work, hello->chain_work.data, 32);
     peer->connected_ms = (uint64_t) zc_now_ms ();
-    if (peer->inbound && hello->listen && p2p_addr_dialable (self, hello->listen))
+    //  the address an inbound peer says it listens on is a claim, not a
+    //  fact: kept as a candidate (dialled once, at a bounded rate, if in our
+    //  ranges), good only once we dialled it and it answered
+    if (peer->inbound && hello->listen && p2p_addr_dialable (self, hello->listen)) {
         snprintf (peer->address, sizeof peer->address, "%s", hello->listen);
-    if (peer->address [0]) {
+        addrbook_add (self->book, peer->address, false);
+    }
+    else
+    if (peer->inbound && hello->listen && *hello->listen)
+        zc_metric_inc (self->m_addr_refused, 1);
+    if (!peer->inbound && peer->address [0]) {
         addrbook_entry_t *entry = addrbook_add (self->book, peer->address, false);
         if (entry)
             addrbook_good (self->book, entry, zc_mono_ms ());

@@ -42,8 +42,12 @@
 #define ORPHANS_BYTES (64u << 20)       //  orphans held, at most
 #define SUBMITS_MAX 16                  //  relayed blocks on their way to storage
 #define DOWNLOAD_TIMEOUT_MS 10000
-#define ASKED_MAX 100000                //  ids asked from peers, per generation
-#define ASKED_GENERATION_MS 30000
+#define FETCH_MAX 100000                //  ids being fetched from peers, at most
+#define FETCH_PER_PEER 2000             //  ids asked from one peer at once
+#define FETCH_ALTS 4                    //  other announcers of an id, asked next
+#define FETCH_TX_MS 2000                //  a transaction not delivered by then is asked elsewhere
+#define FETCH_BLOCK_MS 5000             //  a block, likewise
+#define FETCH_VERDICT_MS 30000          //  delivered: how long we wait for the node's verdict
 #define PENDING_MAX 20000               //  backend requests in flight
 #define PENDING_TIMEOUT_MS 30000
 #define ADDR_MAX 1000                   //  addresses in one Addr message
@@ -56,6 +60,13 @@
 #define PUSH_BYTES (16u << 10)          //  a new block this small goes whole to peers, unasked
 #define KNOWN_MAX 256                   //  recent ids a peer has, per peer
 #define SLOW_MS 500                     //  timers, pings, dialling: a node idles at 2 wake-ups a second
+#define SEND_BUDGET (4u << 20)          //  bytes sent to a peer and not yet acknowledged by a pong,
+                                        //  beyond which its GetData waits
+#define GETDATA_BACKLOG 1024            //  ids a peer asked that wait for its budget
+#define SERVE_BLOCKS 8                  //  blocks read from storage for one peer at once
+#define SERVED_MAX 256                  //  ids recently sent to a peer: asking again is over-asking
+#define NEW_DIAL_RATE 1.0               //  new (never answering) addresses dialled per second ...
+#define NEW_DIAL_BURST 3.0              //  ... with this burst
 #define BANS_MAX 256
 #define DENY_MAX 16
 
@@ -66,8 +77,15 @@ typedef enum {
 
 //  Misbehaviour; p2p_peer.c has the score each adds
 typedef enum {
-    BAD_MALFORMED, BAD_PROTOCOL, BAD_BLOCK, BAD_TX, BAD_UNSOLICITED, BAD_FLOOD, BAD_KINDS
+    BAD_MALFORMED, BAD_PROTOCOL, BAD_BLOCK, BAD_TX, BAD_UNSOLICITED, BAD_FLOOD, BAD_OVERASK,
+    BAD_KINDS
 } p2p_bad_t;
+
+//  An id a peer asked for, waiting for its turn
+typedef struct {
+    uint8_t hash [32];
+    bool block;
+} p2p_wanted_t;
 
 typedef struct {
     uint64_t serial;                    //  never reused: requests name peers by it
@@ -102,6 +120,17 @@ typedef struct {
     int64_t inv_sent;                   //  the last Inv went out
     uint64_t known [KNOWN_MAX];         //  ids it announced or sent us, or we it
     size_t known_next;                  //  (8-byte prefixes, a ring): not announced to it
+    int fetching;                       //  ids asked from it, not delivered yet
+    //  what it asks of us: served within a budget of bytes it has not yet
+    //  acknowledged (a pong acknowledges all we sent before its ping)
+    uint64_t ping_mark;                 //  bytes_out when the outstanding ping went
+    uint64_t acked;                     //  bytes_out a pong acknowledged
+    p2p_wanted_t backlog [GETDATA_BACKLOG];
+    size_t backlog_head;
+    size_t backlog_count;
+    int serving;                        //  blocks being read from storage for it
+    uint64_t served [SERVED_MAX];       //  ids lately sent to it (8-byte prefixes, a ring)
+    size_t served_next;
 } p2p_peer_t;
 
 //  Requests to the node's services, by what the answer is for
@@ -160,19 +189,37 @@ typedef struct {
     uint64_t until_ms;
 } p2p_ban_t;
 
-//  Ids we have or asked for: hash -> the time first seen, expired in
-//  insertion order; ids asked from peers: hash -> peer serial, for
-//  unsolicited data, in two generations, the older dropped every
-//  ASKED_GENERATION_MS (p2p_seen.c)
+//  An id being fetched: who we asked, who else announced it. A hash names a
+//  transaction (its txid, which leaves the signatures out) or a block header,
+//  never a body: a peer that delivers a body that fails its own checks (a bad
+//  signature, a wrong merkle root) costs the id nothing, and the next
+//  announcer is asked (p2p_seen.c)
+typedef enum { FETCH_ASK_TX, FETCH_ASK_BLOCK, FETCH_VERDICT, FETCH_LISTS } p2p_fetch_list_t;
+
+typedef struct {
+    zc_hash_t hash;                     //  the table's key
+    bool block;
+    uint64_t from;                      //  asked from, now
+    uint64_t tried [FETCH_ALTS + 1];    //  every peer asked so far (a late answer is welcome)
+    uint8_t n_tried;
+    uint64_t alt [FETCH_ALTS];          //  others that announced it: asked next
+    uint8_t n_alt;
+    bool delivered;                     //  arrived; the node's verdict is pending
+    int64_t deadline;                   //  asked elsewhere (or given up) after
+    p2p_fetch_list_t list;
+    void *handle;                       //  in its list, in deadline order
+} p2p_fetch_t;
+
+//  Ids we have (or have judged): hash -> 1, expired in insertion order
+//  after SEEN_EXPIRY_MS; and the ids being fetched
 typedef struct {
     zhashx_t *seen;
     zc_hash_t *ring;
     int64_t *time;
     size_t head;
     size_t count;
-    zhashx_t *asked;
-    zhashx_t *asked_old;
-    int64_t asked_since;
+    zhashx_t *fetch;                    //  hash -> p2p_fetch_t (owned)
+    zlistx_t *order [FETCH_LISTS];      //  per timeout, oldest first
 } p2p_seen_t;
 
 //  Transactions (and, relay-only, blocks) to serve, in arrival order
@@ -229,6 +276,8 @@ struct _p2p_t {
     size_t n_bans;
     char deny [DENY_MAX] [ADDRBOOK_ADDRESS_MAX];
     size_t n_deny;
+    double dial_tokens;                 //  for addresses not yet seen answering
+    int64_t dial_at;
     int64_t next_slow;                  //  the every-SLOW_MS timers
     int64_t next_save;
     //  metrics
@@ -244,6 +293,11 @@ struct _p2p_t {
     zc_metric_t *m_synced;
     zc_metric_t *m_orphans;
     zc_metric_t *m_download;
+    zc_metric_t *m_fetching;
+    zc_metric_t *m_refetched;
+    zc_metric_t *m_fetch_failed;
+    zc_metric_t *m_bad_bodies;
+    zc_metric_t *m_addr_refused;
 };
 
 // ---------------------------------------------------------------------------
@@ -334,6 +388,10 @@ void
     p2p_peer_timers (p2p_t *self, int64_t now);
 void
     p2p_pings (p2p_t *self, int64_t now);
+//  Ping a peer now unless a ping is outstanding (its pong acknowledges
+//  what we sent before it)
+void
+    p2p_ping (p2p_t *self, p2p_peer_t *peer, int64_t now);
 void
     p2p_on_ping (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body);
 void
@@ -356,9 +414,15 @@ void
 // ---------------------------------------------------------------------------
 //  p2p_addr.c: addresses
 
-//  Can we dial address? Well formed, and over our own transport
+//  Can we dial address? Well formed, over our own transport, and in a
+//  range we may dial (a public host; loopback, private and named hosts
+//  only when we listen on such a host ourselves, or --allow-private-peers)
 bool
     p2p_addr_dialable (p2p_t *self, const char *address);
+//  An outbound link ended before its handshake: an address no one has seen
+//  answering is forgotten (it had its one try)
+void
+    p2p_addr_dial_failed (p2p_t *self, const char *address);
 //  Addresses a peer could use, up to ADDR_REPLY; returns how many
 size_t
     p2p_addr_fill (p2p_t *self, const p2p_peer_t *peer, Zc__PeerAddress *entries,
@@ -384,16 +448,37 @@ void
 //  Mark hash seen; true when it was new
 bool
     p2p_seen_add (p2p_seen_t *seen, const uint8_t *hash);
+bool
+    p2p_seen_has (p2p_seen_t *seen, const uint8_t *hash);
 void
     p2p_seen_expire (p2p_seen_t *seen, int64_t now);
-//  Remember that hash was asked from peer; false when too much is asked
-bool
-    p2p_asked_add (p2p_seen_t *seen, const uint8_t *hash, uint64_t peer);
-//  The peer hash was asked from (0: nobody), and forget the asking
-uint64_t
-    p2p_asked_take (p2p_seen_t *seen, const uint8_t *hash);
+//  The fetch of hash, or NULL
+p2p_fetch_t *
+    p2p_fetch_find (p2p_seen_t *seen, const uint8_t *hash);
+//  Start fetching hash from peer; NULL when FETCH_MAX ids are being fetched
+p2p_fetch_t *
+    p2p_fetch_start (p2p_seen_t *seen, const uint8_t *hash, bool block, uint64_t peer, int64_t now);
+//  Another peer announced it: asked if the first does not deliver
 void
-    p2p_asked_rotate (p2p_seen_t *seen, int64_t now);
+    p2p_fetch_alt (p2p_fetch_t *fetch, uint64_t peer);
+//  Was peer asked for it?
+bool
+    p2p_fetch_tried (const p2p_fetch_t *fetch, uint64_t peer);
+//  It arrived: wait for the node's verdict
+void
+    p2p_fetch_delivered (p2p_seen_t *seen, p2p_fetch_t *fetch, int64_t now);
+//  Ask the next announcer: its serial (the fetch waits for it), or 0 when
+//  there is none left
+uint64_t
+    p2p_fetch_next (p2p_seen_t *seen, p2p_fetch_t *fetch, int64_t now);
+//  Done with it (had, judged, or given up): the entry is freed
+void
+    p2p_fetch_done (p2p_seen_t *seen, p2p_fetch_t **fetch_p);
+//  A fetch whose deadline passed, or NULL
+p2p_fetch_t *
+    p2p_fetch_expired (p2p_seen_t *seen, int64_t now);
+size_t
+    p2p_fetch_count (p2p_seen_t *seen);
 
 // ---------------------------------------------------------------------------
 //  p2p_relay.c: relay
@@ -422,10 +507,23 @@ void
     p2p_trace (p2p_t *self, bool block, const uint8_t *hash);
 void
     p2p_observe (p2p_t *self, p2p_event_t event, int64_t value);
+//  Fetches past their deadline: asked of the next announcer, or given up
+void
+    p2p_relay_tick (p2p_t *self, int64_t now);
+//  The mempool's verdict on a transaction a peer delivered
+void
+    p2p_relay_verdict (p2p_t *self, const uint8_t *txid, zc_err_t reason);
 void
     p2p_on_inv (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body);
 void
     p2p_on_getdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body);
+//  Serve what a peer asked for while its budget lasts
+void
+    p2p_serve (p2p_t *self, p2p_peer_t *peer);
+//  A block storage read for a peer is back (raw NULL: storage lacks it)
+void
+    p2p_serve_block (p2p_t *self, p2p_peer_t *peer, const zc_hash_t *hash, const uint8_t *raw,
+                     size_t size);
 void
     p2p_on_txdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body);
 void
@@ -443,10 +541,17 @@ void
 void
     p2p_sync_submit (p2p_t *self, const uint8_t *raw, size_t size, uint64_t from, bool download,
                      bool keep_raw);
-//  A block of the download arrived: true when hash was one of it
-bool
-    p2p_sync_arrived (p2p_t *self, p2p_peer_t *peer, const zc_hash_t *hash, const uint8_t *raw,
+//  The download's entry for hash (not yet submitted), or NULL
+p2p_download_t *
+    p2p_sync_find (p2p_t *self, const zc_hash_t *hash);
+//  A block of the download arrived whole and sound: it waits for its turn
+void
+    p2p_sync_arrived (p2p_t *self, p2p_peer_t *peer, p2p_download_t *d, const uint8_t *raw,
                       size_t size);
+//  A block of the download arrived with a body that fails its own checks:
+//  asked of another peer
+void
+    p2p_sync_refused (p2p_t *self, p2p_peer_t *peer, p2p_download_t *d);
 //  Storage answered a downloaded block
 void
     p2p_sync_done (p2p_t *self, zc_err_t reason);

@@ -83,6 +83,12 @@ p2p_msg_dispatch (p2p_t *self, p2p_peer_t *peer, zc_frames_t *frames)
     const p2p_msg_t *msg = NULL;
     ProtobufCMessage *body = NULL;
     zc_err_t rc = zc_frames_envelope (frames, &env);
+    if (rc == ZC_OK && (env.version == 0 || env.version > ZC_PROTOCOL_VERSION)) {
+        //  a newer node, or none: we cannot read it, and say so
+        p2p_send_reject (self, peer, ZC_ERR_BAD_PROTOCOL, "envelope version not spoken here");
+        p2p_peer_drop (self, peer, "speaks another envelope version");
+        return;
+    }
     if (rc == ZC_OK && !(msg = p2p_msg_find (env.type)))
         rc = ZC_ERR_BAD_PROTOCOL;
     if (rc == ZC_OK)

@@ -14,9 +14,10 @@ static const char *s_state_names [PEER_STATES] = {
 };
 
 static const char *s_bad_names [BAD_KINDS] = {
-    "malformed", "protocol", "invalid_block", "invalid_tx", "unsolicited", "flooding"
+    "malformed", "protocol", "invalid_block", "invalid_tx", "unsolicited", "flooding",
+    "over_asking"
 };
-static const int s_bad_score [BAD_KINDS] = { 20, 10, 100, 10, 5, 20 };
+static const int s_bad_score [BAD_KINDS] = { 20, 10, 100, 10, 5, 20, 20 };
 
 const char *
 p2p_state_name (p2p_state_t state)
@@ -120,6 +121,8 @@ void
 p2p_peer_drop (p2p_t *self, p2p_peer_t *peer, const char *why)
 {
     zc_info ("peer %s %s: %s", p2p_peer_name (peer), peer->inbound ? "(in)" : "(out)", why);
+    if (!peer->inbound && !peer->has_id && peer->address [0])
+        p2p_addr_dial_failed (self, peer->address);
     p2p_sync_peer_gone (self, peer);
     if (peer->dealer) {
         zpoller_remove (self->poller, peer->dealer);
@@ -304,6 +307,9 @@ p2p_peer_timers (p2p_t *self, int64_t now)
         else
         if (p2p_peer_live (peer) && quiet > self->cfg.ping_timeout_ms)
             drop = "silent past the ping timeout";
+        else
+        if (p2p_peer_live (peer) && peer->ping_sent && now - peer->ping_sent > self->cfg.ping_timeout_ms)
+            drop = "no answer to a ping in time (not reading us?)";
         if (drop) {
             if (!peer->inbound && p2p_peer_live (peer)) {
                 addrbook_entry_t *entry = addrbook_find (self->book, peer->address);
@@ -328,18 +334,25 @@ p2p_peer_timers (p2p_t *self, int64_t now)
 }
 
 void
+p2p_ping (p2p_t *self, p2p_peer_t *peer, int64_t now)
+{
+    if (!p2p_peer_live (peer) || peer->ping_sent)
+        return;
+    Zc__Ping ping = ZC__PING__INIT;
+    ping.nonce = peer->ping_nonce = ((uint64_t) random () << 32) ^ (uint64_t) random ();
+    ping.height = self->height;
+    if (p2p_send (self, peer, ZC__MSG_TYPE__P2P_PING, &ping.base) == 0) {
+        peer->ping_sent = peer->last_ping = now;
+        peer->ping_mark = peer->bytes_out;
+    }
+}
+
+void
 p2p_pings (p2p_t *self, int64_t now)
 {
-    for (int i = 0; i < self->n_peers; i++) {
-        p2p_peer_t *peer = self->peer [i];
-        if (!p2p_peer_live (peer) || peer->ping_sent || now - peer->last_ping < self->cfg.ping_interval_ms)
-            continue;
-        Zc__Ping ping = ZC__PING__INIT;
-        ping.nonce = peer->ping_nonce = ((uint64_t) random () << 32) ^ (uint64_t) random ();
-        ping.height = self->height;
-        if (p2p_send (self, peer, ZC__MSG_TYPE__P2P_PING, &ping.base) == 0)
-            peer->ping_sent = peer->last_ping = now;
-    }
+    for (int i = 0; i < self->n_peers; i++)
+        if (now - self->peer [i]->last_ping >= self->cfg.ping_interval_ms)
+            p2p_ping (self, self->peer [i], now);
 }
 
 void
@@ -361,13 +374,17 @@ void
 p2p_on_pong (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
 {
     const Zc__Pong *pong = (const Zc__Pong *) body;
-    if (pong->nonce == peer->ping_nonce && peer->ping_sent) {
+    bool answer = pong->nonce == peer->ping_nonce && peer->ping_sent;
+    if (answer) {
         peer->latency_ms = (uint32_t) (zc_mono_ms () - peer->ping_sent);
         peer->ping_sent = 0;
+        peer->acked = peer->ping_mark;  //  it read everything we sent before the ping
     }
     peer->height = pong->height;
     if (pong->height > self->height + 2)
         p2p_sync_start (self, peer);
+    if (answer)
+        p2p_serve (self, peer);
 }
 
 void

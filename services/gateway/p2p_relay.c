@@ -174,6 +174,79 @@ p2p_relay_block (p2p_t *self, const uint8_t *hash, const uint8_t *raw, size_t si
 // ---------------------------------------------------------------------------
 //  peer messages
 
+//  Ask peer for one id (a fetch moving on to the next announcer)
+static void
+s_ask_one (p2p_t *self, p2p_peer_t *peer, bool block, const uint8_t *hash)
+{
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+    item.type = block ? ZC__INV_TYPE__INV_BLOCK : ZC__INV_TYPE__INV_TX;
+    item.hash.data = (uint8_t *) hash;
+    item.hash.len = 32;
+    Zc__GetData msg = ZC__GET_DATA__INIT;
+    msg.n_items = 1;
+    msg.items = items;
+    p2p_send (self, peer, ZC__MSG_TYPE__P2P_GET_DATA, &msg.base);
+}
+
+//  The peer a fetch was waiting for no longer is
+static void
+s_fetch_release (p2p_t *self, const p2p_fetch_t *fetch)
+{
+    p2p_peer_t *peer = fetch->from ? p2p_peer_by_serial (self, fetch->from) : NULL;
+    if (peer && !fetch->delivered && peer->fetching > 0)
+        peer->fetching--;
+}
+
+//  Ask the fetch's next announcer that is still with us; when none is
+//  left, give up (the id stays unseen: a later announcement starts again)
+static void
+s_fetch_next (p2p_t *self, p2p_fetch_t *fetch)
+{
+    s_fetch_release (self, fetch);
+    int64_t now = zc_mono_ms ();
+    uint64_t next;
+    while ((next = p2p_fetch_next (&self->seen, fetch, now))) {
+        p2p_peer_t *peer = p2p_peer_by_serial (self, next);
+        if (peer && p2p_peer_live (peer)) {
+            peer->fetching++;
+            zc_metric_inc (self->m_refetched, 1);
+            s_ask_one (self, peer, fetch->block, fetch->hash.b);
+            return;
+        }
+    }
+    zc_metric_inc (self->m_fetch_failed, 1);
+    p2p_fetch_done (&self->seen, &fetch);
+}
+
+void
+p2p_relay_tick (p2p_t *self, int64_t now)
+{
+    p2p_fetch_t *fetch;
+    //  bounded per turn: the rest waits for the next tick
+    for (int i = 0; i < 10000 && (fetch = p2p_fetch_expired (&self->seen, now)); i++)
+        if (fetch->delivered)
+            p2p_fetch_done (&self->seen, &fetch);       //  the node never said: drop it
+        else
+            s_fetch_next (self, fetch);
+    zc_metric_set (self->m_fetching, (double) p2p_fetch_count (&self->seen));
+}
+
+void
+p2p_relay_verdict (p2p_t *self, const uint8_t *txid, zc_err_t reason)
+{
+    p2p_fetch_t *fetch = p2p_fetch_find (&self->seen, txid);
+    //  a bad signature is the body's fault, not the id's: the txid leaves
+    //  the signatures out, so another announcer may well have it right
+    if (fetch && fetch->delivered && reason == ZC_ERR_BAD_SIG) {
+        s_fetch_next (self, fetch);
+        return;
+    }
+    if (reason != ZC_ERR_BUSY && reason != ZC_ERR_TIMEOUT && reason != ZC_ERR_INTERNAL
+    &&  reason != ZC_ERR_STORAGE_FULL && reason != ZC_ERR_UNAVAILABLE)
+        p2p_seen_add (&self->seen, txid);   //  judged: not fetched again
+    p2p_fetch_done (&self->seen, &fetch);
+}
+
 void
 p2p_on_inv (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
 {
@@ -186,6 +259,7 @@ p2p_on_inv (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
     if (!want)
         return;
     size_t n = 0;
+    int64_t now = zc_mono_ms ();
     for (size_t i = 0; i < inv->n_items; i++) {
         Zc__InvItem *item = inv->items [i];
         if (item->hash.len != 32) {
@@ -194,15 +268,25 @@ p2p_on_inv (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
             return;
         }
         p2p_known_add (peer, item->hash.data);
-        if (item->type == ZC__INV_TYPE__INV_BLOCK && self->sync.n_download)
+        bool block = item->type == ZC__INV_TYPE__INV_BLOCK;
+        if (block && self->sync.n_download)
             continue;                   //  syncing: the download brings it
-        if (!p2p_seen_add (&self->seen, item->hash.data)) {
+        p2p_fetch_t *fetch = p2p_fetch_find (&self->seen, item->hash.data);
+        if (fetch || p2p_seen_has (&self->seen, item->hash.data)) {
+            if (fetch)
+                p2p_fetch_alt (fetch, peer->serial);    //  asked if the first fails us
             zc_metric_inc (self->m_dups, 1);
             p2p_observe (self, P2P_DUPLICATE, 1);
             continue;
         }
-        if (!p2p_asked_add (&self->seen, item->hash.data, peer->serial))
+        //  too much asked of this peer, or of all: not fetched (and not
+        //  marked, so another's announcement is taken)
+        if (peer->fetching >= FETCH_PER_PEER
+        ||  !p2p_fetch_start (&self->seen, item->hash.data, block, peer->serial, now)) {
+            zc_metric_inc (self->m_dropped, 1);
             continue;
+        }
+        peer->fetching++;
         want [n++] = item;
     }
     if (n) {
@@ -214,6 +298,133 @@ p2p_on_inv (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
     free (want);
 }
 
+// ---------------------------------------------------------------------------
+//  serving what peers ask for: each peer within a budget of bytes it has
+//  not acknowledged (SEND_BUDGET; a pong acknowledges what we sent before
+//  its ping), with at most SERVE_BLOCKS blocks being read from storage for
+//  it and GETDATA_BACKLOG ids waiting. A peer that never reads us gets
+//  about SEND_BUDGET plus a block, then nothing more until it is dropped
+//  for not answering our ping.
+
+static uint64_t
+s_prefix (const uint8_t *hash)
+{
+    uint64_t key;
+    memcpy (&key, hash, sizeof key);
+    return key;
+}
+
+static bool
+s_served (const p2p_peer_t *peer, const uint8_t *hash)
+{
+    uint64_t key = s_prefix (hash);
+    size_t n = peer->served_next < SERVED_MAX ? peer->served_next : SERVED_MAX;
+    for (size_t i = 0; i < n; i++)
+        if (peer->served [i] == key)
+            return true;
+    return false;
+}
+
+static void
+s_served_add (p2p_peer_t *peer, const uint8_t *hash)
+{
+    peer->served [peer->served_next++ % SERVED_MAX] = s_prefix (hash);
+}
+
+static bool
+s_budget_left (const p2p_peer_t *peer)
+{
+    return peer->bytes_out - peer->acked <= SEND_BUDGET;
+}
+
+//  The transactions of a batch, in one message
+static void
+s_send_txs (p2p_t *self, p2p_peer_t *peer, ProtobufCBinaryData *txs, size_t *n, size_t *bytes)
+{
+    if (*n == 0)
+        return;
+    Zc__TxData msg = ZC__TX_DATA__INIT;
+    msg.n_txs = *n;
+    msg.txs = txs;
+    p2p_send (self, peer, ZC__MSG_TYPE__P2P_TX, &msg.base);
+    *n = *bytes = 0;
+}
+
+void
+p2p_serve (p2p_t *self, p2p_peer_t *peer)
+{
+    //  transactions from the cache go in messages of up to 1 MB
+    ProtobufCBinaryData txs [256];
+    size_t n = 0, bytes = 0;
+    while (peer->backlog_count && s_budget_left (peer)) {
+        p2p_wanted_t *want = &peer->backlog [peer->backlog_head];
+        if (want->block && !self->cfg.relay_only) {
+            if (peer->serving >= SERVE_BLOCKS)
+                break;                  //  the next comes when one is back
+            Zc__GetBlock get = ZC__GET_BLOCK__INIT;
+            get.hash.data = want->hash;
+            get.hash.len = 32;
+            p2p_pend_t *pend = p2p_pend_new (PEND_BLOCK, peer->serial);
+            if (pend) {
+                memcpy (pend->hash.b, want->hash, 32);
+                if (p2p_request (self, self->storage, ZC__MSG_TYPE__GET_BLOCK, &get.base, pend) == 0)
+                    peer->serving++;
+            }
+        }
+        else {
+            const p2p_cached_t *item = p2p_cache_find (&self->cache, want->hash);
+            if (item && want->block) {
+                Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
+                msg.raw.data = item->raw;
+                msg.raw.len = item->size;
+                p2p_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
+            }
+            else
+            if (item) {
+                txs [n].data = item->raw;
+                txs [n++].len = item->size;
+                bytes += item->size;
+                //  the bytes count against the budget once sent
+                if (bytes > (1u << 20) || n == sizeof txs / sizeof txs [0])
+                    s_send_txs (self, peer, txs, &n, &bytes);
+            }
+        }
+        s_served_add (peer, want->hash);
+        peer->backlog_head = (peer->backlog_head + 1) % GETDATA_BACKLOG;
+        peer->backlog_count--;
+    }
+    s_send_txs (self, peer, txs, &n, &bytes);
+    //  more waits: the next pong lets it go
+    if (peer->backlog_count && !s_budget_left (peer))
+        p2p_ping (self, peer, zc_mono_ms ());
+}
+
+void
+p2p_serve_block (p2p_t *self, p2p_peer_t *peer, const zc_hash_t *hash, const uint8_t *raw,
+                 size_t size)
+{
+    if (peer->serving > 0)
+        peer->serving--;
+    if (raw && size) {
+        Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
+        msg.raw.data = (uint8_t *) raw;
+        msg.raw.len = size;
+        p2p_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
+    }
+    else {
+        //  we lack it (or storage could not say): the asker goes elsewhere
+        Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+        item.type = ZC__INV_TYPE__INV_BLOCK;
+        item.hash.data = (uint8_t *) hash->b;
+        item.hash.len = 32;
+        Zc__NotFound msg = ZC__NOT_FOUND__INIT;
+        msg.n_items = 1;
+        msg.items = items;
+        p2p_send (self, peer, ZC__MSG_TYPE__P2P_NOT_FOUND, &msg.base);
+    }
+    p2p_serve (self, peer);
+}
+
 void
 p2p_on_getdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
 {
@@ -222,56 +433,39 @@ p2p_on_getdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
         p2p_misbehaved (self, peer, BAD_MALFORMED, "request too long");
         return;
     }
-    //  transactions from the cache, in messages of up to 1 MB
-    ProtobufCBinaryData *txs = calloc (req->n_items ? req->n_items : 1, sizeof *txs);
-    if (!txs)
+    //  each id once per message, and not what we sent it lately: an honest
+    //  peer asks for what it lacks, once
+    zhashx_t *asked = zc_hashkey_table (ZC_HASHKEY_HASH, true);
+    if (!asked)
         return;
-    size_t n = 0, bytes = 0;
+    size_t repeats = 0, again = 0, overflow = 0;
     for (size_t i = 0; i < req->n_items; i++) {
         Zc__InvItem *item = req->items [i];
         if (item->hash.len != 32)
             continue;
-        if (item->type == ZC__INV_TYPE__INV_BLOCK && self->cfg.relay_only) {
-            const p2p_cached_t *block = p2p_cache_find (&self->cache, item->hash.data);
-            if (block) {
-                Zc__BlockData msg = ZC__BLOCK_DATA__INIT;
-                msg.raw.data = block->raw;
-                msg.raw.len = block->size;
-                p2p_send (self, peer, ZC__MSG_TYPE__P2P_BLOCK, &msg.base);
-            }
+        if (zhashx_insert (asked, item->hash.data, item) != 0) {
+            repeats++;
             continue;
         }
-        if (item->type == ZC__INV_TYPE__INV_BLOCK) {
-            Zc__GetBlock get = ZC__GET_BLOCK__INIT;
-            get.hash = item->hash;
-            p2p_pend_t *pend = p2p_pend_new (PEND_BLOCK, peer->serial);
-            if (pend) {
-                memcpy (pend->hash.b, item->hash.data, 32);
-                p2p_request (self, self->storage, ZC__MSG_TYPE__GET_BLOCK, &get.base, pend);
-            }
+        if (s_served (peer, item->hash.data)) {
+            again++;
             continue;
         }
-        const p2p_cached_t *tx = p2p_cache_find (&self->cache, item->hash.data);
-        if (!tx)
+        if (peer->backlog_count == GETDATA_BACKLOG) {
+            overflow++;
             continue;
-        txs [n].data = tx->raw;
-        txs [n++].len = tx->size;
-        bytes += tx->size;
-        if (bytes > (1u << 20) || i + 1 == req->n_items) {
-            Zc__TxData msg = ZC__TX_DATA__INIT;
-            msg.n_txs = n;
-            msg.txs = txs;
-            p2p_send (self, peer, ZC__MSG_TYPE__P2P_TX, &msg.base);
-            n = bytes = 0;
         }
+        p2p_wanted_t *want = &peer->backlog [(peer->backlog_head + peer->backlog_count++) % GETDATA_BACKLOG];
+        memcpy (want->hash, item->hash.data, 32);
+        want->block = item->type == ZC__INV_TYPE__INV_BLOCK;
     }
-    if (n) {
-        Zc__TxData msg = ZC__TX_DATA__INIT;
-        msg.n_txs = n;
-        msg.txs = txs;
-        p2p_send (self, peer, ZC__MSG_TYPE__P2P_TX, &msg.base);
-    }
-    free (txs);
+    zhashx_destroy (&asked);
+    if ((repeats || again || overflow)
+    &&  !p2p_misbehaved (self, peer, BAD_OVERASK, repeats ? "the same id twice in one request"
+                                                : again ? "asks again for what it was sent"
+                                                        : "asks for more than it reads"))
+        return;
+    p2p_serve (self, peer);
 }
 
 void
@@ -282,6 +476,7 @@ p2p_on_txdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
     if (!keep)
         return;
     size_t n = 0;
+    int64_t now = zc_mono_ms ();
     for (size_t i = 0; i < msg->n_txs; i++) {
         zc_tx_t *tx = NULL;
         if (zc_tx_decode (msg->txs [i].data, msg->txs [i].len, &tx) != ZC_OK) {
@@ -289,29 +484,44 @@ p2p_on_txdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
             p2p_misbehaved (self, peer, BAD_MALFORMED, "transaction does not decode");
             return;
         }
-        bool asked = p2p_asked_take (&self->seen, tx->txid.b) == peer->serial;
-        if (asked && self->cfg.relay_only && zc_check_loose_tx (tx) != ZC_OK) {
+        p2p_fetch_t *fetch = p2p_fetch_find (&self->seen, tx->txid.b);
+        bool asked = fetch && p2p_fetch_tried (fetch, peer->serial);
+        bool wanted = asked && !fetch->delivered;
+        p2p_known_add (peer, tx->txid.b);
+        if (!asked && !p2p_seen_has (&self->seen, tx->txid.b)) {
             zc_tx_destroy (&tx);
-            free (keep);
-            p2p_misbehaved (self, peer, BAD_TX, "transaction fails its own checks");
-            return;
-        }
-        if (asked && self->cfg.relay_only) {
-            //  no mempool: keep it to serve, announce it on
-            p2p_cache_add (&self->cache, tx->txid.b, msg->txs [i].data, msg->txs [i].len);
-            p2p_trace (self, false, tx->txid.b);
-            p2p_announce (self, ZC__INV_TYPE__INV_TX, tx->txid.b, peer->serial);
-        }
-        zc_tx_destroy (&tx);
-        if (!asked) {
             if (!p2p_misbehaved (self, peer, BAD_UNSOLICITED, "transaction nobody asked for")) {
                 free (keep);
                 return;
             }
             continue;
         }
-        if (!self->cfg.relay_only)
+        if (!wanted) {
+            zc_tx_destroy (&tx);        //  a late copy of what we have, or are judging
+            continue;
+        }
+        s_fetch_release (self, fetch);
+        p2p_fetch_delivered (&self->seen, fetch, now);
+        if (self->cfg.relay_only) {
+            //  no mempool: checked on its own, kept to serve, announced on
+            zc_err_t rc = zc_check_loose_tx (tx);
+            if (rc != ZC_OK) {
+                zc_tx_destroy (&tx);
+                free (keep);
+                //  its body fails: another announcer may have it right
+                s_fetch_next (self, fetch);
+                p2p_misbehaved (self, peer, BAD_TX, "transaction fails its own checks");
+                return;
+            }
+            p2p_seen_add (&self->seen, tx->txid.b);
+            p2p_fetch_done (&self->seen, &fetch);
+            p2p_cache_add (&self->cache, tx->txid.b, msg->txs [i].data, msg->txs [i].len);
+            p2p_trace (self, false, tx->txid.b);
+            p2p_announce (self, ZC__INV_TYPE__INV_TX, tx->txid.b, peer->serial);
+        }
+        else
             keep [n++] = msg->txs [i];
+        zc_tx_destroy (&tx);
     }
     if (n) {
         Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
@@ -322,6 +532,19 @@ p2p_on_txdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
             p2p_request (self, self->mempool, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, pend);
     }
     free (keep);
+}
+
+//  A block's body against its own header: form, size, proof of work,
+//  merkle root (a mutated body fails here), as storage checks it first
+static zc_err_t
+s_check_body (p2p_t *self, const uint8_t *raw, size_t size)
+{
+    zc_block_t *block = NULL;
+    zc_err_t rc = zc_block_decode (raw, size, &block);
+    if (rc == ZC_OK)
+        rc = zc_check_block (block, self->params, zc_now_ms () / 1000);
+    zc_block_destroy (&block);
+    return rc;
 }
 
 void
@@ -336,41 +559,53 @@ p2p_on_blockdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
     }
     zc_hash_t hash;
     zc_header_hash (&header, &hash);
-    //  part of the download? it waits for its turn
-    if (p2p_sync_arrived (self, peer, &hash, msg->raw.data, msg->raw.len))
-        return;
-    uint64_t asked_from = p2p_asked_take (&self->seen, hash.b);
     p2p_known_add (peer, hash.b);
-    if (asked_from != peer->serial) {
-        //  pushed unasked (p2p_relay_block): welcome when small and new to us,
-        //  or when we still wait for it from the peer we asked
+    p2p_download_t *download = p2p_sync_find (self, &hash);
+    if (download && download->raw)
+        return;                         //  a late answer after a re-assignment
+    p2p_fetch_t *fetch = p2p_fetch_find (&self->seen, hash.b);
+    bool asked = fetch && !fetch->delivered && p2p_fetch_tried (fetch, peer->serial);
+    if (!asked && !download) {
+        //  pushed unasked (p2p_relay_block): welcome when small and new to
+        //  us, or when we still wait for it from another
         if (msg->raw.len > PUSH_BYTES) {
             p2p_misbehaved (self, peer, BAD_UNSOLICITED, "block nobody asked for");
             return;
         }
-        if (!asked_from && !p2p_seen_add (&self->seen, hash.b)) {
+        if (p2p_seen_has (&self->seen, hash.b) || (fetch && fetch->delivered)) {
             zc_metric_inc (self->m_dups, 1);
             p2p_observe (self, P2P_DUPLICATE, 1);
             return;
         }
     }
+    //  the hash names the header, not this body: a body that fails its own
+    //  checks bans its sender and leaves the hash unseen, to be had from
+    //  another peer (the lesson of CVE-2012-2459)
+    zc_err_t rc = s_check_body (self, msg->raw.data, msg->raw.len);
+    if (rc != ZC_OK) {
+        zc_metric_inc (self->m_bad_bodies, 1);
+        if (download)
+            p2p_sync_refused (self, peer, download);
+        else
+        if (fetch && asked)
+            s_fetch_next (self, fetch);
+        p2p_misbehaved (self, peer, BAD_BLOCK, zc_err_name (rc));
+        return;
+    }
+    if (download) {
+        p2p_sync_arrived (self, peer, download, msg->raw.data, msg->raw.len);
+        return;
+    }
+    if (fetch)
+        s_fetch_release (self, fetch);
+    p2p_fetch_done (&self->seen, &fetch);
+    p2p_seen_add (&self->seen, hash.b);
+    p2p_trace (self, true, hash.b);
     if (self->cfg.relay_only) {
-        //  no chain to check it against: the block on its own (form, proof
-        //  of work, transactions, merkle root), as storage checks it first
-        zc_block_t *block = NULL;
-        zc_err_t rc = zc_block_decode (msg->raw.data, msg->raw.len, &block);
-        if (rc == ZC_OK)
-            rc = zc_check_block (block, self->params, zc_now_ms () / 1000);
-        zc_block_destroy (&block);
-        if (rc != ZC_OK) {
-            p2p_misbehaved (self, peer, BAD_BLOCK, zc_err_name (rc));
-            return;
-        }
-        p2p_trace (self, true, hash.b);
+        //  no chain to check it against: what it is on its own is all
         p2p_cache_add (&self->cache, hash.b, msg->raw.data, msg->raw.len);
         p2p_relay_block (self, hash.b, msg->raw.data, msg->raw.len, peer->serial);
         return;
     }
-    p2p_trace (self, true, hash.b);
     p2p_sync_submit (self, msg->raw.data, msg->raw.len, peer->serial, false, true);
 }

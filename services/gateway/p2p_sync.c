@@ -144,29 +144,37 @@ s_assign (p2p_t *self, int64_t now)
     }
 }
 
-bool
-p2p_sync_arrived (p2p_t *self, p2p_peer_t *peer, const zc_hash_t *hash, const uint8_t *raw,
-                  size_t size)
+p2p_download_t *
+p2p_sync_find (p2p_t *self, const zc_hash_t *hash)
 {
     p2p_sync_t *sync = &self->sync;
-    for (size_t i = sync->next_submit; i < sync->n_download; i++) {
-        p2p_download_t *d = &sync->download [i];
-        if (!zc_hash_eq (&d->hash, hash))
-            continue;
-        if (d->raw)
-            return true;                //  a late answer after a re-assignment
-        d->peer = 0;                    //  whoever sends it: storage checks it
-        if ((d->raw = malloc (size))) {
-            memcpy (d->raw, raw, size);
-            d->raw_size = size;
-            d->from = peer->serial;
-            sync->moved = zc_mono_ms ();
-        }
-        s_pump (self);
-        s_assign (self, zc_mono_ms ());
-        return true;
+    for (size_t i = sync->next_submit; i < sync->n_download; i++)
+        if (zc_hash_eq (&sync->download [i].hash, hash))
+            return &sync->download [i];
+    return NULL;
+}
+
+void
+p2p_sync_arrived (p2p_t *self, p2p_peer_t *peer, p2p_download_t *d, const uint8_t *raw, size_t size)
+{
+    p2p_sync_t *sync = &self->sync;
+    d->peer = 0;                        //  whoever sends it: storage checks it
+    if ((d->raw = malloc (size))) {
+        memcpy (d->raw, raw, size);
+        d->raw_size = size;
+        d->from = peer->serial;
+        sync->moved = zc_mono_ms ();
     }
-    return false;
+    s_pump (self);
+    s_assign (self, zc_mono_ms ());
+}
+
+void
+p2p_sync_refused (p2p_t *self, p2p_peer_t *peer, p2p_download_t *d)
+{
+    d->peer = 0;
+    d->avoid = peer->serial;
+    s_assign (self, zc_mono_ms ());
 }
 
 void

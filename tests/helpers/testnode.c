@@ -241,3 +241,40 @@ testnode_pid (testnode_t *self, const char *name)
         closedir (proc);
     return found;
 }
+
+double
+testnode_metric (testnode_t *self, const char *name)
+{
+    char *text = malloc (1 << 20);
+    double value = -1;
+    if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
+        const char *line = strstr (text, name);
+        while (line && line != text && line [-1] != '\n')
+            line = strstr (line + 1, name);
+        if (line) {
+            const char *space = strchr (line, ' ');
+            if (space)
+                value = atof (space + 1);
+        }
+    }
+    free (text);
+    return value;
+}
+
+long
+testnode_rss_kb (testnode_t *self, const char *name)
+{
+    pid_t pid = testnode_pid (self, name);
+    if (pid <= 0)
+        return -1;
+    char path [64], line [256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    long kb = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (file)
+        fclose (file);
+    return kb;
+}

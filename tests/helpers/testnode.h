@@ -57,6 +57,16 @@ int
 pid_t
     testnode_pid (testnode_t *self, const char *name);
 
+//  A metric's value on the node's sidecar: the first series named name
+//  (name may carry labels: "zchain_p2p_misbehaviour_total{kind=\"over_asking\""), or
+//  -1 when the sidecar does not answer or has no such series.
+double
+    testnode_metric (testnode_t *self, const char *name);
+
+//  Resident memory of the node's service process NAME in kB; -1 if unknown.
+long
+    testnode_rss_kb (testnode_t *self, const char *name);
+
 //  Call the gateway api; the reply body or NULL (with *reason).
 const uint8_t *
     testnode_call (testnode_t *self, uint32_t type, const ProtobufCMessage *body,
