@@ -132,8 +132,9 @@ zc_zmq_drops (uint64_t *hwm, uint64_t *unroutable)
     *unroutable = s_drops_unroutable;
 }
 
+//  The routing frame; a refusal (count: as a drop) leaves errno as libzmq set it
 static int
-s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
+s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags, bool count)
 {
     if (!prefix)
         return 0;
@@ -141,8 +142,11 @@ s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
     zmq_msg_init_size (&msg, prefix_size);
     memcpy (zmq_msg_data (&msg), prefix, prefix_size);
     if (zmq_msg_send (&msg, zsock_resolve (sock), flags | ZMQ_SNDMORE) < 0) {
-        s_count_drop (errno);
+        int error = errno;
+        if (count)
+            s_count_drop (error);
         zmq_msg_close (&msg);
+        errno = error;
         return -1;
     }
     return 0;
@@ -173,7 +177,7 @@ zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t 
     uint8_t *data = zc_env_pack (header, body, &size);
     if (!data)
         return -1;
-    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+    if (s_send_prefix (sock, prefix, prefix_size, flags, true)) {
         free (data);
         return -1;
     }
@@ -181,9 +185,9 @@ zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t 
     return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
 }
 
-int
-zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
-                 const void *body, size_t body_size, int flags)
+static int
+s_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+            const void *body, size_t body_size, int flags, bool count)
 {
     zc_env_t env = *header;
     env.body = body;
@@ -193,11 +197,27 @@ zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_en
     if (!data)
         return -1;
     zc_env_encode (&env, data);
-    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+    if (s_send_prefix (sock, prefix, prefix_size, flags, count)) {
+        int error = errno;
         free (data);
+        errno = error;
         return -1;
     }
     return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
+}
+
+int
+zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                 const void *body, size_t body_size, int flags)
+{
+    return s_send_raw (sock, prefix, prefix_size, header, body, body_size, flags, true);
+}
+
+int
+zc_zmq_try_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                     const void *body, size_t body_size)
+{
+    return s_send_raw (sock, prefix, prefix_size, header, body, body_size, ZMQ_DONTWAIT, false);
 }
 
 int

@@ -63,6 +63,13 @@ int
     zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
                      const void *body, size_t body_size, int flags);
 
+//  The same, never blocking, for a caller that keeps the message when the
+//  queue is full (its own retry queue): -1 with errno EAGAIN then, not
+//  counted as a drop.
+int
+    zc_zmq_try_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                         const void *body, size_t body_size);
+
 //  Reply ERROR_REPLY {reason, detail} to request_id at a ROUTER identity
 //  (identity NULL: on a DEALER).
 int

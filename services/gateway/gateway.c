@@ -32,6 +32,15 @@ const zc_option_t gateway_options [] = {
       "mempool's request endpoint", offsetof (gateway_cfg_t, mempool_api), 0, 0 },
     { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
       "mempool's transaction events", offsetof (gateway_cfg_t, mempool_events), 0, 0 },
+    { "client-in-flight", "ZC_CLIENT_IN_FLIGHT", ZC_OPT_INT, "64",
+      "requests one api client may have waiting for the node; beyond, busy",
+      offsetof (gateway_cfg_t, clients.in_flight), 1, 100000 },
+    { "client-reply-bytes", "ZC_CLIENT_REPLY_BYTES", ZC_OPT_INT, "33554432",
+      "reply bytes one api client may have on their way (sent lately, queued, or due); beyond, busy",
+      offsetof (gateway_cfg_t, clients.queue_bytes), 17000000, 100000000000LL },
+    { "clients-total-bytes", "ZC_CLIENTS_TOTAL_BYTES", ZC_OPT_INT, "268435456",
+      "reply bytes queued or due to all api clients together; beyond, busy",
+      offsetof (gateway_cfg_t, clients.total_bytes), 17000000, 1000000000000LL },
     { "p2p", "ZC_P2P", ZC_OPT_STRING, "", "p2p endpoint tcp://HOST:PORT (bound; empty: no peers)",
       offsetof (gateway_cfg_t, p2p.bind), 0, 0 },
     { "p2p-advertise", "ZC_P2P_ADVERTISE", ZC_OPT_STRING, "",
@@ -87,6 +96,7 @@ typedef struct {
     uint8_t identity [256];
     size_t identity_size;
     uint64_t client_id;                 //  the caller's request id
+    size_t reserve;                     //  what its reply may be (clients_admit)
     uint32_t type;                      //  the request (GET_TX goes to two places)
     int64_t expires;
     uint8_t *request;                   //  GET_TX: the body, to ask storage next
@@ -104,6 +114,7 @@ typedef struct {
     zsock_t *tx_sub;
     zsock_t *metrics_sock;
     http_t *http;
+    clients_t *clients;                 //  per-client bounds on the api
     p2p_t *p2p;
     zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
     uint64_t next_id;
@@ -244,11 +255,22 @@ s_on_api (self_t *self)
             default:
                 rc = ZC_ERR_BAD_PROTOCOL;
         }
+    size_t reserve = 0;
+    if (rc == ZC_OK && (id_size > sizeof ((s_relay_t *) 0)->identity
+    ||  clients_admit (self->clients, id, id_size, env.type, env.body_size, &reserve) != ZC_OK)) {
+        zc_metric_inc (self->m_busy, 1);
+        clients_error (self->clients, id, id_size, env.request_id, ZC_ERR_BUSY,
+                       "this client's requests in flight or replies unread are at their bound: "
+                       "read the replies, then retry");
+        zc_frames_close (&frames);
+        return;
+    }
     s_relay_t *relay = rc == ZC_OK ? calloc (1, sizeof *relay) : NULL;
-    if (rc == ZC_OK && relay && id_size <= sizeof relay->identity) {
+    if (relay) {
         memcpy (relay->identity, id, id_size);
         relay->identity_size = id_size;
         relay->client_id = env.request_id;
+        relay->reserve = reserve;
         relay->type = env.type;
         if (env.type == ZC__MSG_TYPE__GET_TX && env.body_size <= 1024) {
             relay->request = malloc (env.body_size ? env.body_size : 1);
@@ -259,18 +281,21 @@ s_on_api (self_t *self)
         }
         if (s_forward (self, backend, relay, &env)) {
             s_relay_free ((void **) &relay);
-            rc = ZC_ERR_BUSY;
+            clients_fail (self->clients, id, id_size, reserve, env.request_id, ZC_ERR_BUSY, NULL);
             zc_metric_inc (self->m_busy, 1);
+            zc_frames_close (&frames);
+            return;
         }
     }
     else
     if (rc == ZC_OK) {
-        free (relay);
-        rc = ZC_ERR_INTERNAL;
+        clients_fail (self->clients, id, id_size, reserve, env.request_id, ZC_ERR_INTERNAL, NULL);
+        zc_frames_close (&frames);
+        return;
     }
     if (rc != ZC_OK) {
         zc_metric_inc (self->m_bad, 1);
-        zc_zmq_send_error (self->api, id, id_size, env.request_id, rc, NULL);
+        clients_error (self->clients, id, id_size, env.request_id, rc, NULL);
     }
     zc_frames_close (&frames);
 }
@@ -318,8 +343,8 @@ s_on_backend (self_t *self, zsock_t *backend)
     }
     zc_env_t out = env;
     out.request_id = relay->client_id;
-    zc_zmq_send_raw (self->api, relay->identity, relay->identity_size, &out, env.body,
-                     env.body_size, ZMQ_DONTWAIT);
+    clients_reply (self->clients, relay->identity, relay->identity_size, relay->reserve, &out,
+                   env.body, env.body_size);
     s_relay_free ((void **) &relay);
     zc_frames_close (&frames);
 }
@@ -507,12 +532,14 @@ s_tick (self_t *self)
     for (const char *key = zlistx_first (expired); key; key = zlistx_next (expired)) {
         s_relay_t *r = zhashx_lookup (self->relayed, key);
         if (r)
-            zc_zmq_send_error (self->api, r->identity, r->identity_size, r->client_id,
-                               ZC_ERR_TIMEOUT, "the node did not answer in time");
+            clients_fail (self->clients, r->identity, r->identity_size, r->reserve, r->client_id,
+                          ZC_ERR_TIMEOUT, "the node did not answer in time");
         zhashx_delete (self->relayed, key);
         s_relay_free ((void **) &r);
     }
     zlistx_destroy (&expired);
+    if (self->clients)
+        clients_tick (self->clients);
     if (!self->mempool)
         return;                         //  relay only
     //  the mempool's size for the status line
@@ -594,7 +621,8 @@ gateway_actor (zsock_t *pipe, void *args)
     //  a relay-only gateway has peers and nothing else: no api, no backends
     bool relay = cfg->p2p.relay_only;
     bool ok = relay
-           || ((self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 50000, err, sizeof err))
+           || ((self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, CLIENTS_HWM, err, sizeof err))
+           && (self->clients = clients_new (self->api, &cfg->clients, self->metrics))
            && (self->notify = zc_zmq_open (ZMQ_PUB, cfg->notify, true, 50000, err, sizeof err))
            && (self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, sizeof err))
            && (self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, sizeof err))
@@ -638,11 +666,11 @@ gateway_actor (zsock_t *pipe, void *args)
         }
         zc_metrics_set_ready (self->metrics, true);
         int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
-        int64_t p2p_wake = 100;
+        int64_t wake = 100;             //  p2p timers, or replies waiting for a client
         while (running && !zsys_interrupted) {
             int64_t wait = next_tick - zc_mono_ms ();
-            if (self->p2p && p2p_wake < wait)
-                wait = p2p_wake;
+            if ((self->p2p || self->clients) && wake < wait)
+                wait = wake;
             void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
             if (!which) {
                 if (zpoller_terminated (poller))
@@ -674,8 +702,10 @@ gateway_actor (zsock_t *pipe, void *args)
             if (which == self->tx_sub)
                 for (int i = 0; i < 64 && (zsock_events (self->tx_sub) & ZMQ_POLLIN); i++)
                     s_on_tx (self);
-            if (self->p2p)
-                p2p_wake = p2p_tick (self->p2p);
+            wake = self->p2p ? p2p_tick (self->p2p) : 500;
+            //  replies a client's ZeroMQ queue could not take: again soon
+            if (self->clients && clients_flush (self->clients) && wake > 2)
+                wake = 2;
             int64_t now = zc_mono_ms ();
             if (now >= next_tick) {
                 s_tick (self);
@@ -696,6 +726,7 @@ gateway_actor (zsock_t *pipe, void *args)
         s_relay_free ((void **) &doomed);
     }
     zhashx_destroy (&self->relayed);
+    clients_destroy (&self->clients);
     zsock_destroy (&self->api);
     zsock_destroy (&self->notify);
     zsock_destroy (&self->storage);

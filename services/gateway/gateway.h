@@ -9,6 +9,7 @@
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
 
+#include "clients.h"
 #include "p2p.h"
 #include "zc_service.h"
 
@@ -21,6 +22,7 @@ typedef struct {
     const char *storage_events;
     const char *mempool_api;
     const char *mempool_events;
+    clients_limits_t clients;           //  per client of the api
     p2p_cfg_t p2p;                      //  p2p.bind empty: no peers
 } gateway_cfg_t;
 

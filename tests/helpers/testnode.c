@@ -245,14 +245,30 @@ testnode_pid (testnode_t *self, const char *name)
 double
 testnode_metric (testnode_t *self, const char *name)
 {
+    //  "metric" or "metric{label=\"value\"}": the series' labels (service
+    //  and instance come first) must contain the one asked for
+    char base [128], label [128] = "";
+    snprintf (base, sizeof base, "%s", name);
+    char *brace = strchr (base, '{');
+    if (brace) {
+        snprintf (label, sizeof label, "%s", brace + 1);
+        label [strcspn (label, "}")] = 0;
+        *brace = 0;
+    }
+    size_t base_len = strlen (base);
     char *text = malloc (1 << 20);
     double value = -1;
     if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
-        const char *line = strstr (text, name);
-        while (line && line != text && line [-1] != '\n')
-            line = strstr (line + 1, name);
-        if (line) {
-            const char *space = strchr (line, ' ');
+        for (char *line = text; line && *line && value < 0; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+            if (strncmp (line, base, base_len) != 0 || (line [base_len] != '{' && line [base_len] != ' '))
+                continue;
+            char *end = strchr (line, '\n');
+            size_t len = end ? (size_t) (end - line) : strlen (line);
+            char series [1024];
+            snprintf (series, sizeof series, "%.*s", (int) (len < sizeof series ? len : sizeof series - 1), line);
+            if (*label && !strstr (series, label))
+                continue;
+            const char *space = strrchr (series, ' ');
             if (space)
                 value = atof (space + 1);
         }

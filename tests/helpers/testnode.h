@@ -57,9 +57,10 @@ int
 pid_t
     testnode_pid (testnode_t *self, const char *name);
 
-//  A metric's value on the node's sidecar: the first series named name
-//  (name may carry labels: "zchain_p2p_misbehaviour_total{kind=\"over_asking\""), or
-//  -1 when the sidecar does not answer or has no such series.
+//  A metric's value on the node's sidecar: the first series named name,
+//  with a label it must carry when name says one
+//  ("zchain_p2p_misbehaviour_total{kind=\"over_asking\"}"); -1 when the
+//  sidecar does not answer or has no such series.
 double
     testnode_metric (testnode_t *self, const char *name);
 
