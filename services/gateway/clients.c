@@ -298,9 +298,32 @@ void
 clients_error (clients_t *self, const uint8_t *id, size_t id_size, uint64_t request_id,
                zc_err_t reason, const char *detail)
 {
-    //  small and never queued: a client too slow to take it loses it
-    if (zc_zmq_send_error (self->sock, id, id_size, request_id, reason, detail))
-        zc_metric_inc (self->m_dropped, 1);
+    Zc__ErrorReply reply = ZC__ERROR_REPLY__INIT;
+    reply.reason = (Zc__Reason) reason;
+    reply.detail = (char *) (detail ? detail : zc_err_name (reason));
+    uint8_t body [1024];
+    if (protobuf_c_message_get_packed_size (&reply.base) > sizeof body)
+        reply.detail = (char *) zc_err_name (reason);
+    size_t size = protobuf_c_message_pack (&reply.base, body);
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__ERROR_REPLY,
+                        .request_id = request_id };
+    int64_t now = zc_mono_ms ();
+    s_client_t *client = s_find (self, id, id_size);
+    if (client && zlistx_size (client->queue) == 0
+    &&  zc_zmq_try_send_raw (self->sock, id, id_size, &header, body, size) == 0) {
+        s_sent (client, size, now);
+        return;
+    }
+    //  a client that pipelines past its bounds still hears busy, in order,
+    //  unless it reads nothing at all (its queue full of them)
+    if (client && errno != EHOSTUNREACH && client->refused_until <= now
+    &&  zlistx_size (client->queue) < CLIENTS_QUEUE_MAX) {
+        s_enqueue (self, client, &header, body, size, now);
+        return;
+    }
+    if (!client && zc_zmq_send_raw (self->sock, id, id_size, &header, body, size, ZMQ_DONTWAIT) == 0)
+        return;
+    zc_metric_inc (self->m_dropped, 1);
 }
 
 //  Drop what waits for a client (it does not read, or is gone)

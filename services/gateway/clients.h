@@ -30,6 +30,7 @@
 
 #define CLIENTS_HWM 16                  //  replies ZeroMQ holds per client (the api socket's SNDHWM)
 #define CLIENTS_MAX 4096                //  clients with state at once
+#define CLIENTS_QUEUE_MAX 1024          //  replies queued for one client, at most
 #define CLIENTS_STALL_MS 30000          //  a queue that does not move for this long: not reading
 #define CLIENTS_RECENT_MS 2000          //  a reply sent this long ago counts as read
 
@@ -71,8 +72,9 @@ void
     clients_fail (clients_t *self, const uint8_t *id, size_t id_size, size_t reserve,
                   uint64_t request_id, zc_err_t reason, const char *detail);
 
-//  An answer the gateway gives itself (status, pong, a refusal): sent at
-//  once, small, never queued.
+//  An error the gateway answers itself (a refusal): small; queued behind
+//  the client's other replies when ZeroMQ cannot take it, up to
+//  CLIENTS_QUEUE_MAX replies a client, else dropped and counted.
 void
     clients_error (clients_t *self, const uint8_t *id, size_t id_size, uint64_t request_id,
                    zc_err_t reason, const char *detail);
