@@ -10,6 +10,7 @@
 #define GATEWAY_H_INCLUDED
 
 #include "p2p.h"
+#include "zc_http.h"
 #include "zc_service.h"
 
 typedef struct {
@@ -17,6 +18,7 @@ typedef struct {
     const char *api;
     const char *notify;
     const char *http;                   //  IPV4:PORT, or empty for none
+    zc_http_limits_t http_limits;
     const char *storage_api;
     const char *storage_events;
     const char *mempool_api;

@@ -6,6 +6,7 @@
 #include "zc_hex.h"
 #include "zc_http.h"
 #include "zc_log.h"
+#include "zc_metrics.h"
 #include "zc_text.h"
 #include "zc_zmq.h"
 #include "envelope.pb-c.h"
@@ -29,7 +30,7 @@ typedef struct {
 } s_clients_t;
 
 struct _http_t {
-    struct MHD_Daemon *daemon;
+    zc_http_t *server;
     const zc_params_t *params;
     s_clients_t clients [HTTP_THREADS + 2];
     int n_clients;
@@ -554,8 +555,8 @@ s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
 }
 
 http_t *
-http_start (const char *listen, const char *storage_api, const char *mempool_api,
-            const zc_params_t *params, char *err, size_t err_size)
+http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
+            const char *mempool_api, const zc_params_t *params, char *err, size_t err_size)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -575,8 +576,9 @@ http_start (const char *listen, const char *storage_api, const char *mempool_api
         }
         self->n_clients = i + 1;
     }
-    self->daemon = zc_http_start (listen, HTTP_THREADS, s_handler, self, s_completed, err, err_size);
-    if (!self->daemon) {
+    self->server = zc_http_start (listen, HTTP_THREADS, limits, s_handler, self, s_completed, err,
+                                  err_size);
+    if (!self->server) {
         http_stop (&self);
         return NULL;
     }
@@ -589,8 +591,7 @@ http_stop (http_t **self_p)
     if (!self_p || !*self_p)
         return;
     http_t *self = *self_p;
-    if (self->daemon)
-        MHD_stop_daemon (self->daemon);
+    zc_http_stop (&self->server);
     for (int i = 0; i < self->n_clients; i++) {
         zc_client_destroy (&self->clients [i].storage);
         zc_client_destroy (&self->clients [i].mempool);
@@ -604,6 +605,30 @@ http_stop (http_t **self_p)
 void
 http_counts (http_t *self, uint64_t *served, uint64_t *errors)
 {
+    zc_http_stats_t stats;
+    zc_http_stats (self->server, &stats);
     *served = atomic_load (&self->served);
-    *errors = atomic_load (&self->errors);
+    //  a request refused for its framing was answered 400 too
+    *errors = atomic_load (&self->errors) + stats.malformed;
+}
+
+void
+http_report (http_t *self, zc_metrics_t *metrics)
+{
+    zc_http_stats_t stats;
+    zc_http_stats (self->server, &stats);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason", "per_address"),
+                   (double) stats.refused_per_address);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason",
+                                       "max_connections"),
+                   (double) stats.refused_max);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_deadline_closed_total",
+                                       "HTTP connections closed without a whole request in time",
+                                       NULL, NULL),
+                   (double) stats.deadline);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_malformed_total",
+                                       "HTTP requests answered 400 for their framing", NULL, NULL),
+                   (double) stats.malformed);
 }
