@@ -223,18 +223,35 @@ s_tip (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
     return s_json (c, MHD_HTTP_OK, &t);
 }
 
+//  A height is decimal digits and nothing else: strtoul would also take
+//  "+5", " 5" and "-1" (as 2^64 - 1)
+static int
+s_parse_height (const char *text, uint32_t *height)
+{
+    uint64_t value = 0;
+    size_t len = strlen (text);
+    if (len == 0 || len > 10)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (text [i] < '0' || text [i] > '9')
+            return -1;
+        value = value * 10 + (uint64_t) (text [i] - '0');
+    }
+    if (value > UINT32_MAX)
+        return -1;
+    *height = (uint32_t) value;
+    return 0;
+}
+
 static enum MHD_Result
 s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool by_height)
 {
     Zc__GetBlock req = ZC__GET_BLOCK__INIT;
     zc_hash_t hash;
     if (by_height) {
-        char *end;
-        unsigned long h = strtoul (arg, &end, 10);
-        if (!*arg || *end || h > UINT32_MAX)
-            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height");
+        if (s_parse_height (arg, &req.height))
+            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height (decimal digits, at most 4294967295)");
         req.by_height = true;
-        req.height = (uint32_t) h;
     }
     else {
         if (zc_hash_from_hex (arg, &hash))
@@ -335,6 +352,9 @@ static enum MHD_Result
 s_address (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool utxos)
 {
     char address [ZC_ADDRESS_MAX + 1];
+    //  a longer argument is not an address: never decode a truncated copy
+    if (strlen (arg) >= sizeof address)
+        return s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
     snprintf (address, sizeof address, "%s", arg);
     uint8_t pubkey [32];
     zc_err_t rc = zc_address_decode (address, self->params->hrp, pubkey);
@@ -409,12 +429,16 @@ s_post_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, s_upload_t *
 {
     if (up->too_big)
         return s_error (self, c, ZC_ERR_OVERSIZE, "larger than the largest transaction");
+    //  a NUL would end the hex early: what was decoded would not be what was sent
+    if (up->body && memchr (up->body, 0, up->size))
+        return s_error (self, c, ZC_ERR_MALFORMED, "the body is not the hex of a transaction");
     //  trim whitespace around the hex
     char *hex = up->body ? up->body : (char *) "";
     while (*hex == ' ' || *hex == '\n' || *hex == '\r' || *hex == '\t')
         hex++;
     size_t len = strlen (hex);
-    while (len && (hex [len - 1] == ' ' || hex [len - 1] == '\n' || hex [len - 1] == '\r'))
+    while (len && (hex [len - 1] == ' ' || hex [len - 1] == '\n' || hex [len - 1] == '\r'
+               ||  hex [len - 1] == '\t'))
         hex [--len] = 0;
     size_t size;
     uint8_t *raw = zc_hex_decode_alloc (hex, MAX_POST / 2, &size);
@@ -484,9 +508,13 @@ s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *me
         const char *arg = path + 8;
         const char *slash = strchr (arg, '/');
         if (slash && !strcmp (slash, "/utxo")) {
-            char address [128];
-            snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
-            rc = s_address (self, c, cl, address, true);
+            char address [ZC_ADDRESS_MAX + 1];
+            if (slash - arg >= (long) sizeof address)
+                rc = s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
+            else {
+                snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
+                rc = s_address (self, c, cl, address, true);
+            }
         }
         else
         if (!slash)
