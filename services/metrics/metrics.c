@@ -146,7 +146,10 @@ s_own_snapshot (self_t *self)
                    (double) stats.malformed);
     size_t size;
     uint8_t *packed = zc_metrics_pack (m, &size);
-    Zc__Snapshot *snap = packed ? zc__snapshot__unpack (NULL, size, packed) : NULL;
+    zc_env_t env;
+    Zc__Snapshot *snap = NULL;
+    if (packed && zc_env_decode (packed, size, &env) == ZC_OK)
+        snap = zc__snapshot__unpack (NULL, env.body_size, env.body);
     free (packed);
     if (!snap)
         return;                         //  out of memory: the last one stays
