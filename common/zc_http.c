@@ -147,14 +147,15 @@ s_log_window (zc_http_t *self, int64_t now)
     s_window_t *w = &self->window;
     int64_t seconds = (now - w->started_ms + 999) / 1000;
     if (w->refused) {
-        char list [WINDOW_ADDRESSES * 64] = "", text [INET6_ADDRSTRLEN];
+        char list [WINDOW_ADDRESSES * 96] = "", text [INET6_ADDRSTRLEN];
         uint64_t named = 0;
         size_t used = 0;
-        for (int i = 0; i < w->n_top; i++) {
-            used += (size_t) snprintf (list + used, sizeof list - used, "%s%llu from %s",
-                                       i ? ", " : "", (unsigned long long) w->top [i].count,
-                                       s_addr_text (w->top [i].family, w->top [i].addr, text,
-                                                    sizeof text));
+        for (int i = 0; i < w->n_top && used < sizeof list - 1; i++) {
+            int n = snprintf (list + used, sizeof list - used, "%s%llu from %s", i ? ", " : "",
+                              (unsigned long long) w->top [i].count,
+                              s_addr_text (w->top [i].family, w->top [i].addr, text, sizeof text));
+            if (n > 0)                  //  snprintf says what it would have written
+                used = used + (size_t) n < sizeof list ? used + (size_t) n : sizeof list - 1;
             named += w->top [i].count;
         }
         if (named < w->refused)
