@@ -45,7 +45,8 @@ void
 bool
     cli_wants_help (int argc, char **argv);
 
-//  Create the data directory (mode 0700) if missing; exits on failure.
+//  Create the data directory (mode 0700) if missing, tighten it to 0700 if
+//  others can read it; exits on failure.
 void
     cli_ensure_datadir (cli_t *cli);
 

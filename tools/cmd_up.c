@@ -12,6 +12,7 @@
 #include "zc_bech32.h"
 #include "zc_hex.h"
 #include "zc_log.h"
+#include "zc_private.h"
 #include "zc_time.h"
 #include "zc_wallet.h"
 #include "envelope.pb-c.h"
@@ -310,13 +311,25 @@ s_wallet (s_up_t *up)
     zc_wallet_destroy (&wallet);
 }
 
+//  DATADIR/sub made 0700, or an existing one tightened to it (only when it
+//  exists if optional)
 static void
-s_mkdir (const char *base, const char *sub)
+s_private_dir (const char *base, const char *sub, bool optional)
 {
-    char path [PATH_MAX + 32];
-    snprintf (path, sizeof path, "%s%s%s", base, sub ? "/" : "", sub ? sub : "");
-    if (mkdir (path, 0700) && errno != EEXIST)
-        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", path, strerror (errno));
+    char path [PATH_MAX + 32], err [PATH_MAX + 128];
+    snprintf (path, sizeof path, "%s/%s", base, sub);
+    if (optional && access (path, F_OK) != 0)
+        return;
+    if (zc_private_dir (path, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+}
+
+static void
+s_private_file (const char *path)
+{
+    char err [PATH_MAX + 128];
+    if (zc_private_file (path, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
 }
 
 static const char *
@@ -443,8 +456,15 @@ cmd_up (cli_t *cli, int argc, char **argv)
     cli_ensure_datadir (cli);
     if (!realpath (cli->datadir, up->datadir))
         cli_die (CLI_EXIT_FAIL, "cannot resolve %s", cli->datadir);
-    s_mkdir (up->datadir, "run");
-    s_mkdir (up->datadir, "logs");
+    //  the node's data is its own: sockets, logs, keys (the chain and the
+    //  mempool make their directories private themselves, as they open them)
+    s_private_dir (up->datadir, "run", false);
+    s_private_dir (up->datadir, "logs", false);
+    s_private_dir (up->datadir, "keys", true);
+    s_private_file (up->cli->wallet);
+    char secret [PATH_MAX + 32];
+    snprintf (secret, sizeof secret, "%s/peers.cert_secret", up->datadir);
+    s_private_file (secret);
     const char *names [] = { "storage-api", "storage-events", "storage-work", "mempool-api",
                              "mempool-events", "mempool-work", "gateway-api", "gateway-notify",
                              "metrics" };

@@ -1,14 +1,13 @@
 /*  zchain.c - the zchain command-line tool: global options and the command table */
 #include "cli.h"
 #include "zc_log.h"
+#include "zc_private.h"
 
 #include <czmq.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const cli_command_t s_commands [] = {
@@ -56,8 +55,9 @@ cli_wants_help (int argc, char **argv)
 void
 cli_ensure_datadir (cli_t *cli)
 {
-    if (mkdir (cli->datadir, 0700) && errno != EEXIST)
-        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", cli->datadir, strerror (errno));
+    char err [512];
+    if (zc_private_dir (cli->datadir, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
 }
 
 static void

@@ -24,6 +24,7 @@ const zc_option_t gateway_options [] = {
       offsetof (gateway_cfg_t, notify), 0, 0 },
     { "http", "ZC_HTTP", ZC_OPT_STRING, "127.0.0.1:7780", "HTTP api IPV4:PORT (empty: none)",
       offsetof (gateway_cfg_t, http), 0, 0 },
+    ZC_HTTP_OPTIONS ("ZC_HTTP", gateway_cfg_t, http_limits),
     { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
       "storage's request endpoint", offsetof (gateway_cfg_t, storage_api), 0, 0 },
     { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
@@ -554,6 +555,7 @@ s_tick (self_t *self)
         http_counts (self->http, &served, &errors);
         zc_metric_set (self->m_http, (double) served);
         zc_metric_set (self->m_http_errors, (double) errors);
+        http_report (self->http, self->metrics);
     }
 }
 
@@ -635,8 +637,8 @@ gateway_actor (zsock_t *pipe, void *args)
     if (ok && cfg->common.metrics && *cfg->common.metrics)
         ok = (self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, sizeof err));
     if (ok && !relay && cfg->http && *cfg->http)
-        ok = (self->http = http_start (cfg->http, cfg->storage_api, cfg->mempool_api, self->params,
-                                       err, sizeof err));
+        ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
+                                       cfg->mempool_api, self->params, err, sizeof err));
     if (!ok) {
         zc_error ("%s", err);
         zstr_send (pipe, err);

@@ -11,6 +11,7 @@
 
 #include "clients.h"
 #include "p2p.h"
+#include "zc_http.h"
 #include "zc_service.h"
 
 typedef struct {
@@ -18,6 +19,7 @@ typedef struct {
     const char *api;
     const char *notify;
     const char *http;                   //  IPV4:PORT, or empty for none
+    zc_http_limits_t http_limits;
     const char *storage_api;
     const char *storage_events;
     const char *mempool_api;

@@ -2,6 +2,7 @@
 #include "store.h"
 #include "zc_buf.h"
 #include "zc_log.h"
+#include "zc_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@ struct _store_t {
 store_t *
 store_open (const char *dir, char *err, size_t err_size)
 {
+    if (zc_private_dir (dir, err, err_size))
+        return NULL;
     store_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;

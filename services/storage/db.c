@@ -1,6 +1,7 @@
 /*  db.c - RocksDB set-up and small access helpers */
 #include "db.h"
 #include "zc_log.h"
+#include "zc_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@ static const char *s_cf_names [DB_CF_COUNT] = {
 db_t *
 db_open (const char *dir, bool sync, char *err, size_t err_size)
 {
+    if (zc_private_dir (dir, err, err_size))
+        return NULL;
     db_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, err_size, "out of memory");
