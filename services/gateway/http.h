@@ -18,14 +18,17 @@
 #ifndef GATEWAY_HTTP_H_INCLUDED
 #define GATEWAY_HTTP_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_params.h"
 
 typedef struct _http_t http_t;
 
-//  Serve on listen ("127.0.0.1:7780"). NULL and a reason in err on failure.
+//  Serve on listen ("127.0.0.1:7780"), asking storage and the mempool with
+//  keys (borrowed; NULL on ipc:// without keys). NULL and a reason in err
+//  on failure.
 http_t *
     http_start (const char *listen, const char *storage_api, const char *mempool_api,
-                const zc_params_t *params, char *err, size_t err_size);
+                const zc_keys_t *keys, const zc_params_t *params, char *err, size_t err_size);
 
 void
     http_stop (http_t **self_p);
