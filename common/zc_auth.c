@@ -131,17 +131,48 @@ static zactor_t *s_zap;
 static _Atomic uint64_t s_refused [ZC_SOCK_COUNT_];
 static _Atomic bool s_bound [ZC_SOCK_COUNT_];
 
-//  The public key in a certificate file, without reading any secret
 static int
-s_read_public (const char *path, uint8_t key [32])
+s_z85_key (zconfig_t *config, const char *path, uint8_t key [32])
 {
-    zconfig_t *config = zconfig_load (path);
-    if (!config)
+    const char *z85 = zconfig_get (config, path, NULL);
+    return z85 && strlen (z85) == 40 && zmq_z85_decode (key, z85) ? 0 : -1;
+}
+
+//  The public key (and the secret one when secret is not NULL) of a CZMQ
+//  certificate file. Read here rather than with zcert_load: its
+//  zconfig_load leaks a file handle on a file that does not parse
+//  (CZMQ 4.2.1), and a certificate is a few hundred bytes. 0, or -1.
+static int
+s_read_cert (const char *path, uint8_t public [32], uint8_t *secret)
+{
+    char text [4096];
+    FILE *file = fopen (path, "r");
+    if (!file)
         return -1;
-    const char *z85 = zconfig_get (config, "curve/public-key", NULL);
-    int rc = z85 && strlen (z85) == 40 && zmq_z85_decode (key, z85) ? 0 : -1;
+    size_t size = fread (text, 1, sizeof text - 1, file);
+    bool whole = feof (file) && !ferror (file);
+    fclose (file);
+    if (!whole)
+        return -1;
+    text [size] = 0;
+    zconfig_t *config = zconfig_str_load (text);
+    int rc = config && s_z85_key (config, "curve/public-key", public) == 0
+          && (!secret || s_z85_key (config, "curve/secret-key", secret) == 0) ? 0 : -1;
     zconfig_destroy (&config);
     return rc;
+}
+
+//  A certificate with both keys from a secret certificate file, or NULL
+static zcert_t *
+s_load_secret (const char *path)
+{
+    uint8_t public [32], secret [32];
+    static const uint8_t zero [32] = { 0 };
+    zcert_t *cert = NULL;
+    if (s_read_cert (path, public, secret) == 0 && memcmp (secret, zero, 32))
+        cert = zcert_new_from (public, secret);
+    memset (secret, 0, sizeof secret);
+    return cert;
 }
 
 static bool
@@ -213,7 +244,7 @@ zc_keys_load (const char *dir, zc_role_t role, char *err, size_t err_size)
     for (int r = KEYED_FIRST; r <= KEYED_LAST; r++) {
         char path [600];
         snprintf (path, sizeof path, "%s/%s.key", dir, s_role_names [r]);
-        self->have [r] = s_read_public (path, self->pub [r]) == 0;
+        self->have [r] = s_read_cert (path, self->pub [r], NULL) == 0;
     }
     if (role == ZC_ROLE_NONE)
         self->cert = zcert_new ();      //  an anonymous client: any key will do
@@ -233,9 +264,8 @@ zc_keys_load (const char *dir, zc_role_t role, char *err, size_t err_size)
             zc_keys_destroy (&self);
             return NULL;
         }
-        self->cert = zcert_load (path);
-        static const uint8_t zero [32] = { 0 };
-        if (!self->cert || !memcmp (zcert_secret_key (self->cert), zero, 32)) {
+        self->cert = s_load_secret (path);
+        if (!self->cert) {
             snprintf (err, err_size, "%s is not a CURVE secret key certificate", path);
             zc_keys_destroy (&self);
             return NULL;
@@ -539,7 +569,12 @@ zc_keys_generate (const char *dir, zc_role_t role, bool force, char *err, size_t
     char secret [600], public [600];
     snprintf (secret, sizeof secret, "%s/%s.key_secret", dir, s_role_names [role]);
     snprintf (public, sizeof public, "%s/%s.key", dir, s_role_names [role]);
-    zcert_t *cert = force ? NULL : zcert_load (secret);
+    zcert_t *cert = force ? NULL : s_load_secret (secret);
+    if (!cert && !force && access (secret, F_OK) == 0) {
+        snprintf (err, err_size, "%s is not a CURVE secret key certificate (--force replaces it)",
+                  secret);
+        return -1;
+    }
     bool created = !cert;
     if (!cert) {
         cert = zcert_new ();

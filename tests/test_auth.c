@@ -293,6 +293,10 @@ test_unusable_keys (void **state)
     fprintf (f, "this is not a key\n");
     fclose (f);
     assert_null (zc_keys_load (dir, ZC_ROLE_METRICS, err, sizeof err));
+    //  and init does not quietly replace it
+    assert_int_equal (zc_keys_generate (dir, ZC_ROLE_METRICS, false, err, sizeof err), -1);
+    assert_non_null (strstr (err, "--force replaces it"));
+    assert_int_equal (zc_keys_generate (dir, ZC_ROLE_METRICS, true, err, sizeof err), 1);
     //  the public half of another key: half replaced
     char other [128], from [256];
     s_make_keys (other, sizeof other, "other");
