@@ -30,8 +30,8 @@ node_notify_endpoint (cli_t *cli, char out [NODE_ENDPOINT_MAX])
 const zc_keys_t *
 node_keys (cli_t *cli)
 {
-    if (cli->keyset || !cli->keys)
-        return cli->keyset;
+    if (cli->keyset || !cli->keys || !*cli->keys)
+        return cli->keyset;             //  --keys "": a plain client (an --insecure node)
     char err [700];
     cli->keyset = zc_keys_load (cli->keys, zc_keys_default_role (cli->keys), err, sizeof err);
     if (!cli->keyset)

@@ -24,7 +24,7 @@ void
 //  The CLI's CURVE keys (--keys, ZC_KEYS, else DATADIR/keys when it
 //  exists), loaded once, as the operator when that secret is there (else
 //  the one secret the directory holds, else an anonymous key); NULL when
-//  there is no keys directory. Exits with the reason when the keys cannot
+//  there is no keys directory (or --keys ""). Exits with the reason when the keys cannot
 //  be used. Borrowed from cli.
 const zc_keys_t *
     node_keys (cli_t *cli);

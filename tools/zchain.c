@@ -78,7 +78,8 @@ s_usage (FILE *out)
         "  --node ENDPOINT     the node's api (env ZC_NODE, default: the one in DATADIR);\n"
         "                      env ZC_NODE_NOTIFY names its notifications (watch, bench)\n"
         "  --keys DIR          the node's CURVE keys (env ZC_KEYS, default DATADIR/keys when\n"
-        "                      it exists): the operator's when DIR holds that secret\n"
+        "                      it exists): the operator's when DIR holds that secret;\n"
+        "                      \"\" for none (a node started with --insecure)\n"
         "  --json              print data as JSON\n"
         "  --version           print the version\n"
         "  -h, --help          this help; COMMAND --help for a command's\n");
