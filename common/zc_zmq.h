@@ -10,6 +10,7 @@
 #ifndef ZC_ZMQ_H_INCLUDED
 #define ZC_ZMQ_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_codec.h"
 #include "zc_err.h"
 
@@ -50,6 +51,21 @@ zsock_t *
 zsock_t *
     zc_zmq_dial (const char *endpoint, int hwm, zcert_t *cert, const char *server_key,
                  char *err, size_t err_size);
+//  Open one of a node's own sockets (sock names which, for the admission
+//  rule and the server's key) with the service's keys:
+//  - tcp:// and ipc:// with keys: CURVE. A bound socket is the server with
+//    our key and lets in only the roles sock admits (zc_auth.h); a
+//    connecting one authenticates the server by its role's public key.
+//  - inproc://: never CURVE (nothing outside the process reaches it).
+//  - ipc:// without keys (keys NULL): plain; the directory's permissions
+//    are the only guard.
+//  - tcp:// without keys: refused, unless keys is an insecure set
+//    (zc_keys_insecure: --insecure), then plain.
+//  keys is borrowed and must outlive the socket. NULL and a one-line reason
+//  in err on failure.
+zsock_t *
+    zc_zmq_open_auth (int type, const char *endpoint, bool bind, int hwm, const zc_keys_t *keys,
+                      zc_sock_t sock, char *err, size_t err_size);
 
 //  Send [prefix][envelope(header, body)] (no prefix frame when prefix is
 //  NULL). flags: ZMQ_DONTWAIT to drop instead of blocking at the HWM.
@@ -108,6 +124,13 @@ zc_frame_size (zc_frames_t *frames, int i)
     return zmq_msg_size (&frames->frame [i]);
 }
 
+//  Who sent a message received on a socket bound to endpoint: the role
+//  the ZAP handler admitted it as (ZC_ROLE_NONE for an unknown key where
+//  any key may come), ZC_ROLE_LOCAL for a plain ipc:// or inproc://
+//  connection, ZC_ROLE_NONE for a plain tcp:// one (--insecure).
+zc_role_t
+    zc_frames_sender (zc_frames_t *frames, const char *endpoint);
+
 //  Decode the last frame as an envelope; ZC_ERR_MALFORMED when the
 //  message has too many frames or none.
 zc_err_t
@@ -121,6 +144,12 @@ typedef struct _zc_client_t zc_client_t;
 
 zc_client_t *
     zc_client_new (const char *endpoint, char *err, size_t err_size);
+
+//  The same on one of a node's sockets, with keys (see zc_zmq_open_auth;
+//  borrowed, must outlive the client).
+zc_client_t *
+    zc_client_new_auth (const char *endpoint, const zc_keys_t *keys, zc_sock_t sock, char *err,
+                        size_t err_size);
 
 void
     zc_client_destroy (zc_client_t **self_p);

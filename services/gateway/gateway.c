@@ -133,6 +133,7 @@ typedef struct {
     zc_metric_t *m_requests;
     zc_metric_t *m_bad;
     zc_metric_t *m_busy;
+    zc_metric_t *m_unauthorized;
     zc_metric_t *m_notified [TOPIC_COUNT];
     zc_metric_t *m_drops;
     zc_metric_t *m_gaps;
@@ -191,6 +192,14 @@ s_status (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id)
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
 }
 
+//  What only the operator may ask: P2P_CONTROL cuts the node off from its
+//  peers, GET_TEMPLATE costs the mempool a pass over every transaction
+static bool
+s_operator_only (uint32_t type)
+{
+    return type == ZC__MSG_TYPE__P2P_CONTROL || type == ZC__MSG_TYPE__GET_TEMPLATE;
+}
+
 static void
 s_on_api (self_t *self)
 {
@@ -209,6 +218,12 @@ s_on_api (self_t *self)
     size_t id_size = zc_frame_size (&frames, 0);
     if (rc == ZC_OK)
         rc = zc_env_check (&env, zc_now_ms ());
+    if (rc == ZC_OK && s_operator_only (env.type)
+    &&  !zc_role_is_operator (zc_frames_sender (&frames, self->cfg->api))) {
+        zc_debug ("refused message type %u to a client without the operator's key", env.type);
+        zc_metric_inc (self->m_unauthorized, 1);
+        rc = ZC_ERR_UNAUTHORIZED;
+    }
     zsock_t *backend = NULL;
     if (rc == ZC_OK)
         switch (env.type) {
@@ -418,7 +433,8 @@ static uint64_t
 s_replay (self_t *self, uint64_t from, uint64_t to)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     while (client && from <= to) {
         Zc__GetEvents req = ZC__GET_EVENTS__INIT;
         req.from_seq = from;
@@ -563,7 +579,8 @@ static void
 s_first_status (self_t *self)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     Zc__GetTip req = ZC__GET_TIP__INIT;
     uint32_t type;
     const uint8_t *body;
@@ -594,6 +611,9 @@ s_metrics_init (self_t *self)
     self->m_requests = zc_metrics_counter (m, "zchain_gateway_requests_total", "client api requests", NULL, NULL);
     self->m_bad = zc_metrics_counter (m, "zchain_gateway_bad_requests_total", "client api requests refused", NULL, NULL);
     self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "requests refused busy at a queue limit", NULL, NULL);
+    self->m_unauthorized = zc_metrics_counter (m, "zchain_gateway_unauthorized_total",
+                                               "operator commands refused to a client without the operator's key",
+                                               NULL, NULL);
     for (int i = 0; i < TOPIC_COUNT; i++)
         self->m_notified [i] = zc_metrics_counter (m, "zchain_notifications_total",
                                                    "notifications published", "topic", s_topics [i]);
@@ -622,23 +642,31 @@ gateway_actor (zsock_t *pipe, void *args)
     gateway_cfg_t *cfg = self->cfg;
     //  a relay-only gateway has peers and nothing else: no api, no backends
     bool relay = cfg->p2p.relay_only;
+    const zc_keys_t *keys = cfg->common.keyset;
     bool ok = relay
-           || ((self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, CLIENTS_HWM, err, sizeof err))
+           || ((self->api = zc_zmq_open_auth (ZMQ_ROUTER, cfg->api, true, CLIENTS_HWM, keys,
+                                              ZC_SOCK_GATEWAY_API, err, sizeof err))
            && (self->clients = clients_new (self->api, &cfg->clients, self->metrics))
-           && (self->notify = zc_zmq_open (ZMQ_PUB, cfg->notify, true, 50000, err, sizeof err))
-           && (self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, sizeof err))
-           && (self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, sizeof err))
-           && (self->chain_sub = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, sizeof err))
-           && (self->tx_sub = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, sizeof err)));
+           && (self->notify = zc_zmq_open_auth (ZMQ_PUB, cfg->notify, true, 50000, keys,
+                                                ZC_SOCK_GATEWAY_NOTIFY, err, sizeof err))
+           && (self->storage = zc_zmq_open_auth (ZMQ_DEALER, cfg->storage_api, false, 50000, keys,
+                                                 ZC_SOCK_STORAGE_API, err, sizeof err))
+           && (self->mempool = zc_zmq_open_auth (ZMQ_DEALER, cfg->mempool_api, false, 50000, keys,
+                                                 ZC_SOCK_MEMPOOL_API, err, sizeof err))
+           && (self->chain_sub = zc_zmq_open_auth (ZMQ_SUB, cfg->storage_events, false, 100000,
+                                                   keys, ZC_SOCK_STORAGE_EVENTS, err, sizeof err))
+           && (self->tx_sub = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
+                                                ZC_SOCK_MEMPOOL_EVENTS, err, sizeof err)));
     if (relay && !(cfg->p2p.bind && *cfg->p2p.bind)) {
         snprintf (err, sizeof err, "--relay-only needs --p2p");
         ok = false;
     }
     if (ok && cfg->common.metrics && *cfg->common.metrics)
-        ok = (self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, sizeof err));
+        ok = (self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
+                                                     ZC_SOCK_METRICS_INGEST, err, sizeof err));
     if (ok && !relay && cfg->http && *cfg->http)
         ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
-                                       cfg->mempool_api, self->params, err, sizeof err));
+                                       cfg->mempool_api, keys, self->params, err, sizeof err));
     if (!ok) {
         zc_error ("%s", err);
         zstr_send (pipe, err);
@@ -652,6 +680,7 @@ gateway_actor (zsock_t *pipe, void *args)
         if (cfg->p2p.bind && *cfg->p2p.bind) {
             cfg->p2p.storage_api = cfg->storage_api;
             cfg->p2p.mempool_api = cfg->mempool_api;
+            cfg->p2p.keys = keys;
             self->p2p = p2p_new (&cfg->p2p, self->params, poller, self->metrics, err, sizeof err);
             if (!self->p2p) {
                 zc_error ("p2p: %s", err);

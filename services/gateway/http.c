@@ -584,7 +584,8 @@ s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
 
 http_t *
 http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
-            const char *mempool_api, const zc_params_t *params, char *err, size_t err_size)
+            const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params, char *err,
+            size_t err_size)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -595,8 +596,10 @@ http_start (const char *listen, const zc_http_limits_t *limits, const char *stor
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->free_cond, NULL);
     for (int i = 0; i < HTTP_THREADS; i++) {
-        self->clients [i].storage = zc_client_new (storage_api, err, err_size);
-        self->clients [i].mempool = zc_client_new (mempool_api, err, err_size);
+        self->clients [i].storage = zc_client_new_auth (storage_api, keys, ZC_SOCK_STORAGE_API,
+                                                        err, err_size);
+        self->clients [i].mempool = zc_client_new_auth (mempool_api, keys, ZC_SOCK_MEMPOOL_API,
+                                                        err, err_size);
         if (!self->clients [i].storage || !self->clients [i].mempool) {
             self->n_clients = i + 1;
             http_stop (&self);

@@ -18,6 +18,7 @@
 #ifndef GATEWAY_HTTP_H_INCLUDED
 #define GATEWAY_HTTP_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_http.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -25,10 +26,12 @@
 typedef struct _http_t http_t;
 
 //  Serve on listen ("127.0.0.1:7780") within limits (zc_http.h; NULL: its
-//  defaults). NULL and a reason in err on failure.
+//  defaults), asking storage and the mempool with keys (borrowed; NULL on
+//  ipc:// without keys). NULL and a reason in err on failure.
 http_t *
     http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
-                const char *mempool_api, const zc_params_t *params, char *err, size_t err_size);
+                const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
+                char *err, size_t err_size);
 
 void
     http_stop (http_t **self_p);

@@ -457,8 +457,10 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     if (!(self->router = zc_zmq_open_curve (ZMQ_ROUTER, cfg->bind, true, 10000, self->cert, NULL,
                                             err, err_size))
     ||  (!cfg->relay_only
-    &&  (!(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, err_size))
-    ||   !(self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, err_size))))) {
+    &&  (!(self->storage = zc_zmq_open_auth (ZMQ_DEALER, cfg->storage_api, false, 50000, cfg->keys,
+                                             ZC_SOCK_STORAGE_API, err, err_size))
+    ||   !(self->mempool = zc_zmq_open_auth (ZMQ_DEALER, cfg->mempool_api, false, 50000, cfg->keys,
+                                             ZC_SOCK_MEMPOOL_API, err, err_size))))) {
         p2p_destroy (&self);
         return NULL;
     }

@@ -42,6 +42,7 @@ typedef struct {
     uint64_t received;
     uint64_t malformed;
     uint64_t refused;
+    uint64_t unauthorized;              //  a snapshot under another role's name
 } self_t;
 
 static void
@@ -64,11 +65,20 @@ s_on_ingest (self_t *self)
         return;
     zc_env_t env;
     Zc__Snapshot *snap = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
-    &&  zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 256 * 1024,
-                         (ProtobufCMessage **) &snap) == ZC_OK
-    &&  snap->service && *snap->service && snap->instance && *snap->instance
-    &&  strlen (snap->service) < 64 && strlen (snap->instance) < 128 && snap->n_metrics <= 1000) {
+    bool valid = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
+              && zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 256 * 1024,
+                                  (ProtobufCMessage **) &snap) == ZC_OK
+              && snap->service && *snap->service && snap->instance && *snap->instance
+              && strlen (snap->service) < 64 && strlen (snap->instance) < 128
+              && snap->n_metrics <= 1000;
+    if (valid && !zc_role_speaks_for (zc_frames_sender (&frames, self->cfg->ingest), snap->service)) {
+        //  a key speaks only for its own role: a miner cannot pass for storage
+        zc_debug ("refused a snapshot of %s/%s sent with another role's key", snap->service,
+                  snap->instance);
+        self->unauthorized++;
+    }
+    else
+    if (valid) {
         char key [200];
         snprintf (key, sizeof key, "%s/%s", snap->service, snap->instance);
         pthread_mutex_lock (&self->lock);
@@ -207,8 +217,18 @@ s_metrics (self_t *self, struct MHD_Connection *c)
                         "zchain_metrics_snapshots_total %llu\n"
                         "# HELP zchain_metrics_malformed_total snapshots that did not decode\n"
                         "# TYPE zchain_metrics_malformed_total counter\n"
-                        "zchain_metrics_malformed_total %llu\n",
-                    (unsigned long long) self->received, (unsigned long long) self->malformed);
+                        "zchain_metrics_malformed_total %llu\n"
+                        "# HELP zchain_metrics_unauthorized_total snapshots refused: a service name "
+                        "another role's key sent\n"
+                        "# TYPE zchain_metrics_unauthorized_total counter\n"
+                        "zchain_metrics_unauthorized_total %llu\n"
+                        "# HELP zchain_metrics_ingest_refused_total connections to the ingest "
+                        "refused at the CURVE handshake\n"
+                        "# TYPE zchain_metrics_ingest_refused_total counter\n"
+                        "zchain_metrics_ingest_refused_total %llu\n",
+                    (unsigned long long) self->received, (unsigned long long) self->malformed,
+                    (unsigned long long) self->unauthorized,
+                    (unsigned long long) zc_auth_refused (ZC_SOCK_METRICS_INGEST));
     pthread_mutex_unlock (&self->lock);
     free (text);
     free (live);
@@ -300,7 +320,8 @@ metrics_actor (zsock_t *pipe, void *args)
     self->instances = zhashx_new ();
     zhashx_set_destructor (self->instances, s_instance_free);
     char err [512] = "";
-    self->ingest = zc_zmq_open (ZMQ_PULL, self->cfg->ingest, true, 10000, err, sizeof err);
+    self->ingest = zc_zmq_open_auth (ZMQ_PULL, self->cfg->ingest, true, 10000,
+                                     self->cfg->common.keyset, ZC_SOCK_METRICS_INGEST, err, sizeof err);
     self->own = zc_metrics_new ("metrics", self->cfg->common.instance);
     if (self->ingest)
         self->server = zc_http_start (self->cfg->http, 1, &self->cfg->http_limits, s_handler, self,

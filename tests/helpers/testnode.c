@@ -59,9 +59,20 @@ testnode_start (const char *dir, const char *extra_args)
         _exit (127);
     }
     self->up = pid;
-    char endpoint [256], err [256];
+    //  the node's sockets are CURVE with the keys zchain up makes on first
+    //  start: the test talks to it as the operator
+    char endpoint [256], err [700], secret [300];
+    snprintf (secret, sizeof secret, "%s/keys/operator.key_secret", self->dir);
+    for (int i = 0; i < 300 && access (secret, R_OK) != 0; i++)
+        usleep (100000);
+    snprintf (endpoint, sizeof endpoint, "%s/keys", self->dir);
+    self->keys = zc_keys_load (endpoint, ZC_ROLE_OPERATOR, err, sizeof err);
+    if (!self->keys)
+        fprintf (stderr, "testnode: %s\n", err);
     snprintf (endpoint, sizeof endpoint, "ipc://%s/run/gateway-api.sock", self->dir);
-    self->client = zc_client_new (endpoint, err, sizeof err);
+    self->client = self->keys ? zc_client_new_auth (endpoint, self->keys, ZC_SOCK_GATEWAY_API, err,
+                                                    sizeof err)
+                              : NULL;
     for (int i = 0; i < 300 && testnode_height (self, NULL) < 0; i++)
         usleep (100000);
     return self;
@@ -74,6 +85,7 @@ testnode_stop (testnode_t **self_p, bool keep_dir)
     if (!self)
         return;
     zc_client_destroy (&self->client);
+    zc_keys_destroy (&self->keys);
     if (self->up > 0) {
         kill (self->up, SIGTERM);
         waitpid (self->up, NULL, 0);
@@ -100,7 +112,9 @@ testnode_call (testnode_t *self, uint32_t type, const ProtobufCMessage *body, si
 {
     uint32_t got;
     const uint8_t *reply;
-    zc_err_t rc = zc_client_call (self->client, type, body, 3000, &got, &reply, size_p, NULL);
+    zc_err_t rc = self->client ? zc_client_call (self->client, type, body, 3000, &got, &reply,
+                                                 size_p, NULL)
+                               : ZC_ERR_UNAVAILABLE;
     if (reason)
         *reason = rc;
     return rc == ZC_OK ? reply : NULL;

@@ -18,6 +18,7 @@ typedef struct {
     int p2p_port;                       //  every test node accepts peers here
     pid_t up;                           //  the zchain up process
     zc_client_t *client;                //  to the gateway api
+    zc_keys_t *keys;                    //  the node's operator keys (DATADIR/keys)
     char args [256];
 } testnode_t;
 
