@@ -372,6 +372,7 @@ struct _zc_client_t {
     zc_frames_t reply;
     bool have_reply;
     char detail [256];
+    const atomic_bool *cancel;          //  NULL, or: give up waiting when set
 };
 
 static zsock_t *
@@ -431,6 +432,12 @@ zc_client_destroy (zc_client_t **self_p)
     *self_p = NULL;
 }
 
+void
+zc_client_set_cancel (zc_client_t *self, const atomic_bool *cancel)
+{
+    self->cancel = cancel;
+}
+
 zsock_t *
 zc_client_sock (zc_client_t *self)
 {
@@ -465,8 +472,14 @@ zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
             }
             return ZC_ERR_TIMEOUT;
         }
+        if (self->cancel && atomic_load (self->cancel)) {
+            snprintf (self->detail, sizeof self->detail, "stopping");
+            if (detail_p)
+                *detail_p = self->detail;
+            return ZC_ERR_UNAVAILABLE;
+        }
         zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, (long) left) <= 0)
+        if (zmq_poll (&item, 1, (long) (self->cancel && left > 100 ? 100 : left)) <= 0)
             continue;
         if (zc_frames_recv (self->sock, &self->reply, ZMQ_DONTWAIT))
             continue;

@@ -15,6 +15,7 @@
 #include "zc_err.h"
 
 #include <czmq.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define ZC_FRAMES_MAX 4
@@ -163,6 +164,12 @@ zc_err_t
     zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
                     int timeout_ms, uint32_t *reply_type, const uint8_t **reply,
                     size_t *reply_size, const char **detail_p);
+
+//  While *cancel is true, a call waiting for its answer gives up within
+//  100 ms with ZC_ERR_UNAVAILABLE (a service stopping); NULL: never. The
+//  flag is borrowed and may be set from another thread.
+void
+    zc_client_set_cancel (zc_client_t *self, const atomic_bool *cancel);
 
 //  The client's socket (to poll it together with others)
 zsock_t *

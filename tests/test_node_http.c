@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "rawhttp.h"
+#include "testproc.h"
 #include "testnode.h"
 #include "zc_hex.h"
 #include "zc_params.h"
@@ -16,6 +17,7 @@
 #include "envelope.pb-c.h"
 #include "storage.pb-c.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -453,6 +455,59 @@ test_private_datadir_refused (void **state)
     assert_non_null (strstr (line, "logs is not a directory"));
 }
 
+//  A gateway whose storage and mempool do not answer stops at once when
+//  told to, though HTTP requests wait on them (before: its HTTP threads
+//  waited out their 30 s calls first)
+static void
+test_stop_while_storage_down (void **state)
+{
+    (void) state;
+    char dir [64] = "/tmp/zc-gwstop-XXXXXX";
+    assert_non_null (mkdtemp (dir));
+    char api [128], notify [128], sa [128], se [128], ma [128], me [128], http [32];
+    snprintf (api, sizeof api, "ipc://%s/api.sock", dir);
+    snprintf (notify, sizeof notify, "ipc://%s/notify.sock", dir);
+    snprintf (sa, sizeof sa, "ipc://%s/storage-api.sock", dir);
+    snprintf (se, sizeof se, "ipc://%s/storage-events.sock", dir);
+    snprintf (ma, sizeof ma, "ipc://%s/mempool-api.sock", dir);
+    snprintf (me, sizeof me, "ipc://%s/mempool-events.sock", dir);
+    int port = testproc_port ();
+    snprintf (http, sizeof http, "127.0.0.1:%d", port);
+    const char *argv [] = { "zchain-gateway", "--api", api, "--notify", notify, "--storage-api", sa,
+                            "--storage-events", se, "--mempool-api", ma, "--mempool-events", me,
+                            "--http", http, NULL };
+    pid_t gateway = testproc_start (dir, "gateway", argv);
+    assert_true (gateway > 0);
+    //  requests that wait on storage: each takes an HTTP thread
+    int waiting [6], n = 0;
+    for (int i = 0; i < 100 && n == 0; i++) {
+        int fd = rawhttp_connect (NULL, port, 200);
+        if (fd < 0) {
+            usleep (100000);
+            continue;
+        }
+        close (fd);
+        n = -1;
+    }
+    for (n = 0; n < 6; n++) {
+        waiting [n] = rawhttp_connect (NULL, port, 5000);
+        assert_true (waiting [n] >= 0);
+        const char *get = "GET /api/tip HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+        assert_int_equal (rawhttp_send (waiting [n], get, strlen (get), 5000), 0);
+    }
+    sleep (1);
+    assert_int_equal (kill (gateway, SIGTERM), 0);
+    //  a bound, not a measurement: the threads give up within 100 ms
+    int status = testproc_wait_exit (gateway, 10);
+    print_message ("gateway exit status %d after SIGTERM\n", status);
+    assert_int_equal (status, 0);
+    for (int i = 0; i < n; i++)
+        close (waiting [i]);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal (system (cmd), 0);
+}
+
 static int
 s_setup (void **state)
 {
@@ -481,6 +536,7 @@ main (void)
         cmocka_unit_test (test_post_nul),
         cmocka_unit_test (test_private_datadir),
         cmocka_unit_test (test_private_datadir_refused),
+        cmocka_unit_test (test_stop_while_storage_down),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -38,6 +38,7 @@ struct _http_t {
     pthread_cond_t free_cond;
     atomic_ullong served;
     atomic_ullong errors;
+    atomic_bool stopping;               //  calls waiting for the node give up
 };
 
 typedef struct {
@@ -118,6 +119,8 @@ s_status_of (zc_err_t reason)
         case ZC_ERR_BUSY:
         case ZC_ERR_TIMEOUT:
         case ZC_ERR_MEMPOOL_FULL:
+        case ZC_ERR_STORAGE_FULL:
+        case ZC_ERR_UNAVAILABLE:
             return MHD_HTTP_SERVICE_UNAVAILABLE;
         case ZC_ERR_INTERNAL:
             return MHD_HTTP_INTERNAL_SERVER_ERROR;
@@ -605,6 +608,9 @@ http_start (const char *listen, const zc_http_limits_t *limits, const char *stor
             http_stop (&self);
             return NULL;
         }
+        //  a stop must not wait for calls to a node that does not answer
+        zc_client_set_cancel (self->clients [i].storage, &self->stopping);
+        zc_client_set_cancel (self->clients [i].mempool, &self->stopping);
         self->n_clients = i + 1;
     }
     self->server = zc_http_start (listen, HTTP_THREADS, limits, s_handler, self, s_completed, err,
@@ -622,6 +628,7 @@ http_stop (http_t **self_p)
     if (!self_p || !*self_p)
         return;
     http_t *self = *self_p;
+    atomic_store (&self->stopping, true);
     zc_http_stop (&self->server);
     for (int i = 0; i < self->n_clients; i++) {
         zc_client_destroy (&self->clients [i].storage);
