@@ -10,6 +10,7 @@
 
 #include "testchain.h"
 #include "testnode.h"
+#include "zc_auth.h"
 #include "zc_block.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
@@ -23,20 +24,30 @@
 static const zc_params_t *s_params;
 static testnode_t *s_node;
 
-//  A client of the api that takes one message in and reads nothing more:
-//  the kernel's buffers fill and the gateway holds whatever else it sends
+//  A client of the api with a key of its own (the api lets any key in):
+//  rcvhwm 1 and a small kernel buffer make one that takes one message in
+//  and reads nothing more, so the gateway holds whatever else it sends
 static zsock_t *
-s_deaf_client (void)
+s_client (int rcvhwm)
 {
+    char dir [256], err [256];
+    snprintf (dir, sizeof dir, "%s/keys", s_node->dir);
+    zc_keys_t *keys = zc_keys_load (dir, ZC_ROLE_OPERATOR, err, sizeof err);
+    assert_non_null (keys);
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     assert_non_null (sock);
-    zsock_set_rcvhwm (sock, 1);
-    zsock_set_rcvbuf (sock, 4096);
+    if (rcvhwm) {
+        zsock_set_rcvhwm (sock, rcvhwm);
+        zsock_set_rcvbuf (sock, 4096);
+    }
     zsock_set_sndhwm (sock, 0);
     zsock_set_linger (sock, 0);
-    char endpoint [300];
-    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/gateway-api.sock", s_node->dir);
-    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
+    zcert_t *mine = zcert_new ();
+    zcert_apply (mine, sock);
+    zcert_destroy (&mine);
+    zsock_set_curve_serverkey_bin (sock, zc_keys_public (keys, ZC_ROLE_GATEWAY));
+    zc_keys_destroy (&keys);
+    assert_int_equal (zsock_connect (sock, "ipc://%s/run/gateway-api.sock", s_node->dir), 0);
     return sock;
 }
 
@@ -68,7 +79,7 @@ test_clients_that_never_read (void **state)
     get.hash.data = block->hash.b;
     get.hash.len = 32;
     for (int c = 0; c < DEAF; c++) {
-        deaf [c] = s_deaf_client ();
+        deaf [c] = s_client (1);
         for (int i = 0; i < ASKS; i++) {
             zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_BLOCK,
                                 .request_id = (uint64_t) i + 1 };
@@ -96,9 +107,13 @@ test_clients_that_never_read (void **state)
     sleep (2);
     double after = testnode_metric (s_node, "zchain_gateway_client_refused_total{reason=\"reply_bytes\"}");
     print_message ("refused for reply bytes: %.0f before, %.0f after\n", refused, after);
-    assert_true (after > refused);
-    for (int c = 0; c < DEAF; c++)
+    assert_true (after >= (refused > 0 ? refused : 0) + 1);
+    //  and the clients were heard (answered, not turned away at the handshake)
+    for (int c = 0; c < DEAF; c++) {
+        zmq_pollitem_t item = { zsock_resolve (deaf [c]), 0, ZMQ_POLLIN, 0 };
+        assert_int_equal (zmq_poll (&item, 1, 5000), 1);
         zsock_destroy (&deaf [c]);
+    }
     zc_block_destroy (&block);
 }
 
@@ -108,10 +123,7 @@ static void
 test_pipelining_client_hears_busy (void **state)
 {
     (void) state;
-    zsock_t *sock = zsock_new (ZMQ_DEALER);
-    char endpoint [300];
-    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/gateway-api.sock", s_node->dir);
-    assert_int_equal (zsock_connect (sock, "%s", endpoint), 0);
+    zsock_t *sock = s_client (0);
     Zc__GetTip tip = ZC__GET_TIP__INIT;
     enum { N = 500 };
     for (int i = 0; i < N; i++) {
