@@ -153,8 +153,11 @@ zc_check_block (const zc_block_t *block, const zc_params_t *params, int64_t now)
     zc_block_merkle (block, &root);
     if (!zc_hash_eq (&root, &block->header.merkle))
         return ZC_ERR_BAD_MERKLE;
+    //  the same transaction twice can leave the merkle root as it was (the
+    //  tree duplicates an odd last node: CVE-2012-2459): a mutated body,
+    //  not a duplicate block, so it must not read as "already have it"
     if (s_has_duplicate_txid (block))
-        return ZC_ERR_DUPLICATE;
+        return ZC_ERR_BAD_MERKLE;
     return ZC_OK;
 }
 

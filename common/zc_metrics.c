@@ -25,6 +25,7 @@ struct _zc_metrics_t {
     zc_metric_t *rss;
     zc_metric_t *drops_hwm;
     zc_metric_t *drops_unroutable;
+    zc_metric_t *auth_refused [ZC_SOCK_COUNT_];
 };
 
 zc_metrics_t *
@@ -137,6 +138,15 @@ zc_metrics_sample_process (zc_metrics_t *self)
     zc_zmq_drops (&hwm, &unroutable);
     zc_metric_set (self->drops_hwm, (double) hwm);
     zc_metric_set (self->drops_unroutable, (double) unroutable);
+    //  refused connections, for each socket this process bound with keys
+    for (int s = 0; s < ZC_SOCK_COUNT_; s++) {
+        if (!self->auth_refused [s] && zc_auth_bound ((zc_sock_t) s))
+            self->auth_refused [s] = zc_metrics_counter (self, "zchain_auth_refused_total",
+                "connections refused at the CURVE handshake: an unknown key or a role not let in",
+                "socket", zc_sock_name ((zc_sock_t) s));
+        if (self->auth_refused [s])
+            zc_metric_set (self->auth_refused [s], (double) zc_auth_refused ((zc_sock_t) s));
+    }
     FILE *f = fopen ("/proc/self/stat", "r");
     if (f) {
         unsigned long utime = 0, stime = 0;

@@ -16,6 +16,37 @@ zc_service_instance (void)
     return s_instance;
 }
 
+//  The service's keys into common->keyset: loaded from --keys, a set without
+//  keys for --insecure, or none (ipc:// and inproc:// only). 0, or the exit
+//  code with the reason printed: 2 for flags that contradict each other, 1
+//  for keys that cannot be used (a supervisor may retry: an init step may
+//  still be writing them)
+static int
+s_load_keys (const char *program, const char *service, zc_service_cfg_t *common)
+{
+    bool have_dir = common->keys && *common->keys;
+    int role = zc_role_by_name (service);
+    assert (role > ZC_ROLE_NONE && role < ZC_ROLE_OPERATOR);
+    if (have_dir && common->insecure) {
+        fprintf (stderr, "%s: --keys and --insecure: give one of them\n", program);
+        return 2;
+    }
+    if (common->insecure) {
+        common->keyset = zc_keys_insecure ((zc_role_t) role);
+        zc_warn ("--insecure: tcp:// sockets are not authenticated; anyone who reaches them is trusted");
+    }
+    else
+    if (have_dir) {
+        char err [700];
+        common->keyset = zc_keys_load (common->keys, (zc_role_t) role, err, sizeof err);
+        if (!common->keyset) {
+            fprintf (stderr, "%s: --keys: %s\n", program, err);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 int
 zc_service_main (int argc, char **argv, const char *service, const char *summary,
                  const zc_option_t *table, void *cfg, zactor_fn *actor)
@@ -52,6 +83,9 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
     zc_log_set_level ((zc_log_level_t) level);
     zc_log_set_name (s_instance);
     zc_config_log (table, cfg, argc, argv);
+    rc = s_load_keys (program, service, common);
+    if (rc)
+        return rc;
 
     //  two malloc arenas, not eight per core: threads (ZeroMQ's, RocksDB's)
     //  otherwise each grow their own and memory creeps up by fragmentation
@@ -82,6 +116,7 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
     }
     zpoller_destroy (&poller);
     zactor_destroy (&running);
+    zc_keys_destroy (&common->keyset);
     zc_info ("%s stopped", service);
     return exit_code;
 }

@@ -8,13 +8,17 @@
  *  which parses the options (a one-line error and exit 2 on bad ones),
  *  logs the effective configuration, starts the actor with &cfg as its
  *  argument, and on SIGINT or SIGTERM destroys it (the actor gets $TERM
- *  and cleans up). The actor signals 0 when it is up, or non-zero when it
+ *  and cleans up). With --keys it loads the service's CURVE keys into
+ *  cfg->common.keyset first (a one-line error and exit 1 when they are
+ *  missing or unsafe), for the actor to open its sockets with
+ *  (zc_zmq_open_auth). The actor signals 0 when it is up, or non-zero when it
  *  could not start (bind failed, store unreadable): main exits 1 so a
  *  supervisor restarts it.
  */
 #ifndef ZC_SERVICE_H_INCLUDED
 #define ZC_SERVICE_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_config.h"
 
 #include <czmq.h>
@@ -25,6 +29,9 @@ typedef struct {
     const char *log_level;
     const char *metrics;                //  metrics ingest endpoint, or empty
     const char *network;                //  regtest or devnet
+    const char *keys;                   //  directory of the node's CURVE keys, or empty
+    bool insecure;                      //  tcp:// without keys: anyone who reaches it is trusted
+    zc_keys_t *keyset;                  //  not an option: what zc_service_main loaded from keys
 } zc_service_cfg_t;
 
 //  Rows for the shared options (config struct starts with zc_service_cfg_t)
@@ -38,7 +45,14 @@ typedef struct {
       "metrics sidecar ingest endpoint (empty: none)", \
       offsetof (zc_service_cfg_t, metrics), 0, 0 }, \
     { "network", "ZC_NETWORK", ZC_OPT_STRING, "regtest", "regtest or devnet", \
-      offsetof (zc_service_cfg_t, network), 0, 0 }
+      offsetof (zc_service_cfg_t, network), 0, 0 }, \
+    { "keys", "ZC_KEYS", ZC_OPT_STRING, "", \
+      "CURVE keys directory (zchain keys init DIR): every tcp:// and ipc:// socket is then " \
+      "encrypted and lets in only the node's own roles; needed for tcp://", \
+      offsetof (zc_service_cfg_t, keys), 0, 0 }, \
+    { "insecure", "ZC_INSECURE", ZC_OPT_BOOL, "false", \
+      "allow tcp:// endpoints without --keys: anyone who can reach them is trusted", \
+      offsetof (zc_service_cfg_t, insecure), 0, 0 }
 
 int
     zc_service_main (int argc, char **argv, const char *service, const char *summary,

@@ -27,15 +27,21 @@ s_prepare_ipc (const char *endpoint)
         unlink (path);
 }
 
-zsock_t *
-zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size)
-{
-    return zc_zmq_open_curve (type, endpoint, bind, hwm, NULL, NULL, err, err_size);
-}
+#ifndef ZMQ_ZAP_ENFORCE_DOMAIN
+#define ZMQ_ZAP_ENFORCE_DOMAIN 93       //  in libzmq 4.3, declared only in its draft headers
+#endif
 
-zsock_t *
-zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
-                   const char *server_key, char *err, size_t err_size)
+//  How a socket authenticates, set before its bind or connect
+typedef struct {
+    zcert_t *cert;                      //  our keys; NULL: plain
+    const uint8_t *server_key;          //  connecting: the server's public key
+    const char *domain;                 //  binding: the ZAP domain, or NULL
+    bool once;                          //  connecting: one attempt, no reconnection
+} s_curve_t;
+
+static zsock_t *
+s_open (int type, const char *endpoint, bool bind, int hwm, const s_curve_t *curve, char *err,
+        size_t err_size)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock) {
@@ -53,20 +59,22 @@ zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *
     //  (every peer of ours lets libzmq choose its id, so none needs it)
     if (type == ZMQ_SUB)
         zsock_set_subscribe (sock, "");
+    if (curve && curve->once)
+        zsock_set_reconnect_ivl (sock, -1);
     //  security options must be set before the bind or connect
-    if (cert) {
-        zcert_apply (cert, sock);
+    if (curve && curve->cert) {
+        zcert_apply (curve->cert, sock);
         if (bind)
             zsock_set_curve_server (sock, 1);
-        else {
-            uint8_t key [32];
-            if (!server_key || zc_hex_decode (server_key, key, 32) != 0) {
-                snprintf (err, err_size, "a server key is 64 hex digits");
-                zsock_destroy (&sock);
-                return NULL;
-            }
-            zsock_set_curve_serverkey_bin (sock, key);
-        }
+        else
+            zsock_set_curve_serverkey_bin (sock, curve->server_key);
+    }
+    if (curve && curve->domain) {
+        zsock_set_zap_domain (sock, curve->domain);
+        //  with the domain enforced, a connection is refused when no ZAP
+        //  handler answers, instead of let in unchecked
+        int enforce = 1;
+        zmq_setsockopt (zsock_resolve (sock), ZMQ_ZAP_ENFORCE_DOMAIN, &enforce, sizeof enforce);
     }
     int rc;
     if (bind) {
@@ -83,6 +91,93 @@ zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *
         return NULL;
     }
     return sock;
+}
+
+zsock_t *
+zc_zmq_open (int type, const char *endpoint, bool bind, int hwm, char *err, size_t err_size)
+{
+    return s_open (type, endpoint, bind, hwm, NULL, err, err_size);
+}
+
+zsock_t *
+zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
+                   const char *server_key, char *err, size_t err_size)
+{
+    uint8_t key [32];
+    s_curve_t curve = { .cert = cert, .server_key = key };
+    if (cert && !bind && (!server_key || zc_hex_decode (server_key, key, 32) != 0)) {
+        snprintf (err, err_size, "a server key is 64 hex digits");
+        return NULL;
+    }
+    return s_open (type, endpoint, bind, hwm, &curve, err, err_size);
+}
+
+zsock_t *
+zc_zmq_dial (const char *endpoint, int hwm, zcert_t *cert, const char *server_key, char *err,
+             size_t err_size)
+{
+    uint8_t key [32];
+    s_curve_t curve = { .cert = cert, .server_key = key, .once = true };
+    if (cert && (!server_key || zc_hex_decode (server_key, key, 32) != 0)) {
+        snprintf (err, err_size, "a server key is 64 hex digits");
+        return NULL;
+    }
+    return s_open (ZMQ_DEALER, endpoint, false, hwm, &curve, err, err_size);
+}
+
+static bool
+s_is_local (const char *endpoint)
+{
+    return !strncmp (endpoint, "ipc://", 6) || !strncmp (endpoint, "inproc://", 9);
+}
+
+zsock_t *
+zc_zmq_open_auth (int type, const char *endpoint, bool bind, int hwm, const zc_keys_t *keys,
+                  zc_sock_t sock, char *err, size_t err_size)
+{
+    zcert_t *cert = keys ? zc_keys_cert (keys) : NULL;
+    //  inproc never leaves the process; libzmq has no handshake there
+    if (!strncmp (endpoint, "inproc://", 9) || !cert) {
+        if (!s_is_local (endpoint) && !keys) {
+            snprintf (err, err_size, "%s is reachable from other hosts and needs CURVE keys: give "
+                      "--keys DIR (made by zchain keys init DIR), or --insecure to trust anyone "
+                      "who reaches it", endpoint);
+            return NULL;
+        }
+        return s_open (type, endpoint, bind, hwm, NULL, err, err_size);
+    }
+    s_curve_t curve = { .cert = cert };
+    char domain [64];
+    if (bind) {
+        //  only the role that owns a socket binds it: anything else is our bug
+        assert (zc_keys_role (keys) == zc_sock_server (sock));
+        if (zc_keys_domain (keys, sock, domain, sizeof domain, err, err_size))
+            return NULL;
+        curve.domain = domain;
+    }
+    else {
+        curve.server_key = zc_keys_public (keys, zc_sock_server (sock));
+        if (!curve.server_key) {
+            snprintf (err, err_size, "no %s public key in %s (%s/%s.key) to connect to %s",
+                      zc_role_name (zc_sock_server (sock)), zc_keys_dir (keys), zc_keys_dir (keys),
+                      zc_role_name (zc_sock_server (sock)), endpoint);
+            return NULL;
+        }
+    }
+    return s_open (type, endpoint, bind, hwm, &curve, err, err_size);
+}
+
+zc_role_t
+zc_frames_sender (zc_frames_t *frames, const char *endpoint)
+{
+    //  the ZAP handler's answer, carried by every frame of the connection
+    const char *user = frames->count > 0
+                     ? zmq_msg_gets (&frames->frame [frames->count - 1], "User-Id") : NULL;
+    if (user) {
+        int role = zc_role_by_name (user);
+        return role >= 0 && role != ZC_ROLE_LOCAL ? (zc_role_t) role : ZC_ROLE_NONE;
+    }
+    return endpoint && s_is_local (endpoint) ? ZC_ROLE_LOCAL : ZC_ROLE_NONE;
 }
 
 static void
@@ -112,8 +207,9 @@ zc_zmq_drops (uint64_t *hwm, uint64_t *unroutable)
     *unroutable = s_drops_unroutable;
 }
 
+//  The routing frame; a refusal (count: as a drop) leaves errno as libzmq set it
 static int
-s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
+s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags, bool count)
 {
     if (!prefix)
         return 0;
@@ -121,8 +217,11 @@ s_send_prefix (void *sock, const void *prefix, size_t prefix_size, int flags)
     zmq_msg_init_size (&msg, prefix_size);
     memcpy (zmq_msg_data (&msg), prefix, prefix_size);
     if (zmq_msg_send (&msg, zsock_resolve (sock), flags | ZMQ_SNDMORE) < 0) {
-        s_count_drop (errno);
+        int error = errno;
+        if (count)
+            s_count_drop (error);
         zmq_msg_close (&msg);
+        errno = error;
         return -1;
     }
     return 0;
@@ -153,7 +252,7 @@ zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t 
     uint8_t *data = zc_env_pack (header, body, &size);
     if (!data)
         return -1;
-    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+    if (s_send_prefix (sock, prefix, prefix_size, flags, true)) {
         free (data);
         return -1;
     }
@@ -161,9 +260,9 @@ zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t 
     return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
 }
 
-int
-zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
-                 const void *body, size_t body_size, int flags)
+static int
+s_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+            const void *body, size_t body_size, int flags, bool count)
 {
     zc_env_t env = *header;
     env.body = body;
@@ -173,11 +272,27 @@ zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_en
     if (!data)
         return -1;
     zc_env_encode (&env, data);
-    if (s_send_prefix (sock, prefix, prefix_size, flags)) {
+    if (s_send_prefix (sock, prefix, prefix_size, flags, count)) {
+        int error = errno;
         free (data);
+        errno = error;
         return -1;
     }
     return s_send_owned (sock, data, size, prefix ? flags & ~ZMQ_DONTWAIT : flags);
+}
+
+int
+zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                 const void *body, size_t body_size, int flags)
+{
+    return s_send_raw (sock, prefix, prefix_size, header, body, body_size, flags, true);
+}
+
+int
+zc_zmq_try_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                     const void *body, size_t body_size)
+{
+    return s_send_raw (sock, prefix, prefix_size, header, body, body_size, ZMQ_DONTWAIT, false);
 }
 
 int
@@ -250,21 +365,37 @@ zc_frames_envelope (zc_frames_t *frames, zc_env_t *env)
 struct _zc_client_t {
     zsock_t *sock;
     char endpoint [512];
+    const zc_keys_t *keys;              //  with zc_client_new_auth
+    zc_sock_t server;
+    bool auth;
     uint64_t next_id;
     zc_frames_t reply;
     bool have_reply;
     char detail [256];
+    const atomic_bool *cancel;          //  NULL, or: give up waiting when set
 };
 
-zc_client_t *
-zc_client_new (const char *endpoint, char *err, size_t err_size)
+static zsock_t *
+s_client_open (zc_client_t *self, const char *endpoint, char *err, size_t err_size)
+{
+    return self->auth
+         ? zc_zmq_open_auth (ZMQ_DEALER, endpoint, false, 1000, self->keys, self->server, err, err_size)
+         : zc_zmq_open (ZMQ_DEALER, endpoint, false, 1000, err, err_size);
+}
+
+static zc_client_t *
+s_client_new (const char *endpoint, const zc_keys_t *keys, zc_sock_t server, bool auth,
+              char *err, size_t err_size)
 {
     zc_client_t *self = calloc (1, sizeof *self);
     if (!self) {
         snprintf (err, err_size, "out of memory");
         return NULL;
     }
-    self->sock = zc_zmq_open (ZMQ_DEALER, endpoint, false, 1000, err, err_size);
+    self->keys = keys;
+    self->server = server;
+    self->auth = auth;
+    self->sock = s_client_open (self, endpoint, err, err_size);
     if (!self->sock) {
         free (self);
         return NULL;
@@ -273,6 +404,19 @@ zc_client_new (const char *endpoint, char *err, size_t err_size)
     //  ids from the clock: a restarted client never reuses a recent id
     self->next_id = (uint64_t) zc_now_ms () << 16;
     return self;
+}
+
+zc_client_t *
+zc_client_new (const char *endpoint, char *err, size_t err_size)
+{
+    return s_client_new (endpoint, NULL, ZC_SOCK_STORAGE_API, false, err, err_size);
+}
+
+zc_client_t *
+zc_client_new_auth (const char *endpoint, const zc_keys_t *keys, zc_sock_t sock, char *err,
+                    size_t err_size)
+{
+    return s_client_new (endpoint, keys, sock, true, err, err_size);
 }
 
 void
@@ -286,6 +430,12 @@ zc_client_destroy (zc_client_t **self_p)
     zsock_destroy (&self->sock);
     free (self);
     *self_p = NULL;
+}
+
+void
+zc_client_set_cancel (zc_client_t *self, const atomic_bool *cancel)
+{
+    self->cancel = cancel;
 }
 
 zsock_t *
@@ -315,15 +465,21 @@ zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
             //  the lazy pirate's rule: after a lost answer, a fresh socket,
             //  so nothing queued toward a dead or restarted peer lingers
             char err [256];
-            zsock_t *fresh = zc_zmq_open (ZMQ_DEALER, self->endpoint, false, 1000, err, sizeof err);
+            zsock_t *fresh = s_client_open (self, self->endpoint, err, sizeof err);
             if (fresh) {
                 zsock_destroy (&self->sock);
                 self->sock = fresh;
             }
             return ZC_ERR_TIMEOUT;
         }
+        if (self->cancel && atomic_load (self->cancel)) {
+            snprintf (self->detail, sizeof self->detail, "stopping");
+            if (detail_p)
+                *detail_p = self->detail;
+            return ZC_ERR_UNAVAILABLE;
+        }
         zmq_pollitem_t item = { zsock_resolve (self->sock), 0, ZMQ_POLLIN, 0 };
-        if (zmq_poll (&item, 1, (long) left) <= 0)
+        if (zmq_poll (&item, 1, (long) (self->cancel && left > 100 ? 100 : left)) <= 0)
             continue;
         if (zc_frames_recv (self->sock, &self->reply, ZMQ_DONTWAIT))
             continue;

@@ -10,10 +10,12 @@
 #ifndef ZC_ZMQ_H_INCLUDED
 #define ZC_ZMQ_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_codec.h"
 #include "zc_err.h"
 
 #include <czmq.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #define ZC_FRAMES_MAX 4
@@ -43,6 +45,29 @@ zsock_t *
     zc_zmq_open_curve (int type, const char *endpoint, bool bind, int hwm, zcert_t *cert,
                        const char *server_key, char *err, size_t err_size);
 
+//  A DEALER connected to endpoint that never reconnects by itself: one
+//  connection attempt, whose failure or end the caller sees as silence, so
+//  that the caller's own backoff decides when to try again (a p2p dial).
+//  CURVE as zc_zmq_open_curve when cert is not NULL.
+zsock_t *
+    zc_zmq_dial (const char *endpoint, int hwm, zcert_t *cert, const char *server_key,
+                 char *err, size_t err_size);
+//  Open one of a node's own sockets (sock names which, for the admission
+//  rule and the server's key) with the service's keys:
+//  - tcp:// and ipc:// with keys: CURVE. A bound socket is the server with
+//    our key and lets in only the roles sock admits (zc_auth.h); a
+//    connecting one authenticates the server by its role's public key.
+//  - inproc://: never CURVE (nothing outside the process reaches it).
+//  - ipc:// without keys (keys NULL): plain; the directory's permissions
+//    are the only guard.
+//  - tcp:// without keys: refused, unless keys is an insecure set
+//    (zc_keys_insecure: --insecure), then plain.
+//  keys is borrowed and must outlive the socket. NULL and a one-line reason
+//  in err on failure.
+zsock_t *
+    zc_zmq_open_auth (int type, const char *endpoint, bool bind, int hwm, const zc_keys_t *keys,
+                      zc_sock_t sock, char *err, size_t err_size);
+
 //  Send [prefix][envelope(header, body)] (no prefix frame when prefix is
 //  NULL). flags: ZMQ_DONTWAIT to drop instead of blocking at the HWM.
 //  0, or -1 (errno from libzmq: EAGAIN when the HWM was hit).
@@ -54,6 +79,13 @@ int
 int
     zc_zmq_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
                      const void *body, size_t body_size, int flags);
+
+//  The same, never blocking, for a caller that keeps the message when the
+//  queue is full (its own retry queue): -1 with errno EAGAIN then, not
+//  counted as a drop.
+int
+    zc_zmq_try_send_raw (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
+                         const void *body, size_t body_size);
 
 //  Reply ERROR_REPLY {reason, detail} to request_id at a ROUTER identity
 //  (identity NULL: on a DEALER).
@@ -93,6 +125,13 @@ zc_frame_size (zc_frames_t *frames, int i)
     return zmq_msg_size (&frames->frame [i]);
 }
 
+//  Who sent a message received on a socket bound to endpoint: the role
+//  the ZAP handler admitted it as (ZC_ROLE_NONE for an unknown key where
+//  any key may come), ZC_ROLE_LOCAL for a plain ipc:// or inproc://
+//  connection, ZC_ROLE_NONE for a plain tcp:// one (--insecure).
+zc_role_t
+    zc_frames_sender (zc_frames_t *frames, const char *endpoint);
+
 //  Decode the last frame as an envelope; ZC_ERR_MALFORMED when the
 //  message has too many frames or none.
 zc_err_t
@@ -107,6 +146,12 @@ typedef struct _zc_client_t zc_client_t;
 zc_client_t *
     zc_client_new (const char *endpoint, char *err, size_t err_size);
 
+//  The same on one of a node's sockets, with keys (see zc_zmq_open_auth;
+//  borrowed, must outlive the client).
+zc_client_t *
+    zc_client_new_auth (const char *endpoint, const zc_keys_t *keys, zc_sock_t sock, char *err,
+                        size_t err_size);
+
 void
     zc_client_destroy (zc_client_t **self_p);
 
@@ -119,6 +164,12 @@ zc_err_t
     zc_client_call (zc_client_t *self, uint32_t type, const ProtobufCMessage *body,
                     int timeout_ms, uint32_t *reply_type, const uint8_t **reply,
                     size_t *reply_size, const char **detail_p);
+
+//  While *cancel is true, a call waiting for its answer gives up within
+//  100 ms with ZC_ERR_UNAVAILABLE (a service stopping); NULL: never. The
+//  flag is borrowed and may be set from another thread.
+void
+    zc_client_set_cancel (zc_client_t *self, const atomic_bool *cancel);
 
 //  The client's socket (to poll it together with others)
 zsock_t *

@@ -7,7 +7,8 @@
 #     missing, starts dockerd when no engine answers, and makes
 #     debian:bookworm-slim locally when it cannot be pulled;
 #  2. builds the image and starts compose.yaml under a project of its own
-#     (host ports 277xx, so a node of yours on the defaults is left alone);
+#     (host ports 277xx, so a node of yours on the defaults is left alone),
+#     CURVE on: the CLI here uses the operator's keys copied from the gateway;
 #  3. runs `zchain bench` against the gateway for a minute (30,000
 #     transactions at 500/s) while it scales validators 1 -> 3 and miners
 #     1 -> 2, and `docker kill`s storage and then a validator (and starts them
@@ -16,7 +17,8 @@
 #     validator instances alive and with work done at the sidecar; then 5,000
 #     more transactions while validators scale 3 -> 1, all confirmed; a real
 #     Prometheus scraping the sidecar returns the series through its query
-#     api; the chain goes on after all that;
+#     api; a validator started with a key of its own is refused by storage,
+#     the mempool and the sidecar; the chain goes on after all that;
 #  5. tears everything down (volumes too; the image stays for next time).
 set -eu
 cd "$(dirname "$0")/.."
@@ -81,6 +83,7 @@ cleanup () {
     set +e
     if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; fi
     if [ -n "$prom_pid" ]; then kill "$prom_pid" 2>/dev/null; fi
+    $DOCKER rm -f "${project}_rogue" >/dev/null 2>&1
     if [ "${ZC_TEST_KEEP:-0}" = 1 ]; then
         echo "compose-test: kept project $project and $tmp"
     else
@@ -91,6 +94,13 @@ cleanup () {
 trap cleanup EXIT
 say "starting the cluster (project $project)"
 $DC up -d --no-build >"$tmp/up.log" 2>&1 || { cat "$tmp/up.log"; fail "compose up"; }
+#  every socket is CURVE: the CLI here is the operator, with the keys the
+#  keys step gave the gateway (the operator's secret and the public keys)
+gateway=$($DC ps -q gateway)
+[ -n "$gateway" ] || fail "no gateway container"
+$DOCKER cp "$gateway:/var/lib/zchain/keys" "$tmp/keys" || fail "cannot copy the keys out of the gateway"
+$SUDO chown -R "$(id -u):$(id -g)" "$tmp/keys"
+[ -f "$tmp/keys/operator.key_secret" ] || fail "the gateway has no operator key"
 i=0
 until zc ping >/dev/null 2>&1; do
     i=$((i + 1)); [ $i -le 120 ] || { $DC ps; $DC logs --tail 20; fail "the gateway did not answer"; }
@@ -102,8 +112,8 @@ until h=$(height) && [ -n "$h" ] && [ "$h" -ge 15 ]; do
     i=$((i + 1)); [ $i -le 120 ] || fail "the chain did not reach height 15 (at ${h:-?})"
     sleep 1
 done
-gateway=$($DC ps -q gateway)
 $DOCKER cp "$gateway:/var/lib/zchain/wallet/wallet.key" "$tmp/wallet.key"
+$SUDO chown "$(id -u):$(id -g)" "$tmp/wallet.key"
 say "mining at height $h; wallet copied from the gateway's volume"
 
 #  a real Prometheus on the host, scraping the sidecar
@@ -208,6 +218,30 @@ r=$(query 'count(max_over_time(zchain_validator_verifications_total{result="ok"}
 n=$(echo "$r" | sed -n 's/.*"value":\[[0-9.]*,"\([0-9]*\)"\].*/\1/p')
 [ -n "$n" ] && [ "$n" -ge 3 ] || fail "Prometheus sees ${n:-no} validator instances with work, not 3: $r"
 say "Prometheus: zchain_chain_height scraped; $n validator instances did work"
+
+#  a validator with a key of its own (and the node's public keys, which are
+#  no secret): storage and the mempool refuse its handshake, so it gets no
+#  work, and the sidecar refuses its snapshots
+say "a validator with an unknown key"
+$DC run -d --no-deps --name "${project}_rogue" -e ZC_INSTANCE=rogue-validator -e ZC_KEYS=/tmp/rogue \
+    validator sh -ec 'mkdir -m 700 /tmp/rogue; cp /var/lib/zchain/keys/*.key /tmp/rogue/
+                      zchain keys init --force /tmp/rogue validator >/dev/null; exec zchain-validator' \
+    >>"$tmp/up.log" 2>&1 || { tail -5 "$tmp/up.log"; fail "cannot start the rogue validator"; }
+refused () { curl -sf "http://127.0.0.1:$ZC_METRICS_PORT/metrics" | grep "^$1" | awk '{print $2}' | head -1; }
+for series in 'zchain_auth_refused_total{service="storage",instance="storage",socket="storage_work"}' \
+              'zchain_auth_refused_total{service="mempool",instance="mempool",socket="mempool_work"}' \
+              'zchain_metrics_ingest_refused_total'; do
+    i=0
+    until n=$(refused "$series") && [ -n "$n" ] && [ "${n%.*}" -ge 1 ]; do
+        i=$((i + 1)); [ $i -le 60 ] || { $DOCKER logs --tail 5 "${project}_rogue"; fail "not refused: $series"; }
+        sleep 1
+    done
+done
+$DOCKER logs "${project}_rogue" 2>&1 | grep -q "validator up" || fail "the rogue validator did not run"
+code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ZC_METRICS_PORT/healthz?instance=rogue-")
+[ "$code" = 503 ] || fail "the sidecar took the rogue validator's snapshots (HTTP $code)"
+$DOCKER rm -f "${project}_rogue" >/dev/null
+say "a validator with an unknown key: refused by storage, the mempool and the sidecar"
 
 #  the chain goes on after the kills
 h0=$(height)

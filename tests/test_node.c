@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testchain.h"
 #include "testnode.h"
 #include "zc_hex.h"
 #include "zc_params.h"
@@ -36,63 +37,6 @@ test_thousand_transactions (void **state)
     assert_int_equal (rc, 0);
     assert_non_null (strstr (out, "\"confirmed\":1000,"));
     assert_non_null (strstr (out, "\"verified\":true"));
-}
-
-//  A coin of the wallet, with its key, for hand-made transactions
-typedef struct {
-    zc_outpoint_t op;
-    zc_coin_t coin;
-    zc_seckey_t key;
-} s_coin_t;
-
-static void
-s_wallet_coins (s_coin_t *coins, size_t want)
-{
-    char path [256], err [256];
-    snprintf (path, sizeof path, "%s/wallet.key", s_node->dir);
-    zc_wallet_t *wallet = zc_wallet_load (path, err, sizeof err);
-    assert_non_null (wallet);
-    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
-    req.pubkey.data = (uint8_t *) zc_wallet_pubkey (wallet, 0);
-    req.pubkey.len = 32;
-    req.max_utxos = 1000;
-    size_t size;
-    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, &size, NULL);
-    assert_non_null (body);
-    Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
-    assert_non_null (r);
-    size_t n = 0;
-    for (size_t i = 0; i < r->n_utxos && n < want; i++) {
-        const Zc__AddressUtxo *u = r->utxos [i];
-        if (u->coin->coinbase && r->height + 1 - u->coin->height < s_params->coinbase_maturity + 2)
-            continue;
-        memcpy (coins [n].op.txid.b, u->outpoint->txid.data, 32);
-        coins [n].op.index = u->outpoint->index;
-        memset (&coins [n].coin, 0, sizeof coins [n].coin);
-        coins [n].coin.amount = u->coin->amount;
-        memcpy (coins [n].coin.pubkey, u->coin->pubkey.data, 32);
-        coins [n].coin.height = u->coin->height;
-        coins [n].coin.coinbase = u->coin->coinbase;
-        coins [n].key = *zc_wallet_seckey_for (wallet, coins [n].coin.pubkey);
-        n++;
-    }
-    zc__address_reply__free_unpacked (r, NULL);
-    zc_wallet_destroy (&wallet);
-    assert_int_equal (n, want);
-}
-
-static zc_tx_t *
-s_pay (const s_coin_t *c, uint64_t fee, uint8_t tag)
-{
-    zc_tx_t *tx = zc_tx_new (1, 1);
-    tx->in [0].prevout = c->op;
-    tx->out [0].amount = c->coin.amount - fee;
-    memset (tx->out [0].pubkey, 0, 32);
-    memcpy (tx->out [0].pubkey, zc_params_nums_key, 32);
-    tx->out [0].pubkey [31] ^= 0;       //  a valid point: the NUMS key
-    (void) tag;
-    assert_int_equal (zc_tx_sign (tx, &c->coin, zc_params_genesis_hash (s_params), &c->key), 0);
-    return tx;
 }
 
 //  Submit raw bytes through the ZeroMQ api: the reason
@@ -147,8 +91,8 @@ static void
 test_reject_reasons (void **state)
 {
     (void) state;
-    s_coin_t coins [3];
-    s_wallet_coins (coins, 3);
+    testchain_coin_t coins [3];
+    testchain_coins (s_node, s_params, coins, 3);
 
     //  garbage, truncated, oversize
     uint8_t garbage [] = { 0xde, 0xad, 0xbe, 0xef };
@@ -156,7 +100,7 @@ test_reject_reasons (void **state)
     char out [4096];
     assert_int_equal (s_submit_http ("not hex at all", out, sizeof out), 400);
     assert_non_null (strstr (out, "\"error\":\"malformed\""));
-    zc_tx_t *good = s_pay (&coins [0], 1000, 0);
+    zc_tx_t *good = testchain_pay (s_params, &coins [0], 1000);
     size_t size;
     uint8_t *raw = zc_tx_encode (good, &size);
     s_expect (raw, size - 1, ZC_ERR_MALFORMED, "malformed");
@@ -173,14 +117,14 @@ test_reject_reasons (void **state)
     s_expect (bad_raw, bad_size, ZC_ERR_BAD_SIG, "bad_sig");
 
     //  an input that does not exist
-    s_coin_t ghost = coins [1];
+    testchain_coin_t ghost = coins [1];
     memset (ghost.op.txid.b, 0x77, 32);
-    zc_tx_t *unknown = s_pay (&ghost, 1000, 0);
+    zc_tx_t *unknown = testchain_pay (s_params, &ghost, 1000);
     uint8_t *unknown_raw = zc_tx_encode (unknown, &size);
     s_expect (unknown_raw, size, ZC_ERR_UNKNOWN_INPUT, "unknown_input");
 
     //  a fee under the relay minimum
-    zc_tx_t *cheap = s_pay (&coins [1], 10, 0);
+    zc_tx_t *cheap = testchain_pay (s_params, &coins [1], 10);
     uint8_t *cheap_raw = zc_tx_encode (cheap, &size);
     s_expect (cheap_raw, size, ZC_ERR_FEE_TOO_LOW, "fee_too_low");
 
@@ -190,12 +134,12 @@ test_reject_reasons (void **state)
     raw = zc_tx_encode (good, &size);
     assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
     assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
-    zc_tx_t *rival = s_pay (&coins [0], 2000, 1);
+    zc_tx_t *rival = testchain_pay (s_params, &coins [0], 2000);
     uint8_t *rival_raw = zc_tx_encode (rival, &size);
     s_expect (rival_raw, size, ZC_ERR_DOUBLE_SPEND, "double_spend");
 
     //  HTTP: the good transaction's txid comes back as text
-    zc_tx_t *third = s_pay (&coins [2], 1000, 2);
+    zc_tx_t *third = testchain_pay (s_params, &coins [2], 1000);
     uint8_t *third_raw = zc_tx_encode (third, &size);
     char *hex = malloc (2 * size + 1);
     zc_hex_encode (third_raw, size, hex);

@@ -112,26 +112,6 @@ s_status_peers (testnode_t *node)
     return p ? atoi (p + 8) : -1;
 }
 
-//  A metric's value on a node's sidecar (the first series of that name)
-static double
-s_metric (testnode_t *node, const char *name)
-{
-    char *text = malloc (1 << 20);
-    double value = -1;
-    if (testnode_http (node, node->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
-        const char *line = strstr (text, name);
-        while (line && line [-1] != '\n')
-            line = strstr (line + 1, name);
-        if (line) {
-            const char *space = strchr (line, ' ');
-            if (space)
-                value = atof (space + 1);
-        }
-    }
-    free (text);
-    return value;
-}
-
 //  A node that joins after 500 blocks catches up and then follows; a
 //  payment sent through a node without a miner is confirmed on all five;
 //  blocks of two miners reach all
@@ -330,7 +310,7 @@ test_hostile_peer (void **state)
     (void) state;
     testnode_t *node = s_node [0];
     assert_non_null (node);
-    double bans = s_metric (node, "zchain_p2p_bans_total");
+    double bans = testnode_metric (node, "zchain_p2p_bans_total");
     assert_true (bans >= 0);
 
     //  1. garbage: five undecodable messages ban the connection
@@ -421,7 +401,7 @@ test_hostile_peer (void **state)
     //  three bans counted (the sidecar's snapshot is a second old at most),
     //  and the network goes on: same tip, new blocks
     sleep (2);
-    double after = s_metric (node, "zchain_p2p_bans_total");
+    double after = testnode_metric (node, "zchain_p2p_bans_total");
     print_message ("bans: %.0f before, %.0f after\n", bans, after);
     assert_true (after >= bans + 3);
     int64_t height = testnode_height (node, NULL);

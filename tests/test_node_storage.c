@@ -254,6 +254,10 @@ test_mempool_table_damage_sets_aside (void **state)
     if (d)
         closedir (d);
     assert_true (aside);
+    //  and the fresh store is as private as the one it replaced
+    struct stat sb;
+    assert_int_equal (stat (mempool, &sb), 0);
+    assert_int_equal (sb.st_mode & 077, 0);
     assert_int_equal (testnode_cli (node, NULL, 0, "ping ipc://%s/run/mempool-api.sock", dir), 0);
     long kept = s_mempool_txs (node);
     print_message ("%ld of 12 payments kept\n", kept);

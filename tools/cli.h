@@ -8,6 +8,7 @@
 #ifndef CLI_H_INCLUDED
 #define CLI_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_params.h"
 
 #include <stdbool.h>
@@ -22,9 +23,12 @@ typedef struct {
     const char *wallet;                 //  --wallet, ZC_WALLET, DATADIR/wallet.key
     const char *node;                   //  --node, ZC_NODE: a gateway api endpoint
     const char *notify;                 //  ZC_NODE_NOTIFY: its notifications endpoint
+    const char *keys;                   //  --keys, ZC_KEYS, DATADIR/keys when it is there
+    zc_keys_t *keyset;                  //  loaded from keys on first use (node_keys)
     bool json;                          //  --json
     const zc_params_t *params;
     char wallet_buf [4096];
+    char keys_buf [4096];
 } cli_t;
 
 typedef int (cli_fn) (cli_t *cli, int argc, char **argv);
@@ -45,7 +49,8 @@ void
 bool
     cli_wants_help (int argc, char **argv);
 
-//  Create the data directory (mode 0700) if missing; exits on failure.
+//  Create the data directory (mode 0700) if missing, tighten it to 0700 if
+//  others can read it; exits on failure.
 void
     cli_ensure_datadir (cli_t *cli);
 
@@ -64,5 +69,6 @@ int cmd_mempool (cli_t *cli, int argc, char **argv);
 int cmd_watch (cli_t *cli, int argc, char **argv);
 int cmd_bench (cli_t *cli, int argc, char **argv);
 int cmd_propagate (cli_t *cli, int argc, char **argv);
+int cmd_keys (cli_t *cli, int argc, char **argv);
 
 #endif

@@ -312,9 +312,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         snprintf (notify_ep, sizeof notify_ep, "%s", o.notify);
     else
         node_notify_endpoint (cli, notify_ep);
-    zsock_t *sub = zc_zmq_open (ZMQ_SUB, notify_ep, false, 1000000, err, sizeof err);
-    if (!sub)
-        cli_die (CLI_EXIT_FAIL, "%s", err);
+    zsock_t *sub = node_subscribe (cli, notify_ep, 1000000);
 
     //  accounts: fresh keys, in memory only
     s_account_t *accounts = calloc ((size_t) o.accounts, sizeof *accounts);

@@ -251,10 +251,7 @@ cmd_watch (cli_t *cli, int argc, char **argv)
         node_notify_endpoint (cli, own);
         endpoint = own;
     }
-    char err [256];
-    zsock_t *sub = zc_zmq_open (ZMQ_SUB, endpoint, false, 100000, err, sizeof err);
-    if (!sub)
-        cli_die (CLI_EXIT_FAIL, "%s", err);
+    zsock_t *sub = node_subscribe (cli, endpoint, 100000);
     signal (SIGINT, s_watch_signal);
     signal (SIGTERM, s_watch_signal);
     static const char *reasons [] = { "", "confirmed", "conflict", "expired", "evicted",

@@ -3,7 +3,10 @@
  *  A ZeroMQ endpoint (storage, mempool or gateway api) gets a PING and must
  *  answer PONG; an http:// URL (the sidecar's /healthz, the gateway's HTTP
  *  api) must answer 200. Exit 0 when it did, 1 with the reason when not:
- *  what container healthchecks and scripts call.
+ *  what container healthchecks and scripts call. With keys, the ping goes
+ *  out at once under the server keys of storage, the mempool and the
+ *  gateway: only the service that is there completes the handshake, so
+ *  the caller need not say which it is.
  */
 #include "cli.h"
 #include "node.h"
@@ -28,8 +31,58 @@ s_help (void)
             "Ask a service whether it is alive: a ZeroMQ api endpoint (tcp://HOST:PORT\n"
             "or ipc://PATH of storage, the mempool or the gateway) must answer a ping;\n"
             "an http://HOST:PORT/PATH URL must answer 200. Without an argument, the\n"
-            "node's gateway (--node, or the one in --datadir). Exit 0 when it answered.\n\n"
+            "node's gateway (--node, or the one in --datadir). Exit 0 when it answered.\n"
+            "With keys (--keys, ZC_KEYS, DATADIR/keys) the ping is authenticated.\n\n"
             "  --timeout MS  how long to wait (default 2000)\n");
+}
+
+//  With keys: one DEALER per service it could be, each expecting that
+//  service's server key; the first PONG wins. 0, or 1 with reason set
+static int
+s_ping_curve (const zc_keys_t *keys, const char *endpoint, int timeout_ms, char *reason,
+              size_t reason_size)
+{
+    const zc_sock_t apis [] = { ZC_SOCK_STORAGE_API, ZC_SOCK_MEMPOOL_API, ZC_SOCK_GATEWAY_API };
+    zsock_t *sock [3];
+    zmq_pollitem_t items [3];
+    int n = 0;
+    char err [700] = "no public key of storage, the mempool or the gateway";
+    for (int i = 0; i < 3; i++) {
+        if (!zc_keys_public (keys, zc_sock_server (apis [i])))
+            continue;
+        zsock_t *s = zc_zmq_open_auth (ZMQ_DEALER, endpoint, false, 10, keys, apis [i], err, sizeof err);
+        if (!s)
+            continue;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__PING,
+                            .request_id = 1, .deadline_ms = (uint64_t) (zc_now_ms () + timeout_ms) };
+        zc_zmq_send (s, NULL, 0, &header, NULL, ZMQ_DONTWAIT);
+        sock [n] = s;
+        items [n] = (zmq_pollitem_t) { zsock_resolve (s), 0, ZMQ_POLLIN, 0 };
+        n++;
+    }
+    int status = -1;                    //  -1 until an answer: 0 a pong, 1 anything else
+    int64_t deadline = zc_mono_ms () + timeout_ms;
+    while (n && status < 0 && zc_mono_ms () < deadline) {
+        if (zmq_poll (items, n, (long) (deadline - zc_mono_ms ())) <= 0)
+            continue;
+        for (int i = 0; i < n && status < 0; i++) {
+            zc_frames_t frames;
+            zc_env_t env;
+            if (!(items [i].revents & ZMQ_POLLIN) || zc_frames_recv (sock [i], &frames, ZMQ_DONTWAIT))
+                continue;
+            if (zc_frames_envelope (&frames, &env) == ZC_OK) {
+                status = env.type == ZC__MSG_TYPE__PONG ? 0 : 1;
+                if (status)
+                    snprintf (reason, reason_size, "answered message type %u, not a pong", env.type);
+            }
+            zc_frames_close (&frames);
+        }
+    }
+    for (int i = 0; i < n; i++)
+        zsock_destroy (&sock [i]);
+    if (status < 0)
+        snprintf (reason, reason_size, "%s", n ? "no answer (not running, or it refused our key)" : err);
+    return status < 0 ? 1 : status;
 }
 
 //  0 when endpoint answered PONG within timeout_ms, else 1 with reason set
@@ -212,6 +265,8 @@ cmd_ping (cli_t *cli, int argc, char **argv)
     int64_t start = zc_mono_ms ();
     int status = !strncmp (target, "http://", 7)
                ? s_ping_http (target, timeout_ms, reason, sizeof reason)
+               : node_keys (cli) ? s_ping_curve (node_keys (cli), target, timeout_ms, reason,
+                                                 sizeof reason)
                : s_ping_zmq (target, timeout_ms, reason, sizeof reason);
     long long ms = (long long) (zc_mono_ms () - start);
     if (cli->json)

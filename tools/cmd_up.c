@@ -2,7 +2,8 @@
  *
  *  Starts storage, mempool, the validators, the miners, the gateway and the
  *  metrics sidecar, each its own process with its log in DATADIR/logs,
- *  talking over ipc:// sockets in DATADIR/run. A service that dies is
+ *  talking over ipc:// sockets in DATADIR/run, every one of them CURVE with
+ *  the node's keys in DATADIR/keys (made on first start). A service that dies is
  *  started again after a pause that doubles up to 30 s (and resets once it
  *  has stayed up a minute). Ctrl-C or SIGTERM stops them in order: miners
  *  and the gateway first, storage last.
@@ -12,6 +13,7 @@
 #include "zc_bech32.h"
 #include "zc_hex.h"
 #include "zc_log.h"
+#include "zc_private.h"
 #include "zc_time.h"
 #include "zc_wallet.h"
 #include "envelope.pb-c.h"
@@ -31,7 +33,7 @@
 #include <unistd.h>
 
 #define MAX_CHILDREN 64
-#define MAX_ARGS 40
+#define MAX_ARGS 80                     //  a gateway with 16 bootstrap nodes has 64
 
 typedef struct {
     char name [32];                     //  instance name, and its log's
@@ -65,6 +67,7 @@ typedef struct {
     int n_bootstrap;
     bool curve;                         //  --p2p-curve
     char p2p_key [65];                  //  our CURVE public key (hex)
+    char keys [PATH_MAX + 8];           //  DATADIR/keys: every service's CURVE keys
     char address [ZC_ADDRESS_MAX];
 } s_up_t;
 
@@ -102,7 +105,9 @@ s_help (FILE *out)
         "  --bootstrap H:P     a node to ask for peers (repeatable); known peers are\n"
         "                      kept in DATADIR/peers across restarts\n"
         "  --p2p-curve         encrypt every peer link (CURVE); bootstrap addresses\n"
-        "                      then end in #KEY, the key zchain up prints\n");
+        "                      then end in #KEY, the key zchain up prints\n\n"
+        "The services talk CURVE with the node's keys in DATADIR/keys (made on first\n"
+        "start; zchain keys show lists them) and let in no other key.\n");
 }
 
 static void
@@ -134,6 +139,7 @@ s_child (s_up_t *up, const char *service, const char *instance, int stage)
     s_flag (c, "--network", up->cli->network);
     s_flag (c, "--metrics", up->ep [EP_METRICS]);
     s_flag (c, "--log-level", up->log_level);
+    s_flag (c, "--keys", up->keys);
     return c;
 }
 
@@ -310,13 +316,25 @@ s_wallet (s_up_t *up)
     zc_wallet_destroy (&wallet);
 }
 
+//  DATADIR/sub made 0700, or an existing one tightened to it (only when it
+//  exists if optional)
 static void
-s_mkdir (const char *base, const char *sub)
+s_private_dir (const char *base, const char *sub, bool optional)
 {
-    char path [PATH_MAX + 32];
-    snprintf (path, sizeof path, "%s%s%s", base, sub ? "/" : "", sub ? sub : "");
-    if (mkdir (path, 0700) && errno != EEXIST)
-        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", path, strerror (errno));
+    char path [PATH_MAX + 32], err [PATH_MAX + 128];
+    snprintf (path, sizeof path, "%s/%s", base, sub);
+    if (optional && access (path, F_OK) != 0)
+        return;
+    if (zc_private_dir (path, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+}
+
+static void
+s_private_file (const char *path)
+{
+    char err [PATH_MAX + 128];
+    if (zc_private_file (path, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
 }
 
 static const char *
@@ -362,6 +380,26 @@ s_curve_key (s_up_t *up)
     }
     zc_hex_encode (zcert_public_key (cert), 32, up->p2p_key);
     zcert_destroy (&cert);
+}
+
+//  Every role's keys in DATADIR/keys, made on first start; kept after that,
+//  so a restarted node's services still know each other
+static void
+s_node_keys (s_up_t *up)
+{
+    snprintf (up->keys, sizeof up->keys, "%s/keys", up->datadir);
+    int created = 0;
+    for (int r = ZC_ROLE_STORAGE; r <= ZC_ROLE_OPERATOR; r++) {
+        char err [700];
+        int rc = zc_keys_generate (up->keys, (zc_role_t) r, false, err, sizeof err);
+        if (rc < 0)
+            cli_die (CLI_EXIT_FAIL, "%s", err);
+        created += rc;
+    }
+    if (created)
+        printf ("created the node's CURVE keys in %s\n", up->keys);
+    //  our own status line is the operator's
+    up->cli->keys = up->keys;
 }
 
 //  HOST:PORT (no scheme), or a usage error
@@ -443,14 +481,22 @@ cmd_up (cli_t *cli, int argc, char **argv)
     cli_ensure_datadir (cli);
     if (!realpath (cli->datadir, up->datadir))
         cli_die (CLI_EXIT_FAIL, "cannot resolve %s", cli->datadir);
-    s_mkdir (up->datadir, "run");
-    s_mkdir (up->datadir, "logs");
+    //  the node's data is its own: sockets, logs, keys (the chain and the
+    //  mempool make their directories private themselves, as they open them)
+    s_private_dir (up->datadir, "run", false);
+    s_private_dir (up->datadir, "logs", false);
+    s_private_dir (up->datadir, "keys", true);
+    s_private_file (up->cli->wallet);
+    char secret [PATH_MAX + 32];
+    snprintf (secret, sizeof secret, "%s/peers.cert_secret", up->datadir);
+    s_private_file (secret);
     const char *names [] = { "storage-api", "storage-events", "storage-work", "mempool-api",
                              "mempool-events", "mempool-work", "gateway-api", "gateway-notify",
                              "metrics" };
     for (int i = 0; i <= EP_METRICS; i++)
         node_endpoint (cli, names [i], up->ep [i]);
     s_wallet (up);
+    s_node_keys (up);
     if (up->curve)
         s_curve_key (up);
     s_plan (up);
@@ -476,9 +522,8 @@ cmd_up (cli_t *cli, int argc, char **argv)
     fflush (stdout);
 
     //  a status line from the gateway, and confirmed tx/s from its notifications
-    char err [256];
-    zc_client_t *client = zc_client_new (up->ep [EP_GATEWAY_API], err, sizeof err);
-    zsock_t *sub = zc_zmq_open (ZMQ_SUB, up->ep [EP_NOTIFY], false, 10000, err, sizeof err);
+    zc_client_t *client = node_client (cli, up->ep [EP_GATEWAY_API], ZC_SOCK_GATEWAY_API);
+    zsock_t *sub = node_subscribe (cli, up->ep [EP_NOTIFY], 10000);
     bool tty = isatty (STDOUT_FILENO);
     int64_t next_status = zc_mono_ms () + 1000, window_start = zc_mono_ms ();
     uint64_t confirmed = 0;

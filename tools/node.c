@@ -27,18 +27,53 @@ node_notify_endpoint (cli_t *cli, char out [NODE_ENDPOINT_MAX])
         node_endpoint (cli, "gateway-notify", out);
 }
 
+const zc_keys_t *
+node_keys (cli_t *cli)
+{
+    if (cli->keyset || !cli->keys || !*cli->keys)
+        return cli->keyset;             //  --keys "": a plain client (an --insecure node)
+    char err [700];
+    cli->keyset = zc_keys_load (cli->keys, zc_keys_default_role (cli->keys), err, sizeof err);
+    if (!cli->keyset)
+        cli_die (CLI_EXIT_FAIL, "--keys: %s", err);
+    return cli->keyset;
+}
+
+zc_client_t *
+node_client (cli_t *cli, const char *endpoint, zc_sock_t sock)
+{
+    char err [700];
+    const zc_keys_t *keys = node_keys (cli);
+    //  without keys a client may still reach a plain server (ipc://, --insecure)
+    zc_client_t *client = keys ? zc_client_new_auth (endpoint, keys, sock, err, sizeof err)
+                               : zc_client_new (endpoint, err, sizeof err);
+    if (!client)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    return client;
+}
+
+zsock_t *
+node_subscribe (cli_t *cli, const char *endpoint, int hwm)
+{
+    char err [700];
+    const zc_keys_t *keys = node_keys (cli);
+    zsock_t *sub = keys ? zc_zmq_open_auth (ZMQ_SUB, endpoint, false, hwm, keys,
+                                            ZC_SOCK_GATEWAY_NOTIFY, err, sizeof err)
+                        : zc_zmq_open (ZMQ_SUB, endpoint, false, hwm, err, sizeof err);
+    if (!sub)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    return sub;
+}
+
 zc_client_t *
 node_connect (cli_t *cli)
 {
-    char endpoint [NODE_ENDPOINT_MAX], err [256];
+    char endpoint [NODE_ENDPOINT_MAX];
     if (cli->node)
         snprintf (endpoint, sizeof endpoint, "%s", cli->node);
     else
         node_endpoint (cli, "gateway-api", endpoint);
-    zc_client_t *client = zc_client_new (endpoint, err, sizeof err);
-    if (!client)
-        cli_die (CLI_EXIT_FAIL, "%s", err);
-    return client;
+    return node_client (cli, endpoint, ZC_SOCK_GATEWAY_API);
 }
 
 const uint8_t *

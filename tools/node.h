@@ -21,6 +21,24 @@ void
 void
     node_notify_endpoint (cli_t *cli, char out [NODE_ENDPOINT_MAX]);
 
+//  The CLI's CURVE keys (--keys, ZC_KEYS, else DATADIR/keys when it
+//  exists), loaded once, as the operator when that secret is there (else
+//  the one secret the directory holds, else an anonymous key); NULL when
+//  there is no keys directory (or --keys ""). Exits with the reason when the keys cannot
+//  be used. Borrowed from cli.
+const zc_keys_t *
+    node_keys (cli_t *cli);
+
+//  A request client to sock (the server it is: gateway api, storage api,
+//  ...) at endpoint, with node_keys; exits on failure.
+zc_client_t *
+    node_client (cli_t *cli, const char *endpoint, zc_sock_t sock);
+
+//  A subscriber to the gateway's notifications at endpoint, with
+//  node_keys; exits on failure.
+zsock_t *
+    node_subscribe (cli_t *cli, const char *endpoint, int hwm);
+
 //  A request client to the node's gateway api (or --node); exits on failure.
 zc_client_t *
     node_connect (cli_t *cli);

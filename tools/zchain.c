@@ -1,14 +1,13 @@
 /*  zchain.c - the zchain command-line tool: global options and the command table */
 #include "cli.h"
 #include "zc_log.h"
+#include "zc_private.h"
 
 #include <czmq.h>
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const cli_command_t s_commands [] = {
@@ -26,6 +25,7 @@ static const cli_command_t s_commands [] = {
     { "bench", "[--txs N] [--rate R] ...", "load a node and measure it", cmd_bench },
     { "propagate", "[--nodes N] [--outbound K] ...", "how fast blocks reach N in-process relay nodes", cmd_propagate },
     { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
+    { "keys", "init DIR | export DIR OUT ROLE.. | show", "the node's CURVE keys, one pair per role", cmd_keys },
     { NULL, NULL, NULL, NULL }
 };
 
@@ -56,8 +56,9 @@ cli_wants_help (int argc, char **argv)
 void
 cli_ensure_datadir (cli_t *cli)
 {
-    if (mkdir (cli->datadir, 0700) && errno != EEXIST)
-        cli_die (CLI_EXIT_FAIL, "cannot create %s: %s", cli->datadir, strerror (errno));
+    char err [512];
+    if (zc_private_dir (cli->datadir, err, sizeof err))
+        cli_die (CLI_EXIT_FAIL, "%s", err);
 }
 
 static void
@@ -76,6 +77,9 @@ s_usage (FILE *out)
         "  --wallet FILE       key file (env ZC_WALLET, default DATADIR/wallet.key)\n"
         "  --node ENDPOINT     the node's api (env ZC_NODE, default: the one in DATADIR);\n"
         "                      env ZC_NODE_NOTIFY names its notifications (watch, bench)\n"
+        "  --keys DIR          the node's CURVE keys (env ZC_KEYS, default DATADIR/keys when\n"
+        "                      it exists): the operator's when DIR holds that secret;\n"
+        "                      \"\" for none (a node started with --insecure)\n"
         "  --json              print data as JSON\n"
         "  --version           print the version\n"
         "  -h, --help          this help; COMMAND --help for a command's\n");
@@ -122,6 +126,7 @@ main (int argc, char **argv)
     cli.wallet = getenv ("ZC_WALLET");
     cli.node = getenv ("ZC_NODE") && *getenv ("ZC_NODE") ? getenv ("ZC_NODE") : NULL;
     cli.notify = getenv ("ZC_NODE_NOTIFY") && *getenv ("ZC_NODE_NOTIFY") ? getenv ("ZC_NODE_NOTIFY") : NULL;
+    cli.keys = getenv ("ZC_KEYS") && *getenv ("ZC_KEYS") ? getenv ("ZC_KEYS") : NULL;
     for (int i = 1; i < argc; ) {
         const char *v;
         if ((v = s_take (&argc, argv, i, "--datadir")))
@@ -135,6 +140,9 @@ main (int argc, char **argv)
         else
         if ((v = s_take (&argc, argv, i, "--node")))
             cli.node = v;
+        else
+        if ((v = s_take (&argc, argv, i, "--keys")))
+            cli.keys = v;
         else
         if (!strcmp (argv [i], "--json")) {
             cli.json = true;
@@ -151,6 +159,11 @@ main (int argc, char **argv)
         snprintf (cli.wallet_buf, sizeof cli.wallet_buf, "%s/wallet.key", cli.datadir);
         cli.wallet = cli.wallet_buf;
     }
+    //  the keys zchain up made for the node in DATADIR, when there are some
+    struct stat st;
+    snprintf (cli.keys_buf, sizeof cli.keys_buf, "%s/keys", cli.datadir);
+    if (!cli.keys && stat (cli.keys_buf, &st) == 0 && S_ISDIR (st.st_mode))
+        cli.keys = cli.keys_buf;
     if (argc < 2) {
         s_usage (stderr);
         return CLI_EXIT_USAGE;
@@ -165,7 +178,10 @@ main (int argc, char **argv)
         return 0;
     }
     for (const cli_command_t *c = s_commands; c->name; c++)
-        if (!strcmp (c->name, name))
-            return c->fn (&cli, argc - 1, argv + 1);
+        if (!strcmp (c->name, name)) {
+            int rc = c->fn (&cli, argc - 1, argv + 1);
+            zc_keys_destroy (&cli.keyset);
+            return rc;
+        }
     cli_die (CLI_EXIT_USAGE, "unknown command '%s' (try zchain --help)", name);
 }

@@ -177,6 +177,16 @@ addrbook_failed (addrbook_t *self, addrbook_entry_t *entry, int64_t now_mono, in
 }
 
 void
+addrbook_remove (addrbook_t *self, addrbook_entry_t *entry)
+{
+    size_t i = (size_t) (entry - self->entry);
+    if (i >= self->n)
+        return;
+    self->entry [i] = self->entry [--self->n];
+    self->dirty = true;
+}
+
+void
 addrbook_ban (addrbook_t *self, addrbook_entry_t *entry, uint64_t until_ms)
 {
     entry->banned_until_ms = (int64_t) until_ms;

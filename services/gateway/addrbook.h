@@ -59,6 +59,11 @@ void
     addrbook_failed (addrbook_t *self, addrbook_entry_t *entry, int64_t now_mono,
                      int64_t max_backoff_ms);
 
+//  Forget an entry (an address learned from a peer that did not answer);
+//  entry pointers from before the call are invalid after it.
+void
+    addrbook_remove (addrbook_t *self, addrbook_entry_t *entry);
+
 //  Ban until wall-clock time until_ms.
 void
     addrbook_ban (addrbook_t *self, addrbook_entry_t *entry, uint64_t until_ms);

@@ -24,6 +24,7 @@ const zc_option_t gateway_options [] = {
       offsetof (gateway_cfg_t, notify), 0, 0 },
     { "http", "ZC_HTTP", ZC_OPT_STRING, "127.0.0.1:7780", "HTTP api IPV4:PORT (empty: none)",
       offsetof (gateway_cfg_t, http), 0, 0 },
+    ZC_HTTP_OPTIONS ("ZC_HTTP", gateway_cfg_t, http_limits),
     { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
       "storage's request endpoint", offsetof (gateway_cfg_t, storage_api), 0, 0 },
     { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
@@ -32,6 +33,15 @@ const zc_option_t gateway_options [] = {
       "mempool's request endpoint", offsetof (gateway_cfg_t, mempool_api), 0, 0 },
     { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
       "mempool's transaction events", offsetof (gateway_cfg_t, mempool_events), 0, 0 },
+    { "client-in-flight", "ZC_CLIENT_IN_FLIGHT", ZC_OPT_INT, "64",
+      "requests one api client may have waiting for the node; beyond, busy",
+      offsetof (gateway_cfg_t, clients.in_flight), 1, 100000 },
+    { "client-reply-bytes", "ZC_CLIENT_REPLY_BYTES", ZC_OPT_INT, "33554432",
+      "reply bytes one api client may have on their way (sent lately, queued, or due); beyond, busy",
+      offsetof (gateway_cfg_t, clients.queue_bytes), 17000000, 100000000000LL },
+    { "clients-total-bytes", "ZC_CLIENTS_TOTAL_BYTES", ZC_OPT_INT, "268435456",
+      "reply bytes queued or due to all api clients together; beyond, busy",
+      offsetof (gateway_cfg_t, clients.total_bytes), 17000000, 1000000000000LL },
     { "p2p", "ZC_P2P", ZC_OPT_STRING, "", "p2p endpoint tcp://HOST:PORT (bound; empty: no peers)",
       offsetof (gateway_cfg_t, p2p.bind), 0, 0 },
     { "p2p-advertise", "ZC_P2P_ADVERTISE", ZC_OPT_STRING, "",
@@ -60,6 +70,9 @@ const zc_option_t gateway_options [] = {
     { "p2p-trace", "ZC_P2P_TRACE", ZC_OPT_BOOL, "false",
       "log when each block and transaction first arrived (propagation measurements)",
       offsetof (gateway_cfg_t, p2p.trace), 0, 0 },
+    { "allow-private-peers", "ZC_ALLOW_PRIVATE_PEERS", ZC_OPT_BOOL, "false",
+      "dial loopback, private and named hosts that peers announce even when we listen elsewhere",
+      offsetof (gateway_cfg_t, p2p.allow_private), 0, 0 },
     { "ban-time", "ZC_BAN_TIME", ZC_OPT_INT, "600", "seconds a misbehaving peer stays banned",
       offsetof (gateway_cfg_t, p2p.ban_seconds), 1, 86400 * 30 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
@@ -84,6 +97,7 @@ typedef struct {
     uint8_t identity [256];
     size_t identity_size;
     uint64_t client_id;                 //  the caller's request id
+    size_t reserve;                     //  what its reply may be (clients_admit)
     uint32_t type;                      //  the request (GET_TX goes to two places)
     int64_t expires;
     uint8_t *request;                   //  GET_TX: the body, to ask storage next
@@ -101,6 +115,7 @@ typedef struct {
     zsock_t *tx_sub;
     zsock_t *metrics_sock;
     http_t *http;
+    clients_t *clients;                 //  per-client bounds on the api
     p2p_t *p2p;
     zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
     uint64_t next_id;
@@ -118,6 +133,7 @@ typedef struct {
     zc_metric_t *m_requests;
     zc_metric_t *m_bad;
     zc_metric_t *m_busy;
+    zc_metric_t *m_unauthorized;
     zc_metric_t *m_notified [TOPIC_COUNT];
     zc_metric_t *m_drops;
     zc_metric_t *m_gaps;
@@ -176,6 +192,14 @@ s_status (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id)
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
 }
 
+//  What only the operator may ask: P2P_CONTROL cuts the node off from its
+//  peers, GET_TEMPLATE costs the mempool a pass over every transaction
+static bool
+s_operator_only (uint32_t type)
+{
+    return type == ZC__MSG_TYPE__P2P_CONTROL || type == ZC__MSG_TYPE__GET_TEMPLATE;
+}
+
 static void
 s_on_api (self_t *self)
 {
@@ -194,6 +218,12 @@ s_on_api (self_t *self)
     size_t id_size = zc_frame_size (&frames, 0);
     if (rc == ZC_OK)
         rc = zc_env_check (&env, zc_now_ms ());
+    if (rc == ZC_OK && s_operator_only (env.type)
+    &&  !zc_role_is_operator (zc_frames_sender (&frames, self->cfg->api))) {
+        zc_debug ("refused message type %u to a client without the operator's key", env.type);
+        zc_metric_inc (self->m_unauthorized, 1);
+        rc = ZC_ERR_UNAUTHORIZED;
+    }
     zsock_t *backend = NULL;
     if (rc == ZC_OK)
         switch (env.type) {
@@ -241,11 +271,22 @@ s_on_api (self_t *self)
             default:
                 rc = ZC_ERR_BAD_PROTOCOL;
         }
+    size_t reserve = 0;
+    if (rc == ZC_OK && (id_size > sizeof ((s_relay_t *) 0)->identity
+    ||  clients_admit (self->clients, id, id_size, env.type, env.body_size, &reserve) != ZC_OK)) {
+        zc_metric_inc (self->m_busy, 1);
+        clients_error (self->clients, id, id_size, env.request_id, ZC_ERR_BUSY,
+                       "this client's requests in flight or replies unread are at their bound: "
+                       "read the replies, then retry");
+        zc_frames_close (&frames);
+        return;
+    }
     s_relay_t *relay = rc == ZC_OK ? calloc (1, sizeof *relay) : NULL;
-    if (rc == ZC_OK && relay && id_size <= sizeof relay->identity) {
+    if (relay) {
         memcpy (relay->identity, id, id_size);
         relay->identity_size = id_size;
         relay->client_id = env.request_id;
+        relay->reserve = reserve;
         relay->type = env.type;
         if (env.type == ZC__MSG_TYPE__GET_TX && env.body_size <= 1024) {
             relay->request = malloc (env.body_size ? env.body_size : 1);
@@ -256,18 +297,21 @@ s_on_api (self_t *self)
         }
         if (s_forward (self, backend, relay, &env)) {
             s_relay_free ((void **) &relay);
-            rc = ZC_ERR_BUSY;
+            clients_fail (self->clients, id, id_size, reserve, env.request_id, ZC_ERR_BUSY, NULL);
             zc_metric_inc (self->m_busy, 1);
+            zc_frames_close (&frames);
+            return;
         }
     }
     else
     if (rc == ZC_OK) {
-        free (relay);
-        rc = ZC_ERR_INTERNAL;
+        clients_fail (self->clients, id, id_size, reserve, env.request_id, ZC_ERR_INTERNAL, NULL);
+        zc_frames_close (&frames);
+        return;
     }
     if (rc != ZC_OK) {
         zc_metric_inc (self->m_bad, 1);
-        zc_zmq_send_error (self->api, id, id_size, env.request_id, rc, NULL);
+        clients_error (self->clients, id, id_size, env.request_id, rc, NULL);
     }
     zc_frames_close (&frames);
 }
@@ -315,8 +359,8 @@ s_on_backend (self_t *self, zsock_t *backend)
     }
     zc_env_t out = env;
     out.request_id = relay->client_id;
-    zc_zmq_send_raw (self->api, relay->identity, relay->identity_size, &out, env.body,
-                     env.body_size, ZMQ_DONTWAIT);
+    clients_reply (self->clients, relay->identity, relay->identity_size, relay->reserve, &out,
+                   env.body, env.body_size);
     s_relay_free ((void **) &relay);
     zc_frames_close (&frames);
 }
@@ -389,7 +433,8 @@ static uint64_t
 s_replay (self_t *self, uint64_t from, uint64_t to)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     while (client && from <= to) {
         Zc__GetEvents req = ZC__GET_EVENTS__INIT;
         req.from_seq = from;
@@ -504,12 +549,14 @@ s_tick (self_t *self)
     for (const char *key = zlistx_first (expired); key; key = zlistx_next (expired)) {
         s_relay_t *r = zhashx_lookup (self->relayed, key);
         if (r)
-            zc_zmq_send_error (self->api, r->identity, r->identity_size, r->client_id,
-                               ZC_ERR_TIMEOUT, "the node did not answer in time");
+            clients_fail (self->clients, r->identity, r->identity_size, r->reserve, r->client_id,
+                          ZC_ERR_TIMEOUT, "the node did not answer in time");
         zhashx_delete (self->relayed, key);
         s_relay_free ((void **) &r);
     }
     zlistx_destroy (&expired);
+    if (self->clients)
+        clients_tick (self->clients);
     if (!self->mempool)
         return;                         //  relay only
     //  the mempool's size for the status line
@@ -524,6 +571,7 @@ s_tick (self_t *self)
         http_counts (self->http, &served, &errors);
         zc_metric_set (self->m_http, (double) served);
         zc_metric_set (self->m_http_errors, (double) errors);
+        http_report (self->http, self->metrics);
     }
 }
 
@@ -531,7 +579,8 @@ static void
 s_first_status (self_t *self)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     Zc__GetTip req = ZC__GET_TIP__INIT;
     uint32_t type;
     const uint8_t *body;
@@ -562,6 +611,9 @@ s_metrics_init (self_t *self)
     self->m_requests = zc_metrics_counter (m, "zchain_gateway_requests_total", "client api requests", NULL, NULL);
     self->m_bad = zc_metrics_counter (m, "zchain_gateway_bad_requests_total", "client api requests refused", NULL, NULL);
     self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "requests refused busy at a queue limit", NULL, NULL);
+    self->m_unauthorized = zc_metrics_counter (m, "zchain_gateway_unauthorized_total",
+                                               "operator commands refused to a client without the operator's key",
+                                               NULL, NULL);
     for (int i = 0; i < TOPIC_COUNT; i++)
         self->m_notified [i] = zc_metrics_counter (m, "zchain_notifications_total",
                                                    "notifications published", "topic", s_topics [i]);
@@ -590,22 +642,31 @@ gateway_actor (zsock_t *pipe, void *args)
     gateway_cfg_t *cfg = self->cfg;
     //  a relay-only gateway has peers and nothing else: no api, no backends
     bool relay = cfg->p2p.relay_only;
+    const zc_keys_t *keys = cfg->common.keyset;
     bool ok = relay
-           || ((self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 50000, err, sizeof err))
-           && (self->notify = zc_zmq_open (ZMQ_PUB, cfg->notify, true, 50000, err, sizeof err))
-           && (self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 50000, err, sizeof err))
-           && (self->mempool = zc_zmq_open (ZMQ_DEALER, cfg->mempool_api, false, 50000, err, sizeof err))
-           && (self->chain_sub = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, sizeof err))
-           && (self->tx_sub = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, sizeof err)));
+           || ((self->api = zc_zmq_open_auth (ZMQ_ROUTER, cfg->api, true, CLIENTS_HWM, keys,
+                                              ZC_SOCK_GATEWAY_API, err, sizeof err))
+           && (self->clients = clients_new (self->api, &cfg->clients, self->metrics))
+           && (self->notify = zc_zmq_open_auth (ZMQ_PUB, cfg->notify, true, 50000, keys,
+                                                ZC_SOCK_GATEWAY_NOTIFY, err, sizeof err))
+           && (self->storage = zc_zmq_open_auth (ZMQ_DEALER, cfg->storage_api, false, 50000, keys,
+                                                 ZC_SOCK_STORAGE_API, err, sizeof err))
+           && (self->mempool = zc_zmq_open_auth (ZMQ_DEALER, cfg->mempool_api, false, 50000, keys,
+                                                 ZC_SOCK_MEMPOOL_API, err, sizeof err))
+           && (self->chain_sub = zc_zmq_open_auth (ZMQ_SUB, cfg->storage_events, false, 100000,
+                                                   keys, ZC_SOCK_STORAGE_EVENTS, err, sizeof err))
+           && (self->tx_sub = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
+                                                ZC_SOCK_MEMPOOL_EVENTS, err, sizeof err)));
     if (relay && !(cfg->p2p.bind && *cfg->p2p.bind)) {
         snprintf (err, sizeof err, "--relay-only needs --p2p");
         ok = false;
     }
     if (ok && cfg->common.metrics && *cfg->common.metrics)
-        ok = (self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, sizeof err));
+        ok = (self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
+                                                     ZC_SOCK_METRICS_INGEST, err, sizeof err));
     if (ok && !relay && cfg->http && *cfg->http)
-        ok = (self->http = http_start (cfg->http, cfg->storage_api, cfg->mempool_api, self->params,
-                                       err, sizeof err));
+        ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
+                                       cfg->mempool_api, keys, self->params, err, sizeof err));
     if (!ok) {
         zc_error ("%s", err);
         zstr_send (pipe, err);
@@ -619,6 +680,7 @@ gateway_actor (zsock_t *pipe, void *args)
         if (cfg->p2p.bind && *cfg->p2p.bind) {
             cfg->p2p.storage_api = cfg->storage_api;
             cfg->p2p.mempool_api = cfg->mempool_api;
+            cfg->p2p.keys = keys;
             self->p2p = p2p_new (&cfg->p2p, self->params, poller, self->metrics, err, sizeof err);
             if (!self->p2p) {
                 zc_error ("p2p: %s", err);
@@ -635,11 +697,11 @@ gateway_actor (zsock_t *pipe, void *args)
         }
         zc_metrics_set_ready (self->metrics, true);
         int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
-        int64_t p2p_wake = 100;
+        int64_t wake = 100;             //  p2p timers, or replies waiting for a client
         while (running && !zsys_interrupted) {
             int64_t wait = next_tick - zc_mono_ms ();
-            if (self->p2p && p2p_wake < wait)
-                wait = p2p_wake;
+            if ((self->p2p || self->clients) && wake < wait)
+                wait = wake;
             void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
             if (!which) {
                 if (zpoller_terminated (poller))
@@ -671,8 +733,10 @@ gateway_actor (zsock_t *pipe, void *args)
             if (which == self->tx_sub)
                 for (int i = 0; i < 64 && (zsock_events (self->tx_sub) & ZMQ_POLLIN); i++)
                     s_on_tx (self);
-            if (self->p2p)
-                p2p_wake = p2p_tick (self->p2p);
+            wake = self->p2p ? p2p_tick (self->p2p) : 500;
+            //  replies a client's ZeroMQ queue could not take: again soon
+            if (self->clients && clients_flush (self->clients) && wake > 2)
+                wake = 2;
             int64_t now = zc_mono_ms ();
             if (now >= next_tick) {
                 s_tick (self);
@@ -693,6 +757,7 @@ gateway_actor (zsock_t *pipe, void *args)
         s_relay_free ((void **) &doomed);
     }
     zhashx_destroy (&self->relayed);
+    clients_destroy (&self->clients);
     zsock_destroy (&self->api);
     zsock_destroy (&self->notify);
     zsock_destroy (&self->storage);

@@ -9,7 +9,9 @@
 #ifndef GATEWAY_H_INCLUDED
 #define GATEWAY_H_INCLUDED
 
+#include "clients.h"
 #include "p2p.h"
+#include "zc_http.h"
 #include "zc_service.h"
 
 typedef struct {
@@ -17,10 +19,12 @@ typedef struct {
     const char *api;
     const char *notify;
     const char *http;                   //  IPV4:PORT, or empty for none
+    zc_http_limits_t http_limits;
     const char *storage_api;
     const char *storage_events;
     const char *mempool_api;
     const char *mempool_events;
+    clients_limits_t clients;           //  per client of the api
     p2p_cfg_t p2p;                      //  p2p.bind empty: no peers
 } gateway_cfg_t;
 

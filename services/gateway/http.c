@@ -6,6 +6,7 @@
 #include "zc_hex.h"
 #include "zc_http.h"
 #include "zc_log.h"
+#include "zc_metrics.h"
 #include "zc_text.h"
 #include "zc_zmq.h"
 #include "envelope.pb-c.h"
@@ -29,7 +30,7 @@ typedef struct {
 } s_clients_t;
 
 struct _http_t {
-    struct MHD_Daemon *daemon;
+    zc_http_t *server;
     const zc_params_t *params;
     s_clients_t clients [HTTP_THREADS + 2];
     int n_clients;
@@ -37,6 +38,7 @@ struct _http_t {
     pthread_cond_t free_cond;
     atomic_ullong served;
     atomic_ullong errors;
+    atomic_bool stopping;               //  calls waiting for the node give up
 };
 
 typedef struct {
@@ -117,6 +119,8 @@ s_status_of (zc_err_t reason)
         case ZC_ERR_BUSY:
         case ZC_ERR_TIMEOUT:
         case ZC_ERR_MEMPOOL_FULL:
+        case ZC_ERR_STORAGE_FULL:
+        case ZC_ERR_UNAVAILABLE:
             return MHD_HTTP_SERVICE_UNAVAILABLE;
         case ZC_ERR_INTERNAL:
         case ZC_ERR_CORRUPTION:
@@ -223,18 +227,35 @@ s_tip (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
     return s_json (c, MHD_HTTP_OK, &t);
 }
 
+//  A height is decimal digits and nothing else: strtoul would also take
+//  "+5", " 5" and "-1" (as 2^64 - 1)
+static int
+s_parse_height (const char *text, uint32_t *height)
+{
+    uint64_t value = 0;
+    size_t len = strlen (text);
+    if (len == 0 || len > 10)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (text [i] < '0' || text [i] > '9')
+            return -1;
+        value = value * 10 + (uint64_t) (text [i] - '0');
+    }
+    if (value > UINT32_MAX)
+        return -1;
+    *height = (uint32_t) value;
+    return 0;
+}
+
 static enum MHD_Result
 s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool by_height)
 {
     Zc__GetBlock req = ZC__GET_BLOCK__INIT;
     zc_hash_t hash;
     if (by_height) {
-        char *end;
-        unsigned long h = strtoul (arg, &end, 10);
-        if (!*arg || *end || h > UINT32_MAX)
-            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height");
+        if (s_parse_height (arg, &req.height))
+            return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height (decimal digits, at most 4294967295)");
         req.by_height = true;
-        req.height = (uint32_t) h;
     }
     else {
         if (zc_hash_from_hex (arg, &hash))
@@ -335,6 +356,9 @@ static enum MHD_Result
 s_address (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool utxos)
 {
     char address [ZC_ADDRESS_MAX + 1];
+    //  a longer argument is not an address: never decode a truncated copy
+    if (strlen (arg) >= sizeof address)
+        return s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
     snprintf (address, sizeof address, "%s", arg);
     uint8_t pubkey [32];
     zc_err_t rc = zc_address_decode (address, self->params->hrp, pubkey);
@@ -409,12 +433,16 @@ s_post_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, s_upload_t *
 {
     if (up->too_big)
         return s_error (self, c, ZC_ERR_OVERSIZE, "larger than the largest transaction");
+    //  a NUL would end the hex early: what was decoded would not be what was sent
+    if (up->body && memchr (up->body, 0, up->size))
+        return s_error (self, c, ZC_ERR_MALFORMED, "the body is not the hex of a transaction");
     //  trim whitespace around the hex
     char *hex = up->body ? up->body : (char *) "";
     while (*hex == ' ' || *hex == '\n' || *hex == '\r' || *hex == '\t')
         hex++;
     size_t len = strlen (hex);
-    while (len && (hex [len - 1] == ' ' || hex [len - 1] == '\n' || hex [len - 1] == '\r'))
+    while (len && (hex [len - 1] == ' ' || hex [len - 1] == '\n' || hex [len - 1] == '\r'
+               ||  hex [len - 1] == '\t'))
         hex [--len] = 0;
     size_t size;
     uint8_t *raw = zc_hex_decode_alloc (hex, MAX_POST / 2, &size);
@@ -484,9 +512,13 @@ s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *me
         const char *arg = path + 8;
         const char *slash = strchr (arg, '/');
         if (slash && !strcmp (slash, "/utxo")) {
-            char address [128];
-            snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
-            rc = s_address (self, c, cl, address, true);
+            char address [ZC_ADDRESS_MAX + 1];
+            if (slash - arg >= (long) sizeof address)
+                rc = s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
+            else {
+                snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
+                rc = s_address (self, c, cl, address, true);
+            }
         }
         else
         if (!slash)
@@ -555,8 +587,9 @@ s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
 }
 
 http_t *
-http_start (const char *listen, const char *storage_api, const char *mempool_api,
-            const zc_params_t *params, char *err, size_t err_size)
+http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
+            const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params, char *err,
+            size_t err_size)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -567,17 +600,23 @@ http_start (const char *listen, const char *storage_api, const char *mempool_api
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->free_cond, NULL);
     for (int i = 0; i < HTTP_THREADS; i++) {
-        self->clients [i].storage = zc_client_new (storage_api, err, err_size);
-        self->clients [i].mempool = zc_client_new (mempool_api, err, err_size);
+        self->clients [i].storage = zc_client_new_auth (storage_api, keys, ZC_SOCK_STORAGE_API,
+                                                        err, err_size);
+        self->clients [i].mempool = zc_client_new_auth (mempool_api, keys, ZC_SOCK_MEMPOOL_API,
+                                                        err, err_size);
         if (!self->clients [i].storage || !self->clients [i].mempool) {
             self->n_clients = i + 1;
             http_stop (&self);
             return NULL;
         }
+        //  a stop must not wait for calls to a node that does not answer
+        zc_client_set_cancel (self->clients [i].storage, &self->stopping);
+        zc_client_set_cancel (self->clients [i].mempool, &self->stopping);
         self->n_clients = i + 1;
     }
-    self->daemon = zc_http_start (listen, HTTP_THREADS, s_handler, self, s_completed, err, err_size);
-    if (!self->daemon) {
+    self->server = zc_http_start (listen, HTTP_THREADS, limits, s_handler, self, s_completed, err,
+                                  err_size);
+    if (!self->server) {
         http_stop (&self);
         return NULL;
     }
@@ -590,8 +629,8 @@ http_stop (http_t **self_p)
     if (!self_p || !*self_p)
         return;
     http_t *self = *self_p;
-    if (self->daemon)
-        MHD_stop_daemon (self->daemon);
+    atomic_store (&self->stopping, true);
+    zc_http_stop (&self->server);
     for (int i = 0; i < self->n_clients; i++) {
         zc_client_destroy (&self->clients [i].storage);
         zc_client_destroy (&self->clients [i].mempool);
@@ -605,6 +644,30 @@ http_stop (http_t **self_p)
 void
 http_counts (http_t *self, uint64_t *served, uint64_t *errors)
 {
+    zc_http_stats_t stats;
+    zc_http_stats (self->server, &stats);
     *served = atomic_load (&self->served);
-    *errors = atomic_load (&self->errors);
+    //  a request refused for its framing was answered 400 too
+    *errors = atomic_load (&self->errors) + stats.malformed;
+}
+
+void
+http_report (http_t *self, zc_metrics_t *metrics)
+{
+    zc_http_stats_t stats;
+    zc_http_stats (self->server, &stats);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason", "per_address"),
+                   (double) stats.refused_per_address);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason",
+                                       "max_connections"),
+                   (double) stats.refused_max);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_deadline_closed_total",
+                                       "HTTP connections closed without a whole request in time",
+                                       NULL, NULL),
+                   (double) stats.deadline);
+    zc_metric_set (zc_metrics_counter (metrics, "zchain_http_malformed_total",
+                                       "HTTP requests answered 400 for their framing", NULL, NULL),
+                   (double) stats.malformed);
 }

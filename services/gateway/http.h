@@ -18,14 +18,20 @@
 #ifndef GATEWAY_HTTP_H_INCLUDED
 #define GATEWAY_HTTP_H_INCLUDED
 
+#include "zc_auth.h"
+#include "zc_http.h"
+#include "zc_metrics.h"
 #include "zc_params.h"
 
 typedef struct _http_t http_t;
 
-//  Serve on listen ("127.0.0.1:7780"). NULL and a reason in err on failure.
+//  Serve on listen ("127.0.0.1:7780") within limits (zc_http.h; NULL: its
+//  defaults), asking storage and the mempool with keys (borrowed; NULL on
+//  ipc:// without keys). NULL and a reason in err on failure.
 http_t *
-    http_start (const char *listen, const char *storage_api, const char *mempool_api,
-                const zc_params_t *params, char *err, size_t err_size);
+    http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
+                const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
+                char *err, size_t err_size);
 
 void
     http_stop (http_t **self_p);
@@ -33,5 +39,11 @@ void
 //  Requests served and refused so far (for metrics; read from any thread)
 void
     http_counts (http_t *self, uint64_t *served, uint64_t *errors);
+
+//  Set the server's own counts in metrics (registered on first use):
+//  zchain_http_refused_total{reason}, zchain_http_deadline_closed_total,
+//  zchain_http_malformed_total. From the thread that owns metrics.
+void
+    http_report (http_t *self, zc_metrics_t *metrics);
 
 #endif

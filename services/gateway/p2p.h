@@ -28,6 +28,7 @@
 #ifndef P2P_H_INCLUDED
 #define P2P_H_INCLUDED
 
+#include "zc_auth.h"
 #include "zc_config.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -64,8 +65,10 @@ typedef struct {
     bool curve;                         //  encrypt every link (CURVE); keys in peers_file.cert
     bool relay_only;                    //  no storage or mempool behind us (see below)
     bool trace;                         //  log when we first had each block and transaction
+    bool allow_private;                 //  dial private, loopback and named hosts that peers name
     const char *storage_api;
     const char *mempool_api;
+    const zc_keys_t *keys;              //  the gateway's, for storage and the mempool (borrowed)
     p2p_observe_fn *observe;            //  NULL, or called with observe_arg
     void *observe_arg;
 } p2p_cfg_t;

@@ -908,7 +908,8 @@ static uint64_t
 s_replay (self_t *self, uint64_t from, uint64_t to)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     while (client && from <= to) {
         Zc__GetEvents req = ZC__GET_EVENTS__INIT;
         req.from_seq = from;
@@ -1208,7 +1209,8 @@ static int
 s_fetch_tip (self_t *self)
 {
     char err [256];
-    zc_client_t *client = zc_client_new (self->cfg->storage_api, err, sizeof err);
+    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
+                                              ZC_SOCK_STORAGE_API, err, sizeof err);
     if (!client)
         return -1;
     int rc = -1;
@@ -1370,14 +1372,21 @@ s_open (self_t *self, char *err, size_t err_size)
         return -1;
     }
     pool_set_removed (self->pool, s_on_removed, self);
-    if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
-    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, 10000, err, err_size))
-    ||  !(self->work = zc_zmq_open (ZMQ_ROUTER, cfg->work, true, 10000, err, err_size))
-    ||  !(self->storage = zc_zmq_open (ZMQ_DEALER, cfg->storage_api, false, 10000, err, err_size))
-    ||  !(self->chain = zc_zmq_open (ZMQ_SUB, cfg->storage_events, false, 100000, err, err_size)))
+    const zc_keys_t *keys = cfg->common.keyset;
+    if (!(self->api = zc_zmq_open_auth (ZMQ_ROUTER, cfg->api, true, 10000, keys,
+                                        ZC_SOCK_MEMPOOL_API, err, err_size))
+    ||  !(self->events = zc_zmq_open_auth (ZMQ_PUB, cfg->events, true, 10000, keys,
+                                           ZC_SOCK_MEMPOOL_EVENTS, err, err_size))
+    ||  !(self->work = zc_zmq_open_auth (ZMQ_ROUTER, cfg->work, true, 10000, keys,
+                                         ZC_SOCK_MEMPOOL_WORK, err, err_size))
+    ||  !(self->storage = zc_zmq_open_auth (ZMQ_DEALER, cfg->storage_api, false, 10000, keys,
+                                            ZC_SOCK_STORAGE_API, err, err_size))
+    ||  !(self->chain = zc_zmq_open_auth (ZMQ_SUB, cfg->storage_events, false, 100000, keys,
+                                          ZC_SOCK_STORAGE_EVENTS, err, err_size)))
         return -1;
     if (cfg->common.metrics && *cfg->common.metrics
-    &&  !(self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, err_size)))
+    &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
+                                                 ZC_SOCK_METRICS_INGEST, err, err_size)))
         return -1;
     self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
     if (!self->workpool) {

@@ -2,6 +2,7 @@
 #include "store.h"
 #include "zc_buf.h"
 #include "zc_log.h"
+#include "zc_private.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -50,6 +51,10 @@ s_set_aside (store_t *self, char **error)
         zc_error ("mempool store: damaged files moved to %s; the store starts afresh", aside);
     else
         zc_error ("mempool store: cannot move %s aside: %s", self->dir, strerror (errno));
+    //  the fresh directory is as private as the one it replaces
+    char reason [512];
+    if (zc_private_dir (self->dir, reason, sizeof reason))
+        zc_error ("mempool store: %s", reason);
     self->db = s_open_db (self, rocksdb_point_in_time_recovery, error);
     return self->db ? 0 : -1;
 }
@@ -57,6 +62,8 @@ s_set_aside (store_t *self, char **error)
 store_t *
 store_open (const char *dir, char *err, size_t err_size)
 {
+    if (zc_private_dir (dir, err, err_size))
+        return NULL;
     store_t *self = calloc (1, sizeof *self);
     if (!self || !(self->dir = strdup (dir))) {
         free (self);

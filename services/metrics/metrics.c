@@ -18,6 +18,7 @@ const zc_option_t metrics_options [] = {
       "endpoint services push snapshots to (bound)", offsetof (metrics_cfg_t, ingest), 0, 0 },
     { "http", "ZC_METRICS_HTTP", ZC_OPT_STRING, "127.0.0.1:7790",
       "HTTP IPV4:PORT for /metrics, /healthz and /readyz", offsetof (metrics_cfg_t, http), 0, 0 },
+    ZC_HTTP_OPTIONS ("ZC_METRICS_HTTP", metrics_cfg_t, http_limits),
     { "stale-ms", "ZC_METRICS_STALE_MS", ZC_OPT_INT, "3500",
       "an instance silent this long is not alive", offsetof (metrics_cfg_t, stale_ms), 100, 3600000 },
     { "max-instances", "ZC_METRICS_MAX_INSTANCES", ZC_OPT_INT, "1000",
@@ -33,12 +34,15 @@ typedef struct {
 typedef struct {
     metrics_cfg_t *cfg;
     zsock_t *ingest;
-    struct MHD_Daemon *daemon;
+    zc_http_t *server;
+    zc_metrics_t *own;                  //  the sidecar's own series (its HTTP server's)
     pthread_mutex_t lock;               //  HTTP threads read what the actor writes
     zhashx_t *instances;                //  "service/instance" -> s_instance_t
+    Zc__Snapshot *own_snap;             //  own, as the last snapshot rendered
     uint64_t received;
     uint64_t malformed;
     uint64_t refused;
+    uint64_t unauthorized;              //  a snapshot under another role's name
 } self_t;
 
 static void
@@ -61,11 +65,20 @@ s_on_ingest (self_t *self)
         return;
     zc_env_t env;
     Zc__Snapshot *snap = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
-    &&  zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 256 * 1024,
-                         (ProtobufCMessage **) &snap) == ZC_OK
-    &&  snap->service && *snap->service && snap->instance && *snap->instance
-    &&  strlen (snap->service) < 64 && strlen (snap->instance) < 128 && snap->n_metrics <= 1000) {
+    bool valid = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == 100
+              && zc_codec_unpack (&zc__snapshot__descriptor, env.body, env.body_size, 256 * 1024,
+                                  (ProtobufCMessage **) &snap) == ZC_OK
+              && snap->service && *snap->service && snap->instance && *snap->instance
+              && strlen (snap->service) < 64 && strlen (snap->instance) < 128
+              && snap->n_metrics <= 1000;
+    if (valid && !zc_role_speaks_for (zc_frames_sender (&frames, self->cfg->ingest), snap->service)) {
+        //  a key speaks only for its own role: a miner cannot pass for storage
+        zc_debug ("refused a snapshot of %s/%s sent with another role's key", snap->service,
+                  snap->instance);
+        self->unauthorized++;
+    }
+    else
+    if (valid) {
         char key [200];
         snprintf (key, sizeof key, "%s/%s", snap->service, snap->instance);
         pthread_mutex_lock (&self->lock);
@@ -116,6 +129,48 @@ s_prune (self_t *self)
     pthread_mutex_unlock (&self->lock);
 }
 
+//  The HTTP server's counts as a snapshot of our own, so that /metrics
+//  renders them in the same families as the gateway's (one HELP and TYPE
+//  per name), labelled service="metrics"
+static void
+s_own_snapshot (self_t *self)
+{
+    if (!self->own || !self->server)
+        return;
+    zc_http_stats_t stats;
+    zc_http_stats (self->server, &stats);
+    zc_metrics_t *m = self->own;
+    zc_metric_set (zc_metrics_counter (m, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason", "per_address"),
+                   (double) stats.refused_per_address);
+    zc_metric_set (zc_metrics_counter (m, "zchain_http_refused_total",
+                                       "HTTP connections refused at a limit", "reason",
+                                       "max_connections"),
+                   (double) stats.refused_max);
+    zc_metric_set (zc_metrics_counter (m, "zchain_http_deadline_closed_total",
+                                       "HTTP connections closed without a whole request in time",
+                                       NULL, NULL),
+                   (double) stats.deadline);
+    zc_metric_set (zc_metrics_counter (m, "zchain_http_malformed_total",
+                                       "HTTP requests answered 400 for their framing", NULL, NULL),
+                   (double) stats.malformed);
+    size_t size;
+    uint8_t *packed = zc_metrics_pack (m, &size);
+    zc_env_t env;
+    Zc__Snapshot *snap = NULL;
+    if (packed && zc_env_decode (packed, size, &env) == ZC_OK)
+        snap = zc__snapshot__unpack (NULL, env.body_size, env.body);
+    free (packed);
+    if (!snap)
+        return;                         //  out of memory: the last one stays
+    pthread_mutex_lock (&self->lock);
+    Zc__Snapshot *old = self->own_snap;
+    self->own_snap = snap;
+    pthread_mutex_unlock (&self->lock);
+    if (old)
+        zc__snapshot__free_unpacked (old, NULL);
+}
+
 static enum MHD_Result
 s_reply (struct MHD_Connection *c, unsigned status, const char *type, zc_text_t *t)
 {
@@ -138,10 +193,12 @@ s_metrics (self_t *self, struct MHD_Connection *c)
     zc_text_init (&t);
     pthread_mutex_lock (&self->lock);
     size_t n = 0, max = zhashx_size (self->instances);
-    Zc__Snapshot **live = calloc (max + 1, sizeof *live);
+    Zc__Snapshot **live = calloc (max + 2, sizeof *live);
     for (s_instance_t *i = zhashx_first (self->instances); live && i; i = zhashx_next (self->instances))
         if (now - i->seen_ms <= self->cfg->stale_ms)
             live [n++] = i->snap;
+    if (live && self->own_snap)
+        live [n++] = self->own_snap;
     size_t size = 0;
     char *text = live ? zc_metrics_render (live, n, &size) : NULL;
     //  the sidecar's own series
@@ -160,8 +217,18 @@ s_metrics (self_t *self, struct MHD_Connection *c)
                         "zchain_metrics_snapshots_total %llu\n"
                         "# HELP zchain_metrics_malformed_total snapshots that did not decode\n"
                         "# TYPE zchain_metrics_malformed_total counter\n"
-                        "zchain_metrics_malformed_total %llu\n",
-                    (unsigned long long) self->received, (unsigned long long) self->malformed);
+                        "zchain_metrics_malformed_total %llu\n"
+                        "# HELP zchain_metrics_unauthorized_total snapshots refused: a service name "
+                        "another role's key sent\n"
+                        "# TYPE zchain_metrics_unauthorized_total counter\n"
+                        "zchain_metrics_unauthorized_total %llu\n"
+                        "# HELP zchain_metrics_ingest_refused_total connections to the ingest "
+                        "refused at the CURVE handshake\n"
+                        "# TYPE zchain_metrics_ingest_refused_total counter\n"
+                        "zchain_metrics_ingest_refused_total %llu\n",
+                    (unsigned long long) self->received, (unsigned long long) self->malformed,
+                    (unsigned long long) self->unauthorized,
+                    (unsigned long long) zc_auth_refused (ZC_SOCK_METRICS_INGEST));
     pthread_mutex_unlock (&self->lock);
     free (text);
     free (live);
@@ -253,10 +320,13 @@ metrics_actor (zsock_t *pipe, void *args)
     self->instances = zhashx_new ();
     zhashx_set_destructor (self->instances, s_instance_free);
     char err [512] = "";
-    self->ingest = zc_zmq_open (ZMQ_PULL, self->cfg->ingest, true, 10000, err, sizeof err);
+    self->ingest = zc_zmq_open_auth (ZMQ_PULL, self->cfg->ingest, true, 10000,
+                                     self->cfg->common.keyset, ZC_SOCK_METRICS_INGEST, err, sizeof err);
+    self->own = zc_metrics_new ("metrics", self->cfg->common.instance);
     if (self->ingest)
-        self->daemon = zc_http_start (self->cfg->http, 1, s_handler, self, NULL, err, sizeof err);
-    if (!self->daemon) {
+        self->server = zc_http_start (self->cfg->http, 1, &self->cfg->http_limits, s_handler, self,
+                                      NULL, err, sizeof err);
+    if (!self->server) {
         zc_error ("%s", err);
         zstr_send (pipe, err);
     }
@@ -282,14 +352,17 @@ metrics_actor (zsock_t *pipe, void *args)
                 break;
             if (zc_mono_ms () >= next_prune) {
                 s_prune (self);
+                s_own_snapshot (self);
                 next_prune = zc_mono_ms () + 1000;
             }
         }
         zpoller_destroy (&poller);
     }
-    if (self->daemon)
-        MHD_stop_daemon (self->daemon);
+    zc_http_stop (&self->server);
     zsock_destroy (&self->ingest);
+    if (self->own_snap)
+        zc__snapshot__free_unpacked (self->own_snap, NULL);
+    zc_metrics_destroy (&self->own);
     zhashx_destroy (&self->instances);
     pthread_mutex_destroy (&self->lock);
 }

@@ -12,12 +12,14 @@
 #ifndef METRICS_SIDECAR_H_INCLUDED
 #define METRICS_SIDECAR_H_INCLUDED
 
+#include "zc_http.h"
 #include "zc_service.h"
 
 typedef struct {
     zc_service_cfg_t common;
     const char *ingest;
     const char *http;
+    zc_http_limits_t http_limits;
     int64_t stale_ms;
     int64_t max_instances;
 } metrics_cfg_t;

@@ -373,13 +373,18 @@ miner_actor (zsock_t *pipe, void *args)
                       rc == ZC_ERR_WRONG_NETWORK ? "an address of another network" : "not a valid address");
     }
     if (!err [0]) {
-        self->mempool = zc_client_new (self->cfg->mempool_api, err, sizeof err);
+        const zc_keys_t *keys = self->cfg->common.keyset;
+        self->mempool = zc_client_new_auth (self->cfg->mempool_api, keys, ZC_SOCK_MEMPOOL_API,
+                                            err, sizeof err);
         if (self->mempool)
-            self->storage = zc_client_new (self->cfg->storage_api, err, sizeof err);
+            self->storage = zc_client_new_auth (self->cfg->storage_api, keys, ZC_SOCK_STORAGE_API,
+                                                err, sizeof err);
         if (self->storage)
-            self->chain = zc_zmq_open (ZMQ_SUB, self->cfg->storage_events, false, 1000, err, sizeof err);
+            self->chain = zc_zmq_open_auth (ZMQ_SUB, self->cfg->storage_events, false, 1000, keys,
+                                            ZC_SOCK_STORAGE_EVENTS, err, sizeof err);
         if (self->chain && self->cfg->common.metrics && *self->cfg->common.metrics)
-            self->metrics_sock = zc_zmq_open (ZMQ_PUSH, self->cfg->common.metrics, false, 10, err, sizeof err);
+            self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, self->cfg->common.metrics, false, 10,
+                                                   keys, ZC_SOCK_METRICS_INGEST, err, sizeof err);
         if (self->chain && (!self->cfg->common.metrics || !*self->cfg->common.metrics || self->metrics_sock))
             err [0] = 0;
     }

@@ -3,6 +3,7 @@
 #include "zc_buf.h"
 #include "zc_hash.h"
 #include "zc_log.h"
+#include "zc_private.h"
 #include "zc_time.h"
 
 #include <assert.h>
@@ -137,6 +138,8 @@ db_iter_failed (db_t *self, rocksdb_iterator_t *it, const char *what)
 db_t *
 db_open (const char *dir, bool sync, char *err, size_t err_size)
 {
+    if (zc_private_dir (dir, err, err_size))
+        return NULL;
     char reason [DB_REASON_MAX];
     if (db_damage_note (dir, reason, sizeof reason)) {
         snprintf (err, err_size, "%s was found damaged: %s", dir, reason);

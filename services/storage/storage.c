@@ -1235,15 +1235,21 @@ s_open (self_t *self, char *err, size_t err_size)
     }
     //  each event carries its whole block (up to 8 MB): a stalled subscriber
     //  holds at most EVENTS_HWM of them here, and replays the rest by seq
-    if (!(self->api = zc_zmq_open (ZMQ_ROUTER, cfg->api, true, 10000, err, err_size))
-    ||  !(self->events = zc_zmq_open (ZMQ_PUB, cfg->events, true, EVENTS_HWM, err, err_size))
-    ||  !(self->work = zc_zmq_open (ZMQ_ROUTER, cfg->work, true, 10000, err, err_size)))
+    const zc_keys_t *keys = cfg->common.keyset;
+    if (!(self->api = zc_zmq_open_auth (ZMQ_ROUTER, cfg->api, true, 10000, keys,
+                                        ZC_SOCK_STORAGE_API, err, err_size))
+    ||  !(self->events = zc_zmq_open_auth (ZMQ_PUB, cfg->events, true, EVENTS_HWM, keys,
+                                           ZC_SOCK_STORAGE_EVENTS, err, err_size))
+    ||  !(self->work = zc_zmq_open_auth (ZMQ_ROUTER, cfg->work, true, 10000, keys,
+                                         ZC_SOCK_STORAGE_WORK, err, err_size)))
         return -1;
     if (cfg->mempool_events && *cfg->mempool_events
-    &&  !(self->mempool = zc_zmq_open (ZMQ_SUB, cfg->mempool_events, false, 100000, err, err_size)))
+    &&  !(self->mempool = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
+                                            ZC_SOCK_MEMPOOL_EVENTS, err, err_size)))
         return -1;
     if (cfg->common.metrics && *cfg->common.metrics
-    &&  !(self->metrics_sock = zc_zmq_open (ZMQ_PUSH, cfg->common.metrics, false, 10, err, err_size)))
+    &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
+                                                 ZC_SOCK_METRICS_INGEST, err, err_size)))
         return -1;
     self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
     self->ring_size = (size_t) cfg->verified_cache;

@@ -138,10 +138,13 @@ static int
 s_open (self_t *self, char *err, size_t err_size)
 {
     const char *endpoints [MAX_OWNERS] = { self->cfg->storage_work, self->cfg->mempool_work };
+    const zc_sock_t owners [MAX_OWNERS] = { ZC_SOCK_STORAGE_WORK, ZC_SOCK_MEMPOOL_WORK };
+    const zc_keys_t *keys = self->cfg->common.keyset;
     for (int i = 0; i < MAX_OWNERS; i++) {
         if (!endpoints [i] || !*endpoints [i])
             continue;
-        zsock_t *sock = zc_zmq_open (ZMQ_DEALER, endpoints [i], false, 1000, err, err_size);
+        zsock_t *sock = zc_zmq_open_auth (ZMQ_DEALER, endpoints [i], false, 1000, keys, owners [i],
+                                          err, err_size);
         if (!sock)
             return -1;
         self->owner [self->n_owners++] = sock;
@@ -151,8 +154,8 @@ s_open (self_t *self, char *err, size_t err_size)
         return -1;
     }
     if (self->cfg->common.metrics && *self->cfg->common.metrics) {
-        self->metrics_sock = zc_zmq_open (ZMQ_PUSH, self->cfg->common.metrics, false, 10,
-                                          err, err_size);
+        self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, self->cfg->common.metrics, false, 10,
+                                               keys, ZC_SOCK_METRICS_INGEST, err, err_size);
         if (!self->metrics_sock)
             return -1;
     }

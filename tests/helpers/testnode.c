@@ -59,9 +59,20 @@ testnode_start (const char *dir, const char *extra_args)
         _exit (127);
     }
     self->up = pid;
-    char endpoint [256], err [256];
+    //  the node's sockets are CURVE with the keys zchain up makes on first
+    //  start: the test talks to it as the operator
+    char endpoint [256], err [700], secret [300];
+    snprintf (secret, sizeof secret, "%s/keys/operator.key_secret", self->dir);
+    for (int i = 0; i < 300 && access (secret, R_OK) != 0; i++)
+        usleep (100000);
+    snprintf (endpoint, sizeof endpoint, "%s/keys", self->dir);
+    self->keys = zc_keys_load (endpoint, ZC_ROLE_OPERATOR, err, sizeof err);
+    if (!self->keys)
+        fprintf (stderr, "testnode: %s\n", err);
     snprintf (endpoint, sizeof endpoint, "ipc://%s/run/gateway-api.sock", self->dir);
-    self->client = zc_client_new (endpoint, err, sizeof err);
+    self->client = self->keys ? zc_client_new_auth (endpoint, self->keys, ZC_SOCK_GATEWAY_API, err,
+                                                    sizeof err)
+                              : NULL;
     for (int i = 0; i < 300 && testnode_height (self, NULL) < 0; i++)
         usleep (100000);
     return self;
@@ -74,6 +85,7 @@ testnode_stop (testnode_t **self_p, bool keep_dir)
     if (!self)
         return;
     zc_client_destroy (&self->client);
+    zc_keys_destroy (&self->keys);
     if (self->up > 0) {
         kill (self->up, SIGTERM);
         waitpid (self->up, NULL, 0);
@@ -100,7 +112,9 @@ testnode_call (testnode_t *self, uint32_t type, const ProtobufCMessage *body, si
 {
     uint32_t got;
     const uint8_t *reply;
-    zc_err_t rc = zc_client_call (self->client, type, body, 3000, &got, &reply, size_p, NULL);
+    zc_err_t rc = self->client ? zc_client_call (self->client, type, body, 3000, &got, &reply,
+                                                 size_p, NULL)
+                               : ZC_ERR_UNAVAILABLE;
     if (reason)
         *reason = rc;
     return rc == ZC_OK ? reply : NULL;
@@ -240,4 +254,57 @@ testnode_pid (testnode_t *self, const char *name)
     if (proc)
         closedir (proc);
     return found;
+}
+
+double
+testnode_metric (testnode_t *self, const char *name)
+{
+    //  "metric" or "metric{label=\"value\"}": the series' labels (service
+    //  and instance come first) must contain the one asked for
+    char base [128], label [128] = "";
+    snprintf (base, sizeof base, "%s", name);
+    char *brace = strchr (base, '{');
+    if (brace) {
+        snprintf (label, sizeof label, "%s", brace + 1);
+        label [strcspn (label, "}")] = 0;
+        *brace = 0;
+    }
+    size_t base_len = strlen (base);
+    char *text = malloc (1 << 20);
+    double value = -1;
+    if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
+        for (char *line = text; line && *line && value < 0; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+            if (strncmp (line, base, base_len) != 0 || (line [base_len] != '{' && line [base_len] != ' '))
+                continue;
+            char *end = strchr (line, '\n');
+            size_t len = end ? (size_t) (end - line) : strlen (line);
+            char series [1024];
+            snprintf (series, sizeof series, "%.*s", (int) (len < sizeof series ? len : sizeof series - 1), line);
+            if (*label && !strstr (series, label))
+                continue;
+            const char *space = strrchr (series, ' ');
+            if (space)
+                value = atof (space + 1);
+        }
+    }
+    free (text);
+    return value;
+}
+
+long
+testnode_rss_kb (testnode_t *self, const char *name)
+{
+    pid_t pid = testnode_pid (self, name);
+    if (pid <= 0)
+        return -1;
+    char path [64], line [256];
+    snprintf (path, sizeof path, "/proc/%d/status", (int) pid);
+    FILE *file = fopen (path, "r");
+    long kb = -1;
+    while (file && fgets (line, sizeof line, file))
+        if (strncmp (line, "VmRSS:", 6) == 0)
+            kb = atol (line + 6);
+    if (file)
+        fclose (file);
+    return kb;
 }

@@ -18,6 +18,7 @@ typedef struct {
     int p2p_port;                       //  every test node accepts peers here
     pid_t up;                           //  the zchain up process
     zc_client_t *client;                //  to the gateway api
+    zc_keys_t *keys;                    //  the node's operator keys (DATADIR/keys)
     char args [256];
 } testnode_t;
 
@@ -56,6 +57,17 @@ int
 //  "storage", "validator-1"); 0 if not running.
 pid_t
     testnode_pid (testnode_t *self, const char *name);
+
+//  A metric's value on the node's sidecar: the first series named name,
+//  with a label it must carry when name says one
+//  ("zchain_p2p_misbehaviour_total{kind=\"over_asking\"}"); -1 when the
+//  sidecar does not answer or has no such series.
+double
+    testnode_metric (testnode_t *self, const char *name);
+
+//  Resident memory of the node's service process NAME in kB; -1 if unknown.
+long
+    testnode_rss_kb (testnode_t *self, const char *name);
 
 //  Call the gateway api; the reply body or NULL (with *reason).
 const uint8_t *

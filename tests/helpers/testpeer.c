@@ -23,6 +23,12 @@ testpeer_send (zsock_t *sock, uint32_t type, const ProtobufCMessage *body)
 int
 testpeer_hello (zsock_t *sock, const zc_params_t *params)
 {
+    return testpeer_hello_listen (sock, params, NULL);
+}
+
+int
+testpeer_hello_listen (zsock_t *sock, const zc_params_t *params, const char *listen)
+{
     Zc__Hello hello = ZC__HELLO__INIT;
     uint8_t id [16], work [32] = { 0 };
     for (int i = 0; i < 16; i++)
@@ -34,6 +40,7 @@ testpeer_hello (zsock_t *sock, const zc_params_t *params)
     hello.node_id.len = 16;
     hello.chain_work.data = work;
     hello.chain_work.len = 32;
+    hello.listen = (char *) (listen ? listen : "");
     return testpeer_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
 }
 

@@ -23,6 +23,10 @@ int
 int
     testpeer_hello (zsock_t *sock, const zc_params_t *params);
 
+//  The same, announcing listen as the address it accepts peers on
+int
+    testpeer_hello_listen (zsock_t *sock, const zc_params_t *params, const char *listen);
+
 //  The next message of type (others skipped), its body unpacked into *body
 //  when desc is given; false when none in timeout_ms.
 bool

@@ -1,0 +1,107 @@
+/*  testchain.c - coins, payments and blocks for integration tests */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "testchain.h"
+#include "zc_key.h"
+#include "zc_time.h"
+#include "zc_wallet.h"
+#include "envelope.pb-c.h"
+#include "storage.pb-c.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+testchain_coins (testnode_t *node, const zc_params_t *params, testchain_coin_t *coins, size_t want)
+{
+    char path [256], err [256];
+    snprintf (path, sizeof path, "%s/wallet.key", node->dir);
+    zc_wallet_t *wallet = zc_wallet_load (path, err, sizeof err);
+    assert_non_null (wallet);
+    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
+    req.pubkey.data = (uint8_t *) zc_wallet_pubkey (wallet, 0);
+    req.pubkey.len = 32;
+    req.max_utxos = 1000;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
+    assert_non_null (r);
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_utxos && n < want; i++) {
+        const Zc__AddressUtxo *u = r->utxos [i];
+        if (u->coin->coinbase && r->height + 1 - u->coin->height < params->coinbase_maturity + 2)
+            continue;
+        memcpy (coins [n].op.txid.b, u->outpoint->txid.data, 32);
+        coins [n].op.index = u->outpoint->index;
+        memset (&coins [n].coin, 0, sizeof coins [n].coin);
+        coins [n].coin.amount = u->coin->amount;
+        memcpy (coins [n].coin.pubkey, u->coin->pubkey.data, 32);
+        coins [n].coin.height = u->coin->height;
+        coins [n].coin.coinbase = u->coin->coinbase;
+        coins [n].key = *zc_wallet_seckey_for (wallet, coins [n].coin.pubkey);
+        n++;
+    }
+    zc__address_reply__free_unpacked (r, NULL);
+    zc_wallet_destroy (&wallet);
+    assert_int_equal (n, want);
+}
+
+zc_tx_t *
+testchain_pay (const zc_params_t *params, const testchain_coin_t *coin, uint64_t fee)
+{
+    zc_tx_t *tx = zc_tx_new (1, 1);
+    assert_non_null (tx);
+    tx->in [0].prevout = coin->op;
+    tx->out [0].amount = coin->coin.amount - fee;
+    memcpy (tx->out [0].pubkey, zc_params_nums_key, 32);   //  a valid point nobody holds
+    assert_int_equal (zc_tx_sign (tx, &coin->coin, zc_params_genesis_hash (params), &coin->key), 0);
+    return tx;
+}
+
+zc_block_t *
+testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs)
+{
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    size_t size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
+    assert_non_null (body);
+    Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+    assert_non_null (tip);
+    assert_int_equal (tip->hash.len, 32);
+    uint32_t height = tip->height + 1;
+    zc_block_t *block = zc_block_new (1);
+    assert_non_null (block);
+    uint8_t payee [32];
+    memcpy (payee, zc_params_nums_key, 32);
+    uint64_t subsidy = zc_params_subsidy (params, height);
+    block->tx [0] = zc_coinbase_new (height, (uint64_t) random (), subsidy, payee);
+    assert_non_null (block->tx [0]);
+    if (n_outputs > 1) {
+        //  the same coinbase with its subsidy spread over n_outputs outputs
+        zc_tx_t *wide = zc_tx_new (1, n_outputs);
+        assert_non_null (wide);
+        wide->version = block->tx [0]->version;
+        wide->in [0] = block->tx [0]->in [0];
+        for (uint32_t i = 0; i < n_outputs; i++) {
+            wide->out [i].amount = subsidy / n_outputs;
+            memcpy (wide->out [i].pubkey, payee, 32);
+        }
+        zc_tx_finalize (wide);
+        zc_tx_destroy (&block->tx [0]);
+        block->tx [0] = wide;
+    }
+    memcpy (block->header.prev.b, tip->hash.data, 32);
+    block->header.version = ZC_BLOCK_VERSION;
+    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
+    block->header.time = now > tip->median_time ? now : tip->median_time + 1;
+    block->header.bits = tip->next_bits;
+    zc__tip_reply__free_unpacked (tip, NULL);
+    zc_block_finalize (block);
+    zc_block_solve (block, params->pow_limit_bits);
+    return block;
+}
