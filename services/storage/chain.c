@@ -274,9 +274,8 @@ s_load_tip (chain_t *self)
     return 1;
 }
 
-//  The tip note against the database (rc: s_load_tip's): a database behind
-//  its note lost steps that were acknowledged, as when a write-ahead log
-//  lost its tail. 0 fine, or (without sync, where a power cut may lose
+//  The tip note against the loaded tip: a database behind its note lost
+//  steps that were acknowledged, as when a write-ahead log lost its tail. 0 fine, or (without sync, where a power cut may lose
 //  them by design) the loss reported; -1 damaged, err says why.
 static int
 s_check_note (chain_t *self, bool sync, char *err, size_t err_size)
