@@ -39,27 +39,6 @@ test_thousand_transactions (void **state)
     assert_non_null (strstr (out, "\"verified\":true"));
 }
 
-//  Submit raw bytes through the ZeroMQ api: the reason
-static zc_err_t
-s_submit_zmq (const uint8_t *raw, size_t size)
-{
-    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
-    ProtobufCBinaryData txs [1] = { { size, (uint8_t *) raw } };
-    req.n_txs = 1;
-    req.txs = txs;
-    size_t reply_size;
-    zc_err_t reason;
-    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, &reply_size, &reason);
-    if (!body)
-        return reason;
-    Zc__SubmitTxsReply *r = zc__submit_txs_reply__unpack (NULL, reply_size, body);
-    assert_non_null (r);
-    assert_int_equal (r->n_results, 1);
-    zc_err_t rc = (zc_err_t) r->results [0]->reason;
-    zc__submit_txs_reply__free_unpacked (r, NULL);
-    return rc;
-}
-
 //  Submit hex through HTTP: the status and the error name in the body
 static int
 s_submit_http (const char *hex, char *out, size_t out_size)
@@ -70,7 +49,7 @@ s_submit_http (const char *hex, char *out, size_t out_size)
 static void
 s_expect (const uint8_t *raw, size_t size, zc_err_t expect, const char *http_error)
 {
-    assert_int_equal (s_submit_zmq (raw, size), expect);
+    assert_int_equal (testchain_submit_tx (s_node, raw, size), expect);
     char *hex = malloc (2 * size + 1);
     zc_hex_encode (raw, size, hex);
     char out [4096];
@@ -132,8 +111,8 @@ test_reject_reasons (void **state)
     //  the same coin is a double spend
     free (raw);
     raw = zc_tx_encode (good, &size);
-    assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
-    assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
+    assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
+    assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
     zc_tx_t *rival = testchain_pay (s_params, &coins [0], 2000);
     uint8_t *rival_raw = zc_tx_encode (rival, &size);
     s_expect (rival_raw, size, ZC_ERR_DOUBLE_SPEND, "double_spend");

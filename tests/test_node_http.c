@@ -9,6 +9,7 @@
 
 #include "rawhttp.h"
 #include "testproc.h"
+#include "testchain.h"
 #include "testnode.h"
 #include "zc_hex.h"
 #include "zc_params.h"
@@ -296,42 +297,14 @@ test_path_numbers (void **state)
     }
 }
 
-//  A transaction paying the NUMS key from a mature coin of the wallet
+//  A transaction paying the NUMS key from a mature coin of the wallet, in hex
 static char *
 s_signed_tx_hex (void)
 {
-    char path [256], err [256];
-    snprintf (path, sizeof path, "%s/wallet.key", s_node->dir);
-    zc_wallet_t *wallet = zc_wallet_load (path, err, sizeof err);
-    assert_non_null (wallet);
-    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
-    req.pubkey.data = (uint8_t *) zc_wallet_pubkey (wallet, 0);
-    req.pubkey.len = 32;
-    req.max_utxos = 1000;
+    testchain_coin_t coin;
+    testchain_coins (s_node, s_params, &coin, 1);
+    zc_tx_t *tx = testchain_pay (s_params, &coin, 1000);
     size_t size;
-    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, &size, NULL);
-    assert_non_null (body);
-    Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
-    assert_non_null (r);
-    zc_tx_t *tx = NULL;
-    for (size_t i = 0; i < r->n_utxos && !tx; i++) {
-        const Zc__AddressUtxo *u = r->utxos [i];
-        if (u->coin->coinbase && r->height + 1 - u->coin->height < s_params->coinbase_maturity + 2)
-            continue;
-        zc_coin_t coin = { .amount = u->coin->amount, .height = u->coin->height,
-                           .coinbase = u->coin->coinbase };
-        memcpy (coin.pubkey, u->coin->pubkey.data, 32);
-        tx = zc_tx_new (1, 1);
-        memcpy (tx->in [0].prevout.txid.b, u->outpoint->txid.data, 32);
-        tx->in [0].prevout.index = u->outpoint->index;
-        tx->out [0].amount = coin.amount - 1000;
-        memcpy (tx->out [0].pubkey, zc_params_nums_key, 32);
-        assert_int_equal (zc_tx_sign (tx, &coin, zc_params_genesis_hash (s_params),
-                                      zc_wallet_seckey_for (wallet, coin.pubkey)), 0);
-    }
-    zc__address_reply__free_unpacked (r, NULL);
-    zc_wallet_destroy (&wallet);
-    assert_non_null (tx);
     uint8_t *raw = zc_tx_encode (tx, &size);
     char *hex = malloc (2 * size + 1);
     zc_hex_encode (raw, size, hex);

@@ -75,19 +75,6 @@ s_peer_deaf (void)
     return sock;
 }
 
-static void
-s_inv (zsock_t *sock, Zc__InvType type, const zc_hash_t *hash)
-{
-    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
-    item.type = type;
-    item.hash.data = (uint8_t *) hash->b;
-    item.hash.len = 32;
-    Zc__Inv inv = ZC__INV__INIT;
-    inv.n_items = 1;
-    inv.items = items;
-    assert_int_equal (testpeer_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base), 0);
-}
-
 //  Wait for a GetData naming hash (answering pings meanwhile); false after timeout_ms
 static bool
 s_asked (zsock_t *sock, const zc_hash_t *hash, int timeout_ms)
@@ -244,9 +231,9 @@ test_mutated_block_announced (void **state)
     zc_block_t *bad = s_mutated (block);
     zsock_t *hostile = s_peer ();
     zsock_t *honest = s_peer ();
-    s_inv (hostile, ZC__INV_TYPE__INV_BLOCK, &block->hash);
+    assert_int_equal (testpeer_inv (hostile, ZC__INV_TYPE__INV_BLOCK, block->hash.b), 0);
     assert_true (s_asked (hostile, &block->hash, 10000));
-    s_inv (honest, ZC__INV_TYPE__INV_BLOCK, &block->hash);
+    assert_int_equal (testpeer_inv (honest, ZC__INV_TYPE__INV_BLOCK, block->hash.b), 0);
     s_send_block (hostile, bad);
     assert_true (s_asked (honest, &block->hash, 20000));
     s_send_block (honest, block);
@@ -272,9 +259,9 @@ test_tx_never_delivered (void **state)
     zc_tx_t *tx = testchain_pay (s_params, &coin, 2000);
     zsock_t *hostile = s_peer ();
     zsock_t *honest = s_peer ();
-    s_inv (hostile, ZC__INV_TYPE__INV_TX, &tx->txid);
+    assert_int_equal (testpeer_inv (hostile, ZC__INV_TYPE__INV_TX, tx->txid.b), 0);
     assert_true (s_asked (hostile, &tx->txid, 10000));
-    s_inv (honest, ZC__INV_TYPE__INV_TX, &tx->txid);
+    assert_int_equal (testpeer_inv (honest, ZC__INV_TYPE__INV_TX, tx->txid.b), 0);
     //  the fetch times out after 2 s; 20 s is a bound, not a measurement
     assert_true (s_asked (honest, &tx->txid, 20000));
     s_send_tx (honest, tx);
@@ -300,9 +287,9 @@ test_tx_bad_signature_first (void **state)
     assert_true (zc_hash_eq (&forged->txid, &tx->txid));
     zsock_t *hostile = s_peer ();
     zsock_t *honest = s_peer ();
-    s_inv (hostile, ZC__INV_TYPE__INV_TX, &tx->txid);
+    assert_int_equal (testpeer_inv (hostile, ZC__INV_TYPE__INV_TX, tx->txid.b), 0);
     assert_true (s_asked (hostile, &tx->txid, 10000));
-    s_inv (honest, ZC__INV_TYPE__INV_TX, &tx->txid);
+    assert_int_equal (testpeer_inv (honest, ZC__INV_TYPE__INV_TX, tx->txid.b), 0);
     s_send_tx (hostile, forged);
     assert_true (s_asked (honest, &tx->txid, 20000));
     s_send_tx (honest, tx);
@@ -326,15 +313,8 @@ test_getdata_amplification (void **state)
     (void) state;
     //  a block of about 100 kB: a coinbase of 2,400 outputs
     zc_block_t *block = testchain_block (s_node, s_params, 2400);
-    size_t size;
-    uint8_t *raw = zc_block_encode (block, &size);
-    assert_true (size > 90000);
-    Zc__SubmitBlock submit = ZC__SUBMIT_BLOCK__INIT;
-    submit.raw.data = raw;
-    submit.raw.len = size;
-    size_t reply_size;
-    assert_non_null (testnode_call (s_node, ZC__MSG_TYPE__SUBMIT_BLOCK, &submit.base, &reply_size, NULL));
-    free (raw);
+    assert_true (block->size > 90000);
+    assert_int_equal (testchain_submit (s_node, block), ZC_OK);
     assert_true (s_node_has_block (&block->hash, 30));
     long gateway_before = testnode_rss_kb (s_node, "gateway");
     long storage_before = testnode_rss_kb (s_node, "storage");

@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testchain.h"
 #include "testnode.h"
 #include "zc_check.h"
 #include "zc_hex.h"
@@ -27,53 +28,10 @@ static const zc_params_t *s_params;
 //  BIP340's test key that is not on the curve
 static const char *s_off_curve = "eefdea4cdb677750a420fee807eacf21eb9898ae79b9768766e4faa04a2d4a34";
 
-//  A mature coin of the node's wallet, with its key
-typedef struct {
-    zc_outpoint_t op;
-    zc_coin_t coin;
-    zc_seckey_t key;
-} s_coin_t;
-
-static void
-s_wallet_coin (s_coin_t *c)
-{
-    char path [256], err [256];
-    snprintf (path, sizeof path, "%s/wallet.key", s_node->dir);
-    zc_wallet_t *wallet = zc_wallet_load (path, err, sizeof err);
-    assert_non_null (wallet);
-    Zc__GetAddress req = ZC__GET_ADDRESS__INIT;
-    req.pubkey.data = (uint8_t *) zc_wallet_pubkey (wallet, 0);
-    req.pubkey.len = 32;
-    req.max_utxos = 1000;
-    size_t size;
-    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, &size, NULL);
-    assert_non_null (body);
-    Zc__AddressReply *r = zc__address_reply__unpack (NULL, size, body);
-    assert_non_null (r);
-    bool found = false;
-    for (size_t i = 0; i < r->n_utxos && !found; i++) {
-        const Zc__AddressUtxo *u = r->utxos [i];
-        if (u->coin->coinbase && r->height + 1 - u->coin->height < s_params->coinbase_maturity + 2)
-            continue;
-        memcpy (c->op.txid.b, u->outpoint->txid.data, 32);
-        c->op.index = u->outpoint->index;
-        memset (&c->coin, 0, sizeof c->coin);
-        c->coin.amount = u->coin->amount;
-        memcpy (c->coin.pubkey, u->coin->pubkey.data, 32);
-        c->coin.height = u->coin->height;
-        c->coin.coinbase = u->coin->coinbase;
-        c->key = *zc_wallet_seckey_for (wallet, c->coin.pubkey);
-        found = true;
-    }
-    zc__address_reply__free_unpacked (r, NULL);
-    zc_wallet_destroy (&wallet);
-    assert_true (found);
-}
-
 //  The coin, less a fee of 10,000, back to its owner, and a second output
 //  of amount to key: signed and encoded
 static uint8_t *
-s_pay_two (const s_coin_t *c, uint64_t amount, const uint8_t key [32], size_t *size_p)
+s_pay_two (const testchain_coin_t *c, uint64_t amount, const uint8_t key [32], size_t *size_p)
 {
     zc_tx_t *tx = zc_tx_new (1, 2);
     tx->in [0].prevout = c->op;
@@ -87,33 +45,12 @@ s_pay_two (const s_coin_t *c, uint64_t amount, const uint8_t key [32], size_t *s
     return raw;
 }
 
-//  Submit through the client api (ZeroMQ): the reason
-static zc_err_t
-s_submit_zmq (const uint8_t *raw, size_t size)
-{
-    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
-    ProtobufCBinaryData txs [1] = { { size, (uint8_t *) raw } };
-    req.n_txs = 1;
-    req.txs = txs;
-    size_t reply_size;
-    zc_err_t reason;
-    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, &reply_size, &reason);
-    if (!body)
-        return reason;
-    Zc__SubmitTxsReply *r = zc__submit_txs_reply__unpack (NULL, reply_size, body);
-    assert_non_null (r);
-    assert_int_equal (r->n_results, 1);
-    zc_err_t rc = (zc_err_t) r->results [0]->reason;
-    zc__submit_txs_reply__free_unpacked (r, NULL);
-    return rc;
-}
-
 //  Refused with reason both ways: the client api, and POST /api/tx with
 //  the hex (400 and the reason's name)
 static void
 s_expect_refused (const uint8_t *raw, size_t size, zc_err_t reason)
 {
-    assert_int_equal (s_submit_zmq (raw, size), reason);
+    assert_int_equal (testchain_submit_tx (s_node, raw, size), reason);
     char *hex = malloc (2 * size + 1);
     zc_hex_encode (raw, size, hex);
     char out [4096], needle [64];
@@ -208,8 +145,8 @@ static void
 test_dust_and_bad_pubkey_refused (void **state)
 {
     (void) state;
-    s_coin_t coin;
-    s_wallet_coin (&coin);
+    testchain_coin_t coin;
+    testchain_coins (s_node, s_params, &coin, 1);
     uint8_t off_curve [32];
     assert_int_equal (zc_hex_decode (s_off_curve, off_curve, 32), 0);
     size_t size;
@@ -224,7 +161,7 @@ test_dust_and_bad_pubkey_refused (void **state)
     free (raw);
     //  the node kept serving, and the threshold itself is not dust
     raw = s_pay_two (&coin, ZC_DUST_THRESHOLD_DEFAULT, zc_params_nums_key, &size);
-    assert_int_equal (s_submit_zmq (raw, size), ZC_OK);
+    assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
     free (raw);
     //  two ways each: four dust, two bad keys (snapshots come each second)
     long dust = -1, bad = -1;

@@ -110,19 +110,6 @@ s_block (uint32_t n, zc_hash_t *hash, size_t *size)
     return raw;
 }
 
-static void
-s_announce (zsock_t *sock, Zc__InvType type, const zc_hash_t *id)
-{
-    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
-    item.type = type;
-    item.hash.data = (uint8_t *) id->b;
-    item.hash.len = 32;
-    Zc__Inv inv = ZC__INV__INIT;
-    inv.n_items = 1;
-    inv.items = items;
-    assert_int_equal (testpeer_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base), 0);
-}
-
 //  Does an Inv naming id arrive within timeout_ms?
 static bool
 s_announced (zsock_t *sock, const zc_hash_t *id, int timeout_ms)
@@ -153,9 +140,9 @@ test_known_not_announced_back (void **state)
     zc_hash_t txid;
     size_t size;
     uint8_t *raw = s_tx (&txid, &size);
-    s_announce (p1, ZC__INV_TYPE__INV_TX, &txid);
+    assert_int_equal (testpeer_inv (p1, ZC__INV_TYPE__INV_TX, txid.b), 0);
     assert_true (testpeer_expect (p1, ZC__MSG_TYPE__P2P_GET_DATA, 10000, NULL, NULL));
-    s_announce (p2, ZC__INV_TYPE__INV_TX, &txid);
+    assert_int_equal (testpeer_inv (p2, ZC__INV_TYPE__INV_TX, txid.b), 0);
     //  links are not ordered with each other: p2's announcement is known to
     //  have been read once the ping after it is answered
     Zc__Ping ping = ZC__PING__INIT;

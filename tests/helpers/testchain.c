@@ -9,6 +9,7 @@
 #include "zc_time.h"
 #include "zc_wallet.h"
 #include "envelope.pb-c.h"
+#include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
 #include <stdio.h>
@@ -104,4 +105,48 @@ testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs
     zc_block_finalize (block);
     zc_block_solve (block, params->pow_limit_bits);
     return block;
+}
+
+zc_err_t
+testchain_submit (testnode_t *node, const zc_block_t *block)
+{
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    assert_non_null (raw);
+    Zc__SubmitBlock submit = ZC__SUBMIT_BLOCK__INIT;
+    submit.raw.data = raw;
+    submit.raw.len = size;
+    size_t reply_size;
+    zc_err_t reason = ZC_OK;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__SUBMIT_BLOCK, &submit.base, &reply_size,
+                                         &reason);
+    free (raw);
+    if (!body)
+        return reason;
+    Zc__SubmitBlockReply *reply = zc__submit_block_reply__unpack (NULL, reply_size, body);
+    assert_non_null (reply);
+    reason = (zc_err_t) reply->reason;
+    zc__submit_block_reply__free_unpacked (reply, NULL);
+    return reason;
+}
+
+zc_err_t
+testchain_submit_tx (testnode_t *node, const uint8_t *raw, size_t size)
+{
+    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
+    ProtobufCBinaryData txs [1] = { { size, (uint8_t *) raw } };
+    req.n_txs = 1;
+    req.txs = txs;
+    size_t reply_size;
+    zc_err_t reason;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, &reply_size,
+                                         &reason);
+    if (!body)
+        return reason;
+    Zc__SubmitTxsReply *r = zc__submit_txs_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    assert_int_equal (r->n_results, 1);
+    zc_err_t rc = (zc_err_t) r->results [0]->reason;
+    zc__submit_txs_reply__free_unpacked (r, NULL);
+    return rc;
 }

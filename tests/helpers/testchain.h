@@ -36,4 +36,14 @@ zc_tx_t *
 zc_block_t *
     testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs);
 
+//  Submit one encoded transaction through the node's client api: its
+//  reason (ZC_OK when accepted; the api's reason when there was no answer).
+zc_err_t
+    testchain_submit_tx (testnode_t *node, const uint8_t *raw, size_t size);
+
+//  Submit block to the node through its client api: storage's verdict
+//  (ZC_OK when taken; the client api's reason when there was no answer).
+zc_err_t
+    testchain_submit (testnode_t *node, const zc_block_t *block);
+
 #endif

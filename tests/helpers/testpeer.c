@@ -44,6 +44,19 @@ testpeer_hello_listen (zsock_t *sock, const zc_params_t *params, const char *lis
     return testpeer_send (sock, ZC__MSG_TYPE__P2P_HELLO, &hello.base);
 }
 
+int
+testpeer_inv (zsock_t *sock, Zc__InvType type, const uint8_t hash [32])
+{
+    Zc__InvItem item = ZC__INV_ITEM__INIT, *items [1] = { &item };
+    item.type = type;
+    item.hash.data = (uint8_t *) hash;
+    item.hash.len = 32;
+    Zc__Inv inv = ZC__INV__INIT;
+    inv.n_items = 1;
+    inv.items = items;
+    return testpeer_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
+}
+
 bool
 testpeer_expect (zsock_t *sock, uint32_t type, int timeout_ms,
                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body)

@@ -6,6 +6,7 @@
 
 #include "zc_params.h"
 #include "zc_zmq.h"
+#include "p2p.pb-c.h"
 
 #include <protobuf-c/protobuf-c.h>
 #include <stdbool.h>
@@ -26,6 +27,10 @@ int
 //  The same, announcing listen as the address it accepts peers on
 int
     testpeer_hello_listen (zsock_t *sock, const zc_params_t *params, const char *listen);
+
+//  Announce one id (an Inv of one item); 0 or -1.
+int
+    testpeer_inv (zsock_t *sock, Zc__InvType type, const uint8_t hash [32]);
 
 //  The next message of type (others skipped), its body unpacked into *body
 //  when desc is given; false when none in timeout_ms.
