@@ -42,7 +42,14 @@ const zc_option_t mempool_options [] = {
     { "expiry-hours", "ZC_MEMPOOL_EXPIRY_HOURS", ZC_OPT_INT, "336",
       "drop transactions unconfirmed for this long", offsetof (mempool_cfg_t, expiry_hours), 1, 100000 },
     { "max-ancestors", "ZC_MAX_ANCESTORS", ZC_OPT_INT, "25",
-      "longest chain of unconfirmed transactions", offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
+      "unconfirmed ancestors a transaction may have, itself included (beyond: too_long_chain)",
+      offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
+    { "max-descendants", "ZC_MAX_DESCENDANTS", ZC_OPT_INT, "25",
+      "unconfirmed descendants a transaction may have, itself included (beyond: too_many_descendants)",
+      offsetof (mempool_cfg_t, max_descendants), 1, 1000 },
+    { "max-package-bytes", "ZC_MAX_PACKAGE_BYTES", ZC_OPT_INT, "101000",
+      "bytes of a transaction with its unconfirmed ancestors, or with its descendants (beyond: package_too_large)",
+      offsetof (mempool_cfg_t, max_package_bytes), 1000, 100000000 },
     { "max-in-flight", "ZC_MEMPOOL_IN_FLIGHT", ZC_OPT_INT, "60000",
       "transactions being checked at once; beyond it submitters hear busy",
       offsetof (mempool_cfg_t, max_in_flight), 100, 10000000 },
@@ -631,7 +638,7 @@ s_commit (self_t *self, s_batch_t *batch)
         //  pool may evict (and free) the transaction while adding it
         zc_tx_t head = *item->tx;
         //  the transaction and its bytes move into the pool: no copy
-        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->raw_size, item->fee, now);
+        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, now);
         if (rc != ZC_OK) {
             store_delete (self->store, txid);
             s_reject (self, item, rc);
@@ -639,6 +646,7 @@ s_commit (self_t *self, s_batch_t *batch)
         }
         s_event (self, 0, &head, item->fee, 0);
         zc_metric_inc (self->m_accepted, 1);
+        pool_trim (self->pool, txid, 1);
         //  evicted at once (the pool was full of better payers): say so
         if (!pool_find (self->pool, txid))
             s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
@@ -1053,12 +1061,12 @@ typedef struct {
     size_t n, max;
 } s_listing_t;
 
-static void
+static bool
 s_list_visit (void *arg, const pool_entry_t *e)
 {
     s_listing_t *l = arg;
     if (l->n >= l->max)
-        return;
+        return false;
     Zc__MempoolEntry *m = &l->entries [l->n];
     zc__mempool_entry__init (m);
     m->txid.data = e->tx->txid.b;
@@ -1067,6 +1075,7 @@ s_list_visit (void *arg, const pool_entry_t *e)
     m->fee = e->fee;
     m->time_ms = e->time_ms;
     l->ptrs [l->n++] = m;
+    return true;
 }
 
 static void
@@ -1345,7 +1354,9 @@ s_open (self_t *self, char *err, size_t err_size)
 {
     mempool_cfg_t *cfg = self->cfg;
     self->params = zc_params_by_name (cfg->common.network);
-    self->pool = pool_new ((size_t) cfg->max_bytes, (uint32_t) cfg->max_ancestors);
+    pool_limits_t limits = { (uint32_t) cfg->max_ancestors, (uint32_t) cfg->max_descendants,
+                             (uint64_t) cfg->max_package_bytes };
+    self->pool = pool_new ((size_t) cfg->max_bytes, &limits);
     self->store = store_open (cfg->db, err, err_size);
     self->batches = zlistx_new ();
     self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
