@@ -1,5 +1,7 @@
 /*  mempool.c - the mempool actor: batched checking pipeline around the pool */
 #include "mempool.h"
+#include "admit.h"
+#include "order.h"
 #include "pool.h"
 #include "store.h"
 #include "zc_check.h"
@@ -83,7 +85,9 @@ typedef struct {
     uint8_t *source;                    //  s_source_t per input
     uint8_t (*keys) [36];               //  outpoint keys of the inputs (reservations)
     bool reserved;
+    bool added;                         //  into the pool by s_commit
     uint64_t fee;
+    uint64_t time_ms;                   //  accepted before (reload), or 0: now
     s_batch_t *batch;
 } s_item_t;
 
@@ -93,8 +97,16 @@ typedef enum {
     STAGE_READY
 } s_stage_t;
 
+//  Where a batch's transactions came from
+typedef enum {
+    KIND_CLIENT,                        //  a SUBMIT_TXS (a client, the gateway, a peer)
+    KIND_REORG,                         //  a disconnected block, or spenders of one's transactions
+    KIND_RELOAD                         //  the store, after a restart
+} s_kind_t;
+
 struct _s_batch_t {
     uint64_t id;
+    s_kind_t kind;
     bool has_client;
     uint8_t identity [256];
     size_t identity_size;
@@ -156,6 +168,11 @@ typedef struct {
     uint64_t tip_probe;                 //  request id of our last GET_TIP
     uint64_t probe_behind;              //  storage's event seq when the last probe found us behind
     int64_t next_probe_ms;
+    //  pool entries spending a transaction that came back (reorg), to
+    //  submit again after it: collected while committing
+    zc_tx_t **resubmit;
+    size_t n_resubmit, cap_resubmit;
+    bool committing;
     //  events to publish
     s_event_t *pending;
     size_t n_pending;
@@ -179,6 +196,7 @@ typedef struct {
 } self_t;
 
 static void s_pump (self_t *self);
+static void s_resubmit (self_t *self);
 static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
@@ -242,6 +260,24 @@ s_flush_events (self_t *self)
     self->n_pending = 0;
 }
 
+//  A pool entry spent a transaction that came back after a reorganisation
+//  (pool_add removes such spenders): keep it to submit again, after it
+static void
+s_keep_for_resubmit (self_t *self, const zc_tx_t *tx)
+{
+    if (self->n_resubmit == self->cap_resubmit) {
+        size_t cap = self->cap_resubmit ? self->cap_resubmit * 2 : 64;
+        zc_tx_t **grown = realloc (self->resubmit, cap * sizeof *grown);
+        if (!grown)
+            return;                     //  it stays removed, and says so in its event
+        self->resubmit = grown;
+        self->cap_resubmit = cap;
+    }
+    zc_tx_t *copy = zc_tx_dup (tx);
+    if (copy)
+        self->resubmit [self->n_resubmit++] = copy;
+}
+
 static void
 s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
 {
@@ -250,6 +286,8 @@ s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
     store_delete (self->store, &entry->tx->txid);
     if ((size_t) why < 8)
         zc_metric_inc (self->m_removed [why], 1);
+    if (why == POOL_REORG && self->committing)
+        s_keep_for_resubmit (self, entry->tx);
 }
 
 // ---------------------------------------------------------------------------
@@ -402,9 +440,10 @@ s_send_lookup (self_t *self, s_batch_t *batch)
     return rc;
 }
 
-//  With every coin known: amounts, fee rate, maturity, pool admission
+//  With every coin known: amounts, fee rate, maturity, pool admission,
+//  and the package limits counting the batch's earlier transactions
 static void
-s_check_amounts (self_t *self, s_item_t *item)
+s_check_amounts (self_t *self, s_item_t *item, admit_t *admit)
 {
     zc_tx_t *tx = item->tx;
     uint64_t in = 0, out = 0;
@@ -429,8 +468,22 @@ s_check_amounts (self_t *self, s_item_t *item)
         return;
     }
     zc_err_t rc = pool_admits (self->pool, tx, rate);
+    if (rc == ZC_OK)
+        rc = admit ? admit_check (admit, tx) : ZC_ERR_INTERNAL;
     if (rc != ZC_OK)
         s_reject (self, item, rc);
+}
+
+//  A transaction being checked (admit_t's view of the transactions in
+//  flight). A refused one still counts as an ancestor of what spends it:
+//  a chain refused from its 26th transaction is refused too_long_chain to
+//  its end, not accepted again from the 27th on
+static const zc_tx_t *
+s_flight_tx (void *arg, const zc_hash_t *txid)
+{
+    self_t *self = arg;
+    const s_item_t *item = zhashx_lookup (self->flight_txids, txid->b);
+    return item ? item->tx : NULL;
 }
 
 //  Jobs for the batch's surviving items
@@ -526,9 +579,11 @@ s_find_batch (self_t *self, uint64_t id)
 static void
 s_to_verify (self_t *self, s_batch_t *batch)
 {
+    admit_t *admit = admit_new (self->pool, s_flight_tx, self);
     for (size_t i = 0; i < batch->n; i++)
         if (batch->items [i].result == ZC_OK && !batch->items [i].already)
-            s_check_amounts (self, &batch->items [i]);
+            s_check_amounts (self, &batch->items [i], admit);
+    admit_destroy (&admit);
     int jobs = s_send_jobs (self, batch);
     if (jobs < 0) {
         zc_metric_inc (self->m_busy, 1);
@@ -622,6 +677,9 @@ static void
 s_commit (self_t *self, s_batch_t *batch)
 {
     uint64_t now = (uint64_t) zc_now_ms ();
+    bool stored = batch->kind == KIND_RELOAD;   //  on disk already
+    size_t n_added = 0;
+    self->committing = true;
     for (size_t i = 0; i < batch->n; i++) {
         s_item_t *item = &batch->items [i];
         if (item->result != ZC_OK || item->already)
@@ -633,23 +691,45 @@ s_commit (self_t *self, s_batch_t *batch)
         //  release first: the pool indexes the same outpoints now
         s_item_release (self, item);
         const zc_hash_t *txid = &item->txid;
-        store_put (self->store, txid, item->fee, now, item->raw, item->raw_size);
+        uint64_t time_ms = item->time_ms ? item->time_ms : now;
+        if (!stored)
+            store_put (self->store, txid, item->fee, time_ms, item->raw, item->raw_size);
         //  the event needs only the ids and size: a shallow copy, as the
-        //  pool may evict (and free) the transaction while adding it
+        //  transaction belongs to the pool from here
         zc_tx_t head = *item->tx;
         //  the transaction and its bytes move into the pool: no copy
-        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, now);
+        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, time_ms);
         if (rc != ZC_OK) {
-            store_delete (self->store, txid);
+            if (!stored)
+                store_delete (self->store, txid);
             s_reject (self, item, rc);
             continue;
         }
+        item->added = true;
+        n_added++;
         s_event (self, 0, &head, item->fee, 0);
         zc_metric_inc (self->m_accepted, 1);
-        pool_trim (self->pool, txid, 1);
-        //  evicted at once (the pool was full of better payers): say so
-        if (!pool_find (self->pool, txid))
+    }
+    self->committing = false;
+    //  over the limit: evict once for the batch, sparing what it added
+    //  (and their ancestors); what went at once hears mempool_full
+    zc_hash_t *added = n_added ? malloc (n_added * sizeof *added) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; added && i < batch->n; i++)
+        if (batch->items [i].added)
+            added [k++] = batch->items [i].txid;
+    pool_trim (self->pool, added, k);
+    free (added);
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (item->added && !pool_find (self->pool, &item->txid)) {
+            item->added = false;
             s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
+        }
+        //  a disconnected block's transaction that stays out: what spent
+        //  its outputs meanwhile spends nothing now
+        if (batch->kind == KIND_REORG && !item->added && !item->already && item->tx)
+            pool_remove_spenders (self->pool, item->tx, POOL_REORG);
     }
     zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
 }
@@ -677,6 +757,7 @@ s_pump (self_t *self)
     }
     if (n_done == 64)
         s_pump (self);                  //  more were ready
+    s_resubmit (self);
     zc_metric_set (self->m_count, (double) pool_count (self->pool));
     zc_metric_set (self->m_bytes, (double) pool_bytes (self->pool));
     zc_metric_set (self->m_in_flight, (double) self->in_flight);
@@ -749,13 +830,18 @@ s_batch_start (self_t *self, s_batch_t *batch)
     s_pump (self);
 }
 
+//  A batch of our own (kind KIND_REORG or KIND_RELOAD; times: when each was
+//  accepted, or NULL for now)
 static void
-s_submit_internal (self_t *self, zc_tx_t *const *txs, size_t n)
+s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint64_t *times,
+                   size_t n)
 {
     s_batch_t *batch = s_batch_new (self, n);
     if (!batch)
         return;
+    batch->kind = kind;
     for (size_t i = 0; i < n; i++) {
+        batch->items [i].time_ms = times ? times [i] : 0;
         size_t size;
         uint8_t *raw = zc_tx_encode (txs [i], &size);
         if (raw)
@@ -765,6 +851,25 @@ s_submit_internal (self_t *self, zc_tx_t *const *txs, size_t n)
         free (raw);
     }
     s_batch_start (self, batch);
+}
+
+//  Spenders the pool removed when a transaction came back after a
+//  reorganisation go through the checks again, parents first
+static void
+s_resubmit (self_t *self)
+{
+    if (self->n_resubmit == 0)
+        return;
+    zc_tx_t **txs = self->resubmit;
+    size_t n = self->n_resubmit;
+    self->resubmit = NULL;
+    self->n_resubmit = self->cap_resubmit = 0;
+    order_parents_first (txs, n);
+    for (size_t i = 0; i < n; i += MAX_SUBMIT)
+        s_submit_internal (self, KIND_REORG, txs + i, NULL, n - i < MAX_SUBMIT ? n - i : MAX_SUBMIT);
+    for (size_t i = 0; i < n; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
 }
 
 // ---------------------------------------------------------------------------
@@ -891,7 +996,7 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
         for (uint32_t t = 0; block && t < block->n_tx; t++)
             zhashx_delete (self->recent, block->tx [t]->txid.b);
         if (block && block->n_tx > 1)
-            s_submit_internal (self, block->tx + 1, block->n_tx - 1);
+            s_submit_internal (self, KIND_REORG, block->tx + 1, NULL, block->n_tx - 1);
         if (block)
             self->tip = block->header.prev;
         self->height = ev->height ? ev->height - 1 : 0;
@@ -1306,7 +1411,7 @@ s_reload (self_t *self)
             }
         }
     for (size_t i = 0; i < done; i += 1000)
-        s_submit_internal (self, ordered + i, done - i < 1000 ? done - i : 1000);
+        s_submit_internal (self, KIND_RELOAD, ordered + i, NULL, done - i < 1000 ? done - i : 1000);
     for (size_t i = 0; i < r.n; i++)
         zc_tx_destroy (&r.txs [i]);
     free (r.txs);
@@ -1324,7 +1429,8 @@ s_metrics_init (self_t *self)
         ZC_ERR_UNKNOWN_INPUT, ZC_ERR_DOUBLE_SPEND, ZC_ERR_FEE_TOO_LOW, ZC_ERR_BAD_AMOUNT,
         ZC_ERR_DUPLICATE_INPUT, ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION,
         ZC_ERR_EMPTY, ZC_ERR_DUPLICATE, ZC_ERR_MEMPOOL_FULL, ZC_ERR_BUSY, ZC_ERR_TOO_LONG_CHAIN,
-        ZC_ERR_INTERNAL };
+        ZC_ERR_TOO_MANY_DESCENDANTS, ZC_ERR_PACKAGE_TOO_LARGE, ZC_ERR_STORAGE_FULL,
+        ZC_ERR_UNAVAILABLE, ZC_ERR_INTERNAL };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
         self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_txs_rejected_total",
                                   "transactions rejected, by reason", "reason", zc_err_name (reasons [i]));
@@ -1406,6 +1512,9 @@ s_close (self_t *self)
     zhashx_destroy (&self->reserved);
     zhashx_destroy (&self->flight_txids);
     zhashx_destroy (&self->recent);
+    for (size_t i = 0; i < self->n_resubmit; i++)
+        zc_tx_destroy (&self->resubmit [i]);
+    free (self->resubmit);
     free (self->pending);
     zsock_destroy (&self->api);
     zsock_destroy (&self->events);
