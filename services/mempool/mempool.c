@@ -6,6 +6,7 @@
 #include "store.h"
 #include "zc_check.h"
 #include "zc_hashkey.h"
+#include "zc_hex.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -64,6 +65,9 @@ const zc_option_t mempool_options [] = {
 #define MAX_EVENTS_PENDING 100000
 #define LOOKUP_TIMEOUT_MS 15000
 #define RECENT_MAX 400000               //  txids confirmed lately, remembered
+#define RELOAD_BATCH 1000               //  stored transactions per batch after a restart
+#define RELOAD_ROUNDS 5                 //  tries for those refused for a passing reason
+#define RELOAD_RETRY_MS 1000
 
 typedef enum {
     SRC_STORAGE,                        //  a confirmed output, looked up in storage
@@ -139,6 +143,21 @@ typedef struct {
     uint8_t reason;
 } s_event_t;
 
+//  Taking back the store after a restart: what came of each transaction
+typedef struct {
+    bool active;                        //  until every stored transaction is accounted for
+    bool submitting;
+    int round;                          //  0, then a retry per round
+    size_t pending;                     //  its batches in flight
+    size_t taken, kept, left;           //  left: on disk for the next restart
+    size_t dropped [ZC_ERR_COUNT_];
+    bool passing;                       //  a refusal for a passing reason was seen
+    zc_tx_t **retry;                    //  for the next round, with when accepted
+    uint64_t *retry_time;
+    size_t n_retry, cap_retry;
+    int64_t retry_at_ms;
+} s_reloading_t;
+
 typedef struct {
     mempool_cfg_t *cfg;
     const zc_params_t *params;
@@ -173,6 +192,7 @@ typedef struct {
     zc_tx_t **resubmit;
     size_t n_resubmit, cap_resubmit;
     bool committing;
+    s_reloading_t reload;
     //  events to publish
     s_event_t *pending;
     size_t n_pending;
@@ -193,10 +213,13 @@ typedef struct {
     zc_metric_t *m_pub_drops;
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
+    zc_metric_t *m_reload_dropped [ZC_ERR_COUNT_];
 } self_t;
 
 static void s_pump (self_t *self);
 static void s_resubmit (self_t *self);
+static void s_reload_account (self_t *self, s_batch_t *batch);
+static void s_reload_retry (self_t *self);
 static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
@@ -753,6 +776,8 @@ s_pump (self_t *self)
     s_flush_events (self);
     for (size_t i = 0; i < n_done; i++) {
         s_answer (self, done [i]);
+        if (done [i]->kind == KIND_RELOAD)
+            s_reload_account (self, done [i]);
         s_batch_destroy (self, &done [i]);
     }
     if (n_done == 64)
@@ -832,13 +857,13 @@ s_batch_start (self_t *self, s_batch_t *batch)
 
 //  A batch of our own (kind KIND_REORG or KIND_RELOAD; times: when each was
 //  accepted, or NULL for now)
-static void
+static int
 s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint64_t *times,
                    size_t n)
 {
     s_batch_t *batch = s_batch_new (self, n);
     if (!batch)
-        return;
+        return -1;
     batch->kind = kind;
     for (size_t i = 0; i < n; i++) {
         batch->items [i].time_ms = times ? times [i] : 0;
@@ -851,6 +876,7 @@ s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint6
         free (raw);
     }
     s_batch_start (self, batch);
+    return 0;
 }
 
 //  Spenders the pool removed when a transaction came back after a
@@ -864,12 +890,21 @@ s_resubmit (self_t *self)
     size_t n = self->n_resubmit;
     self->resubmit = NULL;
     self->n_resubmit = self->cap_resubmit = 0;
-    order_parents_first (txs, n);
-    for (size_t i = 0; i < n; i += MAX_SUBMIT)
-        s_submit_internal (self, KIND_REORG, txs + i, NULL, n - i < MAX_SUBMIT ? n - i : MAX_SUBMIT);
+    size_t *order = malloc (n * sizeof *order);
+    zc_tx_t **ordered = malloc (n * sizeof *ordered);
+    if (order && ordered) {
+        order_parents_first (txs, n, order);
+        for (size_t i = 0; i < n; i++)
+            ordered [i] = txs [order [i]];
+        for (size_t i = 0; i < n; i += MAX_SUBMIT)
+            s_submit_internal (self, KIND_REORG, ordered + i, NULL,
+                               n - i < MAX_SUBMIT ? n - i : MAX_SUBMIT);
+    }
     for (size_t i = 0; i < n; i++)
         zc_tx_destroy (&txs [i]);
     free (txs);
+    free (order);
+    free (ordered);
 }
 
 // ---------------------------------------------------------------------------
@@ -1295,6 +1330,7 @@ s_tick (self_t *self)
     zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
     zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
     zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    s_reload_retry (self);
     if (now >= self->next_probe_ms) {
         Zc__GetTip req = ZC__GET_TIP__INIT;
         self->tip_probe = ++self->next_request;
@@ -1350,74 +1386,239 @@ s_fetch_tip (self_t *self)
     return rc;
 }
 
+// ---------------------------------------------------------------------------
+//  taking the store back after a restart
+
+static bool
+s_passing (zc_err_t reason)
+{
+    return reason == ZC_ERR_BUSY || reason == ZC_ERR_TIMEOUT || reason == ZC_ERR_INTERNAL
+        || reason == ZC_ERR_UNAVAILABLE || reason == ZC_ERR_STORAGE_FULL;
+}
+
+//  A stored transaction the checks refused: logged with its reason,
+//  counted, and deleted from the store
+static void
+s_reload_drop (self_t *self, const zc_hash_t *txid, zc_err_t reason)
+{
+    char hex [65];
+    zc_hex_encode (txid->b, 32, hex);
+    zc_info ("reload: dropped %s: %s", hex, zc_err_name (reason));
+    self->reload.dropped [reason]++;
+    if (!self->m_reload_dropped [reason])
+        self->m_reload_dropped [reason] = zc_metrics_counter (self->metrics,
+            "zchain_mempool_reload_dropped_total",
+            "stored transactions dropped when taken back after a restart, by reason",
+            "reason", zc_err_name (reason));
+    zc_metric_inc (self->m_reload_dropped [reason], 1);
+    store_delete (self->store, txid);
+}
+
+//  Every stored transaction accounted for: the summary, and ready
+static void
+s_reload_finish (self_t *self)
+{
+    s_reloading_t *r = &self->reload;
+    if (!r->active || r->submitting || r->pending || r->n_retry)
+        return;
+    char reasons [512] = "";
+    size_t dropped = 0, at = 0;
+    for (int i = 0; i < ZC_ERR_COUNT_; i++)
+        if (r->dropped [i]) {
+            dropped += r->dropped [i];
+            int n = snprintf (reasons + at, sizeof reasons - at, "%s%s %zu", at ? ", " : " (",
+                              zc_err_name (i), r->dropped [i]);
+            if (n > 0 && (size_t) n < sizeof reasons - at)
+                at += (size_t) n;
+        }
+    if (at && at + 1 < sizeof reasons)
+        snprintf (reasons + at, sizeof reasons - at, ")");
+    zc_info ("reload: took back %zu, kept %zu, dropped %zu%s%s", r->taken, r->kept, dropped,
+             reasons, r->left ? "; some left on disk for the next restart" : "");
+    r->active = false;
+    zc_metrics_set_ready (self->metrics, true);
+}
+
+//  Stored transactions (the caller's) through the checks, parents first,
+//  in batches
+static void
+s_reload_submit (self_t *self, zc_tx_t **txs, const uint64_t *times, size_t n)
+{
+    s_reloading_t *r = &self->reload;
+    size_t *order = malloc ((n ? n : 1) * sizeof *order);
+    zc_tx_t **chunk = malloc (RELOAD_BATCH * sizeof *chunk);
+    uint64_t *chunk_times = malloc (RELOAD_BATCH * sizeof *chunk_times);
+    r->submitting = true;
+    if (order && chunk && chunk_times) {
+        order_parents_first (txs, n, order);
+        for (size_t i = 0; i < n; i += RELOAD_BATCH) {
+            size_t k = n - i < RELOAD_BATCH ? n - i : RELOAD_BATCH;
+            for (size_t j = 0; j < k; j++) {
+                chunk [j] = txs [order [i + j]];
+                chunk_times [j] = times [order [i + j]];
+            }
+            //  counted before: a batch refused at once is accounted for inside
+            r->pending++;
+            if (s_submit_internal (self, KIND_RELOAD, chunk, chunk_times, k)) {
+                r->pending--;
+                r->left += k;
+            }
+        }
+    }
+    else
+        r->left += n;
+    r->submitting = false;
+    free (order);
+    free (chunk);
+    free (chunk_times);
+}
+
+//  A reload batch is done: kept, retried (a passing refusal, or a missing
+//  parent once something passing was seen: the parent may come back), or
+//  dropped
+static void
+s_reload_account (self_t *self, s_batch_t *batch)
+{
+    s_reloading_t *r = &self->reload;
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        zc_err_t reason = item->already ? ZC_OK : item->result;
+        if (reason == ZC_OK) {
+            r->kept++;
+            continue;
+        }
+        if (s_passing (reason))
+            r->passing = true;
+        bool again = s_passing (reason) || (reason == ZC_ERR_UNKNOWN_INPUT && r->passing);
+        if (again && item->tx && r->round < RELOAD_ROUNDS) {
+            if (r->n_retry == r->cap_retry) {
+                size_t cap = r->cap_retry ? r->cap_retry * 2 : 256;
+                zc_tx_t **txs = realloc (r->retry, cap * sizeof *txs);
+                if (txs)
+                    r->retry = txs;
+                uint64_t *times = txs ? realloc (r->retry_time, cap * sizeof *times) : NULL;
+                if (times) {
+                    r->retry_time = times;
+                    r->cap_retry = cap;
+                }
+            }
+            zc_tx_t *copy = r->n_retry < r->cap_retry ? zc_tx_dup (item->tx) : NULL;
+            if (copy) {
+                r->retry [r->n_retry] = copy;
+                r->retry_time [r->n_retry++] = item->time_ms;
+                r->retry_at_ms = zc_mono_ms () + RELOAD_RETRY_MS;
+                continue;
+            }
+        }
+        if (s_passing (reason)) {
+            char hex [65];
+            zc_hex_encode (item->txid.b, 32, hex);
+            zc_warn ("reload: %s left on disk for the next restart: %s after %d tries", hex,
+                     zc_err_name (reason), r->round + 1);
+            r->left++;
+            continue;
+        }
+        s_reload_drop (self, &item->txid, reason);
+    }
+    r->pending--;
+    s_reload_finish (self);
+}
+
+//  The next round for what was refused for a passing reason
+static void
+s_reload_retry (self_t *self)
+{
+    s_reloading_t *r = &self->reload;
+    if (!r->n_retry || zc_mono_ms () < r->retry_at_ms)
+        return;
+    zc_tx_t **txs = r->retry;
+    uint64_t *times = r->retry_time;
+    size_t n = r->n_retry;
+    r->retry = NULL;
+    r->retry_time = NULL;
+    r->n_retry = r->cap_retry = 0;
+    r->round++;
+    zc_info ("reload: trying %zu again (round %d of %d)", n, r->round + 1, RELOAD_ROUNDS + 1);
+    s_reload_submit (self, txs, times, n);
+    for (size_t i = 0; i < n; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
+    free (times);
+    s_reload_finish (self);
+}
+
 typedef struct {
+    self_t *self;
     zc_tx_t **txs;
+    uint64_t *times;
     size_t n, cap;
-} s_reload_t;
+} s_stored_t;
 
 static void
-s_reload_visit (void *arg, uint64_t fee, uint64_t time_ms, const uint8_t *raw, size_t size)
+s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, uint64_t time_ms,
+                const uint8_t *raw, size_t size)
 {
-    (void) fee;
-    (void) time_ms;
-    s_reload_t *r = arg;
-    zc_tx_t *tx;
-    if (zc_tx_decode (raw, size, &tx) != ZC_OK)
+    (void) fee;                         //  the checks find it again
+    s_stored_t *st = arg;
+    self_t *self = st->self;
+    self->reload.taken++;
+    zc_tx_t *tx = NULL;
+    if (key_size != 32) {
+        zc_warn ("reload: a stored row with a %zu-byte key, not a txid: skipped", key_size);
+        self->reload.left++;
         return;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        zc_tx_t **grown = realloc (r->txs, cap * sizeof *grown);
-        if (!grown) {
+    }
+    zc_hash_t txid;
+    memcpy (txid.b, key, 32);
+    if (size == 0 || zc_tx_decode (raw, size, &tx) != ZC_OK || !zc_hash_eq (&tx->txid, &txid)) {
+        zc_tx_destroy (&tx);
+        s_reload_drop (self, &txid, ZC_ERR_MALFORMED);
+        return;
+    }
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        zc_tx_t **txs = realloc (st->txs, cap * sizeof *txs);
+        if (txs)
+            st->txs = txs;
+        uint64_t *times = txs ? realloc (st->times, cap * sizeof *times) : NULL;
+        if (!times) {
+            zc_warn ("reload: out of memory: %s left on disk", "a transaction");
+            self->reload.left++;
             zc_tx_destroy (&tx);
             return;
         }
-        r->txs = grown;
-        r->cap = cap;
+        st->times = times;
+        st->cap = cap;
     }
-    r->txs [r->n++] = tx;
+    st->txs [st->n] = tx;
+    st->times [st->n++] = time_ms;
 }
 
 //  Accepted transactions from before a restart go through the checks
-//  again (the chain may have moved); parents before children, as stored
-//  order is by txid, so sort by dependency: a few passes suffice
+//  again (the chain may have moved), parents first, with the time they
+//  were first accepted (expiry counts from it). Each one refused is
+//  logged, counted and deleted; a summary line closes the reload, and the
+//  mempool says ready then.
 static void
 s_reload (self_t *self)
 {
-    s_reload_t r = { NULL, 0, 0 };
-    store_each (self->store, s_reload_visit, &r);
-    if (r.n == 0)
-        return;
-    zc_info ("taking back %zu transactions accepted before the restart", r.n);
-    //  order: a transaction after every stored parent
-    zhashx_t *placed = zc_hashkey_table (ZC_HASHKEY_HASH, false);
-    zhashx_t *all = zc_hashkey_table (ZC_HASHKEY_HASH, true);
-    for (size_t i = 0; i < r.n; i++)
-        zhashx_insert (all, r.txs [i]->txid.b, r.txs [i]);
-    zc_tx_t **ordered = calloc (r.n, sizeof *ordered);
-    size_t done = 0;
-    for (int pass = 0; pass < 64 && done < r.n && ordered; pass++)
-        for (size_t i = 0; i < r.n; i++) {
-            zc_tx_t *tx = r.txs [i];
-            if (!tx || zhashx_lookup (placed, tx->txid.b))
-                continue;
-            bool ready = true;
-            for (uint32_t k = 0; k < tx->n_in && ready; k++)
-                if (zhashx_lookup (all, tx->in [k].prevout.txid.b)
-                &&  !zhashx_lookup (placed, tx->in [k].prevout.txid.b))
-                    ready = false;
-            if (ready) {
-                ordered [done++] = tx;
-                zhashx_insert (placed, tx->txid.b, (void *) 1);
-            }
-        }
-    for (size_t i = 0; i < done; i += 1000)
-        s_submit_internal (self, KIND_RELOAD, ordered + i, NULL, done - i < 1000 ? done - i : 1000);
-    for (size_t i = 0; i < r.n; i++)
-        zc_tx_destroy (&r.txs [i]);
-    free (r.txs);
-    free (ordered);
-    zhashx_destroy (&placed);
-    zhashx_destroy (&all);
+    s_stored_t st = { self, NULL, NULL, 0, 0 };
+    self->reload.active = true;
+    store_each (self->store, s_stored_visit, &st);
+    if (self->reload.taken)
+        zc_info ("reload: taking back %zu transactions accepted before the restart",
+                 self->reload.taken);
+    s_reload_submit (self, st.txs, st.times, st.n);
+    for (size_t i = 0; i < st.n; i++)
+        zc_tx_destroy (&st.txs [i]);
+    free (st.txs);
+    free (st.times);
+    if (self->reload.taken == 0) {
+        self->reload.active = false;
+        zc_metrics_set_ready (self->metrics, true);
+    }
+    else
+        s_reload_finish (self);
 }
 
 static void
@@ -1515,6 +1716,10 @@ s_close (self_t *self)
     for (size_t i = 0; i < self->n_resubmit; i++)
         zc_tx_destroy (&self->resubmit [i]);
     free (self->resubmit);
+    for (size_t i = 0; i < self->reload.n_retry; i++)
+        zc_tx_destroy (&self->reload.retry [i]);
+    free (self->reload.retry);
+    free (self->reload.retry_time);
     free (self->pending);
     zsock_destroy (&self->api);
     zsock_destroy (&self->events);
@@ -1550,7 +1755,6 @@ mempool_actor (zsock_t *pipe, void *args)
     zc_info ("mempool up at height %u; api %s, events %s, work %s", self->height,
              self->cfg->api, self->cfg->events, self->cfg->work);
     s_reload (self);
-    zc_metrics_set_ready (self->metrics, true);
     zpoller_t *poller = zpoller_new (pipe, self->api, self->work, self->storage, self->chain, NULL);
     int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
     int64_t next_expiry = zc_mono_ms () + 10000;

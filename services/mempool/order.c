@@ -15,8 +15,10 @@
 #include <string.h>
 
 int
-order_parents_first (zc_tx_t **txs, size_t n)
+order_parents_first (zc_tx_t *const *txs, size_t n, size_t *order)
 {
+    for (size_t i = 0; i < n; i++)
+        order [i] = i;
     if (n < 2)
         return 0;
     zhashx_t *index = zc_hashkey_table (ZC_HASHKEY_HASH, true);   //  txid -> position + 1
@@ -28,9 +30,8 @@ order_parents_first (zc_tx_t **txs, size_t n)
     size_t *link_child = malloc ((n_links ? n_links : 1) * sizeof *link_child);
     size_t *link_next = malloc ((n_links ? n_links : 1) * sizeof *link_next);
     size_t *queue = malloc (n * sizeof *queue);
-    zc_tx_t **out = malloc (n * sizeof *out);
     int rc = -1;
-    if (!index || !waiting || !first || !link_child || !link_next || !queue || !out)
+    if (!index || !waiting || !first || !link_child || !link_next || !queue)
         goto done;
     for (size_t i = 0; i < n; i++) {
         first [i] = SIZE_MAX;
@@ -57,16 +58,14 @@ order_parents_first (zc_tx_t **txs, size_t n)
     for (size_t i = 0; i < n; i++)
         if (waiting [i] == 0)
             queue [tail++] = i;
-    size_t done_n = 0;
     while (head < tail) {
         size_t i = queue [head++];
-        out [done_n++] = txs [i];
         for (size_t l = first [i]; l != SIZE_MAX; l = link_next [l])
             if (--waiting [link_child [l]] == 0)
                 queue [tail++] = link_child [l];
     }
-    if (done_n == n) {
-        memcpy (txs, out, n * sizeof *out);
+    if (tail == n) {
+        memcpy (order, queue, n * sizeof *order);
         rc = 0;
     }
 done:
@@ -76,6 +75,5 @@ done:
     free (link_child);
     free (link_next);
     free (queue);
-    free (out);
     return rc;
 }

@@ -12,10 +12,11 @@
 
 #include <stddef.h>
 
-//  Reorder txs [0..n) so that no transaction comes before one it spends;
-//  among those free to go, the given order is kept. 0, or -1 when out of
-//  memory (txs unchanged).
+//  An order of txs [0..n) in which no transaction comes before one it
+//  spends: order [k] is the index of the k-th; among those free to go, the
+//  given order is kept. 0, or -1 when out of memory (order is then the
+//  given order).
 int
-    order_parents_first (zc_tx_t **txs, size_t n);
+    order_parents_first (zc_tx_t *const *txs, size_t n, size_t *order);
 
 #endif

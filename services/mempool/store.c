@@ -102,10 +102,13 @@ store_each (store_t *self, store_visit_fn *visit, void *arg)
 {
     rocksdb_iterator_t *it = rocksdb_create_iterator (self->db, self->read);
     for (rocksdb_iter_seek_to_first (it); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
-        size_t size;
+        size_t size, key_size;
+        const uint8_t *key = (const uint8_t *) rocksdb_iter_key (it, &key_size);
         const uint8_t *value = (const uint8_t *) rocksdb_iter_value (it, &size);
-        if (size > 16)
-            visit (arg, zc_le64 (value), zc_le64 (value + 8), value + 16, size - 16);
+        if (size >= 16)
+            visit (arg, key, key_size, zc_le64 (value), zc_le64 (value + 8), value + 16, size - 16);
+        else
+            visit (arg, key, key_size, 0, 0, value, 0);     //  too short: the caller drops it
     }
     rocksdb_iter_destroy (it);
 }

@@ -33,9 +33,10 @@ void
 int
     store_flush (store_t *self);
 
-//  Visit every stored transaction.
-typedef void (store_visit_fn) (void *arg, uint64_t fee, uint64_t time_ms,
-                               const uint8_t *raw, size_t size);
+//  Visit every stored transaction: its key (the txid it was stored under),
+//  fee, time accepted and canonical bytes (all borrowed for the call).
+typedef void (store_visit_fn) (void *arg, const uint8_t *key, size_t key_size, uint64_t fee,
+                               uint64_t time_ms, const uint8_t *raw, size_t size);
 void
     store_each (store_t *self, store_visit_fn *visit, void *arg);
 
