@@ -247,8 +247,10 @@ s_stored_rows (testnode_t *node)
 {
     char path [256], err [256];
     snprintf (path, sizeof path, "%s/mempool", node->dir);
-    store_t *store = store_open (path, err, sizeof err);
+    zc_err_t opened;
+    store_t *store = store_open (path, &opened, err, sizeof err);
     assert_non_null (store);
+    assert_int_equal (opened, ZC_OK);
     s_rows_t count = { 0 };
     store_each (store, s_count_row, &count);
     store_destroy (&store);
@@ -308,15 +310,17 @@ test_restart_takes_back (void **state)
     orphan = testtx_split (s_params, &nothing, 1, 1000, NULL);
     char path [256], err [256];
     snprintf (path, sizeof path, "%s/mempool", dir);
-    store_t *store = store_open (path, err, sizeof err);
+    zc_err_t opened;
+    store_t *store = store_open (path, &opened, err, sizeof err);
     assert_non_null (store);
+    assert_int_equal (opened, ZC_OK);
     s_store_txs (store, chain, 100);
     s_store_txs (store, fan, 31);
     s_store_txs (store, &orphan, 1);
     zc_hash_t garbage;
     memset (garbage.b, 0xee, 32);
     store_put (store, &garbage, 1000, 1, (const uint8_t *) "not a transaction", 17);
-    assert_int_equal (store_flush (store), 0);
+    assert_int_equal (store_flush (store), ZC_OK);
     store_destroy (&store);
 
     node = s_node = testnode_start (dir, "--miners 0 --validators 2");

@@ -59,6 +59,7 @@ typedef struct {
     const char *metrics_http;
     const char *block_interval;
     const char *log_level;
+    const char *mempool_db;             //  NULL: DATADIR/mempool
     const char *p2p;                    //  HOST:PORT, or NULL for a node without peers
     const char *p2p_advertise;
     const char *bootstrap [16];
@@ -85,7 +86,7 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain up [--miners N] [--validators N] [--http HOST:PORT] [--metrics HOST:PORT]\n"
-        "                 [--block-interval MS] [--log-level LEVEL]\n"
+        "                 [--block-interval MS] [--log-level LEVEL] [--mempool-db DIR]\n"
         "                 [--p2p HOST:PORT [--advertise HOST:PORT] [--bootstrap HOST:PORT ...]]\n\n"
         "Start a whole node here: storage, mempool, validators, miners, gateway and the\n"
         "metrics sidecar as separate processes over ipc:// sockets in DATADIR/run, with\n"
@@ -97,6 +98,8 @@ s_help (FILE *out)
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
         "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+        "  --mempool-db DIR    the mempool's store (default DATADIR/mempool), e.g. on\n"
+        "                      a filesystem of its own\n"
         "  --p2p HOST:PORT     join a network: accept peers here (e.g. 0.0.0.0:7770)\n"
         "  --advertise H:P     the address other nodes dial (default: --p2p)\n"
         "  --bootstrap H:P     a node to ask for peers (repeatable); known peers are\n"
@@ -155,7 +158,7 @@ s_plan (s_up_t *up)
 
     c = s_child (up, "mempool", "mempool", 2);
     snprintf (path, sizeof path, "%s/mempool", up->datadir);
-    s_flag (c, "--db", path);
+    s_flag (c, "--db", up->mempool_db ? up->mempool_db : path);
     s_flag (c, "--api", up->ep [EP_MEMPOOL_API]);
     s_flag (c, "--events", up->ep [EP_MEMPOOL_EVENTS]);
     s_flag (c, "--work", up->ep [EP_MEMPOOL_WORK]);
@@ -411,6 +414,9 @@ cmd_up (cli_t *cli, int argc, char **argv)
         else
         if ((v = s_value (argc, argv, &i, "--log-level")))
             up->log_level = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--mempool-db")))
+            up->mempool_db = v;
         else
         if ((v = s_value (argc, argv, &i, "--p2p")))
             up->p2p = s_hostport (v, "--p2p");

@@ -117,6 +117,8 @@ s_status_of (zc_err_t reason)
         case ZC_ERR_BUSY:
         case ZC_ERR_TIMEOUT:
         case ZC_ERR_MEMPOOL_FULL:
+        case ZC_ERR_STORAGE_FULL:
+        case ZC_ERR_UNAVAILABLE:
             return MHD_HTTP_SERVICE_UNAVAILABLE;
         case ZC_ERR_INTERNAL:
             return MHD_HTTP_INTERNAL_SERVER_ERROR;

@@ -68,6 +68,7 @@ const zc_option_t mempool_options [] = {
 #define RELOAD_BATCH 1000               //  stored transactions per batch after a restart
 #define RELOAD_ROUNDS 5                 //  tries for those refused for a passing reason
 #define RELOAD_RETRY_MS 1000
+#define STORE_PROBE_MS 2000             //  a failed store is tried again this often
 
 typedef enum {
     SRC_STORAGE,                        //  a confirmed output, looked up in storage
@@ -81,7 +82,9 @@ typedef struct {
     zc_tx_t *tx;                        //  handed to the pool when accepted
     uint8_t *raw;
     size_t raw_size;
-    zc_hash_t txid;                     //  for the answer, once tx is the pool's
+    zc_hash_t txid;                     //  for the answer and the event, once tx is the pool's
+    zc_hash_t wtxid;
+    uint32_t size;
     bool decoded;
     zc_err_t result;                    //  ZC_OK while it may still be accepted
     bool already;                       //  in the pool or confirmed already: answer ok
@@ -193,6 +196,9 @@ typedef struct {
     size_t n_resubmit, cap_resubmit;
     bool committing;
     s_reloading_t reload;
+    bool reload_waits;                  //  the store could not be opened yet
+    int64_t store_failed_ms;            //  since when it cannot write (0: it can)
+    int64_t next_store_probe_ms;
     //  events to publish
     s_event_t *pending;
     size_t n_pending;
@@ -214,35 +220,37 @@ typedef struct {
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
     zc_metric_t *m_reload_dropped [ZC_ERR_COUNT_];
+    zc_metric_t *m_store_writable;
 } self_t;
 
 static void s_pump (self_t *self);
 static void s_resubmit (self_t *self);
 static void s_reload_account (self_t *self, s_batch_t *batch);
 static void s_reload_retry (self_t *self);
+static void s_reload (self_t *self);
 static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
 //  events out
 
 static void
-s_event (self_t *self, uint8_t type, const zc_tx_t *tx, uint64_t fee, uint8_t reason)
+s_event (self_t *self, uint8_t type, const zc_hash_t *txid, const zc_hash_t *wtxid, uint32_t size,
+         uint64_t fee, uint8_t reason)
 {
     if (self->n_pending == MAX_EVENTS_PENDING)
         return;                         //  flushed every step: cannot really fill
     s_event_t *e = &self->pending [self->n_pending++];
     e->type = type;
-    e->txid = tx->txid;
-    e->wtxid = tx->wtxid;
+    e->txid = *txid;
+    e->wtxid = *wtxid;
     e->fee = fee;
-    e->size = tx->size;
+    e->size = size;
     e->reason = reason;
 }
 
 static void
 s_flush_events (self_t *self)
 {
-    store_flush (self->store);
     if (self->n_pending == 0)
         return;
     size_t n = self->n_pending;
@@ -305,7 +313,7 @@ static void
 s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
 {
     self_t *self = arg;
-    s_event (self, 1, entry->tx, entry->fee, (uint8_t) why);
+    s_event (self, 1, &entry->tx->txid, &entry->tx->wtxid, entry->tx->size, entry->fee, (uint8_t) why);
     store_delete (self->store, &entry->tx->txid);
     if ((size_t) why < 8)
         zc_metric_inc (self->m_removed [why], 1);
@@ -695,13 +703,13 @@ s_answer (self_t *self, s_batch_t *batch)
     free (ptrs);
 }
 
-//  Accept a ready batch's survivors, in order
+//  Add a ready batch's survivors to the pool, in order, and queue their
+//  puts; nothing is announced or answered before the write (s_pump)
 static void
 s_commit (self_t *self, s_batch_t *batch)
 {
     uint64_t now = (uint64_t) zc_now_ms ();
     bool stored = batch->kind == KIND_RELOAD;   //  on disk already
-    size_t n_added = 0;
     self->committing = true;
     for (size_t i = 0; i < batch->n; i++) {
         s_item_t *item = &batch->items [i];
@@ -717,9 +725,6 @@ s_commit (self_t *self, s_batch_t *batch)
         uint64_t time_ms = item->time_ms ? item->time_ms : now;
         if (!stored)
             store_put (self->store, txid, item->fee, time_ms, item->raw, item->raw_size);
-        //  the event needs only the ids and size: a shallow copy, as the
-        //  transaction belongs to the pool from here
-        zc_tx_t head = *item->tx;
         //  the transaction and its bytes move into the pool: no copy
         zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, time_ms);
         if (rc != ZC_OK) {
@@ -729,13 +734,43 @@ s_commit (self_t *self, s_batch_t *batch)
             continue;
         }
         item->added = true;
-        n_added++;
-        s_event (self, 0, &head, item->fee, 0);
-        zc_metric_inc (self->m_accepted, 1);
     }
     self->committing = false;
-    //  over the limit: evict once for the batch, sparing what it added
-    //  (and their ancestors); what went at once hears mempool_full
+}
+
+//  The write failed: take back, last first, what the batch added (its
+//  puts are gone); each such item hears why
+static void
+s_uncommit (self_t *self, s_batch_t *batch, zc_err_t reason)
+{
+    if (batch->kind == KIND_RELOAD)
+        return;                         //  on disk already: nothing was lost
+    for (size_t i = batch->n; i-- > 0; ) {
+        s_item_t *item = &batch->items [i];
+        if (!item->added)
+            continue;
+        pool_undo (self->pool, &item->txid);
+        item->added = false;
+        s_reject (self, item, reason);
+    }
+}
+
+//  Written: announce what the batch added, evict once for the batch
+//  (sparing what it added and their ancestors; what goes at once hears
+//  mempool_full), and drop what spent a disconnected transaction that
+//  stays out
+static void
+s_accepted (self_t *self, s_batch_t *batch)
+{
+    size_t n_added = 0;
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (!item->added)
+            continue;
+        s_event (self, 0, &item->txid, &item->wtxid, item->size, item->fee, 0);
+        zc_metric_inc (self->m_accepted, 1);
+        n_added++;
+    }
     zc_hash_t *added = n_added ? malloc (n_added * sizeof *added) : NULL;
     size_t k = 0;
     for (size_t i = 0; added && i < batch->n; i++)
@@ -757,12 +792,28 @@ s_commit (self_t *self, s_batch_t *batch)
     zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
 }
 
+//  The store cannot write: say so once, refuse until it can, probe
+static void
+s_store_failed (self_t *self)
+{
+    if (self->store_failed_ms)
+        return;
+    self->store_failed_ms = zc_mono_ms ();
+    self->next_store_probe_ms = self->store_failed_ms + STORE_PROBE_MS;
+    zc_error ("mempool store: cannot write (%s: %s); refusing transactions until it can, "
+              "trying again every %d s", zc_err_name (store_state (self->store)),
+              store_error (self->store), STORE_PROBE_MS / 1000);
+    zc_metric_set (self->m_store_writable, 0);
+    zc_metrics_set_ready (self->metrics, false);
+}
+
 //  Move batches along; commit ready ones from the head, in arrival order
 static void
 s_pump (self_t *self)
 {
-    //  commit, then write, then answer: an acknowledged transaction is on
-    //  disk (in the write-ahead log) before its submitter hears "ok"
+    //  commit, then write, then announce and answer: an acknowledged
+    //  transaction is on disk (in the write-ahead log) before its submitter
+    //  hears "ok" and before anyone hears of it
     s_batch_t *done [64];
     size_t n_done = 0;
     while (n_done < 64) {
@@ -773,6 +824,14 @@ s_pump (self_t *self)
         zlistx_delete (self->batches, zlistx_cursor (self->batches));
         done [n_done++] = head;
     }
+    zc_err_t written = store_flush (self->store);
+    if (written != ZC_OK) {
+        s_store_failed (self);
+        for (size_t i = n_done; i-- > 0; )
+            s_uncommit (self, done [i], written);
+    }
+    for (size_t i = 0; i < n_done; i++)
+        s_accepted (self, done [i]);
     s_flush_events (self);
     for (size_t i = 0; i < n_done; i++) {
         s_answer (self, done [i]);
@@ -816,6 +875,8 @@ s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, siz
     zc_err_t rc = zc_tx_decode (data, size, &item->tx);
     if (rc == ZC_OK) {
         item->txid = item->tx->txid;
+        item->wtxid = item->tx->wtxid;
+        item->size = item->tx->size;
         item->decoded = true;
         rc = zc_check_loose_tx (item->tx);
     }
@@ -861,6 +922,19 @@ static int
 s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint64_t *times,
                    size_t n)
 {
+    zc_err_t state = store_state (self->store);
+    if (kind == KIND_REORG && state != ZC_OK) {
+        //  they could not be kept across a restart: not kept at all, and
+        //  what spends them goes too
+        zc_warn ("mempool store: %zu transactions of a disconnected block not taken back: %s",
+                 n, zc_err_name (state));
+        for (size_t i = 0; i < n; i++) {
+            if (self->m_rejected [state])
+                zc_metric_inc (self->m_rejected [state], 1);
+            pool_remove_spenders (self->pool, txs [i], POOL_REORG);
+        }
+        return -1;
+    }
     s_batch_t *batch = s_batch_new (self, n);
     if (!batch)
         return -1;
@@ -1123,6 +1197,37 @@ s_on_chain (self_t *self)
 // ---------------------------------------------------------------------------
 //  api
 
+//  Every item of a request refused for one reason, without looking at them
+static void
+s_refuse_all (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id, size_t n,
+              zc_err_t reason)
+{
+    Zc__TxResult *results = calloc (n, sizeof *results);
+    Zc__TxResult **ptrs = calloc (n, sizeof *ptrs);
+    if (!results || !ptrs) {
+        zc_zmq_send_error (self->api, id, id_size, request_id, reason, NULL);
+    }
+    else {
+        for (size_t i = 0; i < n; i++) {
+            zc__tx_result__init (&results [i]);
+            results [i].reason = (int32_t) reason;
+            results [i].detail = (char *) zc_err_name (reason);
+            ptrs [i] = &results [i];
+        }
+        Zc__SubmitTxsReply reply = ZC__SUBMIT_TXS_REPLY__INIT;
+        reply.n_results = n;
+        reply.results = ptrs;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__SUBMIT_TXS_REPLY,
+                            .request_id = request_id };
+        zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    }
+    free (results);
+    free (ptrs);
+    if (self->m_rejected [reason])
+        zc_metric_inc (self->m_rejected [reason], (double) n);
+    zc_debug ("refused %zu transactions: %s", n, zc_err_name (reason));
+}
+
 static void
 s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
@@ -1131,6 +1236,13 @@ s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
                                    ZC_MSG_MAX, (ProtobufCMessage **) &req);
     if (rc == ZC_OK && (req->n_txs == 0 || req->n_txs > MAX_SUBMIT))
         rc = req->n_txs ? ZC_ERR_OVERSIZE : ZC_ERR_EMPTY;
+    zc_err_t state = store_state (self->store);
+    if (rc == ZC_OK && state != ZC_OK) {
+        //  nothing could be kept: refused before any work is done on them
+        s_refuse_all (self, id, id_size, env->request_id, req->n_txs, state);
+        zc__submit_txs__free_unpacked (req, NULL);
+        return;
+    }
     if (rc == ZC_OK && self->in_flight + req->n_txs > (size_t) self->cfg->max_in_flight) {
         rc = ZC_ERR_BUSY;
         zc_metric_inc (self->m_busy, 1);
@@ -1315,6 +1427,29 @@ s_on_work (self_t *self)
     zc_frames_close (&frames);
 }
 
+//  While the store cannot write, try it again every few seconds; once it
+//  can, accept again (and take back what was stored, if that waited)
+static void
+s_store_probe (self_t *self, int64_t now)
+{
+    if (store_state (self->store) == ZC_OK || now < self->next_store_probe_ms)
+        return;
+    self->next_store_probe_ms = now + STORE_PROBE_MS;
+    if (store_probe (self->store) != ZC_OK)
+        return;
+    zc_info ("mempool store: writable again after %lld s; accepting transactions",
+             (long long) ((now - self->store_failed_ms) / 1000));
+    self->store_failed_ms = 0;
+    zc_metric_set (self->m_store_writable, 1);
+    if (self->reload_waits) {
+        self->reload_waits = false;
+        s_reload (self);
+    }
+    else
+    if (!self->reload.active)
+        zc_metrics_set_ready (self->metrics, true);
+}
+
 static void
 s_tick (self_t *self)
 {
@@ -1330,6 +1465,7 @@ s_tick (self_t *self)
     zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
     zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
     zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    s_store_probe (self, now);
     s_reload_retry (self);
     if (now >= self->next_probe_ms) {
         Zc__GetTip req = ZC__GET_TIP__INIT;
@@ -1654,6 +1790,8 @@ s_metrics_init (self_t *self)
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
+    self->m_store_writable = zc_metrics_gauge (m, "zchain_mempool_store_writable",
+                                               "1 while the mempool's store can write, 0 while it refuses transactions", NULL, NULL);
 }
 
 static int
@@ -1664,7 +1802,18 @@ s_open (self_t *self, char *err, size_t err_size)
     pool_limits_t limits = { (uint32_t) cfg->max_ancestors, (uint32_t) cfg->max_descendants,
                              (uint64_t) cfg->max_package_bytes };
     self->pool = pool_new ((size_t) cfg->max_bytes, &limits);
-    self->store = store_open (cfg->db, err, err_size);
+    zc_err_t opened = ZC_OK;
+    self->store = store_open (cfg->db, &opened, err, err_size);
+    if (self->store && opened == ZC_ERR_STORAGE_FULL) {
+        //  a full disk passes: up without a store, refusing transactions,
+        //  and what was stored comes back once it opens
+        zc_error ("%s", err);
+        self->reload_waits = true;
+        err [0] = 0;
+    }
+    else
+    if (opened != ZC_OK)
+        return -1;
     self->batches = zlistx_new ();
     self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
     self->flight_txids = zc_hashkey_table (ZC_HASHKEY_HASH, true);
@@ -1672,8 +1821,6 @@ s_open (self_t *self, char *err, size_t err_size)
     self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
     if (!self->pool || !self->store || !self->batches || !self->reserved || !self->flight_txids
     ||  !self->recent || !self->pending) {
-        if (!self->store)
-            return -1;
         snprintf (err, err_size, "out of memory");
         return -1;
     }
@@ -1706,8 +1853,6 @@ s_close (self_t *self)
         zlistx_destroy (&self->batches);
     }
     zc_workpool_destroy (&self->workpool);
-    if (self->store)
-        store_flush (self->store);
     pool_destroy (&self->pool);
     store_destroy (&self->store);
     zhashx_destroy (&self->reserved);
@@ -1754,7 +1899,11 @@ mempool_actor (zsock_t *pipe, void *args)
     }
     zc_info ("mempool up at height %u; api %s, events %s, work %s", self->height,
              self->cfg->api, self->cfg->events, self->cfg->work);
-    s_reload (self);
+    zc_metric_set (self->m_store_writable, self->reload_waits ? 0 : 1);
+    if (self->reload_waits)
+        s_store_failed (self);
+    else
+        s_reload (self);
     zpoller_t *poller = zpoller_new (pipe, self->api, self->work, self->storage, self->chain, NULL);
     int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
     int64_t next_expiry = zc_mono_ms () + 10000;
