@@ -1144,6 +1144,7 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
                 zc__events_reply__free_unpacked (reply, NULL);
             break;
         }
+        zc_watchdog_kick (self->cfg->common.watchdog);       //  a long replay is progress
         for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
             Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
                                                           reply->events [i].data);
@@ -1514,6 +1515,7 @@ s_fetch_tip (self_t *self)
         }
         if (attempt % 10 == 0)
             zc_info ("waiting for storage at %s", self->cfg->storage_api);
+        zc_watchdog_kick (self->cfg->common.watchdog);       //  waiting is progress
         //  the pipe may say stop meanwhile
         if (zsock_events (self->pipe) & ZMQ_POLLIN)
             break;
@@ -1940,6 +1942,7 @@ mempool_actor (zsock_t *pipe, void *args)
         else
         if (!which && zpoller_terminated (poller))
             break;
+        zc_watchdog_kick (self->cfg->common.watchdog);
         int64_t now = zc_mono_ms ();
         if (now >= next_tick) {
             s_tick (self);
