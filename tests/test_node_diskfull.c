@@ -35,6 +35,7 @@
 static const zc_params_t *s_params;
 static testnode_t *s_node;
 static char s_mount [64];              //  the tmpfs, mounted while the test runs
+static char s_chain [160];             //  storage's tmpfs inside a node's directory, while mounted
 
 //  Fill the filesystem of dir to its last byte with the file path
 static void
@@ -202,6 +203,108 @@ test_disk_full (void **state)
         zc_tx_destroy (&txs [i]);
 }
 
+
+//  Storage's RocksDB on a full 4 MB tmpfs: a block mined onto it is never
+//  acknowledged unwritten; storage ends itself with a one-line error and
+//  status 1 (it aborted on RocksDB's own log before), keeps doing so while
+//  the disk is full, and the chain goes on once space returns
+static void
+test_storage_disk_full (void **state)
+{
+    (void) state;
+    char dir [128], filler [192];
+    snprintf (dir, sizeof dir, "/tmp/zc-node-XXXXXX");
+    assert_non_null (mkdtemp (dir));
+    char *chain = s_chain;
+    snprintf (s_chain, sizeof s_chain, "%s/chain", dir);
+    assert_int_equal (mkdir (chain, 0700), 0);
+    if (mount ("tmpfs", chain, "tmpfs", 0, "size=4m")) {
+        s_chain [0] = 0;
+        fail_msg ("cannot mount a 4 MB tmpfs on %s: %s (the test needs root)", chain, strerror (errno));
+    }
+    snprintf (filler, sizeof filler, "%s/filler", chain);
+    testnode_t *node = s_node = testnode_start (dir, "--miners 0 --validators 1");
+    assert_non_null (node);
+    for (uint64_t i = 0; i < 5; i++)
+        assert_int_equal (testtx_mine_block (node, s_params, 100 + i, 10000, NULL, NULL), ZC_OK);
+    pid_t pid = testnode_pid (node, "storage");
+    s_fill (filler);
+    //  blocks until one is refused (what the log's last page holds goes in)
+    zc_hash_t hashes [40];
+    uint32_t heights [40];
+    zc_err_t reasons [40];
+    int n = 0;
+    do {
+        reasons [n] = testtx_mine_block (node, s_params, 200 + (uint64_t) n, 5000, &hashes [n],
+                                         &heights [n]);
+        n++;
+    } while (reasons [n - 1] == ZC_OK && n < 40);
+    print_message ("storage on the full disk: %d blocks stored, then: %s\n", n - 1,
+                   zc_err_name (reasons [n - 1]));
+    assert_true (reasons [n - 1] != ZC_OK);
+    //  it ends itself with status 1, and goes on doing so while full
+    assert_true (s_wait_new_pid (node, "storage", pid) > 0);
+    char log [256], line [512];
+    snprintf (log, sizeof log, "%s/up.log", dir);
+    bool exited = false;
+    for (int i = 0; i < 100 && !exited; i++) {
+        FILE *f = fopen (log, "r");
+        while (f && fgets (line, sizeof line, f)) {
+            if (strstr (line, "storage exited with status 1"))
+                exited = true;
+            if (strstr (line, "storage killed by signal"))
+                fail_msg ("storage died on the full disk: %s", line);
+        }
+        if (f)
+            fclose (f);
+        if (!exited)
+            usleep (100000);
+    }
+    assert_true (exited);
+    //  room again: the chain goes on (after the restart backoff), and every
+    //  block storage acknowledged is in it
+    assert_int_equal (unlink (filler), 0);
+    zc_err_t rc = ZC_ERR_TIMEOUT;
+    for (int i = 0; i < 120 && rc != ZC_OK; i++) {
+        rc = testtx_mine_block (node, s_params, 300 + (uint64_t) i, 2000, NULL, NULL);
+        if (rc != ZC_OK)
+            usleep (500000);
+    }
+    assert_int_equal (rc, ZC_OK);
+    for (int i = 0; i < n; i++)
+        if (reasons [i] == ZC_OK) {
+            Zc__GetBlock get = ZC__GET_BLOCK__INIT;
+            get.hash.data = hashes [i].b;
+            get.hash.len = 32;
+            size_t size;
+            if (!testnode_call (node, ZC__MSG_TYPE__GET_BLOCK, &get.base, &size, NULL))
+                fail_msg ("block %d (height %u) was acknowledged and is gone", i, heights [i]);
+        }
+}
+
+//  After each test: its node, and storage's tmpfs under it if mounted
+static int
+s_stop_node (void **state)
+{
+    (void) state;
+    if (!s_chain [0]) {
+        testnode_stop (&s_node, false);
+        return 0;
+    }
+    char dir [160];
+    snprintf (dir, sizeof dir, "%s", s_chain);
+    *strrchr (dir, '/') = 0;
+    testnode_stop (&s_node, true);
+    if (umount (s_chain))
+        fprintf (stderr, "umount %s: %s\n", s_chain, strerror (errno));
+    s_chain [0] = 0;
+    char cmd [256];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system (cmd) != 0)
+        fprintf (stderr, "cannot remove %s\n", dir);
+    return 0;
+}
+
 static int
 s_setup (void **state)
 {
@@ -225,7 +328,6 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    testnode_stop (&s_node, false);
     if (umount (s_mount))
         fprintf (stderr, "test_node_diskfull: umount %s: %s\n", s_mount, strerror (errno));
     rmdir (s_mount);
@@ -243,7 +345,8 @@ main (void)
         return 1;
     }
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_disk_full),
+        cmocka_unit_test_teardown (test_disk_full, s_stop_node),
+        cmocka_unit_test_teardown (test_storage_disk_full, s_stop_node),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

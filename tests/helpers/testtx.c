@@ -1,5 +1,6 @@
 /*  testtx.c - hand-made transactions for node tests */
 #include "testtx.h"
+#include "zc_block.h"
 #include "zc_time.h"
 #include "zc_wallet.h"
 #include "envelope.pb-c.h"
@@ -171,6 +172,56 @@ testtx_in_mempool (testnode_t *node, const zc_hash_t *txid)
     if (r)
         zc__tx_reply__free_unpacked (r, NULL);
     return pooled;
+}
+
+zc_err_t
+testtx_mine_block (testnode_t *node, const zc_params_t *params, uint64_t extranonce,
+                   int timeout_ms, zc_hash_t *hash_p, uint32_t *height_p)
+{
+    Zc__GetTip req = ZC__GET_TIP__INIT;
+    size_t size;
+    zc_err_t reason;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, &reason);
+    Zc__TipReply *tip = body ? zc__tip_reply__unpack (NULL, size, body) : NULL;
+    zc_header_t parent;
+    if (!tip || tip->hash.len != 32
+    ||  zc_header_decode (tip->header.data, tip->header.len, &parent) != ZC_OK) {
+        if (tip)
+            zc__tip_reply__free_unpacked (tip, NULL);
+        return body ? ZC_ERR_MALFORMED : reason;
+    }
+    uint32_t height = tip->height + 1;
+    zc_block_t *block = zc_block_new (1);
+    uint8_t pubkey [32];
+    memcpy (pubkey, zc_params_nums_key, 32);
+    block->tx [0] = zc_coinbase_new (height, extranonce, zc_params_subsidy (params, height), pubkey);
+    memcpy (block->header.prev.b, tip->hash.data, 32);
+    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
+    block->header.time = now > parent.time ? now : parent.time + 1;
+    block->header.bits = tip->next_bits ? tip->next_bits : params->pow_limit_bits;
+    zc__tip_reply__free_unpacked (tip, NULL);
+    zc_block_finalize (block);
+    zc_block_solve (block, params->pow_limit_bits);
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__SubmitBlock submit = ZC__SUBMIT_BLOCK__INIT;
+    submit.raw.data = raw;
+    submit.raw.len = size;
+    uint32_t type;
+    zc_err_t rc = zc_client_call (node->client, ZC__MSG_TYPE__SUBMIT_BLOCK, &submit.base, timeout_ms,
+                                  &type, &body, &size, NULL);
+    Zc__SubmitBlockReply *r = rc == ZC_OK && type == ZC__MSG_TYPE__SUBMIT_BLOCK_REPLY
+                            ? zc__submit_block_reply__unpack (NULL, size, body) : NULL;
+    if (rc == ZC_OK)
+        rc = r ? (zc_err_t) r->reason : ZC_ERR_MALFORMED;
+    if (r)
+        zc__submit_block_reply__free_unpacked (r, NULL);
+    if (hash_p)
+        *hash_p = block->hash;
+    if (height_p)
+        *height_p = height;
+    free (raw);
+    zc_block_destroy (&block);
+    return rc;
 }
 
 bool

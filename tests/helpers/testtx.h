@@ -57,6 +57,14 @@ int64_t
 bool
     testtx_in_mempool (testnode_t *node, const zc_hash_t *txid);
 
+//  Mine a block with only a coinbase on the node's tip (by hand, as a
+//  miner would) and submit it through the gateway, waiting up to
+//  timeout_ms: the reason (or why the request failed); its hash into
+//  hash_p and its height into *height_p when not NULL.
+zc_err_t
+    testtx_mine_block (testnode_t *node, const zc_params_t *params, uint64_t extranonce,
+                       int timeout_ms, zc_hash_t *hash_p, uint32_t *height_p);
+
 //  Wait up to timeout_s until txid is confirmed; false if it was not.
 bool
     testtx_wait_confirmed (testnode_t *node, int timeout_s, const zc_hash_t *txid);
