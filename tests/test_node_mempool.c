@@ -14,6 +14,7 @@
 #include "zc_hex.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
+#include "mempool.pb-c.h"
 #include "p2p.pb-c.h"
 
 #include <pthread.h>
@@ -230,6 +231,49 @@ test_chain_from_a_peer (void **state)
 }
 
 
+//  Template requests as fast as they come, each after a submission that
+//  changes the pool: the pool is sorted at most 5 times a second (and once
+//  per new tip), the rest get copies, and the mempool answers throughout
+static void
+test_template_flood (void **state)
+{
+    (void) state;
+    testnode_t *node = s_mining_node ();
+    assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 46, 300));
+    testtx_coin_t coins [40];
+    assert_int_equal (testtx_wallet_coins (node, s_params, coins, 40), 40);
+    zc_tx_t *txs [40];
+    for (int i = 0; i < 40; i++)
+        txs [i] = testtx_split (s_params, &coins [i], 1, 1000, NULL);
+    sleep (2);
+    double builds = testtx_metric (node, "zchain_mempool_template_builds_total", NULL);
+    int64_t height = testnode_height (node, NULL), start = zc_mono_ms ();
+    s_pinger_t *pinger = s_pinger_start (node);
+    int served = 0;
+    for (int i = 0; i < 40; i++) {
+        zc_err_t reason;
+        assert_int_equal (testtx_submit (node->client, &txs [i], 1, &reason, 30000), ZC_OK);
+        assert_int_equal (reason, ZC_OK);
+        for (int k = 0; k < 5; k++) {
+            Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+            size_t size;
+            served += testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL) != NULL;
+        }
+    }
+    double seconds = (double) (zc_mono_ms () - start) / 1000.0;
+    int64_t blocks = testnode_height (node, NULL) - height;
+    s_pinger_stop (&pinger);
+    sleep (2);
+    double built = testtx_metric (node, "zchain_mempool_template_builds_total", NULL) - builds;
+    print_message ("%d templates served in %.1f s, %.0f built, %lld new blocks\n", served, seconds,
+                   built, (long long) blocks);
+    assert_int_equal (served, 200);
+    //  the miner asks too, and each new tip builds one more: far below one
+    //  build a request
+    assert_true (builds >= 0 && built <= 20 + 5 * seconds + 3 * (double) blocks);
+    s_free_txs (txs, 40);
+}
+
 typedef struct {
     size_t rows;
 } s_rows_t;
@@ -407,6 +451,7 @@ main (void)
         cmocka_unit_test_teardown (test_fan_in_one_batch, s_stop_node),
         cmocka_unit_test_teardown (test_chain_from_a_peer, s_stop_node),
         cmocka_unit_test_teardown (test_restart_takes_back, s_stop_node),
+        cmocka_unit_test_teardown (test_template_flood, s_stop_node),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }

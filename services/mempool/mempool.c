@@ -69,6 +69,7 @@ const zc_option_t mempool_options [] = {
 #define RELOAD_ROUNDS 5                 //  tries for those refused for a passing reason
 #define RELOAD_RETRY_MS 1000
 #define STORE_PROBE_MS 2000             //  a failed store is tried again this often
+#define TEMPLATE_BUILDS 5.0             //  templates built per second at most (same tip)
 
 typedef enum {
     SRC_STORAGE,                        //  a confirmed output, looked up in storage
@@ -146,6 +147,20 @@ typedef struct {
     uint8_t reason;
 } s_event_t;
 
+//  The last block template, built for a full block: requests take a
+//  prefix of it (parents come first, so any prefix is a valid block)
+typedef struct {
+    bool valid;
+    zc_hash_t tip;                      //  what it builds on
+    uint64_t changes;                   //  pool_changes when built
+    double tokens;                      //  builds allowed now (a bucket of TEMPLATE_BUILDS)
+    int64_t tokens_ms;
+    size_t n;
+    uint8_t *bytes;                     //  the transactions, one after another
+    uint32_t *sizes;
+    uint64_t *fees;
+} s_template_t;
+
 //  Taking back the store after a restart: what came of each transaction
 typedef struct {
     bool active;                        //  until every stored transaction is accounted for
@@ -196,6 +211,7 @@ typedef struct {
     size_t n_resubmit, cap_resubmit;
     bool committing;
     s_reloading_t reload;
+    s_template_t tmpl;
     bool reload_waits;                  //  the store could not be opened yet
     int64_t store_failed_ms;            //  since when it cannot write (0: it can)
     int64_t next_store_probe_ms;
@@ -221,6 +237,7 @@ typedef struct {
     zc_metric_t *m_templates;
     zc_metric_t *m_reload_dropped [ZC_ERR_COUNT_];
     zc_metric_t *m_store_writable;
+    zc_metric_t *m_template_builds;
 } self_t;
 
 static void s_pump (self_t *self);
@@ -1268,6 +1285,77 @@ s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
 }
 
 static void
+s_template_clear (s_template_t *t)
+{
+    free (t->bytes);
+    free (t->sizes);
+    free (t->fees);
+    t->bytes = NULL;
+    t->sizes = NULL;
+    t->fees = NULL;
+    t->n = 0;
+    t->valid = false;
+}
+
+//  May the template be built again now? TEMPLATE_BUILDS a second, refilled
+//  as time passes: ordinary requests always get a fresh one, a flood of
+//  them gets copies
+static bool
+s_template_may_build (s_template_t *t, int64_t now)
+{
+    if (t->tokens_ms == 0)
+        t->tokens = TEMPLATE_BUILDS;
+    else
+        t->tokens += (double) (now - t->tokens_ms) * TEMPLATE_BUILDS / 1000.0;
+    if (t->tokens > TEMPLATE_BUILDS)
+        t->tokens = TEMPLATE_BUILDS;
+    t->tokens_ms = now;
+    if (t->tokens < 1)
+        return false;
+    t->tokens -= 1;
+    return true;
+}
+
+//  Build the template again: the pool's choice for a full block, copied
+//  (it outlives the entries it came from)
+static void
+s_template_build (self_t *self)
+{
+    s_template_t *t = &self->tmpl;
+    s_template_clear (t);
+    size_t max_out = pool_count (self->pool);
+    const pool_entry_t **chosen = calloc (max_out ? max_out : 1, sizeof *chosen);
+    uint64_t fees = 0;
+    size_t n = chosen ? pool_template (self->pool, ZC_BLOCK_MAX_BYTES - 1000, chosen, max_out, &fees)
+                      : 0;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += chosen [i]->tx->size;
+    t->bytes = malloc (bytes ? bytes : 1);
+    t->sizes = malloc ((n ? n : 1) * sizeof *t->sizes);
+    t->fees = malloc ((n ? n : 1) * sizeof *t->fees);
+    if (chosen && t->bytes && t->sizes && t->fees) {
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy (t->bytes + at, chosen [i]->raw, chosen [i]->tx->size);
+            at += chosen [i]->tx->size;
+            t->sizes [i] = chosen [i]->tx->size;
+            t->fees [i] = chosen [i]->fee;
+        }
+        t->n = n;
+        t->valid = true;
+        t->tip = self->tip;
+        t->changes = pool_changes (self->pool);
+    }
+    zc_metric_inc (self->m_template_builds, 1);
+    free (chosen);
+}
+
+//  A template for a miner (or anyone through the gateway): built again
+//  when the tip moved, or when the pool changed and the rate allows, so
+//  whatever the rate of requests the pool is sorted at most a few times a
+//  second
+static void
 s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
     Zc__GetTemplate *req = zc__get_template__unpack (NULL, env->body_size, env->body);
@@ -1280,14 +1368,20 @@ s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
                                                                               : ZC_BLOCK_MAX_BYTES;
     zc__get_template__free_unpacked (req, NULL);
     max_bytes = max_bytes > 1000 ? max_bytes - 1000 : 0;
-    size_t max_out = pool_count (self->pool);
-    const pool_entry_t **chosen = calloc (max_out ? max_out : 1, sizeof *chosen);
-    ProtobufCBinaryData *txs = calloc (max_out ? max_out : 1, sizeof *txs);
+    s_template_t *t = &self->tmpl;
+    bool may = s_template_may_build (t, zc_mono_ms ());
+    if (!t->valid || !zc_hash_eq (&t->tip, &self->tip)
+    ||  (pool_changes (self->pool) != t->changes && may))
+        s_template_build (self);
+    ProtobufCBinaryData *txs = calloc (t->n ? t->n : 1, sizeof *txs);
+    size_t n = 0, bytes = 0, at = 0;
     uint64_t fees = 0;
-    size_t n = chosen && txs ? pool_template (self->pool, max_bytes, chosen, max_out, &fees) : 0;
-    for (size_t i = 0; i < n; i++) {
-        txs [i].data = chosen [i]->raw;
-        txs [i].len = chosen [i]->tx->size;
+    for (; txs && n < t->n && bytes + t->sizes [n] <= max_bytes; n++) {
+        txs [n].data = t->bytes + at;
+        txs [n].len = t->sizes [n];
+        at += t->sizes [n];
+        bytes += t->sizes [n];
+        fees += t->fees [n];
     }
     Zc__TemplateReply reply = ZC__TEMPLATE_REPLY__INIT;
     reply.prev_hash.data = self->tip.b;
@@ -1304,7 +1398,6 @@ s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
                         .request_id = env->request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
     zc_metric_inc (self->m_templates, 1);
-    free (chosen);
     free (txs);
 }
 
@@ -1792,6 +1885,8 @@ s_metrics_init (self_t *self)
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
+    self->m_template_builds = zc_metrics_counter (m, "zchain_mempool_template_builds_total",
+                                                  "block templates built (the others served were copies)", NULL, NULL);
     self->m_store_writable = zc_metrics_gauge (m, "zchain_mempool_store_writable",
                                                "1 while the mempool's store can write, 0 while it refuses transactions", NULL, NULL);
 }
@@ -1867,6 +1962,7 @@ s_close (self_t *self)
         zc_tx_destroy (&self->reload.retry [i]);
     free (self->reload.retry);
     free (self->reload.retry_time);
+    s_template_clear (&self->tmpl);
     free (self->pending);
     zsock_destroy (&self->api);
     zsock_destroy (&self->events);
