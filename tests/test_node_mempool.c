@@ -274,6 +274,35 @@ test_template_flood (void **state)
     s_free_txs (txs, 40);
 }
 
+//  A batch naming outpoints chosen to collide in a fixed hash (their
+//  txids' first 16 bytes alike): the mempool reserves them before it asks
+//  storage, in a table that grew until the process ran out of memory and
+//  aborted; now each is refused unknown_input and the mempool answers on
+static void
+test_chosen_outpoints (void **state)
+{
+    (void) state;
+    testnode_t *node = s_node = testnode_start (NULL, "--miners 0 --validators 1");
+    assert_non_null (node);
+    pid_t pid = testnode_pid (node, "mempool");
+    s_pinger_t *pinger = s_pinger_start (node);
+    zc_tx_t *txs [2000];
+    for (uint32_t i = 0; i < 2000; i++) {
+        txs [i] = zc_tx_new (1, 1);
+        memcpy (txs [i]->in [0].prevout.txid.b + 16, &i, 4);
+        txs [i]->out [0].amount = 1000;
+        memcpy (txs [i]->out [0].pubkey, zc_params_nums_key, 32);
+        zc_tx_finalize (txs [i]);
+    }
+    zc_err_t reasons [2000];
+    assert_int_equal (testtx_submit (node->client, txs, 2000, reasons, 30000), ZC_OK);
+    for (int i = 0; i < 2000; i++)
+        assert_int_equal (reasons [i], ZC_ERR_UNKNOWN_INPUT);
+    s_pinger_stop (&pinger);
+    assert_int_equal (testnode_pid (node, "mempool"), pid);
+    s_free_txs (txs, 2000);
+}
+
 typedef struct {
     size_t rows;
 } s_rows_t;
@@ -452,6 +481,7 @@ main (void)
         cmocka_unit_test_teardown (test_chain_from_a_peer, s_stop_node),
         cmocka_unit_test_teardown (test_restart_takes_back, s_stop_node),
         cmocka_unit_test_teardown (test_template_flood, s_stop_node),
+        cmocka_unit_test_teardown (test_chosen_outpoints, s_stop_node),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }
