@@ -1667,7 +1667,7 @@ s_reload_finish (self_t *self)
     zc_info ("reload: took back %zu, kept %zu, dropped %zu%s%s", r->taken, r->kept, dropped,
              reasons, r->left ? "; some left on disk for the next restart" : "");
     r->active = false;
-    zc_metrics_set_ready (self->metrics, true);
+    zc_metrics_set_ready (self->metrics, store_state (self->store) == ZC_OK);
 }
 
 //  Stored transactions (the caller's) through the checks, parents first,
