@@ -250,6 +250,37 @@ test_remove_middle (void **state)
     pool_destroy (&pool);
 }
 
+//  A tree that joins: X spends the root and Y, Y spends the root, Z spends
+//  X. Removing the root takes all four; the walk meets X before Y, and
+//  freeing in its reverse order once read Y after it was freed (fuzz_pool
+//  found it; under ASan a use after free)
+static void
+test_remove_joined_tree (void **state)
+{
+    (void) state;
+    s_removed_t removed = { { 0 } };
+    pool_t *pool = pool_new (1 << 20, &s_limits);
+    pool_set_removed (pool, s_on_removed, &removed);
+    zc_hash_t root = s_add_ok (pool, s_tx (NULL, 20, 0, 3), 1000, 1);
+    zc_hash_t a = s_add_ok (pool, s_tx (&root, 0, 2, 1), 1000, 2);
+    zc_hash_t y = s_add_ok (pool, s_tx (&root, 0, 1, 2), 1000, 2);
+    const zc_hash_t *both [2] = { &root, &y };
+    uint32_t index [2] = { 0, 0 };
+    zc_hash_t x = s_add_ok (pool, s_tx_spending (both, index, 2, 0, 2), 1000, 3);
+    s_add_ok (pool, s_tx (&x, 0, 0, 1), 1000, 4);
+    zc_hash_t other = s_add_ok (pool, s_tx (NULL, 21, 0, 1), 1000, 5);
+    //  a goes: the root's children become x, y (the last takes its place)
+    pool_remove (pool, &a, POOL_EXPIRED);
+    assert_int_equal (pool_find (pool, &root)->n_descendants, 4);
+    s_check (pool);
+    pool_remove (pool, &root, POOL_CONFLICT);
+    assert_int_equal (removed.count [POOL_CONFLICT], 4);
+    assert_int_equal (pool_count (pool), 1);
+    assert_non_null (pool_find (pool, &other));
+    s_check (pool);
+    pool_destroy (&pool);
+}
+
 //  Chains: a child spends its parent's output; a block confirming the
 //  parent leaves the child with one ancestor fewer; a block spending the
 //  child's input otherwise removes the child and its descendants
@@ -622,6 +653,7 @@ main (void)
         cmocka_unit_test (test_descendant_limit),
         cmocka_unit_test (test_package_bytes),
         cmocka_unit_test (test_remove_middle),
+        cmocka_unit_test (test_remove_joined_tree),
         cmocka_unit_test (test_chains),
         cmocka_unit_test (test_confirm_middle),
         cmocka_unit_test (test_bounded_work),

@@ -329,6 +329,13 @@ s_free_entry (pool_t *self, s_entry_t *entry)
     s_entry_free (&entry);
 }
 
+static int
+s_deeper_first (const void *a, const void *b)
+{
+    const s_entry_t *x = *(s_entry_t *const *) a, *y = *(s_entry_t *const *) b;
+    return x->pub.n_ancestors > y->pub.n_ancestors ? -1 : x->pub.n_ancestors < y->pub.n_ancestors;
+}
+
 //  Remove root and all its descendants. Each doomed entry leaves the
 //  descendant packages of its surviving ancestors; survivors are never
 //  descendants (a descendant of a doomed entry is doomed). The callback
@@ -361,13 +368,21 @@ s_remove_tree (pool_t *self, s_entry_t *root, pool_remove_t why, pool_remove_t c
                 x->pub.descendant_fees -= r->pub.fee;
             }
     }
-    for (size_t i = doomed->n; i-- > 0; ) {
+    //  unlink from the survivors while no doomed entry is freed yet: in a
+    //  tree that joins (a child of two doomed parents) the walk's order is
+    //  not children first, and a parent may go before its child
+    for (size_t i = 0; i < doomed->n; i++) {
         s_entry_t *r = doomed->v [i];
-        if (self->removed && !(r == root && root_quiet))
-            self->removed (self->removed_arg, &r->pub, r == root ? why : child_why);
         for (uint32_t k = 0; k < r->pub.n_parents; k++)
             if (!r->parents [k]->doomed)
                 s_unlink_child (r->parents [k], r);
+    }
+    //  more ancestors first: every descendant before its ancestors
+    qsort (doomed->v, doomed->n, sizeof *doomed->v, s_deeper_first);
+    for (size_t i = 0; i < doomed->n; i++) {
+        s_entry_t *r = doomed->v [i];
+        if (self->removed && !(r == root && root_quiet))
+            self->removed (self->removed_arg, &r->pub, r == root ? why : child_why);
         s_free_entry (self, r);
     }
 }
