@@ -190,6 +190,8 @@ typedef struct {
     pool_t *pool;
     store_t *store;
     zlistx_t *batches;                  //  in arrival order
+    zhashx_t *by_id;                    //  batch id (text) -> batch, for verdicts
+    zhashx_t *by_lookup;                //  its GET_UTXOS's request id (text) -> batch
     size_t in_flight;                   //  transactions in batches
     zhashx_t *reserved;                 //  outpoint key -> s_item_t spending it
     zhashx_t *flight_txids;             //  txid -> s_item_t being checked
@@ -341,6 +343,22 @@ s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
 // ---------------------------------------------------------------------------
 //  batches
 
+//  Batches by number: many may be in flight (one a transaction), so no
+//  reply looks through them all
+static void
+s_key (uint64_t id, char key [24])
+{
+    snprintf (key, 24, "%llu", (unsigned long long) id);
+}
+
+static s_batch_t *
+s_find_batch (zhashx_t *index, uint64_t id)
+{
+    char key [24];
+    s_key (id, key);
+    return zhashx_lookup (index, key);
+}
+
 static void
 s_item_release (self_t *self, s_item_t *item)
 {
@@ -371,6 +389,13 @@ s_batch_destroy (self_t *self, s_batch_t **batch_p)
         free (item->keys);
     }
     self->in_flight -= batch->n;
+    char key [24];
+    s_key (batch->id, key);
+    zhashx_delete (self->by_id, key);
+    if (batch->lookup_id) {
+        s_key (batch->lookup_id, key);
+        zhashx_delete (self->by_lookup, key);
+    }
     free (batch->items);
     free (batch->lookup_item);
     free (batch->lookup_input);
@@ -477,6 +502,9 @@ s_send_lookup (self_t *self, s_batch_t *batch)
         req.n_outpoints = n;
         req.outpoints = ptrs;
         batch->lookup_id = ++self->next_request;
+        char key [24];
+        s_key (batch->lookup_id, key);
+        zhashx_insert (self->by_lookup, key, batch);
         zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_UTXOS,
                             .request_id = batch->lookup_id,
                             .deadline_ms = (uint64_t) (zc_now_ms () + LOOKUP_TIMEOUT_MS) };
@@ -614,14 +642,6 @@ s_send_jobs (self_t *self, s_batch_t *batch)
     return failed ? -1 : jobs;
 }
 
-static s_batch_t *
-s_find_batch (self_t *self, uint64_t id)
-{
-    for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
-        if (b->id == id)
-            return b;
-    return NULL;
-}
 
 //  After the look-up: amounts, then validators (or straight to ready)
 static void
@@ -649,7 +669,7 @@ s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, siz
     self_t *self = arg;
     s_jobref_t *ref = job_arg;
     (void) job_id;
-    s_batch_t *batch = s_find_batch (self, ref->batch_id);
+    s_batch_t *batch = s_find_batch (self->by_id, ref->batch_id);
     Zc__VerifyReply *r = batch ? zc__verify_reply__unpack (NULL, size, reply) : NULL;
     if (batch && batch->stage == STAGE_VERIFY) {
         for (size_t k = 0; k < ref->n && ref->index [k] < batch->n; k++) {
@@ -918,6 +938,9 @@ static void
 s_batch_start (self_t *self, s_batch_t *batch)
 {
     zlistx_add_end (self->batches, batch);
+    char key [24];
+    s_key (batch->id, key);
+    zhashx_insert (self->by_id, key, batch);
     int rc = s_send_lookup (self, batch);
     if (rc < 0) {
         zc_metric_inc (self->m_busy, 1);
@@ -1033,12 +1056,10 @@ s_on_storage (self_t *self)
         s_pump (self);
         return;
     }
-    if (batch == NULL && env.request_id != 0)
-        for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
-            if (b->stage == STAGE_LOOKUP && b->lookup_id == env.request_id) {
-                batch = b;
-                break;
-            }
+    if (env.request_id != 0)
+        batch = s_find_batch (self->by_lookup, env.request_id);
+    if (batch && batch->stage != STAGE_LOOKUP)
+        batch = NULL;
     if (!batch) {
         zc_frames_close (&frames);      //  late: the batch timed out already
         return;
@@ -1912,11 +1933,14 @@ s_open (self_t *self, char *err, size_t err_size)
     if (opened != ZC_OK)
         return -1;
     self->batches = zlistx_new ();
+    self->by_id = zhashx_new ();
+    self->by_lookup = zhashx_new ();
     self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
     self->flight_txids = zc_hashkey_table (ZC_HASHKEY_HASH, true);
     self->recent = zc_hashkey_table (ZC_HASHKEY_HASH, false);
     self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
-    if (!self->pool || !self->store || !self->batches || !self->reserved || !self->flight_txids
+    if (!self->pool || !self->store || !self->batches || !self->by_id || !self->by_lookup
+    ||  !self->reserved || !self->flight_txids
     ||  !self->recent || !self->pending) {
         snprintf (err, err_size, "out of memory");
         return -1;
@@ -1949,6 +1973,8 @@ s_close (self_t *self)
         }
         zlistx_destroy (&self->batches);
     }
+    zhashx_destroy (&self->by_id);
+    zhashx_destroy (&self->by_lookup);
     zc_workpool_destroy (&self->workpool);
     pool_destroy (&self->pool);
     store_destroy (&self->store);
