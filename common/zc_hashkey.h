@@ -4,12 +4,19 @@
  *  outpoint keys (zc_outpoint_key). A borrowing table keeps the caller's
  *  key pointer (the key must live in the item, as long as the entry); an
  *  owning table copies each key and frees it with the entry.
+ *
+ *  Keys come from strangers (the outpoints a submitted transaction names,
+ *  the ids a peer announces), so the tables hash them with SipHash-2-4
+ *  under a key drawn at random once per process: nobody can choose keys
+ *  that pile into one chain (zhashx grows its table for a long chain, and
+ *  keys sharing a hash made it grow until memory ran out).
  */
 #ifndef ZC_HASHKEY_H_INCLUDED
 #define ZC_HASHKEY_H_INCLUDED
 
 #include <czmq.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #define ZC_HASHKEY_HASH 32
 #define ZC_HASHKEY_OUTPOINT 36
@@ -18,5 +25,10 @@
 //  memory or for another size.
 zhashx_t *
     zc_hashkey_table (size_t key_size, bool borrow_keys);
+
+//  SipHash-2-4 of data under a 16-byte key (the tables' hash; public for
+//  its test vectors).
+uint64_t
+    zc_hashkey_siphash (const uint8_t key [16], const void *data, size_t size);
 
 #endif

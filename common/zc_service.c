@@ -93,9 +93,12 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
     //  CZMQ's handler sets zsys_interrupted on SIGINT and SIGTERM
     zsys_init ();
     zsys_catch_interrupts ();
+    //  started before the actor, so a start-up that hangs is caught too
+    common->watchdog = zc_watchdog_new (service, common->watchdog_s * 1000);
     zactor_t *running = zactor_new (actor, cfg);
     if (!running) {
         zc_error ("%s did not start", service);
+        zc_watchdog_destroy (&common->watchdog);
         return 1;
     }
     //  the actor's first signal: 0 up, else failed to start
@@ -115,8 +118,11 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
         }
     }
     zpoller_destroy (&poller);
+    //  after the actor: its loop kicks the watchdog to the end (a clean-up
+    //  that hangs ends the process too)
     zactor_destroy (&running);
     zc_keys_destroy (&common->keyset);
+    zc_watchdog_destroy (&common->watchdog);
     zc_info ("%s stopped", service);
     return exit_code;
 }

@@ -14,12 +14,19 @@
  *  (zc_zmq_open_auth). The actor signals 0 when it is up, or non-zero when it
  *  could not start (bind failed, store unreadable): main exits 1 so a
  *  supervisor restarts it.
+ *
+ *  It also starts a watchdog (zc_watchdog.h, --watchdog SECONDS) and puts
+ *  it in the config for the actor, whose loop kicks it every turn: a
+ *  process whose loop stops turning ends itself (status 70) and is started
+ *  again by its supervisor. Actors run as threads of another program get
+ *  no watchdog (the field stays NULL).
  */
 #ifndef ZC_SERVICE_H_INCLUDED
 #define ZC_SERVICE_H_INCLUDED
 
 #include "zc_auth.h"
 #include "zc_config.h"
+#include "zc_watchdog.h"
 
 #include <czmq.h>
 
@@ -32,6 +39,8 @@ typedef struct {
     const char *keys;                   //  directory of the node's CURVE keys, or empty
     bool insecure;                      //  tcp:// without keys: anyone who reaches it is trusted
     zc_keys_t *keyset;                  //  not an option: what zc_service_main loaded from keys
+    int64_t watchdog_s;                 //  0: none
+    zc_watchdog_t *watchdog;            //  not an option: set by zc_service_main (or NULL)
 } zc_service_cfg_t;
 
 //  Rows for the shared options (config struct starts with zc_service_cfg_t)
@@ -52,7 +61,10 @@ typedef struct {
       offsetof (zc_service_cfg_t, keys), 0, 0 }, \
     { "insecure", "ZC_INSECURE", ZC_OPT_BOOL, "false", \
       "allow tcp:// endpoints without --keys: anyone who can reach them is trusted", \
-      offsetof (zc_service_cfg_t, insecure), 0, 0 }
+      offsetof (zc_service_cfg_t, insecure), 0, 0 }, \
+    { "watchdog", "ZC_WATCHDOG", ZC_OPT_INT, "60", \
+      "end the process (status 70, to be started again) when its loop makes no progress for this many seconds; 0: never", \
+      offsetof (zc_service_cfg_t, watchdog_s), 0, 86400 }
 
 int
     zc_service_main (int argc, char **argv, const char *service, const char *summary,

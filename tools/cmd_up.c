@@ -5,8 +5,11 @@
  *  talking over ipc:// sockets in DATADIR/run, every one of them CURVE with
  *  the node's keys in DATADIR/keys (made on first start). A service that dies is
  *  started again after a pause that doubles up to 30 s (and resets once it
- *  has stayed up a minute). Ctrl-C or SIGTERM stops them in order: miners
- *  and the gateway first, storage last.
+ *  has stayed up a minute). One that is alive but does not answer (storage,
+ *  the mempool and the gateway get a PING every 2 s on their api) for
+ *  --liveness seconds, once it has answered since it started, is killed
+ *  (-9) and started again the same way. Ctrl-C or SIGTERM stops them in
+ *  order: miners and the gateway first, storage last.
  */
 #include "cli.h"
 #include "node.h"
@@ -34,6 +37,7 @@
 
 #define MAX_CHILDREN 64
 #define MAX_ARGS 80                     //  a gateway with 16 bootstrap nodes has 64
+#define PING_EVERY_MS 2000              //  and each may take as long to come back
 
 typedef struct {
     char name [32];                     //  instance name, and its log's
@@ -46,6 +50,13 @@ typedef struct {
     int64_t restart_at_ms;
     int64_t backoff_ms;
     int restarts;
+    //  liveness, for a service with an api
+    const char *api;
+    zsock_t *pinger;                    //  DEALER to the api
+    uint64_t ping_id;                   //  the PING on its way (0: none)
+    int64_t ping_sent_ms;
+    int misses;                         //  unanswered in a row
+    bool answered;                      //  since it was started
 } s_child_t;
 
 typedef struct {
@@ -61,6 +72,9 @@ typedef struct {
     const char *metrics_http;
     const char *block_interval;
     const char *log_level;
+    const char *mempool_db;             //  NULL: DATADIR/mempool
+    int liveness_s;                     //  0: no pings
+    uint64_t next_ping_id;
     const char *p2p;                    //  HOST:PORT, or NULL for a node without peers
     const char *p2p_advertise;
     const char *bootstrap [16];
@@ -88,7 +102,8 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain up [--miners N] [--validators N] [--http HOST:PORT] [--metrics HOST:PORT]\n"
-        "                 [--block-interval MS] [--log-level LEVEL]\n"
+        "                 [--block-interval MS] [--log-level LEVEL] [--mempool-db DIR]\n"
+        "                 [--liveness S]\n"
         "                 [--p2p HOST:PORT [--advertise HOST:PORT] [--bootstrap HOST:PORT ...]]\n\n"
         "Start a whole node here: storage, mempool, validators, miners, gateway and the\n"
         "metrics sidecar as separate processes over ipc:// sockets in DATADIR/run, with\n"
@@ -100,6 +115,11 @@ s_help (FILE *out)
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
         "  --log-level LEVEL   debug, info, warn or error (default info)\n"
+        "  --mempool-db DIR    the mempool's store (default DATADIR/mempool), e.g. on\n"
+        "                      a filesystem of its own\n"
+        "  --liveness S        kill (-9) and restart storage, the mempool or the\n"
+        "                      gateway when it answers no ping for S seconds\n"
+        "                      (default 10; 0: only restart what dies)\n"
         "  --p2p HOST:PORT     join a network: accept peers here (e.g. 0.0.0.0:7770)\n"
         "  --advertise H:P     the address other nodes dial (default: --p2p)\n"
         "  --bootstrap H:P     a node to ask for peers (repeatable); known peers are\n"
@@ -158,10 +178,12 @@ s_plan (s_up_t *up)
     s_flag (c, "--events", up->ep [EP_STORAGE_EVENTS]);
     s_flag (c, "--work", up->ep [EP_STORAGE_WORK]);
     s_flag (c, "--mempool-events", up->ep [EP_MEMPOOL_EVENTS]);
+    c->api = up->ep [EP_STORAGE_API];
 
     c = s_child (up, "mempool", "mempool", 2);
+    c->api = up->ep [EP_MEMPOOL_API];
     snprintf (path, sizeof path, "%s/mempool", up->datadir);
-    s_flag (c, "--db", path);
+    s_flag (c, "--db", up->mempool_db ? up->mempool_db : path);
     s_flag (c, "--api", up->ep [EP_MEMPOOL_API]);
     s_flag (c, "--events", up->ep [EP_MEMPOOL_EVENTS]);
     s_flag (c, "--work", up->ep [EP_MEMPOOL_WORK]);
@@ -184,6 +206,7 @@ s_plan (s_up_t *up)
         s_flag (c, "--block-interval", up->block_interval);
     }
     c = s_child (up, "gateway", "gateway", 1);
+    c->api = up->ep [EP_GATEWAY_API];
     s_flag (c, "--api", up->ep [EP_GATEWAY_API]);
     s_flag (c, "--notify", up->ep [EP_NOTIFY]);
     s_flag (c, "--http", up->http);
@@ -238,6 +261,60 @@ s_spawn (s_up_t *up, s_child_t *c)
     }
     c->pid = pid;
     c->started_ms = zc_mono_ms ();
+    c->answered = false;
+    c->misses = 0;
+    c->ping_id = 0;
+}
+
+//  A PING on each service's api every PING_EVERY_MS; one that answered
+//  since it started and then misses --liveness seconds of them in a row is
+//  alive but stuck (a loop that does not turn, SIGSTOP): killed, and
+//  s_reap starts it again. Before its first answer the service may still
+//  be starting; its own watchdog covers that.
+static void
+s_liveness (s_up_t *up, s_child_t *c, int64_t now)
+{
+    if (!c->api || c->pid <= 0 || up->liveness_s == 0)
+        return;
+    char err [256];
+    if (!c->pinger && !(c->pinger = zc_zmq_open (ZMQ_DEALER, c->api, false, 16, err, sizeof err)))
+        return;
+    while (zsock_events (c->pinger) & ZMQ_POLLIN) {
+        zc_frames_t frames;
+        if (zc_frames_recv (c->pinger, &frames, ZMQ_DONTWAIT))
+            break;
+        zc_env_t env;
+        if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__PONG
+        &&  c->ping_id && env.request_id == c->ping_id) {
+            c->ping_id = 0;
+            c->misses = 0;
+            c->answered = true;
+        }
+        zc_frames_close (&frames);
+    }
+    if (c->ping_id && now - c->ping_sent_ms >= PING_EVERY_MS) {
+        c->ping_id = 0;
+        if (c->answered)
+            c->misses++;
+    }
+    int most = up->liveness_s * 1000 / PING_EVERY_MS;
+    if (c->misses >= (most > 0 ? most : 1)) {
+        fprintf (stderr, "\nzchain: %s answered no ping for %d s (%d in a row): killed (-9) to be "
+                 "started again (see %s/logs/%s.log)\n", c->name,
+                 c->misses * PING_EVERY_MS / 1000, c->misses, up->datadir, c->name);
+        kill (c->pid, SIGKILL);
+        c->misses = 0;
+        c->answered = false;
+        return;
+    }
+    if (!c->ping_id) {
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__PING,
+                            .request_id = ++up->next_ping_id };
+        if (zc_zmq_send (c->pinger, NULL, 0, &header, NULL, ZMQ_DONTWAIT) == 0) {
+            c->ping_id = header.request_id;
+            c->ping_sent_ms = now;
+        }
+    }
 }
 
 static void
@@ -430,6 +507,7 @@ cmd_up (cli_t *cli, int argc, char **argv)
     up->metrics_http = "127.0.0.1:7790";
     up->block_interval = "1000";
     up->log_level = "info";
+    up->liveness_s = 10;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if ((v = s_value (argc, argv, &i, "--miners")))
@@ -449,6 +527,17 @@ cmd_up (cli_t *cli, int argc, char **argv)
         else
         if ((v = s_value (argc, argv, &i, "--log-level")))
             up->log_level = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--mempool-db")))
+            up->mempool_db = v;
+        else
+        if ((v = s_value (argc, argv, &i, "--liveness"))) {
+            char *end;
+            long seconds = strtol (v, &end, 10);
+            if (*end || seconds < 0 || seconds > 3600)
+                cli_die (CLI_EXIT_USAGE, "--liveness: '%s' is not a number of seconds from 0 to 3600", v);
+            up->liveness_s = (int) seconds;
+        }
         else
         if ((v = s_value (argc, argv, &i, "--p2p")))
             up->p2p = s_hostport (v, "--p2p");
@@ -537,6 +626,7 @@ cmd_up (cli_t *cli, int argc, char **argv)
                 c->restart_at_ms = 0;
                 s_spawn (up, c);
             }
+            s_liveness (up, c, now);
         }
         while (sub && (zsock_events (sub) & ZMQ_POLLIN)) {
             zc_frames_t frames;
@@ -592,9 +682,11 @@ cmd_up (cli_t *cli, int argc, char **argv)
     zsock_destroy (&sub);
     s_stop_all (up);
     printf ("stopped\n");
-    for (int i = 0; i < up->n_children; i++)
+    for (int i = 0; i < up->n_children; i++) {
+        zsock_destroy (&up->child [i].pinger);
         for (int a = 0; a < up->child [i].argc; a++)
             free (up->child [i].argv [a]);
+    }
     free (up);
     return 0;
 }

@@ -454,6 +454,7 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
                 zc__events_reply__free_unpacked (reply, NULL);
             break;
         }
+        zc_watchdog_kick (self->cfg->common.watchdog);       //  a long replay is progress
         for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
             Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
                                                           reply->events [i].data);
@@ -737,6 +738,7 @@ gateway_actor (zsock_t *pipe, void *args)
             //  replies a client's ZeroMQ queue could not take: again soon
             if (self->clients && clients_flush (self->clients) && wake > 2)
                 wake = 2;
+            zc_watchdog_kick (self->cfg->common.watchdog);
             int64_t now = zc_mono_ms ();
             if (now >= next_tick) {
                 s_tick (self);

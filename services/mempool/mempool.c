@@ -1,9 +1,12 @@
 /*  mempool.c - the mempool actor: batched checking pipeline around the pool */
 #include "mempool.h"
+#include "admit.h"
+#include "order.h"
 #include "pool.h"
 #include "store.h"
 #include "zc_check.h"
 #include "zc_hashkey.h"
+#include "zc_hex.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -45,7 +48,14 @@ const zc_option_t mempool_options [] = {
     { "expiry-hours", "ZC_MEMPOOL_EXPIRY_HOURS", ZC_OPT_INT, "336",
       "drop transactions unconfirmed for this long", offsetof (mempool_cfg_t, expiry_hours), 1, 100000 },
     { "max-ancestors", "ZC_MAX_ANCESTORS", ZC_OPT_INT, "25",
-      "longest chain of unconfirmed transactions", offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
+      "unconfirmed ancestors a transaction may have, itself included (beyond: too_long_chain)",
+      offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
+    { "max-descendants", "ZC_MAX_DESCENDANTS", ZC_OPT_INT, "25",
+      "unconfirmed descendants a transaction may have, itself included (beyond: too_many_descendants)",
+      offsetof (mempool_cfg_t, max_descendants), 1, 1000 },
+    { "max-package-bytes", "ZC_MAX_PACKAGE_BYTES", ZC_OPT_INT, "101000",
+      "bytes of a transaction with its unconfirmed ancestors, or with its descendants (beyond: package_too_large)",
+      offsetof (mempool_cfg_t, max_package_bytes), 1000, 100000000 },
     { "max-in-flight", "ZC_MEMPOOL_IN_FLIGHT", ZC_OPT_INT, "60000",
       "transactions being checked at once; beyond it submitters hear busy",
       offsetof (mempool_cfg_t, max_in_flight), 100, 10000000 },
@@ -58,6 +68,11 @@ const zc_option_t mempool_options [] = {
 #define MAX_EVENTS_PENDING 100000
 #define LOOKUP_TIMEOUT_MS 15000
 #define RECENT_MAX 400000               //  txids confirmed lately, remembered
+#define RELOAD_BATCH 1000               //  stored transactions per batch after a restart
+#define RELOAD_ROUNDS 5                 //  tries for those refused for a passing reason
+#define RELOAD_RETRY_MS 1000
+#define STORE_PROBE_MS 2000             //  a failed store is tried again this often
+#define TEMPLATE_BUILDS 5.0             //  templates built per second at most (same tip)
 
 typedef enum {
     SRC_STORAGE,                        //  a confirmed output, looked up in storage
@@ -71,7 +86,9 @@ typedef struct {
     zc_tx_t *tx;                        //  handed to the pool when accepted
     uint8_t *raw;
     size_t raw_size;
-    zc_hash_t txid;                     //  for the answer, once tx is the pool's
+    zc_hash_t txid;                     //  for the answer and the event, once tx is the pool's
+    zc_hash_t wtxid;
+    uint32_t size;
     bool decoded;
     zc_err_t result;                    //  ZC_OK while it may still be accepted
     bool already;                       //  in the pool or confirmed already: answer ok
@@ -79,7 +96,9 @@ typedef struct {
     uint8_t *source;                    //  s_source_t per input
     uint8_t (*keys) [36];               //  outpoint keys of the inputs (reservations)
     bool reserved;
+    bool added;                         //  into the pool by s_commit
     uint64_t fee;
+    uint64_t time_ms;                   //  accepted before (reload), or 0: now
     s_batch_t *batch;
 } s_item_t;
 
@@ -89,8 +108,16 @@ typedef enum {
     STAGE_READY
 } s_stage_t;
 
+//  Where a batch's transactions came from
+typedef enum {
+    KIND_CLIENT,                        //  a SUBMIT_TXS (a client, the gateway, a peer)
+    KIND_REORG,                         //  a disconnected block, or spenders of one's transactions
+    KIND_RELOAD                         //  the store, after a restart
+} s_kind_t;
+
 struct _s_batch_t {
     uint64_t id;
+    s_kind_t kind;
     bool has_client;
     uint8_t identity [256];
     size_t identity_size;
@@ -123,6 +150,35 @@ typedef struct {
     uint8_t reason;
 } s_event_t;
 
+//  The last block template, built for a full block: requests take a
+//  prefix of it (parents come first, so any prefix is a valid block)
+typedef struct {
+    bool valid;
+    zc_hash_t tip;                      //  what it builds on
+    uint64_t changes;                   //  pool_changes when built
+    double tokens;                      //  builds allowed now (a bucket of TEMPLATE_BUILDS)
+    int64_t tokens_ms;
+    size_t n;
+    uint8_t *bytes;                     //  the transactions, one after another
+    uint32_t *sizes;
+    uint64_t *fees;
+} s_template_t;
+
+//  Taking back the store after a restart: what came of each transaction
+typedef struct {
+    bool active;                        //  until every stored transaction is accounted for
+    bool submitting;
+    int round;                          //  0, then a retry per round
+    size_t pending;                     //  its batches in flight
+    size_t taken, kept, left;           //  left: on disk for the next restart
+    size_t dropped [ZC_ERR_COUNT_];
+    bool passing;                       //  a refusal for a passing reason was seen
+    zc_tx_t **retry;                    //  for the next round, with when accepted
+    uint64_t *retry_time;
+    size_t n_retry, cap_retry;
+    int64_t retry_at_ms;
+} s_reloading_t;
+
 typedef struct {
     mempool_cfg_t *cfg;
     const zc_params_t *params;
@@ -137,6 +193,8 @@ typedef struct {
     pool_t *pool;
     store_t *store;
     zlistx_t *batches;                  //  in arrival order
+    zhashx_t *by_id;                    //  batch id (text) -> batch, for verdicts
+    zhashx_t *by_lookup;                //  its GET_UTXOS's request id (text) -> batch
     size_t in_flight;                   //  transactions in batches
     zhashx_t *reserved;                 //  outpoint key -> s_item_t spending it
     zhashx_t *flight_txids;             //  txid -> s_item_t being checked
@@ -152,6 +210,16 @@ typedef struct {
     uint64_t tip_probe;                 //  request id of our last GET_TIP
     uint64_t probe_behind;              //  storage's event seq when the last probe found us behind
     int64_t next_probe_ms;
+    //  pool entries spending a transaction that came back (reorg), to
+    //  submit again after it: collected while committing
+    zc_tx_t **resubmit;
+    size_t n_resubmit, cap_resubmit;
+    bool committing;
+    s_reloading_t reload;
+    s_template_t tmpl;
+    bool reload_waits;                  //  the store could not be opened yet
+    int64_t store_failed_ms;            //  since when it cannot write (0: it can)
+    int64_t next_store_probe_ms;
     //  events to publish
     s_event_t *pending;
     size_t n_pending;
@@ -173,32 +241,39 @@ typedef struct {
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
     zc_metric_t *m_store_damage;
+    zc_metric_t *m_reload_dropped [ZC_ERR_COUNT_];
+    zc_metric_t *m_store_writable;
+    zc_metric_t *m_template_builds;
 } self_t;
 
 static void s_pump (self_t *self);
+static void s_resubmit (self_t *self);
+static void s_reload_account (self_t *self, s_batch_t *batch);
+static void s_reload_retry (self_t *self);
+static void s_reload (self_t *self);
 static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
 //  events out
 
 static void
-s_event (self_t *self, uint8_t type, const zc_tx_t *tx, uint64_t fee, uint8_t reason)
+s_event (self_t *self, uint8_t type, const zc_hash_t *txid, const zc_hash_t *wtxid, uint32_t size,
+         uint64_t fee, uint8_t reason)
 {
     if (self->n_pending == MAX_EVENTS_PENDING)
         return;                         //  flushed every step: cannot really fill
     s_event_t *e = &self->pending [self->n_pending++];
     e->type = type;
-    e->txid = tx->txid;
-    e->wtxid = tx->wtxid;
+    e->txid = *txid;
+    e->wtxid = *wtxid;
     e->fee = fee;
-    e->size = tx->size;
+    e->size = size;
     e->reason = reason;
 }
 
 static void
 s_flush_events (self_t *self)
 {
-    store_flush (self->store);
     if (self->n_pending == 0)
         return;
     size_t n = self->n_pending;
@@ -239,18 +314,54 @@ s_flush_events (self_t *self)
     self->n_pending = 0;
 }
 
+//  A pool entry spent a transaction that came back after a reorganisation
+//  (pool_add removes such spenders): keep it to submit again, after it
+static void
+s_keep_for_resubmit (self_t *self, const zc_tx_t *tx)
+{
+    if (self->n_resubmit == self->cap_resubmit) {
+        size_t cap = self->cap_resubmit ? self->cap_resubmit * 2 : 64;
+        zc_tx_t **grown = realloc (self->resubmit, cap * sizeof *grown);
+        if (!grown)
+            return;                     //  it stays removed, and says so in its event
+        self->resubmit = grown;
+        self->cap_resubmit = cap;
+    }
+    zc_tx_t *copy = zc_tx_dup (tx);
+    if (copy)
+        self->resubmit [self->n_resubmit++] = copy;
+}
+
 static void
 s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
 {
     self_t *self = arg;
-    s_event (self, 1, entry->tx, entry->fee, (uint8_t) why);
+    s_event (self, 1, &entry->tx->txid, &entry->tx->wtxid, entry->tx->size, entry->fee, (uint8_t) why);
     store_delete (self->store, &entry->tx->txid);
     if ((size_t) why < 8)
         zc_metric_inc (self->m_removed [why], 1);
+    if (why == POOL_REORG && self->committing)
+        s_keep_for_resubmit (self, entry->tx);
 }
 
 // ---------------------------------------------------------------------------
 //  batches
+
+//  Batches by number: many may be in flight (one a transaction), so no
+//  reply looks through them all
+static void
+s_key (uint64_t id, char key [24])
+{
+    snprintf (key, 24, "%llu", (unsigned long long) id);
+}
+
+static s_batch_t *
+s_find_batch (zhashx_t *index, uint64_t id)
+{
+    char key [24];
+    s_key (id, key);
+    return zhashx_lookup (index, key);
+}
 
 static void
 s_item_release (self_t *self, s_item_t *item)
@@ -282,6 +393,13 @@ s_batch_destroy (self_t *self, s_batch_t **batch_p)
         free (item->keys);
     }
     self->in_flight -= batch->n;
+    char key [24];
+    s_key (batch->id, key);
+    zhashx_delete (self->by_id, key);
+    if (batch->lookup_id) {
+        s_key (batch->lookup_id, key);
+        zhashx_delete (self->by_lookup, key);
+    }
     free (batch->items);
     free (batch->lookup_item);
     free (batch->lookup_input);
@@ -388,6 +506,9 @@ s_send_lookup (self_t *self, s_batch_t *batch)
         req.n_outpoints = n;
         req.outpoints = ptrs;
         batch->lookup_id = ++self->next_request;
+        char key [24];
+        s_key (batch->lookup_id, key);
+        zhashx_insert (self->by_lookup, key, batch);
         zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_UTXOS,
                             .request_id = batch->lookup_id,
                             .deadline_ms = (uint64_t) (zc_now_ms () + LOOKUP_TIMEOUT_MS) };
@@ -399,9 +520,10 @@ s_send_lookup (self_t *self, s_batch_t *batch)
     return rc;
 }
 
-//  With every coin known: amounts, fee rate, maturity, pool admission
+//  With every coin known: amounts, fee rate, maturity, pool admission,
+//  and the package limits counting the batch's earlier transactions
 static void
-s_check_amounts (self_t *self, s_item_t *item)
+s_check_amounts (self_t *self, s_item_t *item, admit_t *admit)
 {
     zc_tx_t *tx = item->tx;
     uint64_t in = 0, out = 0;
@@ -426,8 +548,22 @@ s_check_amounts (self_t *self, s_item_t *item)
         return;
     }
     zc_err_t rc = pool_admits (self->pool, tx, rate);
+    if (rc == ZC_OK)
+        rc = admit ? admit_check (admit, tx) : ZC_ERR_INTERNAL;
     if (rc != ZC_OK)
         s_reject (self, item, rc);
+}
+
+//  A transaction being checked (admit_t's view of the transactions in
+//  flight). A refused one still counts as an ancestor of what spends it:
+//  a chain refused from its 26th transaction is refused too_long_chain to
+//  its end, not accepted again from the 27th on
+static const zc_tx_t *
+s_flight_tx (void *arg, const zc_hash_t *txid)
+{
+    self_t *self = arg;
+    const s_item_t *item = zhashx_lookup (self->flight_txids, txid->b);
+    return item ? item->tx : NULL;
 }
 
 //  Jobs for the batch's surviving items
@@ -510,22 +646,16 @@ s_send_jobs (self_t *self, s_batch_t *batch)
     return failed ? -1 : jobs;
 }
 
-static s_batch_t *
-s_find_batch (self_t *self, uint64_t id)
-{
-    for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
-        if (b->id == id)
-            return b;
-    return NULL;
-}
 
 //  After the look-up: amounts, then validators (or straight to ready)
 static void
 s_to_verify (self_t *self, s_batch_t *batch)
 {
+    admit_t *admit = admit_new (self->pool, s_flight_tx, self);
     for (size_t i = 0; i < batch->n; i++)
         if (batch->items [i].result == ZC_OK && !batch->items [i].already)
-            s_check_amounts (self, &batch->items [i]);
+            s_check_amounts (self, &batch->items [i], admit);
+    admit_destroy (&admit);
     int jobs = s_send_jobs (self, batch);
     if (jobs < 0) {
         zc_metric_inc (self->m_busy, 1);
@@ -543,7 +673,7 @@ s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, siz
     self_t *self = arg;
     s_jobref_t *ref = job_arg;
     (void) job_id;
-    s_batch_t *batch = s_find_batch (self, ref->batch_id);
+    s_batch_t *batch = s_find_batch (self->by_id, ref->batch_id);
     Zc__VerifyReply *r = batch ? zc__verify_reply__unpack (NULL, size, reply) : NULL;
     if (batch && batch->stage == STAGE_VERIFY) {
         for (size_t k = 0; k < ref->n && ref->index [k] < batch->n; k++) {
@@ -614,11 +744,14 @@ s_answer (self_t *self, s_batch_t *batch)
     free (ptrs);
 }
 
-//  Accept a ready batch's survivors, in order
+//  Add a ready batch's survivors to the pool, in order, and queue their
+//  puts; nothing is announced or answered before the write (s_pump)
 static void
 s_commit (self_t *self, s_batch_t *batch)
 {
     uint64_t now = (uint64_t) zc_now_ms ();
+    bool stored = batch->kind == KIND_RELOAD;   //  on disk already
+    self->committing = true;
     for (size_t i = 0; i < batch->n; i++) {
         s_item_t *item = &batch->items [i];
         if (item->result != ZC_OK || item->already)
@@ -630,32 +763,98 @@ s_commit (self_t *self, s_batch_t *batch)
         //  release first: the pool indexes the same outpoints now
         s_item_release (self, item);
         const zc_hash_t *txid = &item->txid;
-        store_put (self->store, txid, item->fee, now, item->raw, item->raw_size);
-        //  the event needs only the ids and size: a shallow copy, as the
-        //  pool may evict (and free) the transaction while adding it
-        zc_tx_t head = *item->tx;
+        uint64_t time_ms = item->time_ms ? item->time_ms : now;
+        if (!stored)
+            store_put (self->store, txid, item->fee, time_ms, item->raw, item->raw_size);
         //  the transaction and its bytes move into the pool: no copy
-        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->raw_size, item->fee, now);
+        zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, time_ms);
         if (rc != ZC_OK) {
-            store_delete (self->store, txid);
+            if (!stored)
+                store_delete (self->store, txid);
             s_reject (self, item, rc);
             continue;
         }
-        s_event (self, 0, &head, item->fee, 0);
+        item->added = true;
+    }
+    self->committing = false;
+}
+
+//  The write failed: take back, last first, what the batch added (its
+//  puts are gone); each such item hears why
+static void
+s_uncommit (self_t *self, s_batch_t *batch, zc_err_t reason)
+{
+    if (batch->kind == KIND_RELOAD)
+        return;                         //  on disk already: nothing was lost
+    for (size_t i = batch->n; i-- > 0; ) {
+        s_item_t *item = &batch->items [i];
+        if (!item->added)
+            continue;
+        pool_undo (self->pool, &item->txid);
+        item->added = false;
+        s_reject (self, item, reason);
+    }
+}
+
+//  Written: announce what the batch added, evict once for the batch
+//  (sparing what it added and their ancestors; what goes at once hears
+//  mempool_full), and drop what spent a disconnected transaction that
+//  stays out
+static void
+s_accepted (self_t *self, s_batch_t *batch)
+{
+    size_t n_added = 0;
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (!item->added)
+            continue;
+        s_event (self, 0, &item->txid, &item->wtxid, item->size, item->fee, 0);
         zc_metric_inc (self->m_accepted, 1);
-        //  evicted at once (the pool was full of better payers): say so
-        if (!pool_find (self->pool, txid))
+        n_added++;
+    }
+    zc_hash_t *added = n_added ? malloc (n_added * sizeof *added) : NULL;
+    size_t k = 0;
+    for (size_t i = 0; added && i < batch->n; i++)
+        if (batch->items [i].added)
+            added [k++] = batch->items [i].txid;
+    pool_trim (self->pool, added, k);
+    free (added);
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        if (item->added && !pool_find (self->pool, &item->txid)) {
+            item->added = false;
             s_reject (self, item, ZC_ERR_MEMPOOL_FULL);
+        }
+        //  a disconnected block's transaction that stays out: what spent
+        //  its outputs meanwhile spends nothing now
+        if (batch->kind == KIND_REORG && !item->added && !item->already && item->tx)
+            pool_remove_spenders (self->pool, item->tx, POOL_REORG);
     }
     zc_metric_observe (self->m_latency, (double) (zc_mono_us () - batch->started_us) / 1e6);
+}
+
+//  The store cannot write: say so once, refuse until it can, probe
+static void
+s_store_failed (self_t *self)
+{
+    if (self->store_failed_ms)
+        return;
+    self->store_failed_ms = zc_mono_ms ();
+    self->next_store_probe_ms = self->store_failed_ms + STORE_PROBE_MS;
+    zc_error ("mempool store: cannot write (%s: %s); refusing transactions until it can, "
+              "trying again every %d s", zc_err_name (store_state (self->store)),
+              store_error (self->store), STORE_PROBE_MS / 1000);
+    zc_metric_set (self->m_store_writable, 0);
+    zc_metrics_set_ready (self->metrics, false);
 }
 
 //  Move batches along; commit ready ones from the head, in arrival order
 static void
 s_pump (self_t *self)
 {
-    //  commit, then write, then answer: an acknowledged transaction is on
-    //  disk (in the write-ahead log) before its submitter hears "ok"
+    //  commit, then write, then announce and answer: an acknowledged
+    //  transaction is on disk (in the write-ahead log) before its submitter
+    //  hears "ok" and before anyone hears of it
     s_batch_t *done [64];
     size_t n_done = 0;
     while (n_done < 64) {
@@ -666,13 +865,24 @@ s_pump (self_t *self)
         zlistx_delete (self->batches, zlistx_cursor (self->batches));
         done [n_done++] = head;
     }
+    zc_err_t written = store_flush (self->store);
+    if (written != ZC_OK) {
+        s_store_failed (self);
+        for (size_t i = n_done; i-- > 0; )
+            s_uncommit (self, done [i], written);
+    }
+    for (size_t i = 0; i < n_done; i++)
+        s_accepted (self, done [i]);
     s_flush_events (self);
     for (size_t i = 0; i < n_done; i++) {
         s_answer (self, done [i]);
+        if (done [i]->kind == KIND_RELOAD)
+            s_reload_account (self, done [i]);
         s_batch_destroy (self, &done [i]);
     }
     if (n_done == 64)
         s_pump (self);                  //  more were ready
+    s_resubmit (self);
     zc_metric_set (self->m_count, (double) pool_count (self->pool));
     zc_metric_set (self->m_bytes, (double) pool_bytes (self->pool));
     zc_metric_set (self->m_in_flight, (double) self->in_flight);
@@ -706,6 +916,8 @@ s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, siz
     zc_err_t rc = zc_tx_decode (data, size, &item->tx);
     if (rc == ZC_OK) {
         item->txid = item->tx->txid;
+        item->wtxid = item->tx->wtxid;
+        item->size = item->tx->size;
         item->decoded = true;
         rc = zc_check_loose_tx (item->tx);
         if (rc == ZC_OK)
@@ -732,6 +944,9 @@ static void
 s_batch_start (self_t *self, s_batch_t *batch)
 {
     zlistx_add_end (self->batches, batch);
+    char key [24];
+    s_key (batch->id, key);
+    zhashx_insert (self->by_id, key, batch);
     int rc = s_send_lookup (self, batch);
     if (rc < 0) {
         zc_metric_inc (self->m_busy, 1);
@@ -747,13 +962,31 @@ s_batch_start (self_t *self, s_batch_t *batch)
     s_pump (self);
 }
 
-static void
-s_submit_internal (self_t *self, zc_tx_t *const *txs, size_t n)
+//  A batch of our own (kind KIND_REORG or KIND_RELOAD; times: when each was
+//  accepted, or NULL for now)
+static int
+s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint64_t *times,
+                   size_t n)
 {
+    zc_err_t state = store_state (self->store);
+    if (kind == KIND_REORG && state != ZC_OK) {
+        //  they could not be kept across a restart: not kept at all, and
+        //  what spends them goes too
+        zc_warn ("mempool store: %zu transactions of a disconnected block not taken back: %s",
+                 n, zc_err_name (state));
+        for (size_t i = 0; i < n; i++) {
+            if (self->m_rejected [state])
+                zc_metric_inc (self->m_rejected [state], 1);
+            pool_remove_spenders (self->pool, txs [i], POOL_REORG);
+        }
+        return -1;
+    }
     s_batch_t *batch = s_batch_new (self, n);
     if (!batch)
-        return;
+        return -1;
+    batch->kind = kind;
     for (size_t i = 0; i < n; i++) {
+        batch->items [i].time_ms = times ? times [i] : 0;
         size_t size;
         uint8_t *raw = zc_tx_encode (txs [i], &size);
         if (raw)
@@ -763,6 +996,35 @@ s_submit_internal (self_t *self, zc_tx_t *const *txs, size_t n)
         free (raw);
     }
     s_batch_start (self, batch);
+    return 0;
+}
+
+//  Spenders the pool removed when a transaction came back after a
+//  reorganisation go through the checks again, parents first
+static void
+s_resubmit (self_t *self)
+{
+    if (self->n_resubmit == 0)
+        return;
+    zc_tx_t **txs = self->resubmit;
+    size_t n = self->n_resubmit;
+    self->resubmit = NULL;
+    self->n_resubmit = self->cap_resubmit = 0;
+    size_t *order = malloc (n * sizeof *order);
+    zc_tx_t **ordered = malloc (n * sizeof *ordered);
+    if (order && ordered) {
+        order_parents_first (txs, n, order);
+        for (size_t i = 0; i < n; i++)
+            ordered [i] = txs [order [i]];
+        for (size_t i = 0; i < n; i += MAX_SUBMIT)
+            s_submit_internal (self, KIND_REORG, ordered + i, NULL,
+                               n - i < MAX_SUBMIT ? n - i : MAX_SUBMIT);
+    }
+    for (size_t i = 0; i < n; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
+    free (order);
+    free (ordered);
 }
 
 // ---------------------------------------------------------------------------
@@ -800,12 +1062,10 @@ s_on_storage (self_t *self)
         s_pump (self);
         return;
     }
-    if (batch == NULL && env.request_id != 0)
-        for (s_batch_t *b = zlistx_first (self->batches); b; b = zlistx_next (self->batches))
-            if (b->stage == STAGE_LOOKUP && b->lookup_id == env.request_id) {
-                batch = b;
-                break;
-            }
+    if (env.request_id != 0)
+        batch = s_find_batch (self->by_lookup, env.request_id);
+    if (batch && batch->stage != STAGE_LOOKUP)
+        batch = NULL;
     if (!batch) {
         zc_frames_close (&frames);      //  late: the batch timed out already
         return;
@@ -889,7 +1149,7 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
         for (uint32_t t = 0; block && t < block->n_tx; t++)
             zhashx_delete (self->recent, block->tx [t]->txid.b);
         if (block && block->n_tx > 1)
-            s_submit_internal (self, block->tx + 1, block->n_tx - 1);
+            s_submit_internal (self, KIND_REORG, block->tx + 1, NULL, block->n_tx - 1);
         if (block)
             self->tip = block->header.prev;
         self->height = ev->height ? ev->height - 1 : 0;
@@ -929,6 +1189,7 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
                 zc__events_reply__free_unpacked (reply, NULL);
             break;
         }
+        zc_watchdog_kick (self->cfg->common.watchdog);       //  a long replay is progress
         for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
             Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
                                                           reply->events [i].data);
@@ -982,6 +1243,37 @@ s_on_chain (self_t *self)
 // ---------------------------------------------------------------------------
 //  api
 
+//  Every item of a request refused for one reason, without looking at them
+static void
+s_refuse_all (self_t *self, const uint8_t *id, size_t id_size, uint64_t request_id, size_t n,
+              zc_err_t reason)
+{
+    Zc__TxResult *results = calloc (n, sizeof *results);
+    Zc__TxResult **ptrs = calloc (n, sizeof *ptrs);
+    if (!results || !ptrs) {
+        zc_zmq_send_error (self->api, id, id_size, request_id, reason, NULL);
+    }
+    else {
+        for (size_t i = 0; i < n; i++) {
+            zc__tx_result__init (&results [i]);
+            results [i].reason = (int32_t) reason;
+            results [i].detail = (char *) zc_err_name (reason);
+            ptrs [i] = &results [i];
+        }
+        Zc__SubmitTxsReply reply = ZC__SUBMIT_TXS_REPLY__INIT;
+        reply.n_results = n;
+        reply.results = ptrs;
+        zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__SUBMIT_TXS_REPLY,
+                            .request_id = request_id };
+        zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    }
+    free (results);
+    free (ptrs);
+    if (self->m_rejected [reason])
+        zc_metric_inc (self->m_rejected [reason], (double) n);
+    zc_debug ("refused %zu transactions: %s", n, zc_err_name (reason));
+}
+
 static void
 s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
@@ -990,6 +1282,13 @@ s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
                                    ZC_MSG_MAX, (ProtobufCMessage **) &req);
     if (rc == ZC_OK && (req->n_txs == 0 || req->n_txs > MAX_SUBMIT))
         rc = req->n_txs ? ZC_ERR_OVERSIZE : ZC_ERR_EMPTY;
+    zc_err_t state = store_state (self->store);
+    if (rc == ZC_OK && state != ZC_OK) {
+        //  nothing could be kept: refused before any work is done on them
+        s_refuse_all (self, id, id_size, env->request_id, req->n_txs, state);
+        zc__submit_txs__free_unpacked (req, NULL);
+        return;
+    }
     if (rc == ZC_OK && self->in_flight + req->n_txs > (size_t) self->cfg->max_in_flight) {
         rc = ZC_ERR_BUSY;
         zc_metric_inc (self->m_busy, 1);
@@ -1014,6 +1313,77 @@ s_submit_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *e
 }
 
 static void
+s_template_clear (s_template_t *t)
+{
+    free (t->bytes);
+    free (t->sizes);
+    free (t->fees);
+    t->bytes = NULL;
+    t->sizes = NULL;
+    t->fees = NULL;
+    t->n = 0;
+    t->valid = false;
+}
+
+//  May the template be built again now? TEMPLATE_BUILDS a second, refilled
+//  as time passes: ordinary requests always get a fresh one, a flood of
+//  them gets copies
+static bool
+s_template_may_build (s_template_t *t, int64_t now)
+{
+    if (t->tokens_ms == 0)
+        t->tokens = TEMPLATE_BUILDS;
+    else
+        t->tokens += (double) (now - t->tokens_ms) * TEMPLATE_BUILDS / 1000.0;
+    if (t->tokens > TEMPLATE_BUILDS)
+        t->tokens = TEMPLATE_BUILDS;
+    t->tokens_ms = now;
+    if (t->tokens < 1)
+        return false;
+    t->tokens -= 1;
+    return true;
+}
+
+//  Build the template again: the pool's choice for a full block, copied
+//  (it outlives the entries it came from)
+static void
+s_template_build (self_t *self)
+{
+    s_template_t *t = &self->tmpl;
+    s_template_clear (t);
+    size_t max_out = pool_count (self->pool);
+    const pool_entry_t **chosen = calloc (max_out ? max_out : 1, sizeof *chosen);
+    uint64_t fees = 0;
+    size_t n = chosen ? pool_template (self->pool, ZC_BLOCK_MAX_BYTES - 1000, chosen, max_out, &fees)
+                      : 0;
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++)
+        bytes += chosen [i]->tx->size;
+    t->bytes = malloc (bytes ? bytes : 1);
+    t->sizes = malloc ((n ? n : 1) * sizeof *t->sizes);
+    t->fees = malloc ((n ? n : 1) * sizeof *t->fees);
+    if (chosen && t->bytes && t->sizes && t->fees) {
+        size_t at = 0;
+        for (size_t i = 0; i < n; i++) {
+            memcpy (t->bytes + at, chosen [i]->raw, chosen [i]->tx->size);
+            at += chosen [i]->tx->size;
+            t->sizes [i] = chosen [i]->tx->size;
+            t->fees [i] = chosen [i]->fee;
+        }
+        t->n = n;
+        t->valid = true;
+        t->tip = self->tip;
+        t->changes = pool_changes (self->pool);
+    }
+    zc_metric_inc (self->m_template_builds, 1);
+    free (chosen);
+}
+
+//  A template for a miner (or anyone through the gateway): built again
+//  when the tip moved, or when the pool changed and the rate allows, so
+//  whatever the rate of requests the pool is sorted at most a few times a
+//  second
+static void
 s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
     Zc__GetTemplate *req = zc__get_template__unpack (NULL, env->body_size, env->body);
@@ -1026,14 +1396,20 @@ s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
                                                                               : ZC_BLOCK_MAX_BYTES;
     zc__get_template__free_unpacked (req, NULL);
     max_bytes = max_bytes > 1000 ? max_bytes - 1000 : 0;
-    size_t max_out = pool_count (self->pool);
-    const pool_entry_t **chosen = calloc (max_out ? max_out : 1, sizeof *chosen);
-    ProtobufCBinaryData *txs = calloc (max_out ? max_out : 1, sizeof *txs);
+    s_template_t *t = &self->tmpl;
+    bool may = s_template_may_build (t, zc_mono_ms ());
+    if (!t->valid || !zc_hash_eq (&t->tip, &self->tip)
+    ||  (pool_changes (self->pool) != t->changes && may))
+        s_template_build (self);
+    ProtobufCBinaryData *txs = calloc (t->n ? t->n : 1, sizeof *txs);
+    size_t n = 0, bytes = 0, at = 0;
     uint64_t fees = 0;
-    size_t n = chosen && txs ? pool_template (self->pool, max_bytes, chosen, max_out, &fees) : 0;
-    for (size_t i = 0; i < n; i++) {
-        txs [i].data = chosen [i]->raw;
-        txs [i].len = chosen [i]->tx->size;
+    for (; txs && n < t->n && bytes + t->sizes [n] <= max_bytes; n++) {
+        txs [n].data = t->bytes + at;
+        txs [n].len = t->sizes [n];
+        at += t->sizes [n];
+        bytes += t->sizes [n];
+        fees += t->fees [n];
     }
     Zc__TemplateReply reply = ZC__TEMPLATE_REPLY__INIT;
     reply.prev_hash.data = self->tip.b;
@@ -1050,7 +1426,6 @@ s_get_template (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t 
                         .request_id = env->request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
     zc_metric_inc (self->m_templates, 1);
-    free (chosen);
     free (txs);
 }
 
@@ -1060,12 +1435,12 @@ typedef struct {
     size_t n, max;
 } s_listing_t;
 
-static void
+static bool
 s_list_visit (void *arg, const pool_entry_t *e)
 {
     s_listing_t *l = arg;
     if (l->n >= l->max)
-        return;
+        return false;
     Zc__MempoolEntry *m = &l->entries [l->n];
     zc__mempool_entry__init (m);
     m->txid.data = e->tx->txid.b;
@@ -1074,6 +1449,7 @@ s_list_visit (void *arg, const pool_entry_t *e)
     m->fee = e->fee;
     m->time_ms = e->time_ms;
     l->ptrs [l->n++] = m;
+    return true;
 }
 
 static void
@@ -1173,6 +1549,29 @@ s_on_work (self_t *self)
     zc_frames_close (&frames);
 }
 
+//  While the store cannot write, try it again every few seconds; once it
+//  can, accept again (and take back what was stored, if that waited)
+static void
+s_store_probe (self_t *self, int64_t now)
+{
+    if (store_state (self->store) == ZC_OK || now < self->next_store_probe_ms)
+        return;
+    self->next_store_probe_ms = now + STORE_PROBE_MS;
+    if (store_probe (self->store) != ZC_OK)
+        return;
+    zc_info ("mempool store: writable again after %lld s; accepting transactions",
+             (long long) ((now - self->store_failed_ms) / 1000));
+    self->store_failed_ms = 0;
+    zc_metric_set (self->m_store_writable, 1);
+    if (self->reload_waits) {
+        self->reload_waits = false;
+        s_reload (self);
+    }
+    else
+    if (!self->reload.active)
+        zc_metrics_set_ready (self->metrics, true);
+}
+
 static void
 s_tick (self_t *self)
 {
@@ -1188,6 +1587,8 @@ s_tick (self_t *self)
     zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
     zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
     zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    s_store_probe (self, now);
+    s_reload_retry (self);
     if (now >= self->next_probe_ms) {
         Zc__GetTip req = ZC__GET_TIP__INIT;
         self->tip_probe = ++self->next_request;
@@ -1236,6 +1637,7 @@ s_fetch_tip (self_t *self)
         }
         if (attempt % 10 == 0)
             zc_info ("waiting for storage at %s", self->cfg->storage_api);
+        zc_watchdog_kick (self->cfg->common.watchdog);       //  waiting is progress
         //  the pipe may say stop meanwhile
         if (zsock_events (self->pipe) & ZMQ_POLLIN)
             break;
@@ -1244,75 +1646,240 @@ s_fetch_tip (self_t *self)
     return rc;
 }
 
+// ---------------------------------------------------------------------------
+//  taking the store back after a restart
+
+static bool
+s_passing (zc_err_t reason)
+{
+    return reason == ZC_ERR_BUSY || reason == ZC_ERR_TIMEOUT || reason == ZC_ERR_INTERNAL
+        || reason == ZC_ERR_UNAVAILABLE || reason == ZC_ERR_STORAGE_FULL;
+}
+
+//  A stored transaction the checks refused: logged with its reason,
+//  counted, and deleted from the store
+static void
+s_reload_drop (self_t *self, const zc_hash_t *txid, zc_err_t reason)
+{
+    char hex [65];
+    zc_hex_encode (txid->b, 32, hex);
+    zc_info ("reload: dropped %s: %s", hex, zc_err_name (reason));
+    self->reload.dropped [reason]++;
+    if (!self->m_reload_dropped [reason])
+        self->m_reload_dropped [reason] = zc_metrics_counter (self->metrics,
+            "zchain_mempool_reload_dropped_total",
+            "stored transactions dropped when taken back after a restart, by reason",
+            "reason", zc_err_name (reason));
+    zc_metric_inc (self->m_reload_dropped [reason], 1);
+    store_delete (self->store, txid);
+}
+
+//  Every stored transaction accounted for: the summary, and ready
+static void
+s_reload_finish (self_t *self)
+{
+    s_reloading_t *r = &self->reload;
+    if (!r->active || r->submitting || r->pending || r->n_retry)
+        return;
+    char reasons [512] = "";
+    size_t dropped = 0, at = 0;
+    for (int i = 0; i < ZC_ERR_COUNT_; i++)
+        if (r->dropped [i]) {
+            dropped += r->dropped [i];
+            int n = snprintf (reasons + at, sizeof reasons - at, "%s%s %zu", at ? ", " : " (",
+                              zc_err_name (i), r->dropped [i]);
+            if (n > 0 && (size_t) n < sizeof reasons - at)
+                at += (size_t) n;
+        }
+    if (at && at + 1 < sizeof reasons)
+        snprintf (reasons + at, sizeof reasons - at, ")");
+    zc_info ("reload: took back %zu, kept %zu, dropped %zu%s%s", r->taken, r->kept, dropped,
+             reasons, r->left ? "; some left on disk for the next restart" : "");
+    r->active = false;
+    zc_metrics_set_ready (self->metrics, store_state (self->store) == ZC_OK);
+}
+
+//  Stored transactions (the caller's) through the checks, parents first,
+//  in batches
+static void
+s_reload_submit (self_t *self, zc_tx_t **txs, const uint64_t *times, size_t n)
+{
+    s_reloading_t *r = &self->reload;
+    size_t *order = malloc ((n ? n : 1) * sizeof *order);
+    zc_tx_t **chunk = malloc (RELOAD_BATCH * sizeof *chunk);
+    uint64_t *chunk_times = malloc (RELOAD_BATCH * sizeof *chunk_times);
+    r->submitting = true;
+    if (order && chunk && chunk_times) {
+        order_parents_first (txs, n, order);
+        for (size_t i = 0; i < n; i += RELOAD_BATCH) {
+            size_t k = n - i < RELOAD_BATCH ? n - i : RELOAD_BATCH;
+            for (size_t j = 0; j < k; j++) {
+                chunk [j] = txs [order [i + j]];
+                chunk_times [j] = times [order [i + j]];
+            }
+            //  counted before: a batch refused at once is accounted for inside
+            r->pending++;
+            if (s_submit_internal (self, KIND_RELOAD, chunk, chunk_times, k)) {
+                r->pending--;
+                r->left += k;
+            }
+        }
+    }
+    else
+        r->left += n;
+    r->submitting = false;
+    free (order);
+    free (chunk);
+    free (chunk_times);
+}
+
+//  A reload batch is done: kept, retried (a passing refusal, or a missing
+//  parent once something passing was seen: the parent may come back), or
+//  dropped
+static void
+s_reload_account (self_t *self, s_batch_t *batch)
+{
+    s_reloading_t *r = &self->reload;
+    for (size_t i = 0; i < batch->n; i++) {
+        s_item_t *item = &batch->items [i];
+        zc_err_t reason = item->already ? ZC_OK : item->result;
+        if (reason == ZC_OK) {
+            r->kept++;
+            continue;
+        }
+        if (s_passing (reason))
+            r->passing = true;
+        bool again = s_passing (reason) || (reason == ZC_ERR_UNKNOWN_INPUT && r->passing);
+        if (again && item->tx && r->round < RELOAD_ROUNDS) {
+            if (r->n_retry == r->cap_retry) {
+                size_t cap = r->cap_retry ? r->cap_retry * 2 : 256;
+                zc_tx_t **txs = realloc (r->retry, cap * sizeof *txs);
+                if (txs)
+                    r->retry = txs;
+                uint64_t *times = txs ? realloc (r->retry_time, cap * sizeof *times) : NULL;
+                if (times) {
+                    r->retry_time = times;
+                    r->cap_retry = cap;
+                }
+            }
+            zc_tx_t *copy = r->n_retry < r->cap_retry ? zc_tx_dup (item->tx) : NULL;
+            if (copy) {
+                r->retry [r->n_retry] = copy;
+                r->retry_time [r->n_retry++] = item->time_ms;
+                r->retry_at_ms = zc_mono_ms () + RELOAD_RETRY_MS;
+                continue;
+            }
+        }
+        if (s_passing (reason)) {
+            char hex [65];
+            zc_hex_encode (item->txid.b, 32, hex);
+            zc_warn ("reload: %s left on disk for the next restart: %s after %d tries", hex,
+                     zc_err_name (reason), r->round + 1);
+            r->left++;
+            continue;
+        }
+        s_reload_drop (self, &item->txid, reason);
+    }
+    r->pending--;
+    s_reload_finish (self);
+}
+
+//  The next round for what was refused for a passing reason
+static void
+s_reload_retry (self_t *self)
+{
+    s_reloading_t *r = &self->reload;
+    if (!r->n_retry || zc_mono_ms () < r->retry_at_ms)
+        return;
+    zc_tx_t **txs = r->retry;
+    uint64_t *times = r->retry_time;
+    size_t n = r->n_retry;
+    r->retry = NULL;
+    r->retry_time = NULL;
+    r->n_retry = r->cap_retry = 0;
+    r->round++;
+    zc_info ("reload: trying %zu again (round %d of %d)", n, r->round + 1, RELOAD_ROUNDS + 1);
+    s_reload_submit (self, txs, times, n);
+    for (size_t i = 0; i < n; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
+    free (times);
+    s_reload_finish (self);
+}
+
 typedef struct {
+    self_t *self;
     zc_tx_t **txs;
+    uint64_t *times;
     size_t n, cap;
-} s_reload_t;
+} s_stored_t;
 
 static void
-s_reload_visit (void *arg, uint64_t fee, uint64_t time_ms, const uint8_t *raw, size_t size)
+s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, uint64_t time_ms,
+                const uint8_t *raw, size_t size)
 {
-    (void) fee;
-    (void) time_ms;
-    s_reload_t *r = arg;
-    zc_tx_t *tx;
-    if (zc_tx_decode (raw, size, &tx) != ZC_OK)
+    (void) fee;                         //  the checks find it again
+    s_stored_t *st = arg;
+    self_t *self = st->self;
+    self->reload.taken++;
+    zc_tx_t *tx = NULL;
+    if (key_size != 32) {
+        zc_warn ("reload: a stored row with a %zu-byte key, not a txid: skipped", key_size);
+        self->reload.left++;
         return;
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 1024;
-        zc_tx_t **grown = realloc (r->txs, cap * sizeof *grown);
-        if (!grown) {
+    }
+    zc_hash_t txid;
+    memcpy (txid.b, key, 32);
+    if (size == 0 || zc_tx_decode (raw, size, &tx) != ZC_OK || !zc_hash_eq (&tx->txid, &txid)) {
+        zc_tx_destroy (&tx);
+        s_reload_drop (self, &txid, ZC_ERR_MALFORMED);
+        return;
+    }
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 1024;
+        zc_tx_t **txs = realloc (st->txs, cap * sizeof *txs);
+        if (txs)
+            st->txs = txs;
+        uint64_t *times = txs ? realloc (st->times, cap * sizeof *times) : NULL;
+        if (!times) {
+            zc_warn ("reload: out of memory: %s left on disk", "a transaction");
+            self->reload.left++;
             zc_tx_destroy (&tx);
             return;
         }
-        r->txs = grown;
-        r->cap = cap;
+        st->times = times;
+        st->cap = cap;
     }
-    r->txs [r->n++] = tx;
+    st->txs [st->n] = tx;
+    st->times [st->n++] = time_ms;
 }
 
 //  Accepted transactions from before a restart go through the checks
-//  again (the chain may have moved); parents before children, as stored
-//  order is by txid, so sort by dependency: a few passes suffice
+//  again (the chain may have moved), parents first, with the time they
+//  were first accepted (expiry counts from it). Each one refused is
+//  logged, counted and deleted; a summary line closes the reload, and the
+//  mempool says ready then.
 static void
 s_reload (self_t *self)
 {
-    s_reload_t r = { NULL, 0, 0 };
-    store_each (self->store, s_reload_visit, &r);
+    s_stored_t st = { self, NULL, NULL, 0, 0 };
+    self->reload.active = true;
+    store_each (self->store, s_stored_visit, &st);
     zc_metric_set (self->m_store_damage, (double) store_damage (self->store));
-    if (r.n == 0)
-        return;
-    zc_info ("taking back %zu transactions accepted before the restart", r.n);
-    //  order: a transaction after every stored parent
-    zhashx_t *placed = zc_hashkey_table (ZC_HASHKEY_HASH, false);
-    zhashx_t *all = zc_hashkey_table (ZC_HASHKEY_HASH, true);
-    for (size_t i = 0; i < r.n; i++)
-        zhashx_insert (all, r.txs [i]->txid.b, r.txs [i]);
-    zc_tx_t **ordered = calloc (r.n, sizeof *ordered);
-    size_t done = 0;
-    for (int pass = 0; pass < 64 && done < r.n && ordered; pass++)
-        for (size_t i = 0; i < r.n; i++) {
-            zc_tx_t *tx = r.txs [i];
-            if (!tx || zhashx_lookup (placed, tx->txid.b))
-                continue;
-            bool ready = true;
-            for (uint32_t k = 0; k < tx->n_in && ready; k++)
-                if (zhashx_lookup (all, tx->in [k].prevout.txid.b)
-                &&  !zhashx_lookup (placed, tx->in [k].prevout.txid.b))
-                    ready = false;
-            if (ready) {
-                ordered [done++] = tx;
-                zhashx_insert (placed, tx->txid.b, (void *) 1);
-            }
-        }
-    for (size_t i = 0; i < done; i += 1000)
-        s_submit_internal (self, ordered + i, done - i < 1000 ? done - i : 1000);
-    for (size_t i = 0; i < r.n; i++)
-        zc_tx_destroy (&r.txs [i]);
-    free (r.txs);
-    free (ordered);
-    zhashx_destroy (&placed);
-    zhashx_destroy (&all);
+    if (self->reload.taken)
+        zc_info ("reload: taking back %zu transactions accepted before the restart",
+                 self->reload.taken);
+    s_reload_submit (self, st.txs, st.times, st.n);
+    for (size_t i = 0; i < st.n; i++)
+        zc_tx_destroy (&st.txs [i]);
+    free (st.txs);
+    free (st.times);
+    if (self->reload.taken == 0) {
+        self->reload.active = false;
+        zc_metrics_set_ready (self->metrics, true);
+    }
+    else
+        s_reload_finish (self);
 }
 
 static void
@@ -1324,7 +1891,8 @@ s_metrics_init (self_t *self)
         ZC_ERR_UNKNOWN_INPUT, ZC_ERR_DOUBLE_SPEND, ZC_ERR_FEE_TOO_LOW, ZC_ERR_BAD_AMOUNT,
         ZC_ERR_DUPLICATE_INPUT, ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION,
         ZC_ERR_EMPTY, ZC_ERR_DUPLICATE, ZC_ERR_MEMPOOL_FULL, ZC_ERR_BUSY, ZC_ERR_TOO_LONG_CHAIN,
-        ZC_ERR_INTERNAL, ZC_ERR_DUST, ZC_ERR_BAD_PUBKEY };
+        ZC_ERR_TOO_MANY_DESCENDANTS, ZC_ERR_PACKAGE_TOO_LARGE, ZC_ERR_STORAGE_FULL,
+        ZC_ERR_UNAVAILABLE, ZC_ERR_INTERNAL, ZC_ERR_DUST, ZC_ERR_BAD_PUBKEY };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
         self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_txs_rejected_total",
                                   "transactions rejected, by reason", "reason", zc_err_name (reasons [i]));
@@ -1350,6 +1918,10 @@ s_metrics_init (self_t *self)
     self->m_store_damage = zc_metrics_counter (m, "zchain_mempool_store_damage_total",
                                                "damage found in the saved pool at start: a torn or damaged log, or files set aside",
                                                NULL, NULL);
+    self->m_template_builds = zc_metrics_counter (m, "zchain_mempool_template_builds_total",
+                                                  "block templates built (the others served were copies)", NULL, NULL);
+    self->m_store_writable = zc_metrics_gauge (m, "zchain_mempool_store_writable",
+                                               "1 while the mempool's store can write, 0 while it refuses transactions", NULL, NULL);
 }
 
 static int
@@ -1357,17 +1929,36 @@ s_open (self_t *self, char *err, size_t err_size)
 {
     mempool_cfg_t *cfg = self->cfg;
     self->params = zc_params_by_name (cfg->common.network);
-    self->pool = pool_new ((size_t) cfg->max_bytes, (uint32_t) cfg->max_ancestors);
-    self->store = store_open (cfg->db, err, err_size);
+    pool_limits_t limits = { (uint32_t) cfg->max_ancestors, (uint32_t) cfg->max_descendants,
+                             (uint64_t) cfg->max_package_bytes };
+    self->pool = pool_new ((size_t) cfg->max_bytes, &limits);
+    zc_err_t opened = ZC_OK;
+    self->store = store_open (cfg->db, &opened, err, err_size);
+    if (!self->store) {
+        if (!err [0])
+            snprintf (err, err_size, "out of memory");
+        return -1;                      //  (dir not private, or out of memory: err says)
+    }
+    if (opened == ZC_ERR_STORAGE_FULL) {
+        //  a full disk passes: up without a store, refusing transactions,
+        //  and what was stored comes back once it opens
+        zc_error ("%s", err);
+        self->reload_waits = true;
+        err [0] = 0;
+    }
+    else
+    if (opened != ZC_OK)
+        return -1;
     self->batches = zlistx_new ();
+    self->by_id = zhashx_new ();
+    self->by_lookup = zhashx_new ();
     self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
     self->flight_txids = zc_hashkey_table (ZC_HASHKEY_HASH, true);
     self->recent = zc_hashkey_table (ZC_HASHKEY_HASH, false);
     self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
-    if (!self->pool || !self->store || !self->batches || !self->reserved || !self->flight_txids
+    if (!self->pool || !self->store || !self->batches || !self->by_id || !self->by_lookup
+    ||  !self->reserved || !self->flight_txids
     ||  !self->recent || !self->pending) {
-        if (!self->store)
-            return -1;
         snprintf (err, err_size, "out of memory");
         return -1;
     }
@@ -1406,14 +1997,22 @@ s_close (self_t *self)
         }
         zlistx_destroy (&self->batches);
     }
+    zhashx_destroy (&self->by_id);
+    zhashx_destroy (&self->by_lookup);
     zc_workpool_destroy (&self->workpool);
-    if (self->store)
-        store_flush (self->store);
     pool_destroy (&self->pool);
     store_destroy (&self->store);
     zhashx_destroy (&self->reserved);
     zhashx_destroy (&self->flight_txids);
     zhashx_destroy (&self->recent);
+    for (size_t i = 0; i < self->n_resubmit; i++)
+        zc_tx_destroy (&self->resubmit [i]);
+    free (self->resubmit);
+    for (size_t i = 0; i < self->reload.n_retry; i++)
+        zc_tx_destroy (&self->reload.retry [i]);
+    free (self->reload.retry);
+    free (self->reload.retry_time);
+    s_template_clear (&self->tmpl);
     free (self->pending);
     zsock_destroy (&self->api);
     zsock_destroy (&self->events);
@@ -1448,8 +2047,11 @@ mempool_actor (zsock_t *pipe, void *args)
     }
     zc_info ("mempool up at height %u; api %s, events %s, work %s", self->height,
              self->cfg->api, self->cfg->events, self->cfg->work);
-    s_reload (self);
-    zc_metrics_set_ready (self->metrics, true);
+    zc_metric_set (self->m_store_writable, self->reload_waits ? 0 : 1);
+    if (self->reload_waits)
+        s_store_failed (self);
+    else
+        s_reload (self);
     zpoller_t *poller = zpoller_new (pipe, self->api, self->work, self->storage, self->chain, NULL);
     int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
     int64_t next_expiry = zc_mono_ms () + 10000;
@@ -1486,6 +2088,7 @@ mempool_actor (zsock_t *pipe, void *args)
         else
         if (!which && zpoller_terminated (poller))
             break;
+        zc_watchdog_kick (self->cfg->common.watchdog);
         int64_t now = zc_mono_ms ();
         if (now >= next_tick) {
             s_tick (self);

@@ -28,7 +28,9 @@ typedef struct {
     int64_t min_fee_rate;               //  base units per 1000 bytes
     int64_t dust_fee_rate;              //  outputs worth less than their spending at it are dust
     int64_t expiry_hours;
-    int64_t max_ancestors;              //  unconfirmed chain depth
+    int64_t max_ancestors;              //  package limits (pool_limits_t)
+    int64_t max_descendants;
+    int64_t max_package_bytes;
     int64_t max_in_flight;              //  transactions being checked at once
     int64_t job_items;
 } mempool_cfg_t;

@@ -350,6 +350,7 @@ metrics_actor (zsock_t *pipe, void *args)
             else
             if (!which && zpoller_terminated (poller))
                 break;
+            zc_watchdog_kick (self->cfg->common.watchdog);
             if (zc_mono_ms () >= next_prune) {
                 s_prune (self);
                 s_own_snapshot (self);

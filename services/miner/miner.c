@@ -74,6 +74,7 @@ typedef struct {
 static bool
 s_interrupted (self_t *self)
 {
+    zc_watchdog_kick (self->cfg->common.watchdog);      //  called from every loop of the miner
     while (zsock_events (self->chain) & ZMQ_POLLIN) {
         zc_frames_t frames;
         if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))

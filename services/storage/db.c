@@ -176,6 +176,9 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     //  plus the 64 MB block cache below
     rocksdb_options_set_write_buffer_size (self->options, 32 << 20);
     rocksdb_options_set_db_write_buffer_size (self->options, 128 << 20);
+    //  RocksDB's LOG on a full disk: the line after a failed append trips an
+    //  assertion Debian keeps, and the process aborts; at FATAL it stays quiet
+    rocksdb_options_set_info_log_level (self->options, 4);
     //  bloom filters answer "no such output" without touching a data block:
     //  most mempool look-ups of fresh outputs are exactly that
     self->table = rocksdb_block_based_options_create ();

@@ -1347,6 +1347,7 @@ storage_actor (zsock_t *pipe, void *args)
         else
         if (!which && zpoller_terminated (poller))
             break;
+        zc_watchdog_kick (self->cfg->common.watchdog);
         int64_t now = zc_mono_ms ();
         if (now >= next_tick) {
             s_tick (self);

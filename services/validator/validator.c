@@ -212,6 +212,7 @@ validator_actor (zsock_t *pipe, void *args)
         else
         if (zpoller_terminated (poller))
             break;
+        zc_watchdog_kick (self->cfg->common.watchdog);
         if (zc_mono_ms () >= next_beat) {
             for (int i = 0; i < self->n_owners; i++)
                 s_ready (self, self->owner [i]);
