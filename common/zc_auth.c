@@ -211,18 +211,24 @@ s_unregister (zc_keys_t *self)
 {
     if (self->slot < 0)
         return;
-    pthread_mutex_lock (&s_zap_lock);
     pthread_mutex_lock (&s_lock);
     memset (&s_sets [self->slot], 0, sizeof s_sets [self->slot]);
-    int left = --s_sets_used;
+    --s_sets_used;
     pthread_mutex_unlock (&s_lock);
-    //  the last set gone: nothing of ours can still be bound, so the
-    //  handler stops (a socket of ours left open fails closed without it:
-    //  its domain is enforced)
-    if (left == 0)
-        zactor_destroy (&s_zap);
-    pthread_mutex_unlock (&s_zap_lock);
+    //  the handler stays: a socket of ours left open now fails closed (its
+    //  domain names no set), and stopping it under a handshake in flight
+    //  would leave that handshake waiting for an answer forever (libzmq
+    //  closes the handler's socket in the background and has no ZAP
+    //  timeout). zc_auth_stop ends it with the process.
     self->slot = -1;
+}
+
+void
+zc_auth_stop (void)
+{
+    pthread_mutex_lock (&s_zap_lock);
+    zactor_destroy (&s_zap);
+    pthread_mutex_unlock (&s_zap_lock);
 }
 
 zc_keys_t *
@@ -492,7 +498,14 @@ s_zap_start (char *err, size_t err_size)
     if (s_zap)
         return 0;
     zsock_t *handler = zsock_new (ZMQ_REP);
-    if (!handler || zsock_bind (handler, ZAP_ENDPOINT) != 0) {
+    //  a handler stopped a moment ago may still hold the endpoint: libzmq
+    //  closes its socket in the background
+    int rc = handler ? zsock_bind (handler, ZAP_ENDPOINT) : -1;
+    for (int i = 0; handler && rc != 0 && zmq_errno () == EADDRINUSE && i < 200; i++) {
+        zclock_sleep (10);
+        rc = zsock_bind (handler, ZAP_ENDPOINT);
+    }
+    if (rc != 0) {
         snprintf (err, err_size, "cannot start the ZAP handler: %s", zmq_strerror (zmq_errno ()));
         zsock_destroy (&handler);
         return -1;

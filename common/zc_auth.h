@@ -174,4 +174,10 @@ int
 zc_role_t
     zc_keys_default_role (const char *dir);
 
+//  Stop the process's ZAP handler (started by the first socket bound with
+//  keys): at the end of a process, after every socket opened with keys is
+//  closed. A socket bound with keys that are destroyed lets nobody in.
+void
+    zc_auth_stop (void);
+
 #endif

@@ -122,6 +122,7 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
     //  that hangs ends the process too)
     zactor_destroy (&running);
     zc_keys_destroy (&common->keyset);
+    zc_auth_stop ();
     zc_watchdog_destroy (&common->watchdog);
     zc_info ("%s stopped", service);
     return exit_code;

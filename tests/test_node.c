@@ -71,7 +71,7 @@ test_reject_reasons (void **state)
 {
     (void) state;
     testchain_coin_t coins [3];
-    testchain_coins (s_node, s_params, coins, 3);
+    assert_int_equal (testchain_coins (s_node, s_params, coins, 3), 3);
 
     //  garbage, truncated, oversize
     uint8_t garbage [] = { 0xde, 0xad, 0xbe, 0xef };

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 
 #include "testnode.h"
-#include "testtx.h"
+#include "testchain.h"
 #include "zc_hex.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
@@ -55,7 +55,7 @@ static int
 s_submit_one (testnode_t *node, zc_tx_t *tx)
 {
     zc_err_t reason;
-    zc_err_t rc = testtx_submit (node->client, &tx, 1, &reason, 30000);
+    zc_err_t rc = testchain_submit_txs (node->client, &tx, 1, &reason, 30000);
     return rc == ZC_OK ? (int) reason : -(int) rc;
 }
 
@@ -93,11 +93,11 @@ test_disk_full (void **state)
     assert_non_null (node);
     snprintf (mempool_ep, sizeof mempool_ep, "ipc://%s/run/mempool-api.sock", node->dir);
     assert_true (testnode_wait_height (node, s_params->coinbase_maturity + COINS + 4, 300));
-    testtx_coin_t coins [COINS];
-    assert_int_equal (testtx_wallet_coins (node, s_params, coins, COINS), COINS);
+    testchain_coin_t coins [COINS];
+    assert_int_equal (testchain_coins (node, s_params, coins, COINS), COINS);
     zc_tx_t *txs [COINS];
     for (int i = 0; i < COINS; i++)
-        txs [i] = testtx_split (s_params, &coins [i], 1, 1000, NULL);
+        txs [i] = testchain_split (s_params, &coins [i], 1, 1000, NULL);
     //  no blocks meanwhile: what is acknowledged stays unconfirmed, so
     //  only the store can bring it back after the kill -9
     pid_t miner = testnode_pid (node, "miner-1");
@@ -137,11 +137,11 @@ test_disk_full (void **state)
     free (hex);
     free (raw);
     //  the same process, answering: no abort, no crash loop
-    assert_true (testtx_ping (mempool_ep, 3000));
+    assert_true (testchain_ping (node, mempool_ep, ZC_SOCK_MEMPOOL_API, 3000));
     assert_int_equal (testnode_pid (node, "mempool"), pid);
     sleep (2);
-    assert_true (testtx_metric (node, "zchain_mempool_store_writable", NULL) == 0);
-    assert_true (testtx_metric (node, "zchain_txs_rejected_total", "reason=\"storage_full\"") >= 30 - first_full);
+    assert_true (testnode_metric (node, "zchain_mempool_store_writable") == 0);
+    assert_true (testnode_metric (node, "zchain_txs_rejected_total{reason=\"storage_full\"}") >= 30 - first_full);
 
     //  kill -9 on the full disk: it comes back up, without its store yet,
     //  and stays up
@@ -150,7 +150,7 @@ test_disk_full (void **state)
     assert_true (again > 0);
     bool answered = false;
     for (int i = 0; i < 100 && !answered; i++) {
-        answered = testtx_ping (mempool_ep, 1000);
+        answered = testchain_ping (node, mempool_ep, ZC_SOCK_MEMPOOL_API, 1000);
         if (!answered)
             usleep (100000);
     }
@@ -179,14 +179,14 @@ test_disk_full (void **state)
     //  nothing acknowledged was lost: those on the full disk came back from
     //  the store once it opened; then blocks confirm them all
     for (int i = 0; i < acked; i++)
-        if (!testtx_in_mempool (node, &txs [i]->txid))
+        if (!testchain_in_mempool (node, &txs [i]->txid))
             fail_msg ("acknowledged transaction %d is not in the mempool after the kill -9", i);
     assert_int_equal (kill (miner, SIGCONT), 0);
     for (int i = 0; i < acked; i++)
-        if (!testtx_wait_confirmed (node, 60, &txs [i]->txid))
+        if (!testchain_wait_confirmed (node, 60, &txs [i]->txid))
             fail_msg ("acknowledged transaction %d never confirmed", i);
     for (int i = accepted_at; i < COINS; i++)
-        assert_true (testtx_wait_confirmed (node, 60, &txs [i]->txid));
+        assert_true (testchain_wait_confirmed (node, 60, &txs [i]->txid));
     for (int i = first_full; i < 32; i++)
         if (s_known (node, &txs [i]->txid))
             fail_msg ("transaction %d was refused storage_full but the node has it", i);
@@ -226,7 +226,7 @@ test_storage_disk_full (void **state)
     testnode_t *node = s_node = testnode_start (dir, "--miners 0 --validators 1");
     assert_non_null (node);
     for (uint64_t i = 0; i < 5; i++)
-        assert_int_equal (testtx_mine_block (node, s_params, 100 + i, 10000, NULL, NULL), ZC_OK);
+        assert_int_equal (testchain_mine (node, s_params, 10000, NULL, NULL), ZC_OK);
     pid_t pid = testnode_pid (node, "storage");
     s_fill (filler);
     //  blocks until one is refused (what the log's last page holds goes in)
@@ -235,7 +235,7 @@ test_storage_disk_full (void **state)
     zc_err_t reasons [40];
     int n = 0;
     do {
-        reasons [n] = testtx_mine_block (node, s_params, 200 + (uint64_t) n, 5000, &hashes [n],
+        reasons [n] = testchain_mine (node, s_params, 5000, &hashes [n],
                                          &heights [n]);
         n++;
     } while (reasons [n - 1] == ZC_OK && n < 40);
@@ -269,7 +269,7 @@ test_storage_disk_full (void **state)
     assert_int_equal (unlink (filler), 0);
     zc_err_t rc = ZC_ERR_TIMEOUT;
     for (int i = 0; i < 120 && rc != ZC_OK; i++) {
-        rc = testtx_mine_block (node, s_params, 300 + (uint64_t) i, 2000, NULL, NULL);
+        rc = testchain_mine (node, s_params, 2000, NULL, NULL);
         if (rc != ZC_OK)
             usleep (500000);
     }

@@ -302,7 +302,7 @@ static char *
 s_signed_tx_hex (void)
 {
     testchain_coin_t coin;
-    testchain_coins (s_node, s_params, &coin, 1);
+    assert_int_equal (testchain_coins (s_node, s_params, &coin, 1), 1);
     zc_tx_t *tx = testchain_pay (s_params, &coin, 1000);
     size_t size;
     uint8_t *raw = zc_tx_encode (tx, &size);

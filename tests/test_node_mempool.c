@@ -9,7 +9,7 @@
 
 #include "testnode.h"
 #include "testpeer.h"
-#include "testtx.h"
+#include "testchain.h"
 #include "store.h"
 #include "zc_hex.h"
 #include "zc_time.h"
@@ -29,6 +29,7 @@ static testnode_t *s_node;     //  the test's node, stopped by the teardown even
 
 //  A thread that pings the mempool's api every 100 ms while the test runs
 typedef struct {
+    testnode_t *node;
     char endpoint [256];
     atomic_bool stop;
     atomic_int pongs, misses;
@@ -40,7 +41,7 @@ s_pinger_run (void *arg)
 {
     s_pinger_t *p = arg;
     while (!atomic_load (&p->stop)) {
-        if (testtx_ping (p->endpoint, 3000))
+        if (testchain_ping (p->node, p->endpoint, ZC_SOCK_MEMPOOL_API, 3000))
             atomic_fetch_add (&p->pongs, 1);
         else
             atomic_fetch_add (&p->misses, 1);
@@ -55,6 +56,7 @@ static s_pinger_t *
 s_pinger_start (testnode_t *node)
 {
     s_pinger_t *p = s_pinger = calloc (1, sizeof *p);
+    p->node = node;
     snprintf (p->endpoint, sizeof p->endpoint, "ipc://%s/run/mempool-api.sock", node->dir);
     pthread_create (&p->thread, NULL, s_pinger_run, p);
     return p;
@@ -109,33 +111,33 @@ test_chain_in_one_batch (void **state)
 {
     (void) state;
     testnode_t *node = s_mining_node ();
-    testtx_coin_t coin;
-    assert_int_equal (testtx_wallet_coins (node, s_params, &coin, 1), 1);
+    testchain_coin_t coin;
+    assert_int_equal (testchain_coins (node, s_params, &coin, 1), 1);
     zc_tx_t *chain [300];
-    testtx_chain (s_params, &coin, 300, 1000, chain);
+    testchain_chain (s_params, &coin, 300, 1000, chain);
     s_pinger_t *pinger = s_pinger_start (node);
     zc_err_t reasons [300];
-    assert_int_equal (testtx_submit (node->client, chain, 300, reasons, 30000), ZC_OK);
+    assert_int_equal (testchain_submit_txs (node->client, chain, 300, reasons, 30000), ZC_OK);
     for (int i = 0; i < 300; i++)
         if (reasons [i] != (i < 25 ? ZC_OK : ZC_ERR_TOO_LONG_CHAIN))
             fail_msg ("transaction %d of the chain: %s", i, zc_err_name (reasons [i]));
     for (int i = 25; i < 300; i += 25)
-        assert_false (testtx_in_mempool (node, &chain [i]->txid));
+        assert_false (testchain_in_mempool (node, &chain [i]->txid));
     //  each block confirms what is there; the next 25 then fit
     for (int round = 1; round <= 3; round++) {
-        assert_true (testtx_wait_confirmed (node, 60, &chain [round * 25 - 1]->txid));
-        assert_int_equal (testtx_submit (node->client, chain + round * 25, 25, reasons, 30000), ZC_OK);
+        assert_true (testchain_wait_confirmed (node, 60, &chain [round * 25 - 1]->txid));
+        assert_int_equal (testchain_submit_txs (node->client, chain + round * 25, 25, reasons, 30000), ZC_OK);
         for (int i = 0; i < 25; i++)
             if (reasons [i] != ZC_OK)
                 fail_msg ("round %d, transaction %d: %s", round, round * 25 + i, zc_err_name (reasons [i]));
         zc_err_t one;
-        assert_int_equal (testtx_submit (node->client, chain + round * 25 + 25, 1, &one, 30000), ZC_OK);
+        assert_int_equal (testchain_submit_txs (node->client, chain + round * 25 + 25, 1, &one, 30000), ZC_OK);
         assert_int_equal (one, ZC_ERR_TOO_LONG_CHAIN);
     }
-    assert_true (testtx_wait_confirmed (node, 60, &chain [99]->txid));
+    assert_true (testchain_wait_confirmed (node, 60, &chain [99]->txid));
     s_pinger_stop (&pinger);
     sleep (2);                          //  a snapshot a second reaches the sidecar
-    double refused = testtx_metric (node, "zchain_txs_rejected_total", "reason=\"too_long_chain\"");
+    double refused = testnode_metric (node, "zchain_txs_rejected_total{reason=\"too_long_chain\"}");
     print_message ("too_long_chain refusals counted: %.0f\n", refused);
     assert_true (refused >= 278);
     s_free_txs (chain, 300);
@@ -149,25 +151,25 @@ test_fan_in_one_batch (void **state)
 {
     (void) state;
     testnode_t *node = s_mining_node ();
-    testtx_coin_t coin, *outputs = NULL;
-    assert_int_equal (testtx_wallet_coins (node, s_params, &coin, 1), 1);
+    testchain_coin_t coin, *outputs = NULL;
+    assert_int_equal (testchain_coins (node, s_params, &coin, 1), 1);
     zc_tx_t *txs [101];
-    txs [0] = testtx_split (s_params, &coin, 100, 10000, &outputs);
+    txs [0] = testchain_split (s_params, &coin, 100, 10000, &outputs);
     assert_non_null (txs [0]);
     for (int i = 0; i < 100; i++)
-        txs [i + 1] = testtx_split (s_params, &outputs [i], 1, 1000, NULL);
+        txs [i + 1] = testchain_split (s_params, &outputs [i], 1, 1000, NULL);
     s_pinger_t *pinger = s_pinger_start (node);
     zc_err_t reasons [101];
-    assert_int_equal (testtx_submit (node->client, txs, 101, reasons, 30000), ZC_OK);
+    assert_int_equal (testchain_submit_txs (node->client, txs, 101, reasons, 30000), ZC_OK);
     for (int i = 0; i < 101; i++)
         if (reasons [i] != (i < 25 ? ZC_OK : ZC_ERR_TOO_MANY_DESCENDANTS))
             fail_msg ("transaction %d of the fan: %s", i, zc_err_name (reasons [i]));
     //  once the parent confirms, the rest of the fan fits
-    assert_true (testtx_wait_confirmed (node, 60, &txs [0]->txid));
-    assert_int_equal (testtx_submit (node->client, txs + 25, 76, reasons, 30000), ZC_OK);
+    assert_true (testchain_wait_confirmed (node, 60, &txs [0]->txid));
+    assert_int_equal (testchain_submit_txs (node->client, txs + 25, 76, reasons, 30000), ZC_OK);
     for (int i = 0; i < 76; i++)
         assert_int_equal (reasons [i], ZC_OK);
-    assert_true (testtx_wait_confirmed (node, 60, &txs [100]->txid));
+    assert_true (testchain_wait_confirmed (node, 60, &txs [100]->txid));
     s_pinger_stop (&pinger);
     s_free_txs (txs, 101);
     free (outputs);
@@ -180,10 +182,10 @@ test_chain_from_a_peer (void **state)
 {
     (void) state;
     testnode_t *node = s_mining_node ();
-    testtx_coin_t coin;
-    assert_int_equal (testtx_wallet_coins (node, s_params, &coin, 1), 1);
+    testchain_coin_t coin;
+    assert_int_equal (testchain_coins (node, s_params, &coin, 1), 1);
     zc_tx_t *chain [300];
-    testtx_chain (s_params, &coin, 300, 1000, chain);
+    testchain_chain (s_params, &coin, 300, 1000, chain);
     char endpoint [64];
     snprintf (endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", node->p2p_port);
     zsock_t *peer = testpeer_connect (endpoint);
@@ -216,11 +218,11 @@ test_chain_from_a_peer (void **state)
     data.txs = raw;
     assert_int_equal (testpeer_send (peer, ZC__MSG_TYPE__P2P_TX, &data.base), 0);
     //  the first 25 arrive (in the mempool, or confirmed already), no more
-    assert_true (testtx_wait_confirmed (node, 60, &chain [24]->txid));
+    assert_true (testchain_wait_confirmed (node, 60, &chain [24]->txid));
     for (int i = 25; i < 300; i += 25)
-        assert_false (testtx_in_mempool (node, &chain [i]->txid));
+        assert_false (testchain_in_mempool (node, &chain [i]->txid));
     sleep (2);
-    double refused = testtx_metric (node, "zchain_txs_rejected_total", "reason=\"too_long_chain\"");
+    double refused = testnode_metric (node, "zchain_txs_rejected_total{reason=\"too_long_chain\"}");
     print_message ("too_long_chain refusals counted: %.0f\n", refused);
     assert_true (refused >= 275);
     s_pinger_stop (&pinger);
@@ -240,19 +242,19 @@ test_template_flood (void **state)
     (void) state;
     testnode_t *node = s_mining_node ();
     assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 46, 300));
-    testtx_coin_t coins [40];
-    assert_int_equal (testtx_wallet_coins (node, s_params, coins, 40), 40);
+    testchain_coin_t coins [40];
+    assert_int_equal (testchain_coins (node, s_params, coins, 40), 40);
     zc_tx_t *txs [40];
     for (int i = 0; i < 40; i++)
-        txs [i] = testtx_split (s_params, &coins [i], 1, 1000, NULL);
+        txs [i] = testchain_split (s_params, &coins [i], 1, 1000, NULL);
     sleep (2);
-    double builds = testtx_metric (node, "zchain_mempool_template_builds_total", NULL);
+    double builds = testnode_metric (node, "zchain_mempool_template_builds_total");
     int64_t height = testnode_height (node, NULL), start = zc_mono_ms ();
     s_pinger_t *pinger = s_pinger_start (node);
     int served = 0;
     for (int i = 0; i < 40; i++) {
         zc_err_t reason;
-        assert_int_equal (testtx_submit (node->client, &txs [i], 1, &reason, 30000), ZC_OK);
+        assert_int_equal (testchain_submit_txs (node->client, &txs [i], 1, &reason, 30000), ZC_OK);
         assert_int_equal (reason, ZC_OK);
         for (int k = 0; k < 5; k++) {
             Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
@@ -264,7 +266,7 @@ test_template_flood (void **state)
     int64_t blocks = testnode_height (node, NULL) - height;
     s_pinger_stop (&pinger);
     sleep (2);
-    double built = testtx_metric (node, "zchain_mempool_template_builds_total", NULL) - builds;
+    double built = testnode_metric (node, "zchain_mempool_template_builds_total") - builds;
     print_message ("%d templates served in %.1f s, %.0f built, %lld new blocks\n", served, seconds,
                    built, (long long) blocks);
     assert_int_equal (served, 200);
@@ -295,7 +297,7 @@ test_chosen_outpoints (void **state)
         zc_tx_finalize (txs [i]);
     }
     zc_err_t reasons [2000];
-    assert_int_equal (testtx_submit (node->client, txs, 2000, reasons, 30000), ZC_OK);
+    assert_int_equal (testchain_submit_txs (node->client, txs, 2000, reasons, 30000), ZC_OK);
     for (int i = 0; i < 2000; i++)
         assert_int_equal (reasons [i], ZC_ERR_UNKNOWN_INPUT);
     s_pinger_stop (&pinger);
@@ -367,20 +369,20 @@ test_restart_takes_back (void **state)
 {
     (void) state;
     testnode_t *node = s_mining_node ();
-    testtx_coin_t coins [2], *outputs = NULL;
-    assert_int_equal (testtx_wallet_coins (node, s_params, coins, 2), 2);
+    testchain_coin_t coins [2], *outputs = NULL;
+    assert_int_equal (testchain_coins (node, s_params, coins, 2), 2);
     char dir [128];
     snprintf (dir, sizeof dir, "%s", node->dir);
     testnode_stop (&s_node, true);
     //  what a mempool could have left behind, written while the node is down
     zc_tx_t *chain [100], *fan [31], *orphan;
-    testtx_chain (s_params, &coins [0], 100, 1000, chain);
-    fan [0] = testtx_split (s_params, &coins [1], 30, 10000, &outputs);
+    testchain_chain (s_params, &coins [0], 100, 1000, chain);
+    fan [0] = testchain_split (s_params, &coins [1], 30, 10000, &outputs);
     for (int i = 0; i < 30; i++)
-        fan [i + 1] = testtx_split (s_params, &outputs [i], 1, 1000, NULL);
-    testtx_coin_t nothing = coins [0];
+        fan [i + 1] = testchain_split (s_params, &outputs [i], 1, 1000, NULL);
+    testchain_coin_t nothing = coins [0];
     memset (nothing.op.txid.b, 0x5a, 32);
-    orphan = testtx_split (s_params, &nothing, 1, 1000, NULL);
+    orphan = testchain_split (s_params, &nothing, 1, 1000, NULL);
     char path [256], err [256];
     snprintf (path, sizeof path, "%s/mempool", dir);
     zc_err_t opened;
@@ -427,7 +429,7 @@ test_restart_takes_back (void **state)
         zc_hex_encode (fan [i]->txid.b, 32, hex);
         snprintf (needle, sizeof needle, "reload: dropped %s: too_many_descendants", hex);
         fan_dropped += strstr (log, needle) != NULL;
-        fan_kept += testtx_in_mempool (node, &fan [i]->txid);
+        fan_kept += testchain_in_mempool (node, &fan [i]->txid);
     }
     assert_int_equal (fan_dropped, 6);
     assert_int_equal (fan_kept, 24);
@@ -438,12 +440,12 @@ test_restart_takes_back (void **state)
     snprintf (needle, sizeof needle, "reload: dropped %s: malformed", hex);
     assert_non_null (strstr (log, needle));
     free (log);
-    assert_int_equal (testtx_mempool_count (node), 50);
-    assert_true (testtx_in_mempool (node, &chain [24]->txid));
-    assert_true (testtx_in_mempool (node, &fan [0]->txid));
+    assert_int_equal (testchain_mempool_count (node), 50);
+    assert_true (testchain_in_mempool (node, &chain [24]->txid));
+    assert_true (testchain_in_mempool (node, &fan [0]->txid));
     sleep (2);
-    assert_true (testtx_metric (node, "zchain_mempool_reload_dropped_total", "reason=\"too_long_chain\"") == 75);
-    assert_true (testtx_metric (node, "zchain_mempool_reload_dropped_total", "reason=\"malformed\"") == 1);
+    assert_true (testnode_metric (node, "zchain_mempool_reload_dropped_total{reason=\"too_long_chain\"}") == 75);
+    assert_true (testnode_metric (node, "zchain_mempool_reload_dropped_total{reason=\"malformed\"}") == 1);
     //  and the dropped ones are gone from the store
     testnode_stop (&s_node, true);
     s_node = calloc (1, sizeof *s_node);           //  for the teardown to remove the directory

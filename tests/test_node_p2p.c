@@ -255,7 +255,7 @@ test_tx_never_delivered (void **state)
 {
     (void) state;
     testchain_coin_t coin;
-    testchain_coins (s_node, s_params, &coin, 1);
+    assert_int_equal (testchain_coins (s_node, s_params, &coin, 1), 1);
     zc_tx_t *tx = testchain_pay (s_params, &coin, 2000);
     zsock_t *hostile = s_peer ();
     zsock_t *honest = s_peer ();
@@ -279,7 +279,7 @@ test_tx_bad_signature_first (void **state)
 {
     (void) state;
     testchain_coin_t coins [2];
-    testchain_coins (s_node, s_params, coins, 2);
+    assert_int_equal (testchain_coins (s_node, s_params, coins, 2), 2);
     zc_tx_t *tx = testchain_pay (s_params, &coins [1], 2000);
     zc_tx_t *forged = zc_tx_dup (tx);
     forged->in [0].sig [7] ^= 0x01;

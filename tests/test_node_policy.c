@@ -146,7 +146,7 @@ test_dust_and_bad_pubkey_refused (void **state)
 {
     (void) state;
     testchain_coin_t coin;
-    testchain_coins (s_node, s_params, &coin, 1);
+    assert_int_equal (testchain_coins (s_node, s_params, &coin, 1), 1);
     uint8_t off_curve [32];
     assert_int_equal (zc_hex_decode (s_off_curve, off_curve, 32), 0);
     size_t size;

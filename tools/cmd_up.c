@@ -52,6 +52,7 @@ typedef struct {
     int restarts;
     //  liveness, for a service with an api
     const char *api;
+    zc_sock_t api_sock;                 //  which api it is (for its server key)
     zsock_t *pinger;                    //  DEALER to the api
     uint64_t ping_id;                   //  the PING on its way (0: none)
     int64_t ping_sent_ms;
@@ -179,9 +180,11 @@ s_plan (s_up_t *up)
     s_flag (c, "--work", up->ep [EP_STORAGE_WORK]);
     s_flag (c, "--mempool-events", up->ep [EP_MEMPOOL_EVENTS]);
     c->api = up->ep [EP_STORAGE_API];
+    c->api_sock = ZC_SOCK_STORAGE_API;
 
     c = s_child (up, "mempool", "mempool", 2);
     c->api = up->ep [EP_MEMPOOL_API];
+    c->api_sock = ZC_SOCK_MEMPOOL_API;
     snprintf (path, sizeof path, "%s/mempool", up->datadir);
     s_flag (c, "--db", up->mempool_db ? up->mempool_db : path);
     s_flag (c, "--api", up->ep [EP_MEMPOOL_API]);
@@ -207,6 +210,7 @@ s_plan (s_up_t *up)
     }
     c = s_child (up, "gateway", "gateway", 1);
     c->api = up->ep [EP_GATEWAY_API];
+    c->api_sock = ZC_SOCK_GATEWAY_API;
     s_flag (c, "--api", up->ep [EP_GATEWAY_API]);
     s_flag (c, "--notify", up->ep [EP_NOTIFY]);
     s_flag (c, "--http", up->http);
@@ -277,7 +281,13 @@ s_liveness (s_up_t *up, s_child_t *c, int64_t now)
     if (!c->api || c->pid <= 0 || up->liveness_s == 0)
         return;
     char err [256];
-    if (!c->pinger && !(c->pinger = zc_zmq_open (ZMQ_DEALER, c->api, false, 16, err, sizeof err)))
+    //  as the operator: every api of the node lets the operator's key in
+    const zc_keys_t *keys = node_keys (up->cli);
+    if (!c->pinger)
+        c->pinger = keys ? zc_zmq_open_auth (ZMQ_DEALER, c->api, false, 16, keys, c->api_sock, err,
+                                             sizeof err)
+                         : zc_zmq_open (ZMQ_DEALER, c->api, false, 16, err, sizeof err);
+    if (!c->pinger)
         return;
     while (zsock_events (c->pinger) & ZMQ_POLLIN) {
         zc_frames_t frames;

@@ -1,7 +1,8 @@
 /*  clients.c - per-client bounds on the gateway's client api */
 #include "clients.h"
 #include "zc_block.h"
-#include "zc_hex.h"
+#include "zc_hash.h"
+#include "zc_hashkey.h"
 #include "zc_log.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
@@ -23,7 +24,7 @@ typedef struct {
 } s_sent_t;
 
 typedef struct {
-    char key [2 * 256 + 1];             //  the identity in hex: the table's key
+    uint8_t key [32];                   //  SHA-256 of the identity: the table's key
     uint8_t id [256];
     size_t id_size;
     int in_flight;
@@ -47,7 +48,7 @@ static const char *s_refuse_names [REFUSE_KINDS] = {
 struct _clients_t {
     zsock_t *sock;
     clients_limits_t limits;
-    zhashx_t *table;                    //  key -> s_client_t (owned)
+    zhashx_t *table;                    //  key -> s_client_t (owned; keys borrowed from them)
     size_t queued;                      //  over all clients
     size_t reserved;
     size_t n_queues;                    //  clients with a queue
@@ -81,7 +82,10 @@ clients_new (zsock_t *sock, const clients_limits_t *limits, zc_metrics_t *metric
         return NULL;
     self->sock = sock;
     self->limits = *limits;
-    self->table = zhashx_new ();
+    //  identities are the clients' choice: hashed, and the table keyed by
+    //  that under a per-process secret (zc_hashkey), so nobody can pile
+    //  entries into one chain
+    self->table = zc_hashkey_table (ZC_HASHKEY_HASH, true);
     if (!self->table) {
         free (self);
         return NULL;
@@ -113,20 +117,13 @@ clients_destroy (clients_t **self_p)
     *self_p = NULL;
 }
 
-static void
-s_key (const uint8_t *id, size_t id_size, char *key)
-{
-    zc_hex_encode (id, id_size, key);
-    key [2 * id_size] = 0;
-}
-
 static s_client_t *
 s_find (clients_t *self, const uint8_t *id, size_t id_size)
 {
     if (id_size > 256)
         return NULL;
-    char key [2 * 256 + 1];
-    s_key (id, id_size, key);
+    uint8_t key [32];
+    zc_sha256 (id, id_size, key);
     return zhashx_lookup (self->table, key);
 }
 
@@ -184,7 +181,7 @@ clients_admit (clients_t *self, const uint8_t *id, size_t id_size, uint32_t type
             free (client);
             return ZC_ERR_BUSY;
         }
-        s_key (id, id_size, client->key);
+        zc_sha256 (id, id_size, client->key);
         memcpy (client->id, id, id_size);
         client->id_size = id_size;
         zhashx_insert (self->table, client->key, client);
@@ -390,7 +387,7 @@ clients_tick (clients_t *self)
         &&  now - c->active > 60000)
             zlistx_add_end (idle, c->key);
     }
-    for (const char *key = idle ? zlistx_first (idle) : NULL; key; key = zlistx_next (idle))
+    for (const uint8_t *key = idle ? zlistx_first (idle) : NULL; key; key = zlistx_next (idle))
         zhashx_delete (self->table, key);
     zlistx_destroy (&idle);
     zc_metric_set (self->m_queued, (double) self->queued);

@@ -1,6 +1,7 @@
-/*  testchain.h - coins, payments and blocks for integration tests: the
- *  spendable coins of a test node's wallet, a signed payment of one, a
- *  solved block on the node's tip
+/*  testchain.h - coins, transactions and blocks for integration tests: the
+ *  spendable coins of a test node's wallet, payments, chains and fans
+ *  signed with its key, solved blocks on the node's tip, submissions, and
+ *  what the node's mempool holds
  */
 #ifndef TESTCHAIN_H_INCLUDED
 #define TESTCHAIN_H_INCLUDED
@@ -12,6 +13,9 @@
 #include "zc_tx.h"
 #include "zc_utxo.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 //  A coin of the node's wallet, with its key, for hand-made transactions
 typedef struct {
     zc_outpoint_t op;
@@ -19,9 +23,10 @@ typedef struct {
     zc_seckey_t key;
 } testchain_coin_t;
 
-//  Fill coins with want mature coins of the node's wallet (first key);
-//  fails the test when there are not that many.
-void
+//  Up to want mature coins of the node's wallet (its first key, with two
+//  blocks of margin: the next block may come before the submission);
+//  returns how many were found.
+size_t
     testchain_coins (testnode_t *node, const zc_params_t *params, testchain_coin_t *coins,
                      size_t want);
 
@@ -45,5 +50,50 @@ zc_err_t
 //  (ZC_OK when taken; the client api's reason when there was no answer).
 zc_err_t
     testchain_submit (testnode_t *node, const zc_block_t *block);
+
+//  A signed transaction spending coin into n_out equal outputs to the same
+//  key, paying fee; the caller's. *outputs (when not NULL) gets a coin for
+//  each output (caller frees).
+zc_tx_t *
+    testchain_split (const zc_params_t *params, const testchain_coin_t *coin, uint32_t n_out,
+                  uint64_t fee, testchain_coin_t **outputs);
+
+//  A chain of n signed transactions: txs [0] spends coin, txs [i] spends
+//  output 0 of txs [i - 1], each paying fee; the caller frees each.
+void
+    testchain_chain (const zc_params_t *params, const testchain_coin_t *coin, size_t n, uint64_t fee,
+                  zc_tx_t **txs);
+
+//  Submit txs in one SUBMIT_TXS on client (the gateway's api, or the
+//  mempool's); each one's reason into reasons. ZC_OK, or why the whole
+//  request failed (timeout, an error reply).
+zc_err_t
+    testchain_submit_txs (zc_client_t *client, zc_tx_t *const *txs, size_t n, zc_err_t *reasons,
+                   int timeout_ms);
+
+//  Did the node's service at endpoint (its api sock) answer a PING with a
+//  PONG within timeout_ms? Asked with the node's operator keys.
+bool
+    testchain_ping (testnode_t *node, const char *endpoint, zc_sock_t sock, int timeout_ms);
+
+//  Transactions in the node's mempool, -1 when it does not answer.
+int64_t
+    testchain_mempool_count (testnode_t *node);
+
+//  Is txid in the node's mempool (not confirmed)?
+bool
+    testchain_in_mempool (testnode_t *node, const zc_hash_t *txid);
+
+//  Mine a block with only a coinbase on the node's tip (by hand, as a
+//  miner would) and submit it through the gateway, waiting up to
+//  timeout_ms: the reason (or why the request failed); its hash into
+//  hash_p and its height into *height_p when not NULL.
+zc_err_t
+    testchain_mine (testnode_t *node, const zc_params_t *params, int timeout_ms, zc_hash_t *hash_p,
+                    uint32_t *height_p);
+
+//  Wait up to timeout_s until txid is confirmed; false if it was not.
+bool
+    testchain_wait_confirmed (testnode_t *node, int timeout_s, const zc_hash_t *txid);
 
 #endif

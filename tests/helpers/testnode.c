@@ -270,9 +270,10 @@ testnode_metric (testnode_t *self, const char *name)
         *brace = 0;
     }
     size_t base_len = strlen (base);
-    char *text = malloc (1 << 20);
+    size_t room = 4 << 20;              //  a node's series with their help lines
+    char *text = malloc (room);
     double value = -1;
-    if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, 1 << 20) == 200) {
+    if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, room) == 200) {
         for (char *line = text; line && *line && value < 0; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
             if (strncmp (line, base, base_len) != 0 || (line [base_len] != '{' && line [base_len] != ' '))
                 continue;
