@@ -71,16 +71,22 @@ testchain_pay (const zc_params_t *params, const testchain_coin_t *coin, uint64_t
     return tx;
 }
 
-zc_block_t *
-testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs)
+//  The block testchain_block makes, or NULL with *reason when the node
+//  does not give its tip (storage down: tests of faults expect that)
+static zc_block_t *
+s_block_on_tip (testnode_t *node, const zc_params_t *params, uint32_t n_outputs, zc_err_t *reason)
 {
     Zc__GetTip req = ZC__GET_TIP__INIT;
     size_t size;
-    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
-    assert_non_null (body);
-    Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
-    assert_non_null (tip);
-    assert_int_equal (tip->hash.len, 32);
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, reason);
+    Zc__TipReply *tip = body ? zc__tip_reply__unpack (NULL, size, body) : NULL;
+    if (!tip || tip->hash.len != 32) {
+        if (tip)
+            zc__tip_reply__free_unpacked (tip, NULL);
+        if (body)
+            *reason = ZC_ERR_MALFORMED;
+        return NULL;
+    }
     uint32_t height = tip->height + 1;
     zc_block_t *block = zc_block_new (1);
     assert_non_null (block);
@@ -111,6 +117,16 @@ testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs
     zc__tip_reply__free_unpacked (tip, NULL);
     zc_block_finalize (block);
     zc_block_solve (block, params->pow_limit_bits);
+    return block;
+}
+
+zc_block_t *
+testchain_block (testnode_t *node, const zc_params_t *params, uint32_t n_outputs)
+{
+    zc_err_t reason = ZC_OK;
+    zc_block_t *block = s_block_on_tip (node, params, n_outputs, &reason);
+    if (!block)
+        fail_msg ("no tip from the node: %s", zc_err_name (reason));
     return block;
 }
 
@@ -284,7 +300,10 @@ zc_err_t
 testchain_mine (testnode_t *node, const zc_params_t *params, int timeout_ms, zc_hash_t *hash_p,
                 uint32_t *height_p)
 {
-    zc_block_t *block = testchain_block (node, params, 1);
+    zc_err_t reason = ZC_OK;
+    zc_block_t *block = s_block_on_tip (node, params, 1, &reason);
+    if (!block)
+        return reason;
     size_t size;
     uint8_t *raw = zc_block_encode (block, &size);
     Zc__SubmitBlock submit = ZC__SUBMIT_BLOCK__INIT;
