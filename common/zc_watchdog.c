@@ -53,7 +53,7 @@ s_watch (void *arg)
             last_progress = now;
         }
         else
-        if (now - last_progress >= self->timeout_ms) {
+        if (seen != 0 && now - last_progress >= self->timeout_ms) {
             zc_error ("watchdog: the %s loop made no progress for %lld ms: exiting with status %d "
                       "to be started again", self->name, (long long) (now - last_progress),
                       ZC_WATCHDOG_EXIT);

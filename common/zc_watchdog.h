@@ -35,6 +35,9 @@ typedef struct _zc_watchdog_t zc_watchdog_t;
 //  wanted) or the thread could not start.
 zc_watchdog_t *
     zc_watchdog_new (const char *name, int64_t timeout_ms);
+//  (It watches from the first kick on: a start-up, which may take long
+//  with a large chain to load, is not a stuck loop; a start that hangs
+//  shows as a service that never becomes ready.)
 
 //  Stop the watchdog's thread and free it; safe on NULL.
 void

@@ -76,12 +76,13 @@ s_stuck (void)
 {
     zc_log_set_name ("test");
     zc_watchdog_t *dog = zc_watchdog_new ("stuck", 300);
-    (void) dog;
+    zc_watchdog_kick (dog);             //  the loop ran once, then stuck
     for (int i = 0; i < 200; i++)
         usleep (100000);                //  20 s of no progress: never reached
 }
 
-//  No kick for 300 ms: the process ends itself, with status 70 and one line
+//  No kick for 300 ms after one: the process ends itself, with status 70
+//  and one line
 static void
 test_ends_a_stuck_process (void **state)
 {
@@ -93,6 +94,26 @@ test_ends_a_stuck_process (void **state)
     assert_int_equal (status, ZC_WATCHDOG_EXIT);
     assert_true (lived >= 300);
     assert_non_null (strstr (out, "watchdog: the stuck loop made no progress"));
+}
+
+static void
+s_starting (void)
+{
+    zc_watchdog_t *dog = zc_watchdog_new ("starting", 300);
+    usleep (1500000);                   //  a long start-up, before any loop turn
+    zc_watchdog_destroy (&dog);
+}
+
+//  No kick yet is a start-up, not a stuck loop: a process that takes five
+//  timeouts to start lives on
+static void
+test_spares_a_long_start (void **state)
+{
+    (void) state;
+    char out [1024];
+    int64_t lived;
+    assert_int_equal (s_child (s_starting, out, sizeof out, &lived), 0);
+    assert_null (strstr (out, "watchdog"));
 }
 
 static void
@@ -127,6 +148,7 @@ main (void)
         cmocka_unit_test (test_usage),
         cmocka_unit_test (test_ends_a_stuck_process),
         cmocka_unit_test (test_spares_a_busy_process),
+        cmocka_unit_test (test_spares_a_long_start),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
