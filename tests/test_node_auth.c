@@ -450,8 +450,32 @@ s_setup (void **state)
         tip = s_tip (storage_api);
         assert_non_null (tip);
     }
+    //  the mempool judges maturity by the tip it has seen: wait until it has
+    //  seen this one (a template is built on it)
+    uint32_t next = tip->height + 1;
     zc__tip_reply__free_unpacked (tip, NULL);
     zc_client_destroy (&storage_api);
+    zc_client_t *mempool_api = zc_client_new_auth (s_ep [EP_MEMPOOL_API], s_operator,
+                                                   ZC_SOCK_MEMPOOL_API, err, sizeof err);
+    assert_non_null (mempool_api);
+    bool caught_up = false;
+    for (int64_t deadline = zc_mono_ms () + WAIT_MS; !caught_up && zc_mono_ms () < deadline; ) {
+        Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+        uint32_t type;
+        const uint8_t *body;
+        size_t size;
+        if (zc_client_call (mempool_api, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, 2000, &type, &body,
+                            &size, NULL) == ZC_OK && type == ZC__MSG_TYPE__TEMPLATE_REPLY) {
+            Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
+            caught_up = t && t->height == next;
+            if (t)
+                zc__template_reply__free_unpacked (t, NULL);
+        }
+        if (!caught_up)
+            usleep (100000);
+    }
+    zc_client_destroy (&mempool_api);
+    assert_true (caught_up);
     return 0;
 }
 
