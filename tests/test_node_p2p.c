@@ -80,36 +80,21 @@ static bool
 s_asked (zsock_t *sock, const zc_hash_t *hash, int timeout_ms)
 {
     int64_t deadline = zc_mono_ms () + timeout_ms;
-    zpoller_t *poller = zpoller_new (sock, NULL);
-    bool asked = false;
-    while (!asked && zc_mono_ms () < deadline) {
-        if (!zpoller_wait (poller, 100))
-            continue;
-        zc_frames_t frames;
-        if (zc_frames_recv (sock, &frames, ZMQ_DONTWAIT))
-            continue;
-        zc_env_t env;
-        if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__P2P_PING) {
-            Zc__Ping *ping = zc__ping__unpack (NULL, env.body_size, env.body);
-            Zc__Pong pong = ZC__PONG__INIT;
-            pong.nonce = ping ? ping->nonce : 0;
-            testpeer_send (sock, ZC__MSG_TYPE__P2P_PONG, &pong.base);
-            if (ping)
-                zc__ping__free_unpacked (ping, NULL);
-        }
-        else
-        if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__P2P_GET_DATA) {
-            Zc__GetData *get = zc__get_data__unpack (NULL, env.body_size, env.body);
-            for (size_t i = 0; get && i < get->n_items; i++)
-                if (get->items [i]->hash.len == 32 && memcmp (get->items [i]->hash.data, hash->b, 32) == 0)
-                    asked = true;
-            if (get)
-                zc__get_data__free_unpacked (get, NULL);
-        }
-        zc_frames_close (&frames);
+    while (zc_mono_ms () < deadline) {
+        Zc__GetData *get = NULL;
+        if (!testpeer_expect (sock, ZC__MSG_TYPE__P2P_GET_DATA, (int) (deadline - zc_mono_ms ()),
+                              &zc__get_data__descriptor, (ProtobufCMessage **) &get))
+            return false;
+        bool asked = false;
+        for (size_t i = 0; get && i < get->n_items; i++)
+            if (get->items [i]->hash.len == 32 && memcmp (get->items [i]->hash.data, hash->b, 32) == 0)
+                asked = true;
+        if (get)
+            zc__get_data__free_unpacked (get, NULL);
+        if (asked)
+            return true;
     }
-    zpoller_destroy (&poller);
-    return asked;
+    return false;
 }
 
 static void

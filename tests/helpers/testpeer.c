@@ -57,6 +57,17 @@ testpeer_inv (zsock_t *sock, Zc__InvType type, const uint8_t hash [32])
     return testpeer_send (sock, ZC__MSG_TYPE__P2P_INV, &inv.base);
 }
 
+static void
+s_pong (zsock_t *sock, const zc_env_t *env)
+{
+    Zc__Ping *ping = zc__ping__unpack (NULL, env->body_size, env->body);
+    Zc__Pong pong = ZC__PONG__INIT;
+    pong.nonce = ping ? ping->nonce : 0;
+    testpeer_send (sock, ZC__MSG_TYPE__P2P_PONG, &pong.base);
+    if (ping)
+        zc__ping__free_unpacked (ping, NULL);
+}
+
 bool
 testpeer_expect (zsock_t *sock, uint32_t type, int timeout_ms,
                  const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body)
@@ -71,9 +82,13 @@ testpeer_expect (zsock_t *sock, uint32_t type, int timeout_ms,
         if (zc_frames_recv (sock, &frames, ZMQ_DONTWAIT))
             continue;
         zc_env_t env;
-        match = zc_frames_envelope (&frames, &env) == ZC_OK && env.type == type;
+        bool ok = zc_frames_envelope (&frames, &env) == ZC_OK;
+        match = ok && env.type == type;
         if (match && desc)
             *body = protobuf_c_message_unpack (desc, NULL, env.body_size, env.body);
+        else
+        if (ok && env.type == ZC__MSG_TYPE__P2P_PING)
+            s_pong (sock, &env);        //  as a peer does: a node drops one that never answers
         zc_frames_close (&frames);
     }
     zpoller_destroy (&poller);

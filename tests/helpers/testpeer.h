@@ -32,8 +32,8 @@ int
 int
     testpeer_inv (zsock_t *sock, Zc__InvType type, const uint8_t hash [32]);
 
-//  The next message of type (others skipped), its body unpacked into *body
-//  when desc is given; false when none in timeout_ms.
+//  The next message of type (others skipped, pings answered), its body
+//  unpacked into *body when desc is given; false when none in timeout_ms.
 bool
     testpeer_expect (zsock_t *sock, uint32_t type, int timeout_ms,
                      const ProtobufCMessageDescriptor *desc, ProtobufCMessage **body);
