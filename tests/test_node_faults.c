@@ -131,16 +131,39 @@ s_mine_on (testnode_t *node, const zc_hash_t *prev, uint32_t height, uint32_t pa
     return m;
 }
 
-//  A block from the mempool's template (what a miner would do)
-static s_mined_t
-s_mine_template (testnode_t *node, uint32_t parent_time, uint64_t extranonce)
+//  The mempool's template, fetched until it holds the transaction `need`:
+//  the mempool builds it again at most a few times a second, so a request
+//  just after the transaction arrived may get the copy from before
+static Zc__TemplateReply *
+s_template_with (testnode_t *node, const zc_hash_t *need)
 {
-    Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
-    size_t size;
-    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL);
-    assert_non_null (body);
-    Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
-    assert_non_null (t);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+        size_t size;
+        const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL);
+        assert_non_null (body);
+        Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
+        assert_non_null (t);
+        for (size_t i = 0; i < t->n_txs; i++) {
+            zc_tx_t *tx;
+            assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &tx), ZC_OK);
+            bool found = zc_hash_eq (&tx->txid, need);
+            zc_tx_destroy (&tx);
+            if (found)
+                return t;
+        }
+        zc__template_reply__free_unpacked (t, NULL);
+        usleep (100000);
+    }
+    fail_msg ("the template never held the transaction");
+    abort ();
+}
+
+//  Mine the mempool's template once it holds `need`
+static s_mined_t
+s_mine_template (testnode_t *node, uint32_t parent_time, uint64_t extranonce, const zc_hash_t *need)
+{
+    Zc__TemplateReply *t = s_template_with (node, need);
     zc_tx_t **txs = calloc (t->n_txs + 1, sizeof *txs);
     for (size_t i = 0; i < t->n_txs; i++)
         assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &txs [i]), ZC_OK);
@@ -319,7 +342,7 @@ test_reorg (void **state)
     assert_true (pooled);
     zc_hash_t fork = prev;
     uint32_t fork_height = height, fork_time = time;
-    s_mined_t a = s_mine_template (node, time, 500);
+    s_mined_t a = s_mine_template (node, time, 500, &t->txid);
     assert_true (s_wait_confirmed (node, &t->txid));
     (void) a;
 
@@ -340,7 +363,7 @@ test_reorg (void **state)
     }
     assert_true (pooled);
     //  ... and confirms again on the new branch
-    s_mine_template (node, b2.time, 902);
+    s_mine_template (node, b2.time, 902, &t->txid);
     assert_true (s_wait_confirmed (node, &t->txid));
     s_assert_replay_matches (node);
     s_assert_event_replay_matches (node);
