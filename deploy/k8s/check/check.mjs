@@ -25,6 +25,7 @@ import { compareManifests, compareSwarm } from "./lib/consistency.mjs";
 import { findPromtool, promtoolChecks } from "./lib/promtool.mjs";
 import { ref, isWorkload, containers } from "./lib/k8s.mjs";
 import { EXCEPTIONS } from "./exceptions.mjs";
+import { selfTest } from "./lib/selftest.mjs";
 
 const ROOT = fileURLToPath (new URL ("../../..", import.meta.url));
 const RENDERS = [
@@ -108,6 +109,21 @@ function s_expose (report, objects, label) {
                     `port ${p.containerPort} is not EXPOSEd by deploy/Dockerfile`);
 }
 
+//  Every check of one render into report. options.schema false leaves out
+//  the schema pass (the self-test's mutations that are not about schemas);
+//  options.promtool is promtool's path, or null.
+export async function checkRender (report, objects, r, compose, options = {}) {
+    if (options.schema !== false)
+        await s_validate (report, objects, r.label);
+    checkPolicy (report, objects, r.label);
+    s_expose (report, objects, r.label);
+    const scaling = checkScaling (report, objects, r.label, r.mode);
+    if (compose)
+        compareManifests (report, compose, objects, r.label, EXCEPTIONS.k8s);
+    if (options.promtool && scaling)
+        promtoolChecks (report, options.promtool, r.label, scaling.prometheus, scaling.queries);
+}
+
 async function main () {
     const started = Date.now ();
     const opts = s_args (process.argv.slice (2));
@@ -122,19 +138,14 @@ async function main () {
     const kubectl = s_kubectl ();
     const promtool = findPromtool (report);
     const counts = [];
+    const renders = {};
     for (const r of RENDERS) {
         const objects = s_render (report, kubectl, r);
         if (!objects)
             continue;
+        renders [r.mode] = objects;
         counts.push (`${r.label} ${objects.length}`);
-        await s_validate (report, objects, r.label);
-        checkPolicy (report, objects, r.label);
-        s_expose (report, objects, r.label);
-        const scaling = checkScaling (report, objects, r.label, r.mode);
-        if (compose)
-            compareManifests (report, compose, objects, r.label, EXCEPTIONS.k8s);
-        if (promtool && scaling)
-            promtoolChecks (report, promtool, r.label, scaling.prometheus, scaling.queries);
+        await checkRender (report, objects, r, compose, { promtool });
     }
     report.note (`rendered and validated: ${counts.join (", ")} objects`);
     if (!promtool)
@@ -151,6 +162,10 @@ async function main () {
     }
     else
         report.note (`${opts.swarm} absent: compared compose.yaml with the manifests only`);
+    //  and that the checks above can fail: each known fault, put into a
+    //  copy of a render, must be caught
+    if (compose && Object.keys (renders).length === RENDERS.length)
+        await selfTest (report, renders, compose, RENDERS, { promtool }, checkRender);
     const took = ((Date.now () - started) / 1000).toFixed (1);
     for (const f of report.failures)
         console.error (`k8s-check: FAIL ${f}`);
@@ -162,7 +177,8 @@ async function main () {
     console.log (`k8s-check: ${report.passed} passed, 0 failed (${took} s)`);
 }
 
-main ().catch (e => {
-    console.error (`k8s-check: FAILED: ${e.stack || e}`);
-    process.exit (1);
-});
+if (process.argv [1] === fileURLToPath (import.meta.url))
+    main ().catch (e => {
+        console.error (`k8s-check: FAILED: ${e.stack || e}`);
+        process.exit (1);
+    });

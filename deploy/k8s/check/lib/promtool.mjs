@@ -4,7 +4,8 @@
 //
 //  promtool comes with Debian's prometheus package. When it is missing and
 //  we are root, it is installed (as deploy/compose-test.sh does); failing
-//  that, only these sub-checks are skipped, with a notice.
+//  that, only these sub-checks are skipped, with a notice
+//  (ZC_K8S_CHECK_NO_INSTALL=1 forbids the install, to try that path).
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
