@@ -110,7 +110,10 @@ s_settle (s_run_t *run, s_batch_t *batch, const Zc__SubmitTxsReply *r, int reaso
         if (item->confirmed_us || (why == ZC_ERR_DUPLICATE && item->attempts > 1))
             why = ZC_OK;
         if ((why == ZC_ERR_BUSY || why == ZC_ERR_TIMEOUT) && item->attempts < BENCH_ATTEMPTS) {
-            item->retry_at_us = now + RETRY_PAUSE_US;
+            //  backing off: 0.25 s doubling to 4 s, some 16 s in all, which
+            //  outlasts a storage restart under load
+            int doublings = item->attempts - 1 < 4 ? item->attempts - 1 : 4;
+            item->retry_at_us = now + ((int64_t) RETRY_PAUSE_US << (doublings > 0 ? doublings : 0));
             run->retry_q [run->q_tail++ % run->n] = batch->idx [k];
             run->retries++;
             continue;
@@ -145,7 +148,8 @@ s_help (FILE *out)
         "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
         "submit them through the gateway and time each to acceptance and confirmation.\n"
         "A submission answered busy or timeout, or not answered at all (a service\n"
-        "restarting), is sent again, up to 8 tries; a latency counts from the first.\n\n"
+        "restarting), is sent again, up to 8 tries 0.25 s doubling to 4 s apart; a\n"
+        "latency counts from the first.\n\n"
         "  --accounts K    accounts the load moves between (default 50)\n"
         "  --txs N         transactions (default 10000)\n"
         "  --rate R        offered transactions per second (default 0: as fast as the\n"
