@@ -207,7 +207,7 @@ autoscaler_parse_signal (const char *json, size_t size, autoscaler_signal_t *sig
 {
     assert (json && signal);
     signal->count = 0;
-    cJSON *root = cJSON_ParseWithLength (json, size);
+    cJSON *root = fetch_json (json, size);
     if (!root) {
         snprintf (err, err_size, "the answer is not JSON");
         return -1;
@@ -246,6 +246,9 @@ const autoscaler_entry_t *
 autoscaler_signal_find (const autoscaler_signal_t *signal, const char *service)
 {
     assert (signal && service);
+    //  a nameless entry is no service's
+    if (!*service)
+        return NULL;
     for (size_t i = 0; i < signal->count; i++)
         if (strcmp (signal->entry [i].service, service) == 0)
             return &signal->entry [i];

@@ -77,7 +77,7 @@ s_printable (char *dst, size_t dst_size, const char *text, size_t max)
 static void
 s_reason (const fetch_reply_t *reply, char *out, size_t out_size)
 {
-    cJSON *root = cJSON_ParseWithLength (reply->body, reply->size);
+    cJSON *root = fetch_json (reply->body, reply->size);
     const cJSON *message = cJSON_GetObjectItemCaseSensitive (root, "message");
     if (cJSON_IsString (message))
         s_printable (out, out_size, message->valuestring, 300);
@@ -201,7 +201,7 @@ engine_info_parse (const char *json, size_t size, char *node_id, size_t node_id_
                    char *server, size_t server_size, char *err, size_t err_size)
 {
     assert (json);
-    cJSON *root = cJSON_ParseWithLength (json, size);
+    cJSON *root = fetch_json (json, size);
     if (!cJSON_IsObject (root)) {
         snprintf (err, err_size, "answered GET /info with something that is not JSON");
         cJSON_Delete (root);
@@ -275,7 +275,7 @@ engine_service_parse (const char *json, size_t size, engine_service_t *service,
 {
     assert (json && service);
     memset (service, 0, sizeof *service);
-    cJSON *root = cJSON_ParseWithLength (json, size);
+    cJSON *root = fetch_json (json, size);
     const cJSON *id = cJSON_GetObjectItemCaseSensitive (root, "ID");
     const cJSON *index = cJSON_GetObjectItemCaseSensitive (
         cJSON_GetObjectItemCaseSensitive (root, "Version"), "Index");
@@ -397,7 +397,7 @@ engine_service_scale (engine_t *self, const engine_service_t *service, int64_t r
                   reply.status, reason);
         return -1;
     }
-    cJSON *root = cJSON_ParseWithLength (reply.body, reply.size);
+    cJSON *root = fetch_json (reply.body, reply.size);
     const cJSON *warnings = cJSON_GetObjectItemCaseSensitive (root, "Warnings");
     const cJSON *warning;
     int shown = 0;
@@ -539,9 +539,9 @@ s_member (const char *obj, const char *end, const char *key,
 static bool
 s_is_echo (const char *json, size_t size, const char *body, int64_t replicas)
 {
-    cJSON *root = cJSON_ParseWithLength (json, size);
+    cJSON *root = fetch_json (json, size);
     cJSON *want = cJSON_Duplicate (cJSON_GetObjectItemCaseSensitive (root, "Spec"), 1);
-    cJSON *got = cJSON_Parse (body);
+    cJSON *got = fetch_json (body, strlen (body));
     cJSON *replicated = cJSON_GetObjectItemCaseSensitive (
         cJSON_GetObjectItemCaseSensitive (want, "Mode"), "Replicated");
     bool same = false;

@@ -2,6 +2,7 @@
 #include "fetch.h"
 
 #include <assert.h>
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +245,22 @@ fetch_header (fetch_t *self, const char *name, char *value, size_t value_size)
         line = eol + 1;
     }
     return false;
+}
+
+struct cJSON *
+fetch_json (const char *text, size_t size)
+{
+    assert (text || size == 0);
+    if (!text)
+        return NULL;
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts (text, size, &end, false);
+    if (!root)
+        return NULL;
+    for (const char *p = end; p < text + size; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r') {
+            cJSON_Delete (root);
+            return NULL;
+        }
+    return root;
 }

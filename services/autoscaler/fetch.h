@@ -54,6 +54,12 @@ int
 int
     fetch_os_errno (fetch_t *self);
 
+//  Parse text as one JSON value with nothing but white space after it
+//  (cJSON alone would take trailing garbage). The caller owns the result
+//  (cJSON_Delete); NULL when it is not JSON.
+struct cJSON *
+    fetch_json (const char *text, size_t size);
+
 //  Copy the last answer's header name (case-insensitive) into value; false
 //  when it had none.
 bool

@@ -85,10 +85,12 @@ main (int argc, char **argv)
     //  the refusal is the only line a start that cannot work prints: the
     //  configuration follows once the engine is known to be usable
     if (autoscaler_start (autoscaler, err, sizeof err)) {
-        fprintf (stderr, "%s: %s\n", program, err);
+        //  told to stop while it waited for the engine: that is no failure
+        if (!s_stop)
+            fprintf (stderr, "%s: %s\n", program, err);
         autoscaler_destroy (&autoscaler);
         curl_global_cleanup ();
-        return 1;
+        return s_stop ? 0 : 1;
     }
     zc_config_log (autoscaler_options, &cfg, argc, argv);
     autoscaler_run (autoscaler);
