@@ -19,7 +19,8 @@
 #     answer that is not JSON, an HTTP 404, a sidecar that is down: each
 #     logged with its reason, and the replicas stay as they were;
 #  5. --dry-run logs the change and makes none; SIGTERM ends it at once.
-#  Then everything it started is stopped and its directory removed.
+#  Then everything it started is stopped and its directory removed
+#  (AUTOSCALER_TEST_LOG=FILE keeps the autoscaler's log).
 set -eu
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/bin}
@@ -48,11 +49,26 @@ www="$tmp/www"
 log="$tmp/autoscaler.log"
 mkdir -p "$www" "$tmp/image"
 D () { /usr/bin/docker -H "unix://$sock" "$@"; }
-free_port () { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+#  a port free for TCP and UDP on 127.0.0.1, below 49152 (swarm's data path
+#  port must be)
+free_port () {
+    python3 -c '
+import random, socket
+while True:
+    port = random.randrange (20000, 49152)
+    try:
+        for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM):
+            socket.socket (socket.AF_INET, kind).bind (("127.0.0.1", port))
+        print (port)
+        break
+    except OSError:
+        pass'
+}
 
 dockerd_pid=""; http_pid=""; as_pid=""
 cleanup () {
     set +e
+    [ -n "${AUTOSCALER_TEST_LOG:-}" ] && [ -f "$log" ] && cp "$log" "$AUTOSCALER_TEST_LOG"
     [ -n "$as_pid" ] && kill "$as_pid" 2>/dev/null
     [ -n "$http_pid" ] && kill "$http_pid" 2>/dev/null
     if [ -n "$dockerd_pid" ]; then
@@ -178,7 +194,7 @@ within 15 is_replicas zchain_validator 3 || fail "zchain_validator was not set t
 within 15 is_replicas zchain_miner 2 || fail "zchain_miner was not set to 2"
 [ "$(spec_less_count zchain_validator)" = "$validator_spec" ] || fail "zchain_validator's Spec changed beyond its replicas"
 [ "$(spec_less_count zchain_miner)" = "$miner_spec" ] || fail "zchain_miner's Spec changed beyond its replicas"
-grep -q "validator: desired 3 (current 1, busy 1, backlog 40 jobs, oldest 1.5 s, target 4/replica, bounds 1..6, window 300 s): zchain_validator 1 -> 3 replicas" "$log" \
+grep -q "INFO validator: desired 3 (current 1, busy 1, backlog 40 jobs, oldest 1.5 s, target 4/replica, bounds 1..6, window 300 s): zchain_validator 1 -> 3 replicas" "$log" \
     || fail "no decision line for 1 -> 3"
 within 60 running zchain_validator 3 || fail "three validator tasks did not run"
 say "2. validator 1 -> 3, miner 1 -> 2: Spec otherwise unchanged, 3 tasks running"
@@ -188,10 +204,20 @@ answer 1 1 6 2
 within 15 is_replicas zchain_validator 1 || fail "zchain_validator was not set back to 1"
 m=$(mark)
 D service scale --detach zchain_validator=2 >/dev/null
-within 15 logged_since "$m" "zchain_validator 2 -> 1 replicas" || fail "a change by hand was not put back"
+within 15 logged_since "$m" "INFO validator: .*zchain_validator 2 -> 1 replicas" || fail "a change by hand was not put back (and logged at info)"
 is_replicas zchain_validator 1 || fail "zchain_validator is not at 1"
 [ "$(spec_less_count zchain_validator)" = "$validator_spec" ] || fail "zchain_validator's Spec changed beyond its replicas"
-say "3. validator 3 -> 1; scaled to 2 by hand, put back to 1"
+#  what the engine says to an update at a version that is no longer the
+#  current one: the words engine.c reads as "read again next round"
+spec=$(curl -s --unix-socket "$sock" "http://docker/v1.41/services/zchain_validator" \
+       | python3 -c 'import json, sys; print (json.dumps (json.load (sys.stdin) ["Spec"]))')
+stale=$(curl -s --unix-socket "$sock" -H 'Content-Type: application/json' -d "$spec" \
+        "http://docker/v1.41/services/zchain_validator/update?version=1")
+case "$stale" in
+    *"update out of sequence"*) ;;
+    *) fail "the engine's answer to a stale version was: $stale" ;;
+esac
+say "3. validator 3 -> 1; scaled to 2 by hand, put back to 1; a stale version: $stale"
 
 # --- 4. nothing changes on missing or doubtful data -----------------------
 #  each case: the answer, then the reason expected in the log for five rounds

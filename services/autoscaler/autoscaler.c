@@ -138,11 +138,11 @@ autoscaler_parse_map (const char *text, autoscaler_map_t *map, size_t max,
     return (int) count;
 }
 
-//  A member that must be a whole count, or may be absent (then -1).
-//  false with entry->why when it is there but no count, or missing and
-//  required
+//  A member that must be a whole count up to max, or may be absent (then
+//  -1). false with entry->why when it is there but no such count, or
+//  missing and required
 static bool
-s_count (const cJSON *item, const char *name, bool required, int64_t *value,
+s_count (const cJSON *item, const char *name, bool required, double max, int64_t *value,
          autoscaler_entry_t *entry)
 {
     const cJSON *member = cJSON_GetObjectItemCaseSensitive (item, name);
@@ -152,10 +152,15 @@ s_count (const cJSON *item, const char *name, bool required, int64_t *value,
             snprintf (entry->why, sizeof entry->why, "no %s", name);
         return !required;
     }
+    //  2^53: every whole number up to it is exact in a double
     if (!cJSON_IsNumber (member) || !(member->valuedouble >= 0)
-    ||  member->valuedouble > AUTOSCALER_MAX_COUNT
+    ||  member->valuedouble > 9007199254740992.0
     ||  floor (member->valuedouble) != member->valuedouble) {
         snprintf (entry->why, sizeof entry->why, "%s is not a count", name);
+        return false;
+    }
+    if (member->valuedouble > max) {
+        snprintf (entry->why, sizeof entry->why, "%s over %.0f", name, max);
         return false;
     }
     *value = (int64_t) member->valuedouble;
@@ -175,14 +180,15 @@ s_parse_entry (const cJSON *item, autoscaler_entry_t *entry)
     }
     snprintf (entry->service, sizeof entry->service, "%s", name->valuestring);
     //  desired and its bounds decide; the rest is what the log shows of why
-    if (!s_count (item, "desired", true, &entry->desired, entry)
-    ||  !s_count (item, "min", true, &entry->min, entry)
-    ||  !s_count (item, "max", true, &entry->max, entry)
-    ||  !s_count (item, "current", false, &entry->current, entry)
-    ||  !s_count (item, "busy", false, &entry->busy, entry)
-    ||  !s_count (item, "backlog_jobs", false, &entry->backlog_jobs, entry)
-    ||  !s_count (item, "target_jobs", false, &entry->target_jobs, entry)
-    ||  !s_count (item, "window_s", false, &entry->window_s, entry))
+    double replicas = AUTOSCALER_MAX_REPLICAS, any = 9007199254740992.0;
+    if (!s_count (item, "desired", true, replicas, &entry->desired, entry)
+    ||  !s_count (item, "min", true, replicas, &entry->min, entry)
+    ||  !s_count (item, "max", true, replicas, &entry->max, entry)
+    ||  !s_count (item, "current", false, replicas, &entry->current, entry)
+    ||  !s_count (item, "busy", false, replicas, &entry->busy, entry)
+    ||  !s_count (item, "backlog_jobs", false, any, &entry->backlog_jobs, entry)
+    ||  !s_count (item, "target_jobs", false, any, &entry->target_jobs, entry)
+    ||  !s_count (item, "window_s", false, any, &entry->window_s, entry))
         return;
     const cJSON *oldest = cJSON_GetObjectItemCaseSensitive (item, "oldest_seconds");
     if (oldest) {
@@ -372,12 +378,15 @@ autoscaler_start (autoscaler_t *self, char *err, size_t err_size)
 
 //  Log one decision: at level when its outcome differs from the last
 //  round's for this service, at debug when it repeats, so a steady state
-//  says so once and then stays quiet (a change of replicas always differs)
+//  says so once and then stays quiet. outcome NULL: a change made, always
+//  logged at level (two rounds in a row may each change the count)
 static void
 s_report (s_service_t *service, zc_log_level_t level, const char *outcome, const char *line)
 {
-    bool repeat = strcmp (service->last, outcome) == 0;
+    bool repeat = outcome && strcmp (service->last, outcome) == 0;
     zc_log (repeat ? ZC_LOG_DEBUG : level, "%s", line);
+    if (!outcome)
+        outcome = "changed";
     snprintf (service->last, sizeof service->last, "%s", outcome);
 }
 
@@ -440,7 +449,7 @@ s_decide (autoscaler_t *self, s_service_t *service)
         if (rc == 0) {
             snprintf (line, sizeof line, "%s: %s: %s %" PRId64 " -> %" PRId64 " replicas",
                       name, inputs, swarm, replicas, entry->desired);
-            s_report (service, ZC_LOG_INFO, "scaled", line);
+            s_report (service, ZC_LOG_INFO, NULL, line);
         }
         else
         if (rc == 1) {

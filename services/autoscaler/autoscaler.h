@@ -36,8 +36,10 @@
 //  The largest sidecar answer read, and how long it may take
 #define AUTOSCALER_MAX_BYTES (4 * 1024 * 1024)
 #define AUTOSCALER_SIDECAR_TIMEOUT_MS 3000
-//  A count above this in an answer is taken for garbage, not a wish
-#define AUTOSCALER_MAX_COUNT 100000
+//  A replica count (desired, min, max, current, busy) above this in an
+//  answer is taken for garbage, not a wish: the last guard against a
+//  broken or forged sidecar asking for a swarm's worth of containers
+#define AUTOSCALER_MAX_REPLICAS 1000
 
 typedef struct {
     const char *instance;
