@@ -16,8 +16,8 @@
 #     field of their Spec as it was, and the tasks really run;
 #  3. desired back to 1; a hand-made change to 2 is put back to 1;
 #  4. desired outside its bounds, a service missing from the answer, an
-#     answer that is not JSON, an HTTP 404, a sidecar that is down: each
-#     logged with its reason, and the replicas stay as they were;
+#     answer without signal, one that is not JSON, an HTTP 404, a sidecar
+#     that is down: each logged with its reason, and the replicas stay;
 #  5. --dry-run logs the change and makes none; SIGTERM ends it at once.
 #  Then everything it started is stopped and its directory removed
 #  (AUTOSCALER_TEST_LOG=FILE keeps the autoscaler's log).
@@ -232,6 +232,9 @@ answer 9 1 6 2
 unchanged "desired 9 (.*bounds 1..6.*): outside its bounds, zchain_validator left alone"
 answer 1 1 6 -
 unchanged "miner: not in the sidecar's answer: zchain_miner left alone"
+#  the sidecar's own word that it hears no work dispatcher
+echo '{"services":[{"service":"validator","desired":4,"current":4,"min":1,"max":6,"signal":false},{"service":"miner","desired":2,"min":1,"max":4}]}' > "$www/autoscale"
+unchanged "the sidecar has no signal (no work dispatcher reports), zchain_validator left alone"
 echo '{"services":[{"service":"validator","desired":' > "$www/autoscale"
 unchanged "/autoscale: the answer is not JSON: zchain_validator left alone"
 rm -f "$www/autoscale"
@@ -240,7 +243,7 @@ unchanged "answered HTTP 404: zchain_validator left alone"
 kill "$http_pid"; wait "$http_pid" 2>/dev/null || true; http_pid=""
 answer 4 1 6 3
 unchanged "no answer from http://127.0.0.1:$http_port/autoscale"
-say "4. out of bounds, missing, not JSON, 404, sidecar down: replicas unchanged, each logged"
+say "4. out of bounds, missing, no signal, not JSON, 404, sidecar down: replicas unchanged, each logged"
 
 # --- 5. dry run, and SIGTERM ----------------------------------------------------
 stop_autoscaler

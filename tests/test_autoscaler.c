@@ -160,6 +160,28 @@ test_signal_checks (void **state)
     assert_string_equal (line, "desired 2 (current ?, busy ?, backlog ? jobs, oldest ? s, "
                                "target ?/replica, bounds 1..4, window ? s)");
 
+    //  what the sidecar on main renders (services/metrics/autoscale.c):
+    //  more members, counts printed as doubles, and whether it has a signal
+    const char *sidecar =
+        "{\"services\":[{\"service\":\"validator\",\"desired\":3,\"recommended\":3,"
+        "\"current\":1,\"busy\":1,\"backlog_jobs\":40,\"queued_jobs\":38,\"in_flight_jobs\":2,"
+        "\"target_jobs\":4,\"oldest_seconds\":1.500,\"min\":1,\"max\":8,\"window_s\":300,"
+        "\"signal\":true,\"dispatchers\":2}]}\n";
+    assert_int_equal (autoscaler_parse_signal (sidecar, strlen (sidecar), &signal, err,
+                                               sizeof err), 0);
+    entry = autoscaler_signal_find (&signal, "validator");
+    assert_true (entry && entry->valid && !entry->no_signal);
+    assert_int_equal (entry->max, 8);
+    const char *silent =
+        "{\"services\":[{\"service\":\"validator\",\"desired\":1,\"current\":1,\"busy\":0,"
+        "\"backlog_jobs\":0,\"target_jobs\":4.5,\"min\":1,\"max\":8,\"signal\":false}]}";
+    assert_int_equal (autoscaler_parse_signal (silent, strlen (silent), &signal, err, sizeof err), 0);
+    entry = autoscaler_signal_find (&signal, "validator");
+    assert_true (entry && entry->valid);
+    assert_true (entry->no_signal);
+    //  a figure only shown may be fractional (rounded); a count that decides may not
+    assert_int_equal (entry->target_jobs, 5);
+
     //  entries wrong in themselves: kept, not valid, with the reason
     struct { const char *entry; const char *why; } bad [] = {
         { "{\"service\":\"validator\",\"min\":1,\"max\":4}", "no desired" },
@@ -173,6 +195,10 @@ test_signal_checks (void **state)
           NULL },
         { "{\"service\":\"validator\",\"desired\":2,\"min\":1,\"max\":4,\"busy\":null}", "busy is not a count" },
         { "{\"service\":\"validator\",\"desired\":2,\"min\":5,\"max\":4}", "min 5 above max 4" },
+        { "{\"service\":\"validator\",\"desired\":2,\"min\":1,\"max\":4,\"current\":1.5}",
+          "current is not a count" },
+        { "{\"service\":\"validator\",\"desired\":2,\"min\":1,\"max\":4,\"signal\":0}",
+          "signal is not true or false" },
         { "{\"service\":\"validator\",\"desired\":2,\"min\":1,\"max\":4,\"oldest_seconds\":-1}",
           "oldest_seconds is not a duration" },
     };

@@ -138,12 +138,13 @@ autoscaler_parse_map (const char *text, autoscaler_map_t *map, size_t max,
     return (int) count;
 }
 
-//  A member that must be a whole count up to max, or may be absent (then
-//  -1). false with entry->why when it is there but no such count, or
+//  A member that must be a count up to max, or may be absent (then -1):
+//  a whole one, or when whole is false any number (rounded: a figure only
+//  shown). false with entry->why when it is there but no such count, or
 //  missing and required
 static bool
-s_count (const cJSON *item, const char *name, bool required, double max, int64_t *value,
-         autoscaler_entry_t *entry)
+s_count (const cJSON *item, const char *name, bool required, bool whole, double max,
+         int64_t *value, autoscaler_entry_t *entry)
 {
     const cJSON *member = cJSON_GetObjectItemCaseSensitive (item, name);
     *value = -1;
@@ -155,7 +156,7 @@ s_count (const cJSON *item, const char *name, bool required, double max, int64_t
     //  2^53: every whole number up to it is exact in a double
     if (!cJSON_IsNumber (member) || !(member->valuedouble >= 0)
     ||  member->valuedouble > 9007199254740992.0
-    ||  floor (member->valuedouble) != member->valuedouble) {
+    ||  (whole && floor (member->valuedouble) != member->valuedouble)) {
         snprintf (entry->why, sizeof entry->why, "%s is not a count", name);
         return false;
     }
@@ -163,7 +164,7 @@ s_count (const cJSON *item, const char *name, bool required, double max, int64_t
         snprintf (entry->why, sizeof entry->why, "%s over %.0f", name, max);
         return false;
     }
-    *value = (int64_t) member->valuedouble;
+    *value = (int64_t) llround (member->valuedouble);
     return true;
 }
 
@@ -181,15 +182,23 @@ s_parse_entry (const cJSON *item, autoscaler_entry_t *entry)
     snprintf (entry->service, sizeof entry->service, "%s", name->valuestring);
     //  desired and its bounds decide; the rest is what the log shows of why
     double replicas = AUTOSCALER_MAX_REPLICAS, any = 9007199254740992.0;
-    if (!s_count (item, "desired", true, replicas, &entry->desired, entry)
-    ||  !s_count (item, "min", true, replicas, &entry->min, entry)
-    ||  !s_count (item, "max", true, replicas, &entry->max, entry)
-    ||  !s_count (item, "current", false, replicas, &entry->current, entry)
-    ||  !s_count (item, "busy", false, replicas, &entry->busy, entry)
-    ||  !s_count (item, "backlog_jobs", false, any, &entry->backlog_jobs, entry)
-    ||  !s_count (item, "target_jobs", false, any, &entry->target_jobs, entry)
-    ||  !s_count (item, "window_s", false, any, &entry->window_s, entry))
+    if (!s_count (item, "desired", true, true, replicas, &entry->desired, entry)
+    ||  !s_count (item, "min", true, true, replicas, &entry->min, entry)
+    ||  !s_count (item, "max", true, true, replicas, &entry->max, entry)
+    ||  !s_count (item, "current", false, true, replicas, &entry->current, entry)
+    ||  !s_count (item, "busy", false, true, replicas, &entry->busy, entry)
+    ||  !s_count (item, "backlog_jobs", false, false, any, &entry->backlog_jobs, entry)
+    ||  !s_count (item, "target_jobs", false, false, any, &entry->target_jobs, entry)
+    ||  !s_count (item, "window_s", false, true, any, &entry->window_s, entry))
         return;
+    //  false while no work dispatcher reports: desired then only holds what
+    //  the sidecar sees alive, which is no reason to change anything
+    const cJSON *signal = cJSON_GetObjectItemCaseSensitive (item, "signal");
+    if (signal && !cJSON_IsBool (signal)) {
+        snprintf (entry->why, sizeof entry->why, "signal is not true or false");
+        return;
+    }
+    entry->no_signal = cJSON_IsFalse (signal);
     const cJSON *oldest = cJSON_GetObjectItemCaseSensitive (item, "oldest_seconds");
     if (oldest) {
         if (!cJSON_IsNumber (oldest) || !(oldest->valuedouble >= 0)
@@ -411,6 +420,12 @@ s_decide (autoscaler_t *self, s_service_t *service)
     }
     char inputs [300];
     autoscaler_describe (entry, inputs, sizeof inputs);
+    if (entry->no_signal) {
+        snprintf (line, sizeof line, "%s: %s: the sidecar has no signal (no work dispatcher "
+                  "reports), %s left alone", name, inputs, swarm);
+        s_report (service, ZC_LOG_WARN, "no signal", line);
+        return;
+    }
     if (entry->desired < entry->min || entry->desired > entry->max) {
         snprintf (line, sizeof line, "%s: %s: outside its bounds, %s left alone", name, inputs,
                   swarm);

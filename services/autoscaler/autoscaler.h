@@ -7,13 +7,18 @@
  *        "backlog_jobs":40,"target_jobs":4,"oldest_seconds":1.5,"min":1,
  *        "max":6,"window_s":300}]}
  *
+ *  Other members are ignored, but for "signal": false, which says the
+ *  sidecar hears no work dispatcher and its desired count only holds what
+ *  it sees alive.
+ *
  *  Every interval the autoscaler reads that answer and, for each service
  *  it maps (validator=zchain_validator), reads the Swarm service from the
  *  Docker engine and sets its replicas to desired when they differ. It
  *  never scales on data it cannot trust: a sidecar that does not answer,
- *  an answer that does not parse, a service missing from it, or a desired
- *  count outside the service's own bounds changes nothing and says why.
- *  Each round stands alone: nothing read in one is used in the next.
+ *  an answer that does not parse, a service missing from it, an answer
+ *  without signal, or a desired count outside the service's own bounds
+ *  changes nothing and says why. Each round stands alone: nothing read in
+ *  one is used in the next.
  *
  *      autoscaler_t *as = autoscaler_new (&cfg, &stop, err, sizeof err);
  *      if (as && autoscaler_start (as, err, sizeof err) == 0)
@@ -72,6 +77,7 @@ typedef struct {
     int64_t min;
     int64_t max;
     int64_t window_s;
+    bool no_signal;                     //  "signal":false, the sidecar has nothing to go by
     bool valid;                         //  false: why says what is wrong with it
     char why [96];
 } autoscaler_entry_t;
