@@ -8,6 +8,7 @@
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster
 #  make autoscaler-test  zchain-autoscaler against a private dockerd and swarm
+#  make k8s-check  check deploy/k8s offline: render, schemas, compose.yaml agreement
 #  make clean
 
 BUILD      ?= build
@@ -15,13 +16,14 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 30
 CMAKE_ARGS ?=
 ARGS       ?=
+K8S_CHECK  := deploy/k8s/check
 
-.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test clean help
+.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test k8s-check clean help
 
 all: build
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^#  //'
+	@sed -n '3,12p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -58,6 +60,13 @@ compose-test: build
 
 autoscaler-test: build
 	BIN=$(BUILD)/bin deploy/autoscaler-test.sh
+
+#  no cluster: kubectl kustomize, the npm schemas and promtool, all offline
+k8s-check:
+	@command -v node >/dev/null || { echo "k8s-check: FAILED: node not found (Node.js 20 runs the checker)" >&2; exit 1; }
+	@[ -d $(K8S_CHECK)/node_modules ] || npm ci --prefix $(K8S_CHECK) --no-audit --no-fund --loglevel=error >/dev/null \
+	    || { echo "k8s-check: FAILED: npm ci --prefix $(K8S_CHECK) could not install the checker's packages" >&2; exit 1; }
+	@node $(K8S_CHECK)/check.mjs
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

@@ -329,6 +329,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     zc_tx_t **fanout = calloc (n_fanout, sizeof *fanout);
     fprintf (info, "funding %d accounts with %zu outputs in %zu transaction(s)...\n", o.accounts, n, n_fanout);
     fflush (info);
+    size_t round = 0;                   //  the first funding transaction not yet confirmed
     for (size_t f = 0; f < n_fanout; f++) {
         size_t outs = n - f * MAX_FANOUT_OUTPUTS < MAX_FANOUT_OUTPUTS ? n - f * MAX_FANOUT_OUTPUTS
                                                                        : MAX_FANOUT_OUTPUTS;
@@ -347,10 +348,22 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             cli_die (CLI_EXIT_FAIL, "funding: %s (mine longer, or fewer --txs)", err);
         const char *detail = NULL;
         zc_err_t rc = spend_submit (client, fanout [f], &detail);
+        if ((rc == ZC_ERR_TOO_LONG_CHAIN || rc == ZC_ERR_TOO_MANY_DESCENDANTS
+        ||   rc == ZC_ERR_PACKAGE_TOO_LARGE) && f > round) {
+            //  the chain of change outputs reached the mempool's package
+            //  limits: let what is in confirm, then go on from there
+            fprintf (info, "funding: %zu transaction(s) in, waiting for them to confirm (%s)...\n",
+                     f - round, zc_err_name (rc));
+            fflush (info);
+            if (!s_wait_confirmed (client, fanout + round, f - round, o.timeout_s))
+                cli_die (CLI_EXIT_FAIL, "the funding did not confirm within %d s", o.timeout_s);
+            round = f;
+            rc = spend_submit (client, fanout [f], &detail);
+        }
         if (rc != ZC_OK)
             cli_die (CLI_EXIT_FAIL, "funding refused: %s", detail ? detail : zc_err_name (rc));
     }
-    if (!s_wait_confirmed (client, fanout, n_fanout, o.timeout_s))
+    if (!s_wait_confirmed (client, fanout + round, n_fanout - round, o.timeout_s))
         cli_die (CLI_EXIT_FAIL, "the funding did not confirm within %d s", o.timeout_s);
     for (size_t t = 0; t < n; t++)
         accounts [t % (size_t) o.accounts].expected += FUND_AMOUNT;
