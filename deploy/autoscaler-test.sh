@@ -10,7 +10,8 @@
 #  No registry is needed: the image is a static binary made here and
 #  `docker import`ed. The sidecar's GET /autoscale is a file served on
 #  127.0.0.1 (the format the sidecar answers), so each case sets exactly
-#  the answer it needs. Then, with the real zchain-autoscaler:
+#  the answer it needs; the last case reads a real node's sidecar. Then,
+#  with the real zchain-autoscaler:
 #  1. refused while the engine is no swarm manager (status 1, one line);
 #  2. desired 3 for validator, 2 for miner: both services set, every other
 #     field of their Spec as it was, and the tasks really run;
@@ -18,7 +19,9 @@
 #  4. desired outside its bounds, a service missing from the answer, an
 #     answer without signal, one that is not JSON, an HTTP 404, a sidecar
 #     that is down: each logged with its reason, and the replicas stay;
-#  5. --dry-run logs the change and makes none; SIGTERM ends it at once.
+#  5. --dry-run logs the change and makes none; SIGTERM ends it at once;
+#  6. a real node (zchain up, one validator) and its real sidecar: its
+#     answer (idle, with a signal: 1) sets the Swarm service from 3 to 1.
 #  Then everything it started is stopped and its directory removed
 #  (AUTOSCALER_TEST_LOG=FILE keeps the autoscaler's log).
 set -eu
@@ -65,12 +68,13 @@ while True:
         pass'
 }
 
-dockerd_pid=""; http_pid=""; as_pid=""
+dockerd_pid=""; http_pid=""; as_pid=""; node_pid=""
 cleanup () {
     set +e
     [ -n "${AUTOSCALER_TEST_LOG:-}" ] && [ -f "$log" ] && cp "$log" "$AUTOSCALER_TEST_LOG"
     [ -n "$as_pid" ] && kill "$as_pid" 2>/dev/null
     [ -n "$http_pid" ] && kill "$http_pid" 2>/dev/null
+    [ -n "$node_pid" ] && kill -INT "$node_pid" 2>/dev/null && wait "$node_pid"
     if [ -n "$dockerd_pid" ]; then
         D swarm leave --force >/dev/null 2>&1
         kill "$dockerd_pid" 2>/dev/null
@@ -260,4 +264,24 @@ is_replicas zchain_validator 1 || fail "--dry-run changed zchain_validator"
 is_replicas zchain_miner 2 || fail "--dry-run changed zchain_miner"
 stop_autoscaler
 say "5. --dry-run decided 1 -> 4 and 2 -> 3 and changed nothing; SIGTERM: status 0 in $took_ms ms"
+
+# --- 6. the real sidecar of a real node -----------------------------------------
+#  zchain up (one validator process, no miner) and its sidecar's /autoscale:
+#  idle, with a signal, it wants 1 validator, and the Swarm service follows
+kill "$http_pid"; wait "$http_pid" 2>/dev/null || true; http_pid=""
+D service scale --detach zchain_validator=3 >/dev/null
+http_port=$(free_port)
+"$BIN/zchain" --datadir "$tmp/node" up --validators 1 --miners 0 --http "" \
+    --metrics "127.0.0.1:$http_port" > "$tmp/node.log" 2>&1 &
+node_pid=$!
+has_signal () { curl -s "http://127.0.0.1:$http_port/autoscale" | grep -q '"signal":true'; }
+within 60 has_signal || fail "the node's sidecar gave no signal: $(curl -s "http://127.0.0.1:$http_port/autoscale")"
+m=$(mark)
+start_autoscaler --service validator=zchain_validator
+within 15 is_replicas zchain_validator 1 || fail "the real sidecar's answer did not set zchain_validator to 1"
+logged_since "$m" "INFO validator: desired 1 (current 1, busy 0, backlog 0 jobs, .*bounds 1..1.*): zchain_validator 3 -> 1 replicas" \
+    || fail "no decision line from the real sidecar's answer"
+stop_autoscaler
+kill -INT "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""
+say "6. a real node's sidecar (signal, idle): zchain_validator 3 -> 1"
 say "passed"
