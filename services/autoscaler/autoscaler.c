@@ -509,7 +509,7 @@ autoscaler_tick (autoscaler_t *self)
             char line [1024], outcome [160];
             snprintf (line, sizeof line, "%s: %s: %s left alone", service->map.name, why,
                       service->map.swarm);
-            snprintf (outcome, sizeof outcome, "no signal %.140s", why);
+            snprintf (outcome, sizeof outcome, "no answer %.140s", why);
             s_report (service, ZC_LOG_WARN, outcome, line);
         }
     }
