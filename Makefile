@@ -7,6 +7,7 @@
 #  make asan       build and test with AddressSanitizer and UBSan
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster
+#  make autoscaler-test  zchain-autoscaler against a private dockerd and swarm
 #  make k8s-check  check deploy/k8s offline: render, schemas, compose.yaml agreement
 #  make clean
 
@@ -17,12 +18,12 @@ CMAKE_ARGS ?=
 ARGS       ?=
 K8S_CHECK  := deploy/k8s/check
 
-.PHONY: all deps build test run bench asan fuzz compose-test k8s-check clean help
+.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test k8s-check clean help
 
 all: build
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^#  //'
+	@sed -n '3,12p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -56,6 +57,9 @@ fuzz:
 
 compose-test: build
 	deploy/compose-test.sh
+
+autoscaler-test: build
+	BIN=$(BUILD)/bin deploy/autoscaler-test.sh
 
 #  no cluster: kubectl kustomize, the npm schemas and promtool, all offline
 k8s-check:
