@@ -232,6 +232,24 @@ test_mutated_block_announced (void **state)
 // ---------------------------------------------------------------------------
 //  transactions announced and not delivered, or delivered wrong
 
+//  A payment the node has not seen: from a coin no transaction in the
+//  mempool spends yet (the coins' order changes as blocks come, so the
+//  first coin may be the one an earlier test already spent)
+static zc_tx_t *
+s_fresh_payment (void)
+{
+    testchain_coin_t coins [8];
+    size_t n = testchain_coins (s_node, s_params, coins, 8);
+    for (size_t i = 0; i < n; i++) {
+        zc_tx_t *tx = testchain_pay (s_params, &coins [i], 2000);
+        if (tx && !testchain_in_mempool (s_node, &tx->txid))
+            return tx;
+        zc_tx_destroy (&tx);
+    }
+    fail_msg ("no coin left that the mempool does not spend");
+    abort ();
+}
+
 //  A hostile peer announces a transaction and never delivers it; an honest
 //  peer announced it too: the node asks the honest one after a short wait
 //  (before: only after the seen-cache forgot the id, minutes later)
@@ -239,9 +257,7 @@ static void
 test_tx_never_delivered (void **state)
 {
     (void) state;
-    testchain_coin_t coin;
-    assert_int_equal (testchain_coins (s_node, s_params, &coin, 1), 1);
-    zc_tx_t *tx = testchain_pay (s_params, &coin, 2000);
+    zc_tx_t *tx = s_fresh_payment ();
     zsock_t *hostile = s_peer ();
     zsock_t *honest = s_peer ();
     assert_int_equal (testpeer_inv (hostile, ZC__INV_TYPE__INV_TX, tx->txid.b), 0);
@@ -263,9 +279,7 @@ static void
 test_tx_bad_signature_first (void **state)
 {
     (void) state;
-    testchain_coin_t coins [2];
-    assert_int_equal (testchain_coins (s_node, s_params, coins, 2), 2);
-    zc_tx_t *tx = testchain_pay (s_params, &coins [1], 2000);
+    zc_tx_t *tx = s_fresh_payment ();
     zc_tx_t *forged = zc_tx_dup (tx);
     forged->in [0].sig [7] ^= 0x01;
     zc_tx_finalize (forged);
