@@ -207,3 +207,11 @@ zc_median_time (const uint32_t *times, size_t n)
         }
     return sorted [n / 2];
 }
+
+bool
+zc_coin_mature (const zc_coin_t *coin, uint32_t spend_height, uint32_t maturity)
+{
+    if (!coin->coinbase)
+        return true;
+    return spend_height >= coin->height && spend_height - coin->height >= maturity;
+}

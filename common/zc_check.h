@@ -13,6 +13,7 @@
 #include "zc_params.h"
 #include "zc_tx.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
 //  A transaction on its own: version, non-empty inputs and outputs, size,
@@ -79,6 +80,15 @@ zc_err_t
 zc_err_t
     zc_check_coinbase (const zc_block_t *block, uint32_t height, uint64_t fees,
                        const zc_params_t *params);
+
+//  May coin be spent by a transaction in a block at spend_height?
+//  Returns true for any output but a coinbase's, and for a coinbase's
+//  once spend_height - coin->height >= maturity (the params'
+//  coinbase_maturity); false before, and when spend_height is below the
+//  coin's height. The one statement of the maturity rule: the mempool,
+//  storage's UTXO view, the validators and the address query all ask it.
+bool
+    zc_coin_mature (const zc_coin_t *coin, uint32_t spend_height, uint32_t maturity);
 
 //  Median of up to 11 block times (for the median time past).
 uint32_t

@@ -286,7 +286,7 @@ s_spend_inputs (zc_utxo_t *self, const zc_tx_t *tx, uint32_t height,
             return ZC_ERR_DOUBLE_SPEND;
         if (state != E_UNSPENT)
             return ZC_ERR_UNKNOWN_INPUT;
-        if (undo [i].coinbase && height - undo [i].height < params->coinbase_maturity)
+        if (!zc_coin_mature (&undo [i], height, params->coinbase_maturity))
             return ZC_ERR_IMMATURE_SPEND;
         if (!zc_amount_add (&in_total, undo [i].amount))
             return ZC_ERR_BAD_AMOUNT;

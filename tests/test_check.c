@@ -301,11 +301,32 @@ s_setup (void **state)
     return 0;
 }
 
+//  The maturity rule at its edges: a coinbase of height h spends at
+//  h + maturity, not a block sooner; any other output at once
+static void
+test_coin_mature (void **state)
+{
+    (void) state;
+    zc_coin_t coin = { .amount = 1, .height = 100, .coinbase = true };
+    assert_false (zc_coin_mature (&coin, 100, 10));
+    assert_false (zc_coin_mature (&coin, 109, 10));
+    assert_true (zc_coin_mature (&coin, 110, 10));
+    assert_true (zc_coin_mature (&coin, 4000000000u, 10));
+    //  below the coin's own height: never (no wrap-around to a huge age)
+    assert_false (zc_coin_mature (&coin, 99, 10));
+    assert_true (zc_coin_mature (&coin, 100, 0));
+    coin.coinbase = false;
+    assert_true (zc_coin_mature (&coin, 100, 10));
+    coin.height = UINT32_MAX;           //  an unconfirmed parent's output
+    assert_true (zc_coin_mature (&coin, 101, 10));
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_usage),
+        cmocka_unit_test (test_coin_mature),
         cmocka_unit_test (test_tx_rules),
         cmocka_unit_test (test_standard_rules),
         cmocka_unit_test (test_block_rules),

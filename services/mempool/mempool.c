@@ -526,7 +526,7 @@ s_check_amounts (self_t *self, s_item_t *item, admit_t *admit)
     uint64_t in = 0, out = 0;
     for (uint32_t i = 0; i < tx->n_in; i++) {
         const zc_coin_t *c = &item->coins [i];
-        if (c->coinbase && self->height + 1 - c->height < self->params->coinbase_maturity) {
+        if (!zc_coin_mature (c, self->height + 1, self->params->coinbase_maturity)) {
             s_reject (self, item, ZC_ERR_IMMATURE_SPEND);
             return;
         }

@@ -1,6 +1,7 @@
 /*  storage.c - the storage actor: api, events, block validation pipeline */
 #include "storage.h"
 #include "chain.h"
+#include "zc_check.h"
 #include "zc_hashkey.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
@@ -743,7 +744,7 @@ s_address_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
     s_address_t *a = arg;
     a->balance += coin->amount;
     a->count++;
-    if (coin->coinbase && a->spend_height - coin->height < a->maturity)
+    if (!zc_coin_mature (coin, a->spend_height, a->maturity))
         a->immature += coin->amount;
     if (a->listed < a->max_list) {
         size_t i = a->listed++;

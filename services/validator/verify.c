@@ -16,9 +16,7 @@ verify_tx (const zc_tx_t *tx, const zc_coin_t *coins, uint32_t n_coins, uint32_t
     }
     uint64_t in = 0, out = 0;
     for (uint32_t i = 0; i < tx->n_in; i++) {
-        //  height UINT32_MAX marks an unconfirmed parent: never a coinbase
-        if (coins [i].coinbase && (height < coins [i].height
-                                   || height - coins [i].height < maturity)) {
+        if (!zc_coin_mature (&coins [i], height, maturity)) {
             v.reason = ZC_ERR_IMMATURE_SPEND;
             v.input = i;
             return v;
