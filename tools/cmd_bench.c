@@ -70,10 +70,13 @@ typedef struct {
 } s_item_t;
 
 //  Tries per transaction when the node answers busy or timeout, or loses
-//  the answer; the answer's deadline
+//  the answer; the answer's deadline; the pause before a retry, doubled at
+//  each (0.25 s up to 4 s: about 16 s in all, longer than a node takes to
+//  hand a lost validator's jobs to another, 3 s, plus its backlog)
 #define BENCH_ATTEMPTS 8
 #define BATCH_DEADLINE_MS 15000
 #define RETRY_PAUSE_US 250000
+#define RETRY_PAUSE_MAX_US 4000000
 
 //  One submission: which transactions went in it
 typedef struct {
@@ -110,7 +113,8 @@ s_settle (s_run_t *run, s_batch_t *batch, const Zc__SubmitTxsReply *r, int reaso
         if (item->confirmed_us || (why == ZC_ERR_DUPLICATE && item->attempts > 1))
             why = ZC_OK;
         if ((why == ZC_ERR_BUSY || why == ZC_ERR_TIMEOUT) && item->attempts < BENCH_ATTEMPTS) {
-            item->retry_at_us = now + RETRY_PAUSE_US;
+            int64_t pause = (int64_t) RETRY_PAUSE_US << (item->attempts > 5 ? 4 : item->attempts - 1);
+            item->retry_at_us = now + (pause < RETRY_PAUSE_MAX_US ? pause : RETRY_PAUSE_MAX_US);
             run->retry_q [run->q_tail++ % run->n] = batch->idx [k];
             run->retries++;
             continue;
