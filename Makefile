@@ -7,6 +7,7 @@
 #  make asan       build and test with AddressSanitizer and UBSan
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster
+#  make swarm-test     the node on a 3-host Docker Swarm made on this machine
 #  make clean
 
 BUILD      ?= build
@@ -15,12 +16,12 @@ FUZZ_SECONDS ?= 30
 CMAKE_ARGS ?=
 ARGS       ?=
 
-.PHONY: all deps build test run bench asan fuzz compose-test clean help
+.PHONY: all deps build test run bench asan fuzz compose-test swarm-test clean help
 
 all: build
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^#  //'
+	@sed -n '3,11p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -54,6 +55,9 @@ fuzz:
 
 compose-test: build
 	deploy/compose-test.sh
+
+swarm-test: build
+	deploy/swarm-test.sh
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz
