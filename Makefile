@@ -7,7 +7,9 @@
 #  make asan       build and test with AddressSanitizer and UBSan
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster
+#  make autoscaler-test  zchain-autoscaler against a private dockerd and swarm
 #  make swarm-test     the node on a 3-host Docker Swarm made on this machine
+#  make k8s-check  check deploy/k8s offline: render, schemas, compose.yaml agreement
 #  make clean
 
 BUILD      ?= build
@@ -15,13 +17,14 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 30
 CMAKE_ARGS ?=
 ARGS       ?=
+K8S_CHECK  := deploy/k8s/check
 
-.PHONY: all deps build test run bench asan fuzz compose-test swarm-test clean help
+.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test swarm-test k8s-check clean help
 
 all: build
 
 help:
-	@sed -n '3,11p' Makefile | sed 's/^#  //'
+	@sed -n '3,13p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -56,8 +59,18 @@ fuzz:
 compose-test: build
 	deploy/compose-test.sh
 
+autoscaler-test: build
+	BIN=$(BUILD)/bin deploy/autoscaler-test.sh
+
 swarm-test: build
 	deploy/swarm-test.sh
+
+#  no cluster: kubectl kustomize, the npm schemas and promtool, all offline
+k8s-check:
+	@command -v node >/dev/null || { echo "k8s-check: FAILED: node not found (Node.js 20 runs the checker)" >&2; exit 1; }
+	@[ -d $(K8S_CHECK)/node_modules ] || npm ci --prefix $(K8S_CHECK) --no-audit --no-fund --loglevel=error >/dev/null \
+	    || { echo "k8s-check: FAILED: npm ci --prefix $(K8S_CHECK) could not install the checker's packages" >&2; exit 1; }
+	@node $(K8S_CHECK)/check.mjs
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

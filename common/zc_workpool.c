@@ -1,6 +1,7 @@
 /*  zc_workpool.c - credit-based job distribution with retry */
 #include "zc_workpool.h"
 #include "zc_log.h"
+#include "zc_metrics.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
 #include "work.pb-c.h"
@@ -16,6 +17,7 @@ struct _s_job_t {
     uint8_t *data;
     size_t size;
     void *arg;
+    int64_t submitted_ms;               //  monotonic: when the owner gave it (kept on a retry)
     s_worker_t *worker;                 //  NULL while queued
     s_job_t *next;                      //  in the queue
 };
@@ -42,6 +44,15 @@ struct _zc_workpool_t {
     size_t queued;
     uint64_t next_id;
     uint64_t retried;
+    uint64_t completed;
+    //  the scaling signal, counted here so that it exists with no worker
+    zc_metric_t *m_queued;
+    zc_metric_t *m_in_flight;
+    zc_metric_t *m_oldest;
+    zc_metric_t *m_completed;
+    zc_metric_t *m_workers;
+    zc_metric_t *m_busy;
+    zc_metric_t *m_retried;
 };
 
 static void
@@ -204,6 +215,7 @@ zc_workpool_submit (zc_workpool_t *self, uint64_t job_id, uint8_t *data, size_t 
     job->data = data;
     job->size = size;
     job->arg = job_arg;
+    job->submitted_ms = zc_mono_ms ();
     s_push_back (self, job);
     s_dispatch (self);
     return 0;
@@ -230,6 +242,30 @@ s_worker (zc_workpool_t *self, zc_frames_t *frames, bool create)
     return w;
 }
 
+//  Forget a worker: its unanswered jobs go back to the front of the
+//  queue for another, and a late reply of its own is dropped
+static void
+s_forget (zc_workpool_t *self, s_worker_t *w)
+{
+    for (s_job_t *job = zhashx_first (self->in_flight); job; ) {
+        s_job_t *following = zhashx_next (self->in_flight);
+        if (job->worker == w) {
+            char key [24];
+            snprintf (key, sizeof key, "%llu", (unsigned long long) job->id);
+            zhashx_delete (self->in_flight, key);
+            s_push_front (self, job);
+            self->retried++;
+            //  deleting invalidates the cursor: start over
+            following = zhashx_first (self->in_flight);
+        }
+        job = following;
+    }
+    void *handle = zlistx_find (self->workers, w);
+    if (handle)
+        zlistx_delete (self->workers, handle);
+    free (w);
+}
+
 void
 zc_workpool_on_message (zc_workpool_t *self, zc_frames_t *frames, const zc_env_t *env)
 {
@@ -239,7 +275,15 @@ zc_workpool_on_message (zc_workpool_t *self, zc_frames_t *frames, const zc_env_t
         Zc__WorkerReady *ready = zc__worker_ready__unpack (NULL, env->body_size, env->body);
         if (!ready)
             return;
-        s_worker_t *w = s_worker (self, frames, true);
+        s_worker_t *w = s_worker (self, frames, !ready->leaving);
+        if (w && ready->leaving) {
+            //  a worker that stops: what it holds goes to another at once,
+            //  not after the expiry
+            zc_info ("worker %s leaving: %lld job(s) handed back", w->instance [0] ? w->instance : "?",
+                     (long long) w->busy);
+            s_forget (self, w);
+        }
+        else
         if (w) {
             //  capacity, not an increment: a restarted owner or worker
             //  agrees again at the next heartbeat; bounded so a hostile
@@ -269,6 +313,7 @@ zc_workpool_on_message (zc_workpool_t *self, zc_frames_t *frames, const zc_env_t
         if (job->worker)
             job->worker->busy--;
         zhashx_delete (self->in_flight, key);
+        self->completed++;
         if (self->done)
             self->done (self->arg, job->id, job->arg, env->body, env->body_size);
         s_job_free (&job);
@@ -284,32 +329,80 @@ zc_workpool_tick (zc_workpool_t *self)
     while (w) {
         s_worker_t *next = zlistx_next (self->workers);
         if (now - w->last_seen > self->expiry_ms) {
-            //  requeue its jobs first, oldest first, at the front
-            for (s_job_t *job = zhashx_first (self->in_flight); job; ) {
-                s_job_t *following = zhashx_next (self->in_flight);
-                if (job->worker == w) {
-                    char key [24];
-                    snprintf (key, sizeof key, "%llu", (unsigned long long) job->id);
-                    zhashx_delete (self->in_flight, key);
-                    s_push_front (self, job);
-                    self->retried++;
-                    //  deleting invalidates the cursor: start over
-                    following = zhashx_first (self->in_flight);
-                }
-                job = following;
-            }
             zc_warn ("worker %s silent for %lld ms: forgotten, its jobs retried",
                      w->instance [0] ? w->instance : "?", (long long) (now - w->last_seen));
-            void *handle = zlistx_find (self->workers, w);
-            if (handle)
-                zlistx_delete (self->workers, handle);
-            free (w);
+            s_forget (self, w);
             w = zlistx_first (self->workers);   //  the cursor moved: restart
             continue;
         }
         w = next;
     }
     s_dispatch (self);
+}
+
+void
+zc_workpool_metrics (zc_workpool_t *self, zc_metrics_t *metrics)
+{
+    if (!metrics)
+        return;
+    self->m_queued = zc_metrics_gauge (metrics, "zchain_work_queue_depth",
+                                       "jobs waiting for a validator", NULL, NULL);
+    self->m_in_flight = zc_metrics_gauge (metrics, "zchain_work_in_flight",
+                                          "jobs a validator holds, not yet answered", NULL, NULL);
+    self->m_oldest = zc_metrics_gauge (metrics, "zchain_work_oldest_seconds",
+                                       "how long the oldest waiting job has waited", NULL, NULL);
+    self->m_completed = zc_metrics_counter (metrics, "zchain_work_completed_total",
+                                            "jobs answered by a validator", NULL, NULL);
+    self->m_workers = zc_metrics_gauge (metrics, "zchain_work_workers", "validators connected",
+                                        NULL, NULL);
+    self->m_busy = zc_metrics_gauge (metrics, "zchain_work_busy_workers",
+                                     "validators holding unanswered jobs", NULL, NULL);
+    self->m_retried = zc_metrics_counter (metrics, "zchain_work_retried_total",
+                                          "jobs retried after a validator vanished", NULL, NULL);
+    zc_workpool_sample (self);
+}
+
+void
+zc_workpool_sample (zc_workpool_t *self)
+{
+    zc_metric_set (self->m_queued, (double) self->queued);
+    zc_metric_set (self->m_in_flight, (double) zhashx_size (self->in_flight));
+    zc_metric_set (self->m_oldest, zc_workpool_oldest_ms (self) / 1000.0);
+    zc_metric_set (self->m_completed, (double) self->completed);
+    zc_metric_set (self->m_workers, (double) zlistx_size (self->workers));
+    zc_metric_set (self->m_busy, (double) zc_workpool_busy_workers (self));
+    zc_metric_set (self->m_retried, (double) self->retried);
+}
+
+//  A retried job goes back to the front, so the head is not always the
+//  oldest: the queue is bounded, and this runs once a second
+int64_t
+zc_workpool_oldest_ms (zc_workpool_t *self)
+{
+    if (!self->head)
+        return 0;
+    int64_t oldest = self->head->submitted_ms;
+    for (s_job_t *job = self->head->next; job; job = job->next)
+        if (job->submitted_ms < oldest)
+            oldest = job->submitted_ms;
+    int64_t age = zc_mono_ms () - oldest;
+    return age > 0 ? age : 0;
+}
+
+size_t
+zc_workpool_busy_workers (zc_workpool_t *self)
+{
+    size_t busy = 0;
+    for (s_worker_t *w = zlistx_first (self->workers); w; w = zlistx_next (self->workers))
+        if (w->busy > 0)
+            busy++;
+    return busy;
+}
+
+uint64_t
+zc_workpool_completed (zc_workpool_t *self)
+{
+    return self->completed;
 }
 
 size_t

@@ -7,11 +7,14 @@
  *  VERIFY_REPLY by job id, and hands the reply to the owner's callback.
  *  A worker silent for longer than the expiry is forgotten and its
  *  unanswered jobs go back to the front of the queue: a killed validator
- *  costs a retry, never a lost job. A duplicate or late reply is dropped.
+ *  costs a retry, never a lost job. A worker that stops says so
+ *  (WORKER_READY{leaving}) and its jobs go to another at once. A duplicate
+ *  or late reply is dropped.
  */
 #ifndef ZC_WORKPOOL_H_INCLUDED
 #define ZC_WORKPOOL_H_INCLUDED
 
+#include "zc_metrics.h"
 #include "zc_zmq.h"
 
 #include <stdbool.h>
@@ -52,6 +55,28 @@ void
 //  Expire silent workers and dispatch; call at least every 100 ms.
 void
     zc_workpool_tick (zc_workpool_t *self);
+
+//  Register the pool's series in the owner's registry: queue depth, jobs
+//  in flight, the oldest waiting job's age, jobs completed, workers
+//  connected and busy, retries. They are the scaling signal of the
+//  validators and exist whether or not a worker is connected.
+void
+    zc_workpool_metrics (zc_workpool_t *self, zc_metrics_t *metrics);
+
+//  Bring those series up to date (before each snapshot).
+void
+    zc_workpool_sample (zc_workpool_t *self);
+
+//  How long the oldest waiting job has waited, in ms (0: none waits).
+int64_t
+    zc_workpool_oldest_ms (zc_workpool_t *self);
+
+//  Workers holding at least one unanswered job.
+size_t
+    zc_workpool_busy_workers (zc_workpool_t *self);
+
+uint64_t
+    zc_workpool_completed (zc_workpool_t *self);
 
 size_t
     zc_workpool_workers (zc_workpool_t *self);

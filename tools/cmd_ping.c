@@ -9,6 +9,7 @@
  *  the caller need not say which it is.
  */
 #include "cli.h"
+#include "http_get.h"
 #include "node.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
@@ -116,118 +117,19 @@ s_ping_zmq (const char *endpoint, int timeout_ms, char *reason, size_t reason_si
     return status;
 }
 
-//  Split http://HOST[:PORT][/PATH]; 0 or -1 when it is not such a URL
-static int
-s_parse_url (const char *url, char *host, size_t host_size, char *port, size_t port_size,
-             const char **path)
-{
-    const char *p = url + strlen ("http://");
-    const char *slash = strchr (p, '/');
-    const char *end = slash ? slash : p + strlen (p);
-    const char *colon = memchr (p, ':', (size_t) (end - p));
-    const char *host_end = colon ? colon : end;
-    if (host_end == p || (size_t) (host_end - p) >= host_size)
-        return -1;
-    memcpy (host, p, (size_t) (host_end - p));
-    host [host_end - p] = 0;
-    if (colon) {
-        if ((size_t) (end - colon - 1) >= port_size || end == colon + 1)
-            return -1;
-        memcpy (port, colon + 1, (size_t) (end - colon - 1));
-        port [end - colon - 1] = 0;
-    }
-    else
-        snprintf (port, port_size, "80");
-    *path = slash ? slash : "/";
-    return 0;
-}
-
-//  Wait for fd to be ready for events until deadline; 0, or -1 on timeout
-static int
-s_wait (int fd, short events, int64_t deadline)
-{
-    int64_t left = deadline - zc_mono_ms ();
-    if (left <= 0)
-        return -1;
-    struct pollfd item = { .fd = fd, .events = events };
-    return poll (&item, 1, (int) left) == 1 ? 0 : -1;
-}
-
-//  The error of a finished non-blocking connect, 0 when it succeeded
-static int
-s_connect_error (int fd)
-{
-    int error = 0;
-    socklen_t size = sizeof error;
-    if (getsockopt (fd, SOL_SOCKET, SO_ERROR, &error, &size))
-        return errno;
-    return error;
-}
-
 //  0 when url answered HTTP 200 within timeout_ms, else 1 with reason set
 static int
 s_ping_http (const char *url, int timeout_ms, char *reason, size_t reason_size)
 {
-    char host [256], port [16];
-    const char *path;
-    if (s_parse_url (url, host, sizeof host, port, sizeof port, &path)) {
-        snprintf (reason, reason_size, "not a URL of the form http://HOST:PORT/PATH");
+    char body [PING_HTTP_REPLY_MAX];
+    int code = 0;
+    if (http_get (url, timeout_ms, body, sizeof body, &code, reason, reason_size))
+        return 1;
+    if (code != 200) {
+        snprintf (reason, reason_size, "HTTP %d", code);
         return 1;
     }
-    int64_t deadline = zc_mono_ms () + timeout_ms;
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *res = NULL;
-    int gai = getaddrinfo (host, port, &hints, &res);
-    if (gai) {
-        snprintf (reason, reason_size, "%s: %s", host, gai_strerror (gai));
-        return 1;
-    }
-    int fd = socket (res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int status = 1;
-    char reply [PING_HTTP_REPLY_MAX];
-    size_t have = 0;
-    int error;
-    if (fd < 0)
-        snprintf (reason, reason_size, "socket: %s", strerror (errno));
-    else
-    if (connect (fd, res->ai_addr, res->ai_addrlen) && errno != EINPROGRESS)
-        snprintf (reason, reason_size, "connect: %s", strerror (errno));
-    else
-    if (s_wait (fd, POLLOUT, deadline))
-        snprintf (reason, reason_size, "connect: no answer");
-    else
-    if ((error = s_connect_error (fd)))
-        snprintf (reason, reason_size, "connect: %s", strerror (error));
-    else {
-        char request [600];
-        int n = snprintf (request, sizeof request,
-                          "GET %.400s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n", path, host);
-        if (send (fd, request, (size_t) n, MSG_NOSIGNAL) != n)
-            snprintf (reason, reason_size, "send: %s", strerror (errno));
-        else {
-            //  the status line is all we need
-            while (have < sizeof reply - 1 && !memchr (reply, '\n', have)) {
-                if (s_wait (fd, POLLIN, deadline))
-                    break;
-                ssize_t got = recv (fd, reply + have, sizeof reply - 1 - have, 0);
-                if (got <= 0)
-                    break;
-                have += (size_t) got;
-            }
-            reply [have] = 0;
-            int code = 0;
-            if (sscanf (reply, "HTTP/%*d.%*d %d", &code) != 1)
-                snprintf (reason, reason_size, "no HTTP answer");
-            else
-            if (code != 200)
-                snprintf (reason, reason_size, "HTTP %d", code);
-            else
-                status = 0;
-        }
-    }
-    if (fd >= 0)
-        close (fd);
-    freeaddrinfo (res);
-    return status;
+    return 0;
 }
 
 int

@@ -12,7 +12,9 @@
  *  order: miners and the gateway first, storage last.
  */
 #include "cli.h"
+#include "http_get.h"
 #include "node.h"
+#include "zc_autoscale.h"
 #include "zc_bech32.h"
 #include "zc_hex.h"
 #include "zc_log.h"
@@ -38,6 +40,8 @@
 #define MAX_CHILDREN 64
 #define MAX_ARGS 80                     //  a gateway with 16 bootstrap nodes has 64
 #define PING_EVERY_MS 2000              //  and each may take as long to come back
+#define SCALE_EVERY_MS 1000             //  the sidecar's answer is as fresh as that
+#define MAX_VALIDATORS 16
 
 typedef struct {
     char name [32];                     //  instance name, and its log's
@@ -50,6 +54,7 @@ typedef struct {
     int64_t restart_at_ms;
     int64_t backoff_ms;
     int restarts;
+    bool parked;                        //  a validator the policy does not want now
     //  liveness, for a service with an api
     const char *api;
     zc_sock_t api_sock;                 //  which api it is (for its server key)
@@ -68,7 +73,13 @@ typedef struct {
     s_child_t child [MAX_CHILDREN];
     int n_children;
     int miners;
-    int validators;
+    int validators;                     //  running now (the policy's, between min and max)
+    int validators_min;
+    int validators_max;                 //  more than min: scaled by the policy
+    const char *scale_window;           //  seconds, for the sidecar (NULL: its default)
+    const char *scale_target;           //  backlog jobs per validator (NULL: its default)
+    int64_t next_scale_ms;
+    char scale_note [160];              //  the last failure to read the policy, said once
     const char *http;
     const char *metrics_http;
     const char *block_interval;
@@ -102,7 +113,7 @@ static void
 s_help (FILE *out)
 {
     fprintf (out,
-        "usage: zchain up [--miners N] [--validators N] [--http HOST:PORT] [--metrics HOST:PORT]\n"
+        "usage: zchain up [--miners N] [--validators N|MIN..MAX] [--http HOST:PORT] [--metrics HOST:PORT]\n"
         "                 [--block-interval MS] [--log-level LEVEL] [--mempool-db DIR]\n"
         "                 [--liveness S]\n"
         "                 [--p2p HOST:PORT [--advertise HOST:PORT] [--bootstrap HOST:PORT ...]]\n\n"
@@ -112,6 +123,12 @@ s_help (FILE *out)
         "On first start it creates a wallet in DATADIR and mines to it.\n\n"
         "  --miners N          miner processes (default 1; 0: do not mine)\n"
         "  --validators N      validator processes (default 2)\n"
+        "  --validators MIN..MAX  as many as the backlog needs (e.g. 1..4): the\n"
+        "                      sidecar's scaling policy decides, zchain up starts\n"
+        "                      and stops them (see docs/operations.md, Autoscaling)\n"
+        "  --autoscale-window S  seconds the backlog must stay low before a\n"
+        "                      validator is stopped (default 300)\n"
+        "  --autoscale-target J  backlog jobs per validator aimed at (default 4)\n"
         "  --http HOST:PORT    HTTP api (default 127.0.0.1:7780; \"\" for none)\n"
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
@@ -171,6 +188,12 @@ s_plan (s_up_t *up)
     s_child_t *c = s_child (up, "metrics", "metrics", 0);
     s_flag (c, "--ingest", up->ep [EP_METRICS]);
     s_flag (c, "--http", up->metrics_http);
+    snprintf (name, sizeof name, "%d..%d", up->validators_min, up->validators_max);
+    s_flag (c, "--autoscale-validators", name);
+    if (up->scale_window)
+        s_flag (c, "--autoscale-window", up->scale_window);
+    if (up->scale_target)
+        s_flag (c, "--autoscale-target", up->scale_target);
 
     c = s_child (up, "storage", "storage", 3);
     snprintf (path, sizeof path, "%s/chain", up->datadir);
@@ -193,12 +216,15 @@ s_plan (s_up_t *up)
     s_flag (c, "--storage-api", up->ep [EP_STORAGE_API]);
     s_flag (c, "--storage-events", up->ep [EP_STORAGE_EVENTS]);
 
-    for (int i = 1; i <= up->validators; i++) {
+    //  every validator the policy may want, the ones above the floor parked
+    for (int i = 1; i <= up->validators_max; i++) {
         snprintf (name, sizeof name, "validator-%d", i);
         c = s_child (up, "validator", name, 2);
         s_flag (c, "--storage-work", up->ep [EP_STORAGE_WORK]);
         s_flag (c, "--mempool-work", up->ep [EP_MEMPOOL_WORK]);
+        c->parked = i > up->validators_min;
     }
+    up->validators = up->validators_min;
     for (int i = 1; i <= up->miners; i++) {
         snprintf (name, sizeof name, "miner-%d", i);
         c = s_child (up, "miner", name, 0);
@@ -340,6 +366,10 @@ s_reap (s_up_t *up)
             c->pid = 0;
             if (s_stop)
                 break;
+            if (c->parked) {
+                printf ("\nzchain: %s stopped (scaled down)\n", c->name);
+                break;
+            }
             int64_t now = zc_mono_ms ();
             if (now - c->started_ms > 60000)
                 c->backoff_ms = 1000;   //  it ran a good while: start afresh
@@ -450,6 +480,84 @@ s_count (const char *text, const char *name)
     return (int) n;
 }
 
+//  A whole number from least to most, kept as text for a flag
+static const char *
+s_whole (const char *text, const char *name, long least, long most)
+{
+    char *end;
+    long n = strtol (text, &end, 10);
+    if (!*text || *end || n < least || n > most)
+        cli_die (CLI_EXIT_USAGE, "%s: '%s' is not a whole number from %ld to %ld", name, text, least,
+                 most);
+    return text;
+}
+
+//  A number after "key": in the sidecar's /autoscale JSON; -1 when absent
+static double
+s_json_number (const char *json, const char *key)
+{
+    char pattern [64];
+    snprintf (pattern, sizeof pattern, "\"%s\":", key);
+    const char *at = strstr (json, pattern);
+    if (!at)
+        return -1;
+    char *end;
+    double value = strtod (at + strlen (pattern), &end);
+    return end == at + strlen (pattern) ? -1 : value;
+}
+
+//  Start or stop validators to the count the sidecar's policy wants. A
+//  stopped one answers what it holds and hands back the rest (SIGTERM);
+//  the highest-numbered go first, so names stay 1..N.
+static void
+s_scale (s_up_t *up)
+{
+    char url [300], body [2048], reason [128];
+    int code = 0;
+    snprintf (url, sizeof url, "http://%s/autoscale", up->metrics_http);
+    if (http_get (url, 500, body, sizeof body, &code, reason, sizeof reason) || code != 200) {
+        char note [160];
+        snprintf (note, sizeof note, "%.128s", code ? "the sidecar answered an error" : reason);
+        if (strcmp (note, up->scale_note))
+            fprintf (stderr, "\nzchain: cannot read the scaling policy at %s: %s (validators stay at %d)\n",
+                     url, note, up->validators);
+        snprintf (up->scale_note, sizeof up->scale_note, "%s", note);
+        return;
+    }
+    up->scale_note [0] = 0;
+    double desired = s_json_number (body, "desired");
+    if (desired < up->validators_min || desired > up->validators_max || !strstr (body, "\"signal\":true"))
+        return;                         //  no signal (storage and the mempool silent): hold
+    int want = (int) desired;
+    if (want == up->validators)
+        return;
+    printf ("\nzchain: validators %d -> %d (backlog %.0f jobs, target %.0f per validator, %.0f busy, "
+            "oldest job waited %.1f s)\n", up->validators, want, s_json_number (body, "backlog_jobs"),
+            s_json_number (body, "target_jobs"), s_json_number (body, "busy"),
+            s_json_number (body, "oldest_seconds"));
+    fflush (stdout);
+    for (int i = 0; i < up->n_children; i++) {
+        s_child_t *c = &up->child [i];
+        if (strncmp (c->name, "validator-", 10))
+            continue;
+        int number = atoi (c->name + 10);
+        if (number <= want && c->parked) {
+            c->parked = false;
+            c->backoff_ms = 1000;
+            if (c->pid == 0)            //  not still on its way out
+                s_spawn (up, c);
+        }
+        else
+        if (number > want && !c->parked) {
+            c->parked = true;
+            c->restart_at_ms = 0;
+            if (c->pid > 0)
+                kill (c->pid, SIGTERM);
+        }
+    }
+    up->validators = want;
+}
+
 //  Our CURVE keys in DATADIR/peers.cert (the gateway uses the same file):
 //  made now when missing, so the address with its key can be printed
 static void
@@ -512,7 +620,7 @@ cmd_up (cli_t *cli, int argc, char **argv)
     s_up_t *up = calloc (1, sizeof *up);
     up->cli = cli;
     up->miners = 1;
-    up->validators = 2;
+    up->validators_min = up->validators_max = 2;
     up->http = "127.0.0.1:7780";
     up->metrics_http = "127.0.0.1:7790";
     up->block_interval = "1000";
@@ -523,8 +631,17 @@ cmd_up (cli_t *cli, int argc, char **argv)
         if ((v = s_value (argc, argv, &i, "--miners")))
             up->miners = s_count (v, "--miners");
         else
-        if ((v = s_value (argc, argv, &i, "--validators")))
-            up->validators = s_count (v, "--validators");
+        if ((v = s_value (argc, argv, &i, "--validators"))) {
+            if (zc_autoscale_parse_range (v, MAX_VALIDATORS, &up->validators_min, &up->validators_max))
+                cli_die (CLI_EXIT_USAGE, "--validators: '%s' is not N or MIN..MAX from 1 to %d", v,
+                         MAX_VALIDATORS);
+        }
+        else
+        if ((v = s_value (argc, argv, &i, "--autoscale-window")))
+            up->scale_window = s_whole (v, "--autoscale-window", 0, 86400);
+        else
+        if ((v = s_value (argc, argv, &i, "--autoscale-target")))
+            up->scale_target = s_whole (v, "--autoscale-target", 1, 100000);
         else
         if ((v = s_value (argc, argv, &i, "--http")))
             up->http = v;
@@ -566,8 +683,6 @@ cmd_up (cli_t *cli, int argc, char **argv)
         else
             cli_die (CLI_EXIT_USAGE, "up: unknown option '%s' (try zchain up --help)", argv [i]);
     }
-    if (up->validators == 0)
-        cli_die (CLI_EXIT_USAGE, "--validators: a node needs at least one");
     if ((up->n_bootstrap || up->p2p_advertise || up->curve) && !up->p2p)
         cli_die (CLI_EXIT_USAGE, "--bootstrap, --advertise and --p2p-curve need --p2p HOST:PORT");
     char self_path [PATH_MAX];
@@ -605,10 +720,15 @@ cmd_up (cli_t *cli, int argc, char **argv)
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
     for (int i = 0; i < up->n_children; i++)
-        s_spawn (up, &up->child [i]);
+        if (!up->child [i].parked)
+            s_spawn (up, &up->child [i]);
 
-    printf ("zchain %s node in %s: %d validator(s), %d miner(s)\n", cli->network, up->datadir,
-            up->validators, up->miners);
+    if (up->validators_max > up->validators_min)
+        printf ("zchain %s node in %s: %d..%d validators by the backlog, %d miner(s)\n", cli->network,
+                up->datadir, up->validators_min, up->validators_max, up->miners);
+    else
+        printf ("zchain %s node in %s: %d validator(s), %d miner(s)\n", cli->network, up->datadir,
+                up->validators, up->miners);
     if (*up->http)
         printf ("  HTTP api    http://%s/api/tip\n", up->http);
     printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
@@ -637,6 +757,10 @@ cmd_up (cli_t *cli, int argc, char **argv)
                 s_spawn (up, c);
             }
             s_liveness (up, c, now);
+        }
+        if (up->validators_max > up->validators_min && now >= up->next_scale_ms) {
+            s_scale (up);
+            up->next_scale_ms = now + SCALE_EVERY_MS;
         }
         while (sub && (zsock_events (sub) & ZMQ_POLLIN)) {
             zc_frames_t frames;
@@ -672,12 +796,14 @@ cmd_up (cli_t *cli, int argc, char **argv)
                     for (int i = 0; i < up->n_children; i++)
                         restarts += up->child [i].restarts;
                     if (tty)
-                        printf ("\rheight %u  mempool %llu txs  %.0f tx/s confirmed  restarts %d   ",
-                                st->height, (unsigned long long) st->mempool_txs, rate, restarts);
+                        printf ("\rheight %u  mempool %llu txs  %.0f tx/s confirmed  validators %d  "
+                                "restarts %d   ", st->height, (unsigned long long) st->mempool_txs, rate,
+                                up->validators, restarts);
                     else
                     if ((now / 1000) % 10 == 0)
-                        printf ("height %u  mempool %llu txs  %.0f tx/s confirmed  restarts %d\n",
-                                st->height, (unsigned long long) st->mempool_txs, rate, restarts);
+                        printf ("height %u  mempool %llu txs  %.0f tx/s confirmed  validators %d  "
+                                "restarts %d\n", st->height, (unsigned long long) st->mempool_txs, rate,
+                                up->validators, restarts);
                     fflush (stdout);
                     zc__status_reply__free_unpacked (st, NULL);
                 }

@@ -234,9 +234,6 @@ typedef struct {
     zc_metric_t *m_in_flight;
     zc_metric_t *m_latency;
     zc_metric_t *m_busy;
-    zc_metric_t *m_workers;
-    zc_metric_t *m_queue;
-    zc_metric_t *m_retried;
     zc_metric_t *m_pub_drops;
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
@@ -1584,9 +1581,7 @@ s_tick (self_t *self)
                 s_reject (self, &b->items [i], ZC_ERR_BUSY);
             b->stage = STAGE_READY;
         }
-    zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
-    zc_metric_set (self->m_queue, (double) zc_workpool_queued (self->workpool));
-    zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    zc_workpool_sample (self->workpool);
     s_store_probe (self, now);
     s_reload_retry (self);
     if (now >= self->next_probe_ms) {
@@ -1909,9 +1904,6 @@ s_metrics_init (self_t *self)
                                             "time from a batch's arrival to its answer",
                                             zc_metrics_latency_bounds, 12);
     self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "submissions refused busy at a queue limit", NULL, NULL);
-    self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
-    self->m_queue = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
-    self->m_retried = zc_metrics_counter (m, "zchain_work_retried_total", "jobs retried after a validator vanished", NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
@@ -1984,6 +1976,7 @@ s_open (self_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "out of memory");
         return -1;
     }
+    zc_workpool_metrics (self->workpool, self->metrics);
     return 0;
 }
 

@@ -23,6 +23,18 @@ const zc_option_t metrics_options [] = {
       "an instance silent this long is not alive", offsetof (metrics_cfg_t, stale_ms), 100, 3600000 },
     { "max-instances", "ZC_METRICS_MAX_INSTANCES", ZC_OPT_INT, "1000",
       "instances remembered at most", offsetof (metrics_cfg_t, max_instances), 1, 100000 },
+    { "autoscale-validators", "ZC_AUTOSCALE_VALIDATORS", ZC_OPT_STRING, "1..8",
+      "MIN..MAX validators the scaling policy keeps to", offsetof (metrics_cfg_t, autoscale.validators),
+      0, 0 },
+    { "autoscale-target", "ZC_AUTOSCALE_TARGET", ZC_OPT_INT, "4",
+      "backlog jobs (waiting + in flight) per validator the policy aims at",
+      offsetof (metrics_cfg_t, autoscale.target), 1, 100000 },
+    { "autoscale-tolerance", "ZC_AUTOSCALE_TOLERANCE", ZC_OPT_INT, "10",
+      "percent off target that changes nothing", offsetof (metrics_cfg_t, autoscale.tolerance_pct),
+      0, 100 },
+    { "autoscale-window", "ZC_AUTOSCALE_WINDOW_S", ZC_OPT_INT, "300",
+      "seconds the signal must stay low before validators are stopped",
+      offsetof (metrics_cfg_t, autoscale.window_s), 0, 86400 },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
@@ -39,6 +51,8 @@ typedef struct {
     pthread_mutex_t lock;               //  HTTP threads read what the actor writes
     zhashx_t *instances;                //  "service/instance" -> s_instance_t
     Zc__Snapshot *own_snap;             //  own, as the last snapshot rendered
+    autoscale_t *autoscale;
+    autoscale_state_t scale;            //  the policy's last answer, for the HTTP threads
     uint64_t received;
     uint64_t malformed;
     uint64_t refused;
@@ -185,6 +199,48 @@ s_reply (struct MHD_Connection *c, unsigned status, const char *type, zc_text_t 
     return rc;
 }
 
+//  The snapshots of the instances alive at now, with room for one more;
+//  under the lock (they are borrowed). NULL when out of memory.
+static Zc__Snapshot **
+s_live (self_t *self, int64_t now, size_t *n_p)
+{
+    size_t n = 0;
+    Zc__Snapshot **live = calloc (zhashx_size (self->instances) + 2, sizeof *live);
+    for (s_instance_t *i = zhashx_first (self->instances); live && i; i = zhashx_next (self->instances))
+        if (now - i->seen_ms <= self->cfg->stale_ms)
+            live [n++] = i->snap;
+    *n_p = n;
+    return live;
+}
+
+//  The policy on what is alive now, once a second
+static void
+s_autoscale (self_t *self)
+{
+    int64_t now = zc_mono_ms ();
+    pthread_mutex_lock (&self->lock);
+    size_t n = 0;
+    Zc__Snapshot **live = s_live (self, now, &n);
+    if (live) {
+        autoscale_update (self->autoscale, now, live, n);
+        self->scale = *autoscale_state (self->autoscale);
+    }
+    pthread_mutex_unlock (&self->lock);
+    free (live);
+}
+
+static enum MHD_Result
+s_autoscale_json (self_t *self, struct MHD_Connection *c)
+{
+    zc_text_t t;
+    zc_text_init (&t);
+    pthread_mutex_lock (&self->lock);
+    autoscale_state_t state = self->scale;
+    pthread_mutex_unlock (&self->lock);
+    autoscale_render_json (&state, &t);
+    return s_reply (c, MHD_HTTP_OK, "application/json", &t);
+}
+
 static enum MHD_Result
 s_metrics (self_t *self, struct MHD_Connection *c)
 {
@@ -192,11 +248,8 @@ s_metrics (self_t *self, struct MHD_Connection *c)
     zc_text_t t;
     zc_text_init (&t);
     pthread_mutex_lock (&self->lock);
-    size_t n = 0, max = zhashx_size (self->instances);
-    Zc__Snapshot **live = calloc (max + 2, sizeof *live);
-    for (s_instance_t *i = zhashx_first (self->instances); live && i; i = zhashx_next (self->instances))
-        if (now - i->seen_ms <= self->cfg->stale_ms)
-            live [n++] = i->snap;
+    size_t n = 0;
+    Zc__Snapshot **live = s_live (self, now, &n);
     if (live && self->own_snap)
         live [n++] = self->own_snap;
     size_t size = 0;
@@ -229,6 +282,7 @@ s_metrics (self_t *self, struct MHD_Connection *c)
                     (unsigned long long) self->received, (unsigned long long) self->malformed,
                     (unsigned long long) self->unauthorized,
                     (unsigned long long) zc_auth_refused (ZC_SOCK_METRICS_INGEST));
+    autoscale_render_text (&self->scale, &t);
     pthread_mutex_unlock (&self->lock);
     free (text);
     free (live);
@@ -306,8 +360,11 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
         return s_health (self, c, false);
     if (!strcmp (url, "/readyz"))
         return s_health (self, c, true);
+    if (!strcmp (url, "/autoscale"))
+        return s_autoscale_json (self, c);
     zc_text_init (&t);
-    zc_text_printf (&t, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/healthz\",\"/readyz\"]}\n");
+    zc_text_printf (&t, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/healthz\",\"/readyz\","
+                        "\"/autoscale\"]}\n");
     return s_reply (c, MHD_HTTP_NOT_FOUND, "application/json", &t);
 }
 
@@ -323,7 +380,9 @@ metrics_actor (zsock_t *pipe, void *args)
     self->ingest = zc_zmq_open_auth (ZMQ_PULL, self->cfg->ingest, true, 10000,
                                      self->cfg->common.keyset, ZC_SOCK_METRICS_INGEST, err, sizeof err);
     self->own = zc_metrics_new ("metrics", self->cfg->common.instance);
-    if (self->ingest)
+    if (self->ingest && (self->autoscale = autoscale_new (&self->cfg->autoscale, err, sizeof err)))
+        self->scale = *autoscale_state (self->autoscale);
+    if (self->ingest && self->autoscale)
         self->server = zc_http_start (self->cfg->http, 1, &self->cfg->http_limits, s_handler, self,
                                       NULL, err, sizeof err);
     if (!self->server) {
@@ -354,6 +413,7 @@ metrics_actor (zsock_t *pipe, void *args)
             if (zc_mono_ms () >= next_prune) {
                 s_prune (self);
                 s_own_snapshot (self);
+                s_autoscale (self);
                 next_prune = zc_mono_ms () + 1000;
             }
         }
@@ -364,6 +424,7 @@ metrics_actor (zsock_t *pipe, void *args)
     if (self->own_snap)
         zc__snapshot__free_unpacked (self->own_snap, NULL);
     zc_metrics_destroy (&self->own);
+    autoscale_destroy (&self->autoscale);
     zhashx_destroy (&self->instances);
     pthread_mutex_destroy (&self->lock);
 }

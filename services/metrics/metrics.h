@@ -6,12 +6,15 @@
  *      /healthz   200 and the instances with the age of their last snapshot
  *      /readyz    200 when storage, mempool, a validator and the gateway
  *                 are alive and say ready; 503 and what is missing otherwise
+ *      /autoscale the validators' replica count under the scaling policy,
+ *                 with its inputs (JSON; see autoscale.h)
  *  An instance silent for --stale-ms drops out of readiness and /metrics;
  *  one silent for ten times that is forgotten.
  */
 #ifndef METRICS_SIDECAR_H_INCLUDED
 #define METRICS_SIDECAR_H_INCLUDED
 
+#include "autoscale.h"
 #include "zc_http.h"
 #include "zc_service.h"
 
@@ -22,6 +25,7 @@ typedef struct {
     zc_http_limits_t http_limits;
     int64_t stale_ms;
     int64_t max_instances;
+    autoscale_cfg_t autoscale;
 } metrics_cfg_t;
 
 extern const zc_option_t metrics_options [];

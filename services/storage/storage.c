@@ -99,9 +99,6 @@ typedef struct {
     zc_metric_t *m_cache_misses;
     zc_metric_t *m_validation;
     zc_metric_t *m_utxos;
-    zc_metric_t *m_workers;
-    zc_metric_t *m_queued;
-    zc_metric_t *m_retried;
     zc_metric_t *m_requests;
     zc_metric_t *m_bad_requests;
     zc_metric_t *m_pub_drops;
@@ -1155,9 +1152,7 @@ static void
 s_tick (self_t *self)
 {
     zc_workpool_tick (self->workpool);
-    zc_metric_set (self->m_workers, (double) zc_workpool_workers (self->workpool));
-    zc_metric_set (self->m_queued, (double) zc_workpool_queued (self->workpool));
-    zc_metric_set (self->m_retried, (double) zc_workpool_retried (self->workpool));
+    zc_workpool_sample (self->workpool);
     uint64_t count, total;
     chain_utxo_stats (self->chain, &count, &total);
     zc_metric_set (self->m_utxos, (double) count);
@@ -1195,9 +1190,6 @@ s_metrics_init (self_t *self)
                                                "time from preparing a block to its verdict",
                                                zc_metrics_latency_bounds, 12);
     self->m_utxos = zc_metrics_gauge (m, "zchain_utxo_count", "unspent outputs", NULL, NULL);
-    self->m_workers = zc_metrics_gauge (m, "zchain_workers", "validators connected", NULL, NULL);
-    self->m_queued = zc_metrics_gauge (m, "zchain_work_queue_depth", "jobs waiting for a validator", NULL, NULL);
-    self->m_retried = zc_metrics_counter (m, "zchain_work_retried_total", "jobs retried after a validator vanished", NULL, NULL);
     self->m_requests = zc_metrics_counter (m, "zchain_requests_total", "api requests", NULL, NULL);
     self->m_bad_requests = zc_metrics_counter (m, "zchain_bad_requests_total", "api requests refused", NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
@@ -1252,6 +1244,8 @@ s_open (self_t *self, char *err, size_t err_size)
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
         return -1;
     self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
+    if (self->workpool)
+        zc_workpool_metrics (self->workpool, self->metrics);
     self->ring_size = (size_t) cfg->verified_cache;
     if (self->ring_size) {
         self->ring = calloc (self->ring_size, sizeof *self->ring);

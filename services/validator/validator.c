@@ -39,10 +39,11 @@ typedef struct {
 } self_t;
 
 static void
-s_ready (self_t *self, zsock_t *owner)
+s_ready (self_t *self, zsock_t *owner, bool leaving)
 {
     Zc__WorkerReady ready = ZC__WORKER_READY__INIT;
-    ready.credits = (uint32_t) self->cfg->credits;
+    ready.credits = leaving ? 0 : (uint32_t) self->cfg->credits;
+    ready.leaving = leaving;
     ready.instance = (char *) self->cfg->common.instance;
     ready.threads = 1;
     zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__WORKER_READY };
@@ -134,6 +135,25 @@ s_on_job (self_t *self, zsock_t *owner)
     zc_frames_close (&frames);
 }
 
+//  Stopping (SIGTERM: zchain up or an orchestrator scaling down): answer
+//  the jobs already here, then tell each owner we leave, so that a job on
+//  its way to us goes to another validator at once instead of after the
+//  owner's expiry. Linger long enough for that word to leave.
+static void
+s_leave (self_t *self)
+{
+    int answered = 0;
+    for (int i = 0; i < self->n_owners; i++) {
+        while (zsock_events (self->owner [i]) & ZMQ_POLLIN) {
+            s_on_job (self, self->owner [i]);
+            answered++;
+        }
+        s_ready (self, self->owner [i], true);
+        zsock_set_linger (self->owner [i], 2000);
+    }
+    zc_info ("validator leaving: %d job(s) answered on the way out, the rest handed back", answered);
+}
+
 static int
 s_open (self_t *self, char *err, size_t err_size)
 {
@@ -188,7 +208,7 @@ validator_actor (zsock_t *pipe, void *args)
     zpoller_t *poller = zpoller_new (pipe, NULL);
     for (int i = 0; i < self->n_owners; i++) {
         zpoller_add (poller, self->owner [i]);
-        s_ready (self, self->owner [i]);
+        s_ready (self, self->owner [i], false);
     }
     zc_info ("validator up: %d owner(s), %lld jobs at once each", self->n_owners,
              (long long) self->cfg->credits);
@@ -215,7 +235,7 @@ validator_actor (zsock_t *pipe, void *args)
         zc_watchdog_kick (self->cfg->common.watchdog);
         if (zc_mono_ms () >= next_beat) {
             for (int i = 0; i < self->n_owners; i++)
-                s_ready (self, self->owner [i]);
+                s_ready (self, self->owner [i], false);
             if (self->metrics_sock) {
                 zc_metrics_sample_process (self->metrics);
                 zc_metrics_push (self->metrics, self->metrics_sock);
@@ -224,6 +244,7 @@ validator_actor (zsock_t *pipe, void *args)
         }
     }
     zpoller_destroy (&poller);
+    s_leave (self);
 done:
     for (int i = 0; i < self->n_owners; i++)
         zsock_destroy (&self->owner [i]);
