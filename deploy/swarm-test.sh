@@ -32,7 +32,9 @@
 #     also on failure (ZC_TEST_KEEP=1 keeps them, for a look; --clean then).
 #
 #  The autoscale step is the stack's zchain-autoscaler acting on the
-#  sidecar's policy (bounds 1..3, the window shortened to WINDOW_S);
+#  sidecar's policy (bounds 1..3, the window shortened to WINDOW_S), paused
+#  while the worker is down (the policy follows the validators the sidecar
+#  hears, and would scale down under Swarm's rescheduling);
 #  ZC_SWARM_AUTOSCALE=hand stops it and scales by hand instead (docker
 #  service scale), to tell a fault of the autoscaler from one of the stack.
 set -eu
