@@ -8,6 +8,7 @@
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster
 #  make autoscaler-test  zchain-autoscaler against a private dockerd and swarm
+#  make swarm-test     the node on a 3-host Docker Swarm made on this machine
 #  make k8s-check  check deploy/k8s offline: render, schemas, compose.yaml agreement
 #  make clean
 
@@ -18,12 +19,12 @@ CMAKE_ARGS ?=
 ARGS       ?=
 K8S_CHECK  := deploy/k8s/check
 
-.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test k8s-check clean help
+.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test swarm-test k8s-check clean help
 
 all: build
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^#  //'
+	@sed -n '3,13p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -60,6 +61,9 @@ compose-test: build
 
 autoscaler-test: build
 	BIN=$(BUILD)/bin deploy/autoscaler-test.sh
+
+swarm-test: build
+	deploy/swarm-test.sh
 
 #  no cluster: kubectl kustomize, the npm schemas and promtool, all offline
 k8s-check:

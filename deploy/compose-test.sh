@@ -22,7 +22,6 @@
 #  5. tears everything down (volumes too; the image stays for next time).
 set -eu
 cd "$(dirname "$0")/.."
-DOCKER=/usr/bin/docker                  #  Debian's client, whatever stands first on PATH
 ZCHAIN=${ZCHAIN:-build/bin/zchain}
 TXS=${TXS:-30000}
 RATE=${RATE:-500}
@@ -36,44 +35,20 @@ start_s=$(date +%s)
 say () { echo "compose-test [$(( $(date +%s) - start_s ))s] $*"; }
 fail () { echo "compose-test: FAILED: $*" >&2; exit 1; }
 
-# --- 1. an engine, its tools, a base image --------------------------------
-SUDO=""
-[ "$(id -u)" = 0 ] || SUDO=sudo
-missing=""
-for p in docker.io docker-compose debootstrap prometheus curl; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
-done
-if [ -n "$missing" ]; then
-    say "installing$missing"
-    $SUDO apt-get update -qq
-    # shellcheck disable=SC2086
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
-fi
+# --- 1. an engine, its tools, a base image; the image ----------------------
+. deploy/image.sh
 #  the prometheus package may start its own server on :9090; ours is separate
-if ! $SUDO "$DOCKER" info >/dev/null 2>&1; then
-    say "starting dockerd"
-    $SUDO sh -c 'nohup dockerd > /var/log/zc-dockerd.log 2>&1 &'
-    i=0
-    until $SUDO "$DOCKER" info >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -le 60 ] || fail "dockerd did not start (see /var/log/zc-dockerd.log)"
-        sleep 1
-    done
-fi
-DOCKER="$SUDO $DOCKER"
+zc_packages docker.io docker-compose debootstrap prometheus curl
+zc_engine
 if [ -x /usr/bin/docker-compose ]; then
     DC="${SUDO:+$SUDO -E }/usr/bin/docker-compose -p $project -f compose.yaml"
 else
     DC="$DOCKER compose -p $project -f compose.yaml"
 fi
-if ! $DOCKER image inspect debian:bookworm-slim >/dev/null 2>&1 \
-&& ! $DOCKER pull -q debian:bookworm-slim >/dev/null 2>&1; then
-    say "no registry: making debian:bookworm-slim locally"
-    $SUDO deploy/base-image.sh
-fi
+zc_base_image
 
 # --- 2. image and cluster ---------------------------------------------------
-say "building the image"
-$DOCKER build -q -f deploy/Dockerfile -t zchain:latest . >/dev/null
+zc_build_image
 [ -x "$ZCHAIN" ] || fail "$ZCHAIN missing (make build first)"
 zc () { "$ZCHAIN" --node "tcp://127.0.0.1:$ZC_API_PORT" --datadir "$tmp" --wallet "$tmp/wallet.key" "$@"; }
 height () { zc --json status 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p'; }

@@ -27,7 +27,23 @@ export const EXCEPTIONS = {
     },
     swarm: {
         hosts: {},
-        values: [],
+        values: [
+            { service: "gateway", variable: "ZC_WALLET", compose: "/var/lib/zchain/wallet/wallet.key",
+              other: undefined,
+              why: "compose shares the miners' wallet volume with the gateway for `exec gateway zchain`; " +
+                   "a swarm's miners run on other machines, and the operator's CLI holds its own wallet" },
+        ],
+        //  variables the stack sets that compose does not
+        extra: {
+            metrics: {
+                ZC_AUTOSCALE_VALIDATORS: "the policy zchain-autoscaler applies on Swarm (compose runs no autoscaler)",
+                ZC_AUTOSCALE_TARGET: "as ZC_AUTOSCALE_VALIDATORS",
+                ZC_AUTOSCALE_WINDOW_S: "as ZC_AUTOSCALE_VALIDATORS",
+            },
+            miner: {
+                ZC_MINER_ADDRESS: "miners on other machines pay one address (a wallet volume is per node)",
+            },
+        },
         programs: {},
     },
 };

@@ -38,7 +38,8 @@ export function compareEnv (report, service, compose, other, label, exceptions, 
             `, ${label} has ${s_show (other [name])}`);
     }
     for (const name of Object.keys (other))
-        if (name.startsWith ("ZC_") && !Object.hasOwn (compose, name))
+        if (name.startsWith ("ZC_") && !Object.hasOwn (compose, name)
+        &&  !Object.hasOwn (exceptions.extra?.[service] ?? {}, name))
             report.fail (`${label}: ${service}`,
                 `${name}: ${label} sets ${s_show (other [name])}, ${composeLabel} does not set it`);
 }
