@@ -101,15 +101,12 @@ zc_autoscale_desired (zc_autoscale_t *self, int64_t now_ms, const zc_autoscale_i
     int recommended = s_recommend (self, in);
     self->recommended = recommended;
     s_remember (self, now_ms, recommended);
-    int current = s_clamp (self, in->current);
-    int desired;
-    if (recommended >= current)
-        desired = recommended;          //  up at once
-    else {
-        //  down only as far as the highest recommendation of the window
-        int highest = s_highest (self);
-        desired = highest < current ? highest : current;
-    }
+    //  the highest recommendation of the window, this one included: up at
+    //  once, down only when every recommendation of the window is lower.
+    //  Not capped by the replicas alive: those the driver just started, or
+    //  those on a host that is being replaced, are silent for a while, and
+    //  counting only the ones heard would ask for fewer than run (flapping)
+    int desired = s_highest (self);
     //  a replica holding an unanswered job is not the one to lose
     if (desired < in->busy)
         desired = in->busy;

@@ -9,10 +9,13 @@
  *  where observed is the backlog per replica (jobs waiting and in flight
  *  over every work dispatcher, divided by the replicas alive), kept within
  *  [min, max]. Inside the tolerance band (|observed / target - 1| <= 10 %)
- *  the count stays. Up is at once; down only to the highest count
- *  recommended during the stabilisation window, so load that flaps keeps
- *  its replicas and a lull shorter than the window costs nothing. Never
- *  below the replicas that hold unanswered jobs.
+ *  the count stays. The answer is the highest count recommended during
+ *  the stabilisation window (this one included): up at once, down only
+ *  once the whole window asked for less, so load that flaps keeps its
+ *  replicas and a lull shorter than the window costs nothing. It does not
+ *  depend on how many replicas are heard from (a replica just started, or
+ *  on a host being replaced, is silent for a while). Never below the
+ *  replicas that hold unanswered jobs.
  */
 #ifndef ZC_AUTOSCALE_H_INCLUDED
 #define ZC_AUTOSCALE_H_INCLUDED

@@ -332,12 +332,12 @@ say "validators: $r replicas ($autoscale), $(validators_on w1) on w1 and $(valid
 #  the autoscaler's own account of it, with the inputs of its decision
 decided () { mgr service logs --raw "${STACK}_autoscaler" 2>&1 | grep "zchain_validator [0-9]* -> $1 replicas" | tail -1; }
 if [ "$autoscale" = program ]; then
-    #  its first decision up, and the backlog (over its target of 4 jobs a
+    #  its first decision up, and the backlog (over its target of 2 jobs a
     #  validator) it saw then
     line=$(mgr service logs --raw "${STACK}_autoscaler" 2>&1 | grep "zchain_validator 1 -> [0-9]* replicas" | head -1)
     [ -n "$line" ] || fail "the autoscaler logged no decision up from 1 replica"
     backlog=$(echo "$line" | sed -n 's/.*backlog \([0-9]*\) jobs.*/\1/p')
-    [ "${backlog:-0}" -gt 4 ] || fail "the autoscaler scaled up on a backlog of ${backlog:-?} jobs: $line"
+    [ "${backlog:-0}" -gt 2 ] || fail "the autoscaler scaled up on a backlog of ${backlog:-?} jobs: $line"
     say "autoscaler: ${line#*INFO }"
 fi
 i=0

@@ -66,6 +66,12 @@ static const s_case_t s_cases [] = {
       { { 0, 6, 24, 6, 4 }, { 1000, 6, 0, 0, 4 } }, 2 },
     { "min above what runs", POLICY (3, 8, 5000),
       { { 0, 1, 0, 0, 3 }, { 1000, 3, 0, 0, 3 } }, 2 },
+    { "replicas started but not heard yet keep their count", POLICY (1, 8, 5000),
+      //  1 heard, the 2 just started still silent: the backlog asks for 2 of
+      //  them, the window for the 3 asked a second ago; a host lost (3 -> 1
+      //  heard) is the same story
+      { { 0, 1, 12, 1, 3 }, { 1000, 1, 8, 1, 3 }, { 2000, 3, 12, 3, 3 }, { 3000, 1, 12, 1, 3 } },
+      4 },
     { "no window: down at once", POLICY (1, 8, 0),
       { { 0, 4, 16, 4, 4 }, { 1000, 4, 4, 1, 1 } }, 2 },
 };

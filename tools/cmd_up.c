@@ -128,7 +128,7 @@ s_help (FILE *out)
         "                      and stops them (see docs/operations.md, Autoscaling)\n"
         "  --autoscale-window S  seconds the backlog must stay low before a\n"
         "                      validator is stopped (default 300)\n"
-        "  --autoscale-target J  backlog jobs per validator aimed at (default 4)\n"
+        "  --autoscale-target J  backlog jobs per validator aimed at (default 2)\n"
         "  --http HOST:PORT    HTTP api (default 127.0.0.1:7780; \"\" for none)\n"
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"

@@ -26,7 +26,7 @@ const zc_option_t metrics_options [] = {
     { "autoscale-validators", "ZC_AUTOSCALE_VALIDATORS", ZC_OPT_STRING, "1..8",
       "MIN..MAX validators the scaling policy keeps to", offsetof (metrics_cfg_t, autoscale.validators),
       0, 0 },
-    { "autoscale-target", "ZC_AUTOSCALE_TARGET", ZC_OPT_INT, "4",
+    { "autoscale-target", "ZC_AUTOSCALE_TARGET", ZC_OPT_INT, "2",
       "backlog jobs (waiting + in flight) per validator the policy aims at",
       offsetof (metrics_cfg_t, autoscale.target), 1, 100000 },
     { "autoscale-tolerance", "ZC_AUTOSCALE_TOLERANCE", ZC_OPT_INT, "10",

@@ -10,7 +10,7 @@ export const BACKLOG = "zchain_autoscale_backlog_jobs";
 export const KEDA_QUERY = `sum(${BACKLOG}{service="validator"})`;
 const MIN = 1, MAX = 8, DOWN_WINDOW_S = 300;
 //  the sidecar's ZC_AUTOSCALE_TARGET default: jobs per validator
-const TARGET_DEFAULT = 4;
+const TARGET_DEFAULT = 2;
 //  what KEDA's prometheus scaler reads from a trigger's metadata
 const KEDA_PROMETHEUS_KEYS = ["serverAddress", "query", "threshold", "activationThreshold", "namespace",
                               "customHeaders", "ignoreNullValues", "queryParameters", "unsafeSsl",
