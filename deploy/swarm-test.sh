@@ -32,10 +32,10 @@
 #     also on failure (ZC_TEST_KEEP=1 keeps them, for a look; --clean then).
 #
 #  The autoscale step is the stack's zchain-autoscaler acting on the
-#  sidecar's policy (bounds 1..3, the window shortened to WINDOW_S), paused
-#  while the worker is down (the policy follows the validators the sidecar
-#  hears, and would scale down under Swarm's rescheduling);
-#  ZC_SWARM_AUTOSCALE=hand stops it and scales by hand instead (docker
+#  sidecar's policy (bounds 1..3, the window shortened to WINDOW_S), left
+#  running while the worker dies (the policy answers the window's highest
+#  recommendation, so silent validators on the dead host do not make it
+#  ask for fewer); ZC_SWARM_AUTOSCALE=hand stops it and scales by hand instead (docker
 #  service scale), to tell a fault of the autoscaler from one of the stack.
 set -eu
 cd "$(dirname "$0")/.."
@@ -349,15 +349,6 @@ say "verification work done on w1 ($(worked_on w1) instance(s)) and w2 ($(worked
 
 # --- 5. a worker dies under load ----------------------------------------------
 kill -0 "$bench_pid" 2>/dev/null || fail "the bench was over before a worker could be killed"
-if [ "$autoscale" = program ]; then
-    #  the sidecar's policy caps a scale-down at the validators it hears
-    #  from, so while a dead host's validators are silent (or new ones not
-    #  yet reporting) it asks for fewer than Swarm runs: paused here, the
-    #  count stays at 3 and what is checked is Swarm's rescheduling
-    say "autoscaler paused for the host loss (its policy follows the validators the sidecar hears)"
-    mgr service scale "${STACK}_autoscaler=0" >/dev/null 2>&1
-    mgr service scale "${STACK}_validator=3" >/dev/null 2>&1
-fi
 victim=w1 other=w2
 [ "$(validators_on w2)" -gt "$(validators_on w1)" ] && { victim=w2 other=w1; }
 lost=$(validators_on $victim)
@@ -404,10 +395,6 @@ grep -q '"verified":true' "$RUN/bench.json" || fail "balances or the UTXO total 
 say "all $TXS transactions confirmed; every balance exact ($(( load_end - load_start ))s of load)"
 
 # ---- the autoscale step, down ---------------------------------------------------
-if [ "$autoscale" = program ]; then
-    mgr service scale "${STACK}_autoscaler=1" >/dev/null 2>&1
-    say "autoscaler resumed"
-fi
 if [ "$autoscale" = hand ]; then
     i=0
     until [ "$(metric 'zchain_work_queue_depth{service="mempool"')" = 0 ]; do
