@@ -153,9 +153,10 @@ zc_check_block (const zc_block_t *block, const zc_params_t *params, int64_t now)
     zc_block_merkle (block, &root);
     if (!zc_hash_eq (&root, &block->header.merkle))
         return ZC_ERR_BAD_MERKLE;
-    //  the same transaction twice can leave the merkle root as it was (the
-    //  tree duplicates an odd last node: CVE-2012-2459): a mutated body,
-    //  not a duplicate block, so it must not read as "already have it"
+    //  the same transaction twice is a body no valid block has (Bitcoin's
+    //  tree duplicated an odd last node, so there such a body could keep
+    //  the root: CVE-2012-2459; ours promotes it, but the rule costs
+    //  little): refused as a mutated body, never read as "already have it"
     if (s_has_duplicate_txid (block))
         return ZC_ERR_BAD_MERKLE;
     return ZC_OK;
