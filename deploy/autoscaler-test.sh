@@ -198,7 +198,7 @@ within 15 is_replicas zchain_validator 3 || fail "zchain_validator was not set t
 within 15 is_replicas zchain_miner 2 || fail "zchain_miner was not set to 2"
 [ "$(spec_less_count zchain_validator)" = "$validator_spec" ] || fail "zchain_validator's Spec changed beyond its replicas"
 [ "$(spec_less_count zchain_miner)" = "$miner_spec" ] || fail "zchain_miner's Spec changed beyond its replicas"
-grep -q "INFO validator: desired 3 (current 1, busy 1, backlog 40 jobs, oldest 1.5 s, target 4/replica, bounds 1..6, window 300 s): zchain_validator 1 -> 3 replicas" "$log" \
+grep -q "INFO validator: desired 3 (recommended now [0-9?]*, current 1, busy 1, backlog 40 jobs, oldest 1.5 s, target 4/replica, bounds 1..6, window 300 s): zchain_validator 1 -> 3 replicas" "$log" \
     || fail "no decision line for 1 -> 3"
 within 60 running zchain_validator 3 || fail "three validator tasks did not run"
 say "2. validator 1 -> 3, miner 1 -> 2: Spec otherwise unchanged, 3 tasks running"
@@ -279,7 +279,7 @@ within 60 has_signal || fail "the node's sidecar gave no signal: $(curl -s "http
 m=$(mark)
 start_autoscaler --service validator=zchain_validator
 within 15 is_replicas zchain_validator 1 || fail "the real sidecar's answer did not set zchain_validator to 1"
-logged_since "$m" "INFO validator: desired 1 (current 1, busy 0, backlog 0 jobs, .*bounds 1..1.*): zchain_validator 3 -> 1 replicas" \
+logged_since "$m" "INFO validator: desired 1 (recommended now 1, current 1, busy 0, backlog 0 jobs, .*bounds 1..1.*): zchain_validator 3 -> 1 replicas" \
     || fail "no decision line from the real sidecar's answer"
 stop_autoscaler
 kill -INT "$node_pid"; wait "$node_pid" 2>/dev/null || true; node_pid=""

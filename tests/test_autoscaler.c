@@ -41,7 +41,7 @@
 
 //  The format the sidecar answers, as its author gave it
 static const char *s_example =
-    "{\"services\":[{\"service\":\"validator\",\"desired\":3,\"current\":1,\"busy\":1,"
+    "{\"services\":[{\"service\":\"validator\",\"desired\":3,\"recommended\":2,\"current\":1,\"busy\":1,"
     "\"backlog_jobs\":40,\"target_jobs\":4,\"oldest_seconds\":1.5,\"min\":1,\"max\":6,"
     "\"window_s\":300}]}";
 
@@ -119,7 +119,7 @@ test_usage (void **state)
     assert_null (autoscaler_signal_find (&signal, "miner"));
     char line [300];
     autoscaler_describe (entry, line, sizeof line);
-    assert_string_equal (line, "desired 3 (current 1, busy 1, backlog 40 jobs, oldest 1.5 s, "
+    assert_string_equal (line, "desired 3 (recommended now 2, current 1, busy 1, backlog 40 jobs, oldest 1.5 s, "
                                "target 4/replica, bounds 1..6, window 300 s)");
 
     const char *service = "{\"ID\":\"abc123\",\"Version\":{\"Index\":11},\"Spec\":{\"Name\":"
@@ -157,7 +157,7 @@ test_signal_checks (void **state)
     assert_true (isnan (entry->oldest_seconds));
     char line [300];
     autoscaler_describe (entry, line, sizeof line);
-    assert_string_equal (line, "desired 2 (current ?, busy ?, backlog ? jobs, oldest ? s, "
+    assert_string_equal (line, "desired 2 (recommended now ?, current ?, busy ?, backlog ? jobs, oldest ? s, "
                                "target ?/replica, bounds 1..4, window ? s)");
 
     //  what the sidecar on main renders (services/metrics/autoscale.c):

@@ -185,6 +185,7 @@ s_parse_entry (const cJSON *item, autoscaler_entry_t *entry)
     if (!s_count (item, "desired", true, true, replicas, &entry->desired, entry)
     ||  !s_count (item, "min", true, true, replicas, &entry->min, entry)
     ||  !s_count (item, "max", true, true, replicas, &entry->max, entry)
+    ||  !s_count (item, "recommended", false, true, replicas, &entry->recommended, entry)
     ||  !s_count (item, "current", false, true, replicas, &entry->current, entry)
     ||  !s_count (item, "busy", false, true, replicas, &entry->busy, entry)
     ||  !s_count (item, "backlog_jobs", false, false, any, &entry->backlog_jobs, entry)
@@ -284,14 +285,18 @@ size_t
 autoscaler_describe (const autoscaler_entry_t *entry, char *out, size_t out_size)
 {
     assert (entry && out && out_size > 0);
-    char current [24], busy [24], backlog [24], target [24], window [24], oldest [32];
+    char recommended [24], current [24], busy [24], backlog [24], target [24], window [24],
+         oldest [32];
     if (isnan (entry->oldest_seconds))
         snprintf (oldest, sizeof oldest, "?");
     else
         snprintf (oldest, sizeof oldest, "%.1f", entry->oldest_seconds);
-    int n = snprintf (out, out_size, "desired %" PRId64 " (current %s, busy %s, backlog %s jobs, "
-                      "oldest %s s, target %s/replica, bounds %" PRId64 "..%" PRId64
+    //  desired is the highest the window recommended; the inputs are this
+    //  moment's, so what they alone ask for stands beside it
+    int n = snprintf (out, out_size, "desired %" PRId64 " (recommended now %s, current %s, busy %s, "
+                      "backlog %s jobs, oldest %s s, target %s/replica, bounds %" PRId64 "..%" PRId64
                       ", window %s s)", entry->desired,
+                      s_shown (entry->recommended, recommended, sizeof recommended),
                       s_shown (entry->current, current, sizeof current),
                       s_shown (entry->busy, busy, sizeof busy),
                       s_shown (entry->backlog_jobs, backlog, sizeof backlog), oldest,

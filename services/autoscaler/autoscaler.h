@@ -69,6 +69,7 @@ typedef struct {
 typedef struct {
     char service [64];
     int64_t desired;
+    int64_t recommended;                //  what the signal alone asks for now (-1: not given)
     int64_t current;
     int64_t busy;
     int64_t backlog_jobs;
