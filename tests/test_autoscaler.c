@@ -359,8 +359,8 @@ test_update_shapes (void **state)
         "{\"Spec\":{}}", "{\"Spec\":[]}", "{}", "[]", "", "{\"Spec\":",
         "{\"Spec\":{\"Mode\":{\"Replicated\":[]}}}",
         //  where the scan and a parser could disagree: refused, not guessed
-        "{\"\\u0053pec\":{\"X\":1,\"Mode\":{\"Replicated\":{\"Replicas\":1}}},\"Spec\":"
-        "{\"Mode\":{\"Replicated\":{\"Replicas\":1}}}}",
+        ("{\"\\u0053pec\":{\"X\":1,\"Mode\":{\"Replicated\":{\"Replicas\":1}}},\"Spec\":"
+         "{\"Mode\":{\"Replicated\":{\"Replicas\":1}}}}"),
         "{\"Spec\":{\"Mode\":{\"Replicated\":{\"Replicas\":1}},\"Mode\":{\"Global\":{}}}}",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++)
