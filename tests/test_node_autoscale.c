@@ -123,8 +123,15 @@ test_grows_and_shrinks (void **state)
     //  and the one that is left carries on: nothing was lost on the way down
     char out [8192];
     assert_int_equal (testnode_cli (node, out, sizeof out,
-                                    "--json bench --txs 2000 --accounts 20 --verify --timeout 120"), 0);
+                                    "--json bench --txs 2000 --accounts 20 --verify --timeout 120 "
+                                    "--metrics http://127.0.0.1:%d", node->metrics_port), 0);
     assert_non_null (strstr (out, "\"verified\":true"));
+    //  and what the node spent on them, from its sidecar: every transaction
+    //  needs one verification, so no honest figure is below 1
+    const char *cpu = strstr (out, "\"per_tx_verifications\":");
+    assert_non_null (cpu);
+    assert_true (atof (cpu + strlen ("\"per_tx_verifications\":")) >= 1.0);
+    assert_non_null (strstr (out, "\"validator\":"));
     print_message ("after scaling down: %s\n", out);
 }
 

@@ -13,6 +13,7 @@
  *  that all unspent outputs add up to the coinbases issued.
  */
 #include "cli.h"
+#include "cpu_cost.h"
 #include "node.h"
 #include "spend.h"
 #include "zc_amount.h"
@@ -49,6 +50,7 @@ typedef struct {
     int timeout_s;
     bool verify;
     const char *notify;
+    const char *metrics;                //  the sidecar, for CPU per transaction
 } s_opts_t;
 
 typedef struct {
@@ -159,7 +161,12 @@ s_help (FILE *out)
         "  --timeout S     seconds to wait for confirmations (default 120)\n"
         "  --verify        afterwards check every balance and the total of all outputs\n"
         "  --notify EP     the node's notification endpoint (env ZC_NODE_NOTIFY, default:\n"
-        "                  DATADIR's)\n");
+        "                  DATADIR's)\n"
+        "  --metrics URL   the node's sidecar (env ZC_NODE_METRICS, default\n"
+        "                  http://127.0.0.1:7790): every service's CPU over the timed\n"
+        "                  part, per confirmed transaction, as a multiple of one BIP340\n"
+        "                  verification measured here (\"cpu\" in --json; null when the\n"
+        "                  sidecar does not answer)\n");
 }
 
 static int
@@ -297,6 +304,9 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         if (!strcmp (a, "--notify"))
             o.notify = v;
         else
+        if (!strcmp (a, "--metrics"))
+            o.metrics = v;
+        else
             cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
     }
     if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
@@ -400,6 +410,13 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     fprintf (info, "signed %zu transactions in %.2f s; submitting...\n", n,
              (double) (zc_mono_us () - sign_start) / 1e6);
     fflush (info);
+
+    //  the node's CPU from here to the last confirmation
+    if (!o.metrics)
+        o.metrics = getenv ("ZC_NODE_METRICS") ? getenv ("ZC_NODE_METRICS") : "http://127.0.0.1:7790";
+    cpu_cost_sample_t *cpu_before = calloc (2, sizeof *cpu_before), *cpu_after = cpu_before + 1;
+    char cpu_reason [256] = "";
+    bool cpu_known = cpu_before && cpu_cost_sample (o.metrics, cpu_before, cpu_reason, sizeof cpu_reason);
 
     //  3. submit: batches on one DEALER, many in flight, matched by request id
     zsock_t *api = zc_client_sock (client);
@@ -519,6 +536,19 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             break;
     }
     int64_t finish = zc_mono_us ();
+    cpu_cost_spent_t spent = { .n = 0 };
+    double verify_s = 0;
+    if (cpu_known) {
+        usleep (1200000);               //  the last second's snapshots reach the sidecar
+        cpu_known = cpu_cost_sample (o.metrics, cpu_after, cpu_reason, sizeof cpu_reason);
+        verify_s = cpu_cost_verify_seconds ();
+        cpu_known = cpu_known && verify_s > 0 && confirmed > 0;
+    }
+    if (cpu_known)
+        cpu_cost_spent (cpu_before, cpu_after, &spent);
+    free (cpu_before);
+    //  the node's CPU per confirmed transaction, in verifications
+    double per_tx = cpu_known ? spent.total / (double) confirmed / verify_s : 0;
     int64_t last_confirm = start, last_accept = start;
     for (size_t t = 0; t < n; t++) {
         if (items [t].confirmed_us > last_confirm)
@@ -587,7 +617,18 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         for (int r = 0; r <= ZC_ERR_COUNT_; r++)
             if (rejected [r])
                 printf ("%s\"%s\":%zu", k++ ? "," : "", zc_err_name (r), rejected [r]);
-        printf ("},\"verified\":%s}\n", o.verify ? (verify_failures ? "false" : "true") : "null");
+        printf ("},\"cpu\":");
+        if (cpu_known) {
+            printf ("{\"verify_us\":%.2f,\"node_seconds\":%.3f,\"per_tx_verifications\":%.3f,"
+                    "\"by_service\":{", verify_s * 1e6, spent.total, per_tx);
+            for (size_t c = 0; c < spent.n; c++)
+                printf ("%s\"%s\":%.3f", c ? "," : "", spent.share [c].service,
+                        spent.share [c].seconds / (double) confirmed / verify_s);
+            printf ("}}");
+        }
+        else
+            printf ("null");
+        printf (",\"verified\":%s}\n", o.verify ? (verify_failures ? "false" : "true") : "null");
     }
     else {
         printf ("\n%zu transactions, %d accounts, batches of %d, window %d\n", n, o.accounts, o.batch, o.window);
@@ -604,6 +645,16 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         printf ("\nerror rate   %.4f%%\n", n ? 100.0 * (double) (n - confirmed) / (double) n : 0.0);
         printf ("acceptance   p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", acc.p50, acc.p90, acc.p99, acc.max);
         printf ("confirmation p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", conf.p50, conf.p90, conf.p99, conf.max);
+        if (cpu_known) {
+            printf ("node cpu     %.2f x one BIP340 verification (%.1f us here) per confirmed tx:",
+                    per_tx, verify_s * 1e6);
+            for (size_t k = 0; k < spent.n; k++)
+                printf ("  %s %.2f", spent.share [k].service,
+                        spent.share [k].seconds / (double) confirmed / verify_s);
+            printf ("\n");
+        }
+        else
+            printf ("node cpu     unknown (%s)\n", cpu_reason);
         if (o.verify)
             printf ("verify       %s\n", verify_failures ? "FAILED" : "every balance exact; outputs add up to the coinbases");
     }
