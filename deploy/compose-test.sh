@@ -56,7 +56,8 @@ prom_pid=""
 bench_pid=""
 cleanup () {
     set +e
-    if [ -n "$bench_pid" ]; then kill "$bench_pid" 2>/dev/null; fi
+    #  the bench runs in a subshell (zc is a function): its zchain too
+    if [ -n "$bench_pid" ]; then pkill -P "$bench_pid" 2>/dev/null; kill "$bench_pid" 2>/dev/null; fi
     if [ -n "$prom_pid" ]; then kill "$prom_pid" 2>/dev/null; fi
     $DOCKER rm -f "${project}_rogue" >/dev/null 2>&1
     if [ "${ZC_TEST_KEEP:-0}" = 1 ]; then

@@ -105,7 +105,8 @@ bench_pid=""
 cleanup () {
     rc=$?
     set +e
-    [ -n "$bench_pid" ] && kill "$bench_pid" 2>/dev/null
+    #  the bench runs in a subshell (zc is a function): its zchain too
+    [ -n "$bench_pid" ] && { pkill -P "$bench_pid" 2>/dev/null; kill "$bench_pid" 2>/dev/null; }
     if [ $rc != 0 ] && [ -d "$RUN" ]; then
         echo "swarm-test: the services at the end:" >&2
         mgr service ls 2>/dev/null >&2
