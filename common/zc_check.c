@@ -216,3 +216,32 @@ zc_coin_mature (const zc_coin_t *coin, uint32_t spend_height, uint32_t maturity)
         return true;
     return spend_height >= coin->height && spend_height - coin->height >= maturity;
 }
+
+zc_err_t
+zc_check_spends (const zc_tx_t *tx, const zc_coin_t *coins, uint32_t spend_height,
+                 uint32_t maturity, uint64_t *fee, uint32_t *bad_input)
+{
+    uint64_t in = 0, out = 0;
+    if (bad_input)
+        *bad_input = tx->n_in;
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        zc_err_t rc = ZC_OK;
+        if (!zc_coin_mature (&coins [i], spend_height, maturity))
+            rc = ZC_ERR_IMMATURE_SPEND;
+        else
+        if (!zc_amount_add (&in, coins [i].amount))
+            rc = ZC_ERR_BAD_AMOUNT;
+        if (rc != ZC_OK) {
+            if (bad_input)
+                *bad_input = i;
+            return rc;
+        }
+    }
+    for (uint32_t o = 0; o < tx->n_out; o++)
+        if (!zc_amount_add (&out, tx->out [o].amount))
+            return ZC_ERR_BAD_AMOUNT;
+    if (out > in)
+        return ZC_ERR_BAD_AMOUNT;
+    *fee = in - out;
+    return ZC_OK;
+}

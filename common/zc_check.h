@@ -90,6 +90,19 @@ zc_err_t
 bool
     zc_coin_mature (const zc_coin_t *coin, uint32_t spend_height, uint32_t maturity);
 
+//  A transaction against the coins it spends (coins [i] is what input i
+//  spends), in a block at spend_height: every coin mature (zc_coin_mature,
+//  else ZC_ERR_IMMATURE_SPEND), the inputs' sum and the outputs' sum each
+//  within the money range (zc_amount_add, else ZC_ERR_BAD_AMOUNT) and the
+//  outputs no more than the inputs (ZC_ERR_BAD_AMOUNT). Out: *fee the
+//  difference on ZC_OK; *bad_input (if not NULL) the input at fault for
+//  an immature or out-of-range coin, else tx->n_in. The one statement of
+//  these rules: the mempool at admission and storage's UTXO view at
+//  connect ask it; validators check only signatures.
+zc_err_t
+    zc_check_spends (const zc_tx_t *tx, const zc_coin_t *coins, uint32_t spend_height,
+                     uint32_t maturity, uint64_t *fee, uint32_t *bad_input);
+
 //  Median of up to 11 block times (for the median time past).
 uint32_t
     zc_median_time (const uint32_t *times, size_t n);

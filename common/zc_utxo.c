@@ -24,6 +24,7 @@ typedef struct {
     zc_coin_t coin;
     uint8_t state;
     bool dirty;
+    uint32_t stamp;                     //  the view's clock when last used
 } s_entry_t;
 
 typedef struct {
@@ -44,6 +45,8 @@ struct _zc_utxo_t {
     size_t journal_size;
     size_t journal_cap;
     bool journaling;
+    size_t limit;                       //  bytes the table may hold; 0: no bound
+    uint32_t clock;                     //  one tick per zc_utxo_apply into this view
 };
 
 static uint64_t
@@ -95,10 +98,20 @@ s_slot (s_entry_t *table, size_t capacity, const zc_outpoint_t *op)
     }
 }
 
-static int
-s_grow (zc_utxo_t *self)
+static void
+s_count (zc_utxo_t *self, uint8_t from, uint8_t to)
 {
-    size_t capacity = self->capacity * 2;
+    if (from == E_UNSPENT)
+        self->unspent--;
+    if (to == E_UNSPENT)
+        self->unspent++;
+}
+
+//  Rehash into a table of capacity slots, dropping slots that hold nothing
+//  and, unless keep_all, clean entries last used before stamp keep_from.
+static int
+s_rehash (zc_utxo_t *self, size_t capacity, bool keep_all, uint32_t keep_from)
+{
     s_entry_t *table = calloc (capacity, sizeof *table);
     if (!table)
         return -1;
@@ -107,6 +120,10 @@ s_grow (zc_utxo_t *self)
         s_entry_t *e = &self->table [i];
         if (e->state == E_EMPTY || (e->state == E_NONE && !e->dirty))
             continue;
+        if (!keep_all && !e->dirty && (int32_t) (e->stamp - keep_from) < 0) {
+            s_count (self, e->state, E_EMPTY);
+            continue;
+        }
         *s_slot (table, capacity, &e->op) = *e;
         used++;
     }
@@ -117,39 +134,44 @@ s_grow (zc_utxo_t *self)
     return 0;
 }
 
-//  The entry for op, created as E_NONE if absent. NULL when out of memory.
+//  True when a table of capacity slots stays within the view's bound
+static bool
+s_fits (const zc_utxo_t *self, size_t capacity)
+{
+    return self->limit == 0 || capacity * sizeof (s_entry_t) <= self->limit;
+}
+
+//  The entry for op, created as E_NONE if absent. NULL when out of memory,
+//  or for a clean entry (one that only remembers the store) the table
+//  would have to grow past its bound for.
 static s_entry_t *
-s_entry (zc_utxo_t *self, const zc_outpoint_t *op)
+s_entry (zc_utxo_t *self, const zc_outpoint_t *op, bool clean)
 {
     s_entry_t *e = s_slot (self->table, self->capacity, op);
-    if (e->state != E_EMPTY)
+    if (e->state != E_EMPTY) {
+        e->stamp = self->clock;
         return e;
+    }
     if ((self->used + 1) * 10 > self->capacity * 7) {
-        if (s_grow (self))
+        if (clean && !s_fits (self, self->capacity * 2))
+            return NULL;
+        if (s_rehash (self, self->capacity * 2, true, 0))
             return NULL;
         e = s_slot (self->table, self->capacity, op);
     }
     memset (e, 0, sizeof *e);
     e->op = *op;
     e->state = E_NONE;
+    e->stamp = self->clock;
     self->used++;
     return e;
-}
-
-static void
-s_count (zc_utxo_t *self, uint8_t from, uint8_t to)
-{
-    if (from == E_UNSPENT)
-        self->unspent--;
-    if (to == E_UNSPENT)
-        self->unspent++;
 }
 
 //  Change an entry, remembering what it was while journaling.
 static int
 s_set (zc_utxo_t *self, const zc_outpoint_t *op, uint8_t state, const zc_coin_t *coin)
 {
-    s_entry_t *e = s_entry (self, op);
+    s_entry_t *e = s_entry (self, op, false);
     if (!e)
         return -1;
     if (self->journaling) {
@@ -211,11 +233,14 @@ s_lookup (zc_utxo_t *self, const zc_outpoint_t *op, zc_coin_t *coin)
 {
     s_entry_t *e = s_slot (self->table, self->capacity, op);
     if (e->state == E_UNSPENT) {
+        e->stamp = self->clock;
         *coin = e->coin;
         return E_UNSPENT;
     }
-    if (e->state == E_SPENT)
+    if (e->state == E_SPENT) {
+        e->stamp = self->clock;
         return E_SPENT;
+    }
     if (!self->fetch)
         return E_NONE;
     int rc = self->fetch (self->arg, op, coin);
@@ -224,7 +249,7 @@ s_lookup (zc_utxo_t *self, const zc_outpoint_t *op, zc_coin_t *coin)
     if (rc == 0)
         return E_NONE;
     //  cache what the store said, clean: it is not a change
-    e = s_entry (self, op);
+    e = s_entry (self, op, true);
     if (e) {
         e->coin = *coin;
         s_count (self, e->state, E_UNSPENT);
@@ -276,7 +301,6 @@ static zc_err_t
 s_spend_inputs (zc_utxo_t *self, const zc_tx_t *tx, uint32_t height,
                 const zc_params_t *params, zc_coin_t *undo, uint64_t *fee)
 {
-    uint64_t in_total = 0, out_total = 0;
     for (uint32_t i = 0; i < tx->n_in; i++) {
         const zc_outpoint_t *op = &tx->in [i].prevout;
         int state = s_lookup (self, op, &undo [i]);
@@ -286,20 +310,10 @@ s_spend_inputs (zc_utxo_t *self, const zc_tx_t *tx, uint32_t height,
             return ZC_ERR_DOUBLE_SPEND;
         if (state != E_UNSPENT)
             return ZC_ERR_UNKNOWN_INPUT;
-        if (!zc_coin_mature (&undo [i], height, params->coinbase_maturity))
-            return ZC_ERR_IMMATURE_SPEND;
-        if (!zc_amount_add (&in_total, undo [i].amount))
-            return ZC_ERR_BAD_AMOUNT;
         if (s_set (self, op, E_SPENT, NULL))
             return ZC_ERR_INTERNAL;
     }
-    for (uint32_t o = 0; o < tx->n_out; o++)
-        if (!zc_amount_add (&out_total, tx->out [o].amount))
-            return ZC_ERR_BAD_AMOUNT;
-    if (out_total > in_total)
-        return ZC_ERR_BAD_AMOUNT;
-    *fee = in_total - out_total;
-    return ZC_OK;
+    return zc_check_spends (tx, undo, height, params->coinbase_maturity, fee, NULL);
 }
 
 static uint32_t
@@ -382,6 +396,109 @@ zc_utxo_disconnect (zc_utxo_t *self, const zc_block_t *block, const zc_undo_t *u
     }
     s_commit (self);
     return ZC_OK;
+}
+
+int
+zc_utxo_peek (zc_utxo_t *self, const zc_outpoint_t *outpoint, zc_coin_t *coin)
+{
+    s_entry_t *e = s_slot (self->table, self->capacity, outpoint);
+    if (e->state != E_UNSPENT && e->state != E_SPENT)
+        return -1;
+    e->stamp = self->clock;
+    if (e->state == E_SPENT)
+        return 0;
+    *coin = e->coin;
+    return 1;
+}
+
+int
+zc_utxo_remember (zc_utxo_t *self, const zc_outpoint_t *outpoint, const zc_coin_t *coin)
+{
+    s_entry_t *e = s_entry (self, outpoint, true);
+    if (!e)
+        return -1;
+    uint8_t state = coin ? E_UNSPENT : E_SPENT;
+    s_count (self, e->state, state);
+    e->state = state;
+    if (coin)
+        e->coin = *coin;
+    return 0;
+}
+
+//  Visitor of zc_utxo_apply: the change is in the store now, so clean
+static void
+s_apply_visit (void *arg, const zc_outpoint_t *outpoint, const zc_coin_t *coin)
+{
+    //  an entry the bound keeps out is simply not cached: the store has it
+    zc_utxo_remember ((zc_utxo_t *) arg, outpoint, coin);
+}
+
+void
+zc_utxo_apply (zc_utxo_t *self, zc_utxo_t *into)
+{
+    into->clock++;
+    zc_utxo_each_dirty (self, s_apply_visit, into);
+}
+
+void
+zc_utxo_set_limit (zc_utxo_t *self, size_t max_bytes)
+{
+    self->limit = max_bytes;
+}
+
+size_t
+zc_utxo_memory (const zc_utxo_t *self)
+{
+    return sizeof *self + self->capacity * sizeof (s_entry_t)
+           + self->journal_cap * sizeof (s_change_t);
+}
+
+bool
+zc_utxo_full (const zc_utxo_t *self)
+{
+    return self->limit && (self->used + 1) * 10 > self->capacity * 7
+           && !s_fits (self, self->capacity * 2);
+}
+
+size_t
+zc_utxo_trim (zc_utxo_t *self)
+{
+    if (!self->limit)
+        return 0;
+    //  the largest table within the bound, kept half as full as it may get
+    size_t capacity = 1024;
+    while (s_fits (self, capacity * 2))
+        capacity *= 2;
+    if (capacity > self->capacity)
+        capacity = self->capacity;
+    size_t keep = capacity * 7 / 20;
+    //  newest first: count entries by age, then take whole ages while they fit
+    enum { AGES = 256 };
+    size_t by_age [AGES] = { 0 };
+    size_t kept = 0;
+    for (size_t i = 0; i < self->capacity; i++) {
+        const s_entry_t *e = &self->table [i];
+        if (e->state == E_EMPTY || (e->state == E_NONE && !e->dirty))
+            continue;
+        if (e->dirty)
+            kept++;                     //  changes are never dropped
+        else {
+            uint32_t age = self->clock - e->stamp;
+            by_age [age < AGES ? age : AGES - 1]++;
+        }
+    }
+    uint32_t age = 0;
+    while (age < AGES && kept + by_age [age] <= keep)
+        kept += by_age [age++];
+    if (age == AGES && capacity == self->capacity)
+        return 0;                       //  nothing to drop, no smaller table
+    while (kept * 10 > capacity * 7)
+        capacity *= 2;
+    size_t before = self->used;
+    //  age ages fit: keep what was used at clock - age + 1 or later
+    if (s_rehash (self, capacity, age == AGES, self->clock - age + 1))
+        return 0;
+    return before - self->used;
 }
 
 void

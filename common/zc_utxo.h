@@ -9,6 +9,14 @@
  *
  *  Changed entries are marked dirty so storage can write just those in one
  *  batch (zc_utxo_each_dirty) and then forget them (zc_utxo_clear_dirty).
+ *
+ *  Views stack: storage keeps one long-lived view as its coin cache (clean
+ *  entries only, bounded in bytes: zc_utxo_set_limit, zc_utxo_trim) and
+ *  connects or disconnects each block in a short-lived view whose fetch
+ *  reads through that cache to RocksDB. Once the block's batch is written,
+ *  zc_utxo_apply copies the short view's changes into the cache; a block
+ *  that fails, or a write that fails, leaves the cache as it was, so the
+ *  cache always says what the store says.
  */
 #ifndef ZC_UTXO_H_INCLUDED
 #define ZC_UTXO_H_INCLUDED
@@ -18,6 +26,7 @@
 #include "zc_params.h"
 #include "zc_tx.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -80,6 +89,46 @@ void
 //  Forget the dirty marks (after storage wrote them).
 void
     zc_utxo_clear_dirty (zc_utxo_t *self);
+
+//  What the view holds for outpoint, without asking the backing store.
+//  Returns: 1 unspent (coin filled), 0 known spent or absent, -1 not held.
+int
+    zc_utxo_peek (zc_utxo_t *self, const zc_outpoint_t *outpoint, zc_coin_t *coin);
+
+//  Remember, clean (not a change), what the backing store holds for
+//  outpoint. In: coin, or NULL when the store has no such unspent output.
+//  Returns: 0, or -1 when not remembered: out of memory, or the view is at
+//  its bound (harmless: a later look-up asks the store again).
+int
+    zc_utxo_remember (zc_utxo_t *self, const zc_outpoint_t *outpoint, const zc_coin_t *coin);
+
+//  Copy every entry of self changed since its last clear into into, as
+//  clean entries (call it once self's changes are written to into's
+//  store). Entries into's bound keeps out are left to the store. Advances
+//  into's clock, the age that zc_utxo_trim drops the oldest by.
+void
+    zc_utxo_apply (zc_utxo_t *self, zc_utxo_t *into);
+
+//  Bound the view's table to max_bytes (0, the default: no bound). A clean
+//  entry the table would have to grow past the bound for is not kept
+//  (zc_utxo_full says so); changes are always kept.
+void
+    zc_utxo_set_limit (zc_utxo_t *self, size_t max_bytes);
+
+//  Bytes the view holds: its table and journal.
+size_t
+    zc_utxo_memory (const zc_utxo_t *self);
+
+//  True when the view is at its bound and turns clean entries away.
+bool
+    zc_utxo_full (const zc_utxo_t *self);
+
+//  Drop the clean entries used longest ago (by zc_utxo_apply's clock), so
+//  that what is left fills the largest table within the bound half as much
+//  as it may get; shrinks the table to that size. Changes are never
+//  dropped. Returns: the slots freed (0 when nothing had to go).
+size_t
+    zc_utxo_trim (zc_utxo_t *self);
 
 //  Visit every unspent output the view holds in memory (tests, snapshots).
 void

@@ -523,28 +523,18 @@ static void
 s_check_amounts (self_t *self, s_item_t *item, admit_t *admit)
 {
     zc_tx_t *tx = item->tx;
-    uint64_t in = 0, out = 0;
-    for (uint32_t i = 0; i < tx->n_in; i++) {
-        const zc_coin_t *c = &item->coins [i];
-        if (!zc_coin_mature (c, self->height + 1, self->params->coinbase_maturity)) {
-            s_reject (self, item, ZC_ERR_IMMATURE_SPEND);
-            return;
-        }
-        in += c->amount;                //  each coin is at most 21M coins: no overflow
-    }
-    for (uint32_t o = 0; o < tx->n_out; o++)
-        out += tx->out [o].amount;
-    if (out > in) {
-        s_reject (self, item, ZC_ERR_BAD_AMOUNT);
+    zc_err_t rc = zc_check_spends (tx, item->coins, self->height + 1,
+                                   self->params->coinbase_maturity, &item->fee, NULL);
+    if (rc != ZC_OK) {
+        s_reject (self, item, rc);
         return;
     }
-    item->fee = in - out;
     uint64_t rate = pool_rate (item->fee, tx->size);
     if (rate < (uint64_t) self->cfg->min_fee_rate) {
         s_reject (self, item, ZC_ERR_FEE_TOO_LOW);
         return;
     }
-    zc_err_t rc = pool_admits (self->pool, tx, rate);
+    rc = pool_admits (self->pool, tx, rate);
     if (rc == ZC_OK)
         rc = admit ? admit_check (admit, tx) : ZC_ERR_INTERNAL;
     if (rc != ZC_OK)

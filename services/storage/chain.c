@@ -26,6 +26,9 @@ struct _chain_t {
     uint64_t utxo_count;
     uint64_t utxo_total;
     zc_block_t *last_block;             //  last accepted: spares a re-decode
+    zc_utxo_t *cache;                   //  coins as the store holds them, bounded
+    uint64_t cache_hits;                //  coin look-ups the cache answered
+    uint64_t cache_misses;              //  ... and those that went to RocksDB
     uint64_t arrivals;                  //  blocks indexed in this run
     uint64_t lost_steps;                //  behind the tip note at open (without sync)
 };
@@ -323,7 +326,10 @@ chain_open (const char *dir, const zc_params_t *params, bool sync, char *err, si
         return NULL;
     }
     self->params = params;
-    self->db = db_open (dir, sync, err, err_size);
+    self->cache = zc_utxo_new (NULL, NULL);
+    if (self->cache)
+        zc_utxo_set_limit (self->cache, CHAIN_CACHE_DEFAULT);
+    self->db = self->cache ? db_open (dir, sync, err, err_size) : NULL;
     if (!self->db) {
         chain_destroy (&self);
         return NULL;
@@ -370,6 +376,7 @@ chain_destroy (chain_t **self_p)
     free (self->map);
     free (self->best_chain);
     zc_block_destroy (&self->last_block);
+    zc_utxo_destroy (&self->cache);
     db_destroy (&self->db);
     free (self);
     *self_p = NULL;
@@ -467,16 +474,66 @@ chain_wants_step (chain_t *self)
 // ---------------------------------------------------------------------------
 //  steps
 
+//  A step view's look-up: the cache, then RocksDB (remembered in the cache)
 static int
 s_fetch (void *arg, const zc_outpoint_t *outpoint, zc_coin_t *coin)
 {
     chain_t *self = arg;
+    int rc = zc_utxo_peek (self->cache, outpoint, coin);
+    if (rc >= 0) {
+        self->cache_hits++;
+        return rc;
+    }
+    self->cache_misses++;
     uint8_t key [36], raw [ZC_COIN_BYTES];
     zc_outpoint_key (outpoint, key);
-    int rc = db_get_fixed (self->db, DB_UTXO, key, sizeof key, raw, sizeof raw);
+    rc = db_get_fixed (self->db, DB_UTXO, key, sizeof key, raw, sizeof raw);
     if (rc == 1 && zc_coin_decode (raw, sizeof raw, coin) != ZC_OK)
         return -1;
+    if (rc >= 0)
+        zc_utxo_remember (self->cache, outpoint, rc == 1 ? coin : NULL);
     return rc;
+}
+
+static int s_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
+                        zc_coin_t *coins, uint8_t *found, bool remember_absent);
+
+//  Bring every coin the step will look at into the cache in one multi-get:
+//  the outputs it creates or removes and, connecting, the coins it spends
+static int
+s_prefetch (chain_t *self, const zc_block_t *block, bool inputs)
+{
+    size_t n = 0;
+    for (uint32_t t = 0; t < block->n_tx; t++)
+        n += block->tx [t]->n_out + (inputs && t > 0 ? block->tx [t]->n_in : 0);
+    zc_outpoint_t *ops = malloc (n * sizeof *ops);
+    zc_coin_t *coins = malloc (n * sizeof *coins);
+    uint8_t *found = malloc (n);
+    int rc = ops && coins && found ? 0 : -1;
+    if (rc == 0) {
+        size_t k = 0;
+        for (uint32_t t = 0; t < block->n_tx; t++) {
+            const zc_tx_t *tx = block->tx [t];
+            for (uint32_t i = 0; inputs && t > 0 && i < tx->n_in; i++)
+                ops [k++] = tx->in [i].prevout;
+            for (uint32_t o = 0; o < tx->n_out; o++)
+                ops [k++] = (zc_outpoint_t) { tx->txid, o };
+        }
+        rc = s_get_coins (self, ops, n, coins, found, true);
+    }
+    free (ops);
+    free (coins);
+    free (found);
+    return rc;
+}
+
+//  A view for one step, reading through the cache
+static zc_utxo_t *
+s_step_view (chain_t *self, const zc_block_t *block, bool inputs)
+{
+    if (s_prefetch (self, block, inputs))
+        return NULL;
+    return zc_utxo_new (s_fetch, self);
 }
 
 static zc_err_t
@@ -539,6 +596,11 @@ chain_step_begin (chain_t *self, chain_step_t *step)
         zc_err_t rc = s_load_block (self, tip, &step->block);
         if (rc == ZC_OK)
             rc = s_load_undo (self, tip, &step->undo);
+        if (rc == ZC_OK && !(step->view = s_step_view (self, step->block, false)))
+            rc = ZC_ERR_INTERNAL;
+        //  a store that does not hold the block's outputs is damaged
+        if (rc == ZC_OK && zc_utxo_disconnect (step->view, step->block, step->undo) != ZC_OK)
+            rc = ZC_ERR_INTERNAL;
         if (rc != ZC_OK)
             chain_step_clear (step);
         return rc;
@@ -548,29 +610,33 @@ chain_step_begin (chain_t *self, chain_step_t *step)
     zc_err_t rc = s_load_block (self, step->node, &step->block);
     if (rc != ZC_OK)
         return rc;
-    zc_utxo_t *view = zc_utxo_new (s_fetch, self);
-    if (!view)
+    step->view = s_step_view (self, step->block, true);
+    if (!step->view) {
+        chain_step_clear (step);
         return ZC_ERR_INTERNAL;
-    rc = zc_utxo_connect (view, step->block, step->node->height, self->params, &step->undo,
+    }
+    rc = zc_utxo_connect (step->view, step->block, step->node->height, self->params, &step->undo,
                           &step->fees);
-    zc_utxo_destroy (&view);
-    if (rc != ZC_OK && rc != ZC_ERR_INTERNAL) {
-        zc_block_destroy (&step->block);
-        s_mark_invalid (self, step->node);
+    if (rc != ZC_OK) {
+        chain_node_t *node = step->node;
+        chain_step_clear (step);
+        step->node = node;              //  names the block that broke a rule
+        if (rc != ZC_ERR_INTERNAL)
+            s_mark_invalid (self, node);
     }
     return rc;
 }
 
+//  The address index and the set's count and total follow each coin
+//  created or removed; the UTXO column itself is written from the view
 static void
-s_put_coin (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
-            const zc_coin_t *coin)
+s_put_address (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
+               const zc_coin_t *coin)
 {
     uint8_t key [68], raw [ZC_COIN_BYTES];
+    memcpy (key, coin->pubkey, 32);
     zc_outpoint_key (op, key + 32);
     zc_coin_encode (coin, raw);
-    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_UTXO], (const char *) key + 32, 36,
-                               (const char *) raw, sizeof raw);
-    memcpy (key, coin->pubkey, 32);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRESS], (const char *) key, 68,
                                (const char *) raw, sizeof raw);
     self->utxo_count++;
@@ -578,16 +644,36 @@ s_put_coin (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
 }
 
 static void
-s_delete_coin (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
-               const zc_coin_t *coin)
+s_delete_address (chain_t *self, rocksdb_writebatch_t *batch, const zc_outpoint_t *op,
+                  const zc_coin_t *coin)
 {
     uint8_t key [68];
-    zc_outpoint_key (op, key + 32);
-    rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_UTXO], (const char *) key + 32, 36);
     memcpy (key, coin->pubkey, 32);
+    zc_outpoint_key (op, key + 32);
     rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRESS], (const char *) key, 68);
     self->utxo_count--;
     self->utxo_total -= coin->amount;
+}
+
+typedef struct {
+    chain_t *chain;
+    rocksdb_writebatch_t *batch;
+} s_writer_t;
+
+//  One changed entry of a step's view into the UTXO column
+static void
+s_write_utxo (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    s_writer_t *w = arg;
+    uint8_t key [36], raw [ZC_COIN_BYTES];
+    zc_outpoint_key (op, key);
+    if (coin) {
+        zc_coin_encode (coin, raw);
+        rocksdb_writebatch_put_cf (w->batch, w->chain->db->cf [DB_UTXO], (const char *) key, 36,
+                                   (const char *) raw, sizeof raw);
+    }
+    else
+        rocksdb_writebatch_delete_cf (w->batch, w->chain->db->cf [DB_UTXO], (const char *) key, 36);
 }
 
 static void
@@ -611,12 +697,12 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
         const zc_tx_t *tx = block->tx [t];
         if (t > 0)
             for (uint32_t i = 0; i < tx->n_in; i++)
-                s_delete_coin (self, batch, &tx->in [i].prevout, &step->undo->coins [spent++]);
+                s_delete_address (self, batch, &tx->in [i].prevout, &step->undo->coins [spent++]);
         for (uint32_t o = 0; o < tx->n_out; o++) {
             zc_outpoint_t op = { tx->txid, o };
             zc_coin_t coin;
             s_output_coin (tx, o, step->node->height, &coin);
-            s_put_coin (self, batch, &op, &coin);
+            s_put_address (self, batch, &op, &coin);
         }
         uint8_t where [36];
         memcpy (where, block->hash.b, 32);
@@ -647,11 +733,11 @@ s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step
             zc_outpoint_t op = { tx->txid, o };
             zc_coin_t coin;
             s_output_coin (tx, o, step->node->height, &coin);
-            s_delete_coin (self, batch, &op, &coin);
+            s_delete_address (self, batch, &op, &coin);
         }
         if (t > 0)
             for (uint32_t i = tx->n_in; i-- > 0; )
-                s_put_coin (self, batch, &tx->in [i].prevout, &step->undo->coins [--spent]);
+                s_put_address (self, batch, &tx->in [i].prevout, &step->undo->coins [--spent]);
         rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32);
     }
     uint8_t height [4];
@@ -676,6 +762,8 @@ chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
         s_write_disconnect (self, batch, step);
         new_tip = node->prev;
     }
+    s_writer_t writer = { self, batch };
+    zc_utxo_each_dirty (step->view, s_write_utxo, &writer);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "tip", 3,
                                (const char *) new_tip->hash.b, 32);
     uint8_t stats [16];
@@ -709,6 +797,10 @@ chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
         return -1;
     }
     self->event_seq = ev.seq;
+    //  the batch is in the store: now the cache may say so too
+    zc_utxo_apply (step->view, self->cache);
+    if (zc_utxo_full (self->cache))
+        zc_utxo_trim (self->cache);
     if (step->kind == CHAIN_STEP_CONNECT)
         s_best_push (self, node);
     else
@@ -737,6 +829,7 @@ chain_step_clear (chain_step_t *step)
 {
     zc_block_destroy (&step->block);
     zc_undo_destroy (&step->undo);
+    zc_utxo_destroy (&step->view);
     step->node = NULL;
 }
 
@@ -764,13 +857,11 @@ s_connect_genesis (chain_t *self)
     }
     //  genesis connects like any block, from an empty set and an empty tip
     chain_step_t step = { .kind = CHAIN_STEP_CONNECT, .node = node, .block = genesis };
-    zc_utxo_t *view = zc_utxo_new (NULL, NULL);
-    if (!view || zc_utxo_connect (view, genesis, 0, self->params, &step.undo, NULL) != ZC_OK) {
-        zc_utxo_destroy (&view);
+    step.view = s_step_view (self, genesis, true);
+    if (!step.view || zc_utxo_connect (step.view, genesis, 0, self->params, &step.undo, NULL) != ZC_OK) {
         chain_step_clear (&step);
         return -1;
     }
-    zc_utxo_destroy (&view);
     //  commit pushes onto the best chain; the "new tip" is the node itself
     return chain_step_commit (self, &step, NULL);
 }
@@ -778,12 +869,11 @@ s_connect_genesis (chain_t *self)
 // ---------------------------------------------------------------------------
 //  queries
 
-int
-chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
-                 zc_coin_t *coins, uint8_t *found)
+//  The coins of outpoints [which [k]], k < n, from RocksDB in one multi-get
+static int
+s_multi_get (chain_t *self, const zc_outpoint_t *outpoints, const size_t *which, size_t n,
+             zc_coin_t *coins, uint8_t *found)
 {
-    if (n == 0)
-        return 0;
     const char **keys = malloc (n * sizeof *keys);
     size_t *key_sizes = malloc (n * sizeof *key_sizes);
     uint8_t (*raw_keys) [36] = malloc (n * 36);
@@ -796,7 +886,7 @@ chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
         rc = -1;
     if (rc == 0) {
         for (size_t i = 0; i < n; i++) {
-            zc_outpoint_key (&outpoints [i], raw_keys [i]);
+            zc_outpoint_key (&outpoints [which [i]], raw_keys [i]);
             keys [i] = (const char *) raw_keys [i];
             key_sizes [i] = 36;
             cfs [i] = self->db->cf [DB_UTXO];
@@ -805,13 +895,13 @@ chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
         rocksdb_multi_get_cf (self->db->db, self->db->read, cfs, n, keys, key_sizes,
                               values, value_sizes, errors);
         for (size_t i = 0; i < n; i++) {
-            found [i] = 0;
+            found [which [i]] = 0;
             if (errors [i])
                 rc = db_failed (self->db, "utxo multi-get", errors [i]);
             else
             if (values [i] && zc_coin_decode ((const uint8_t *) values [i], value_sizes [i],
-                                              &coins [i]) == ZC_OK)
-                found [i] = 1;
+                                              &coins [which [i]]) == ZC_OK)
+                found [which [i]] = 1;
             if (values [i])
                 rocksdb_free (values [i]);
         }
@@ -823,6 +913,44 @@ chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
     free (value_sizes);
     free (errors);
     free (cfs);
+    return rc;
+}
+
+//  Coins from the cache, the rest in one RocksDB multi-get, remembered in
+//  the cache (outpoints not unspent too, when remember_absent)
+static int
+s_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n, zc_coin_t *coins,
+             uint8_t *found, bool remember_absent)
+{
+    size_t *miss = malloc ((n ? n : 1) * sizeof *miss);
+    if (!miss)
+        return -1;
+    size_t misses = 0;
+    for (size_t i = 0; i < n; i++) {
+        int rc = zc_utxo_peek (self->cache, &outpoints [i], &coins [i]);
+        found [i] = rc == 1;
+        if (rc < 0)
+            miss [misses++] = i;
+    }
+    self->cache_hits += n - misses;
+    self->cache_misses += misses;
+    int rc = misses ? s_multi_get (self, outpoints, miss, misses, coins, found) : 0;
+    for (size_t k = 0; k < misses && rc == 0; k++) {
+        size_t i = miss [k];
+        if (found [i] || remember_absent)
+            zc_utxo_remember (self->cache, &outpoints [i], found [i] ? &coins [i] : NULL);
+    }
+    free (miss);
+    return rc;
+}
+
+int
+chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
+                 zc_coin_t *coins, uint8_t *found)
+{
+    int rc = s_get_coins (self, outpoints, n, coins, found, false);
+    if (zc_utxo_full (self->cache))
+        zc_utxo_trim (self->cache);
     return rc;
 }
 
@@ -915,6 +1043,22 @@ uint64_t
 chain_lost_steps (chain_t *self)
 {
     return self->lost_steps;
+}
+
+void
+chain_set_cache (chain_t *self, size_t max_bytes)
+{
+    zc_utxo_set_limit (self->cache, max_bytes);
+    zc_utxo_trim (self->cache);
+}
+
+void
+chain_cache_stats (chain_t *self, chain_cache_stats_t *stats)
+{
+    stats->bytes = zc_utxo_memory (self->cache);
+    stats->coins = zc_utxo_size (self->cache);
+    stats->hits = self->cache_hits;
+    stats->misses = self->cache_misses;
 }
 
 uint64_t

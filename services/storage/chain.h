@@ -9,6 +9,14 @@
  *  (UTXO changes, undo data, indexes, tip, event record) or failed, which
  *  marks the block and its descendants invalid. After a crash the store
  *  is at the last committed step, and stepping goes on from there.
+ *
+ *  Every step runs through the tested UTXO view (zc_utxo_connect and
+ *  zc_utxo_disconnect) in a view of its own that reads through a bounded
+ *  coin cache to RocksDB; the commit writes that view's changes in the
+ *  step's batch, and only once the batch is in the store are they copied
+ *  into the cache. So the cache never holds what the store does not, a
+ *  failed block or write leaves it as it was, and a restart starts it
+ *  empty (warmed again by the first look-ups).
  */
 #ifndef STORAGE_CHAIN_H_INCLUDED
 #define STORAGE_CHAIN_H_INCLUDED
@@ -60,7 +68,18 @@ typedef struct {
     zc_block_t *block;
     zc_undo_t *undo;                    //  coins the block spends, block order
     uint64_t fees;
+    zc_utxo_t *view;                    //  the step's changes to the set, over the cache
 } chain_step_t;
+
+//  Bytes the coin cache may hold unless chain_set_cache says otherwise
+#define CHAIN_CACHE_DEFAULT ((size_t) 64 << 20)
+
+typedef struct {
+    uint64_t bytes;                     //  what the cache holds now
+    uint64_t coins;                     //  unspent outputs in it
+    uint64_t hits;                      //  coin look-ups it answered
+    uint64_t misses;                    //  ... and those that went to RocksDB
+} chain_cache_stats_t;
 
 typedef struct _chain_t chain_t;
 
@@ -132,9 +151,10 @@ void
 void
     chain_step_clear (chain_step_t *step);
 
-//  Look up n coins from the persisted set (the tip's state): found [i] is
-//  1 when coins [i] is filled, 0 when outpoint i is not unspent. 0, or -1
-//  when the store failed.
+//  Look up n coins from the persisted set (the tip's state; the cache
+//  first, the rest in one RocksDB multi-get): found [i] is 1 when coins [i]
+//  is filled, 0 when outpoint i is not unspent. 0, or -1 when the store
+//  failed.
 int
     chain_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
                      zc_coin_t *coins, uint8_t *found);
@@ -163,6 +183,15 @@ uint64_t
 //  Event seq: 1 found, 0 none, -1 failed.
 int
     chain_get_event (chain_t *self, uint64_t seq, chain_event_t *event);
+
+//  Bound the coin cache to max_bytes (dropping the oldest coins now if it
+//  holds more); 0: no bound.
+void
+    chain_set_cache (chain_t *self, size_t max_bytes);
+
+//  What the coin cache holds and how often it answered.
+void
+    chain_cache_stats (chain_t *self, chain_cache_stats_t *stats);
 
 //  Bytes the database holds in memory (db_memory)
 uint64_t

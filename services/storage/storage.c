@@ -35,6 +35,9 @@ const zc_option_t storage_options [] = {
     { "verified-cache", "ZC_VERIFIED_CACHE", ZC_OPT_INT, "500000",
       "wtxids the mempool verified, remembered to skip verifying them again",
       offsetof (storage_cfg_t, verified_cache), 0, 10000000 },
+    { "utxo-cache", "ZC_UTXO_CACHE", ZC_OPT_INT, "64",
+      "MB of unspent outputs kept in memory in front of RocksDB (the oldest dropped first)",
+      offsetof (storage_cfg_t, utxo_cache_mb), 1, 65536 },
     { "job-items", "ZC_JOB_ITEMS", ZC_OPT_INT, "250", "transactions per validator job",
       offsetof (storage_cfg_t, job_items), 1, 10000 },
     { "scrub-rate", "ZC_STORAGE_SCRUB_RATE", ZC_OPT_INT, "16",
@@ -43,6 +46,10 @@ const zc_option_t storage_options [] = {
     { "scrub-hours", "ZC_STORAGE_SCRUB_HOURS", ZC_OPT_INT, "24",
       "hours from the end of one scrub pass to the start of the next",
       offsetof (storage_cfg_t, scrub_hours), 1, 8760 },
+    { "crash-after-event", "ZC_STORAGE_CRASH_AFTER_EVENT", ZC_OPT_INT, "0",
+      "testing only: end the process (status 86) right after writing the step with this event "
+      "number, before publishing it, as a kill -9 there would (0: never)",
+      offsetof (storage_cfg_t, crash_after_event), 0, INT64_MAX },
     { NULL, NULL, 0, NULL, NULL, 0, 0, 0 }
 };
 
@@ -107,6 +114,10 @@ typedef struct {
     zc_metric_t *m_damaged;
     zc_metric_t *m_scrub_bytes;
     zc_metric_t *m_scrub_passes;
+    zc_metric_t *m_cache_bytes;         //  the coin cache (chain_cache_stats)
+    zc_metric_t *m_cache_coins;
+    zc_metric_t *m_cache_found;
+    zc_metric_t *m_cache_missed;
     //  damaged data: the reason, once storage has stopped serving
     char damage [DB_REASON_MAX];
 } self_t;
@@ -252,6 +263,17 @@ s_after_commit (self_t *self, const chain_event_t *ev, uint8_t *raw, size_t raw_
               zc_hash_hex (&ev->hash, hex), ev->height);
 }
 
+//  --crash-after-event: the crash that tests need, written but not told
+static void
+s_crash_point (self_t *self, const chain_event_t *ev)
+{
+    if (self->cfg->crash_after_event && ev->seq >= (uint64_t) self->cfg->crash_after_event) {
+        zc_warn ("--crash-after-event %" PRId64 ": ending after writing event %" PRIu64
+                 " and before publishing it", self->cfg->crash_after_event, ev->seq);
+        _exit (STORAGE_CRASH_STATUS);
+    }
+}
+
 //  Commit the prepared step and publish it. Exits the actor's loop on a
 //  store failure (the supervisor restarts us at the last good state).
 static int
@@ -265,6 +287,7 @@ s_commit (self_t *self)
         free (raw);
         return -1;
     }
+    s_crash_point (self, &ev);
     s_after_commit (self, &ev, raw, raw_size, tx_count);
     return 0;
 }
@@ -1110,6 +1133,12 @@ s_push_metrics (self_t *self)
         zc_metric_set (self->m_db_memory, (double) chain_db_memory (self->chain));
         zc_metric_set (self->m_scrub_bytes, (double) db_scrub_bytes (db));
         zc_metric_set (self->m_scrub_passes, (double) db_scrub_passes (db));
+        chain_cache_stats_t cache;
+        chain_cache_stats (self->chain, &cache);
+        zc_metric_set (self->m_cache_bytes, (double) cache.bytes);
+        zc_metric_set (self->m_cache_coins, (double) cache.coins);
+        zc_metric_set (self->m_cache_found, (double) cache.hits);
+        zc_metric_set (self->m_cache_missed, (double) cache.misses);
     }
     zc_metrics_sample_process (self->metrics);
     zc_metrics_push (self->metrics, self->metrics_sock);
@@ -1203,6 +1232,14 @@ s_metrics_init (self_t *self)
                                               "bytes of records the scrub read and verified", NULL, NULL);
     self->m_scrub_passes = zc_metrics_counter (m, "zchain_storage_scrub_passes_total",
                                                "complete scrub passes over the database", NULL, NULL);
+    self->m_cache_bytes = zc_metrics_gauge (m, "zchain_utxo_cache_bytes",
+                                            "bytes the coin cache in front of RocksDB holds", NULL, NULL);
+    self->m_cache_coins = zc_metrics_gauge (m, "zchain_utxo_cache_coins",
+                                            "unspent outputs in the coin cache", NULL, NULL);
+    self->m_cache_found = zc_metrics_counter (m, "zchain_utxo_cache_lookups_total",
+                                              "coin look-ups, by where they were answered", "result", "hit");
+    self->m_cache_missed = zc_metrics_counter (m, "zchain_utxo_cache_lookups_total",
+                                               "coin look-ups, by where they were answered", "result", "miss");
 }
 
 static int
@@ -1219,6 +1256,8 @@ s_open (self_t *self, char *err, size_t err_size)
             return -1;
         zc_metric_inc (self->m_corruption, 1);
     }
+    if (self->chain)
+        chain_set_cache (self->chain, (size_t) cfg->utxo_cache_mb << 20);
     if (self->chain && chain_lost_steps (self->chain))
         zc_metric_inc (self->m_corruption, 1);
     if (self->chain && cfg->scrub_rate > 0

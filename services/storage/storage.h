@@ -20,10 +20,15 @@ typedef struct {
     const char *mempool_events;         //  empty: verify every transaction
     bool sync;                          //  fsync every connected block
     int64_t verified_cache;             //  wtxids remembered as verified
+    int64_t utxo_cache_mb;              //  bound of the coin cache
     int64_t job_items;                  //  transactions per validator job
     int64_t scrub_rate;                 //  MB a second the scrub reads; 0: none
     int64_t scrub_hours;                //  from one scrub pass's end to the next's start
+    int64_t crash_after_event;          //  testing only: see storage_options
 } storage_cfg_t;
+
+//  Exit status of --crash-after-event
+#define STORAGE_CRASH_STATUS 86
 
 extern const zc_option_t storage_options [];
 
