@@ -321,12 +321,54 @@ test_coin_mature (void **state)
     assert_true (zc_coin_mature (&coin, 101, 10));
 }
 
+//  zc_check_spends: maturity per coin, sums in range, outputs within inputs
+static void
+test_check_spends (void **state)
+{
+    (void) state;
+    zc_tx_t *tx = zc_tx_new (2, 2);
+    tx->out [0].amount = 60;
+    tx->out [1].amount = 30;
+    zc_coin_t coins [2] = { { .amount = 50, .height = 5 }, { .amount = 50, .height = 95, .coinbase = true } };
+    uint64_t fee = 0;
+    uint32_t bad = 0;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, &bad), ZC_OK);
+    assert_true (fee == 10);
+    assert_int_equal (bad, 2);          //  none at fault: n_in
+    //  the coinbase one block too young: input 1 named
+    assert_int_equal (zc_check_spends (tx, coins, 104, 10, &fee, &bad), ZC_ERR_IMMATURE_SPEND);
+    assert_int_equal (bad, 1);
+    //  outputs above inputs
+    tx->out [1].amount = 41;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, NULL), ZC_ERR_BAD_AMOUNT);
+    //  exactly the inputs: no fee
+    tx->out [1].amount = 40;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, NULL), ZC_OK);
+    assert_true (fee == 0);
+    //  a coin above the money range, and inputs whose sum leaves it
+    coins [0].amount = ZC_MAX_MONEY + 1;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, &bad), ZC_ERR_BAD_AMOUNT);
+    assert_int_equal (bad, 0);
+    coins [0].amount = ZC_MAX_MONEY;
+    coins [1].amount = 1;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, &bad), ZC_ERR_BAD_AMOUNT);
+    assert_int_equal (bad, 1);
+    //  outputs whose sum leaves the range, inputs fine
+    coins [1].amount = 0;
+    tx->out [0].amount = ZC_MAX_MONEY;
+    tx->out [1].amount = 1;
+    assert_int_equal (zc_check_spends (tx, coins, 105, 10, &fee, &bad), ZC_ERR_BAD_AMOUNT);
+    assert_int_equal (bad, 2);
+    zc_tx_destroy (&tx);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_usage),
         cmocka_unit_test (test_coin_mature),
+        cmocka_unit_test (test_check_spends),
         cmocka_unit_test (test_tx_rules),
         cmocka_unit_test (test_standard_rules),
         cmocka_unit_test (test_block_rules),

@@ -10,6 +10,7 @@
 #include "zc_check.h"
 #include "zc_key.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +318,204 @@ test_restart (void **state)
     assert_non_null (strstr (err, "another network"));
 }
 
+// ---------------------------------------------------------------------------
+//  The coin cache: the set storage answers from is a replay's, whatever the
+//  cache holds, across connects, reorganisations and a failed block
+
+#define CACHE_BLOCKS 16
+
+typedef struct {
+    zc_hash_t hashes [CACHE_BLOCKS];    //  every block the test made
+    size_t n;
+} s_made_t;
+
+//  Spend coin (of s_key) into n outputs to s_pub, paying fee
+static zc_tx_t *
+s_split (const zc_outpoint_t *op, const zc_coin_t *coin, uint32_t n, uint64_t fee)
+{
+    zc_tx_t *tx = zc_tx_new (1, n);
+    tx->in [0].prevout = *op;
+    for (uint32_t o = 0; o < n; o++) {
+        tx->out [o].amount = (coin->amount - fee) / n;
+        memcpy (tx->out [o].pubkey, s_pub, 32);
+    }
+    tx->out [0].amount += (coin->amount - fee) % n;
+    assert_int_equal (zc_tx_sign (tx, coin, zc_params_genesis_hash (s_params), &s_key), 0);
+    return tx;
+}
+
+//  A block on parent holding txs, accepted; remembered in made
+static chain_node_t *
+s_mine_txs (chain_t *chain, chain_node_t *parent, uint64_t extranonce, zc_tx_t **txs, uint32_t n,
+            uint64_t fees, s_made_t *made)
+{
+    size_t size;
+    zc_hash_t hash;
+    uint8_t *raw = s_make_block (chain, parent, extranonce, txs, n, fees, &size, &hash);
+    chain_node_t *node;
+    assert_int_equal (chain_accept (chain, raw, size, 1900000000, &node), ZC_OK);
+    free (raw);
+    assert_true (made->n < CACHE_BLOCKS);
+    made->hashes [made->n++] = hash;
+    return node;
+}
+
+static zc_block_t *
+s_stored (chain_t *chain, const zc_hash_t *hash)
+{
+    uint8_t *raw;
+    size_t size;
+    zc_block_t *block;
+    assert_int_equal (chain_get_block (chain, hash, &raw, &size), 1);
+    assert_int_equal (zc_block_decode (raw, size, &block), ZC_OK);
+    free (raw);
+    return block;
+}
+
+//  Every output of every block made, as chain_get_coins answers, against
+//  a replay of the best chain from genesis in a view of its own
+static void
+s_expect_replay (chain_t *chain, const s_made_t *made)
+{
+    zc_utxo_t *replay = zc_utxo_new (NULL, NULL);
+    for (uint32_t h = 0; h <= chain_tip (chain)->height; h++) {
+        zc_block_t *block = s_stored (chain, &chain_at (chain, h)->hash);
+        zc_undo_t *undo;
+        assert_int_equal (zc_utxo_connect (replay, block, h, s_params, &undo, NULL), ZC_OK);
+        zc_undo_destroy (&undo);
+        zc_block_destroy (&block);
+    }
+    size_t unspent = 0;
+    for (size_t k = 0; k < made->n; k++) {
+        zc_block_t *block = s_stored (chain, &made->hashes [k]);
+        for (uint32_t t = 0; t < block->n_tx; t++)
+            for (uint32_t o = 0; o < block->tx [t]->n_out; o++) {
+                zc_outpoint_t op = { block->tx [t]->txid, o };
+                zc_coin_t got, want;
+                uint8_t found;
+                assert_int_equal (chain_get_coins (chain, &op, 1, &got, &found), 0);
+                int expected = zc_utxo_get (replay, &op, &want);
+                assert_int_equal (found, expected == 1);
+                if (found) {
+                    assert_memory_equal (&got.pubkey, &want.pubkey, 32);
+                    assert_true (got.amount == want.amount && got.height == want.height);
+                    unspent++;
+                }
+            }
+        zc_block_destroy (&block);
+    }
+    assert_true (unspent > 0);
+    uint64_t count, total;
+    chain_utxo_stats (chain, &count, &total);
+    assert_true (count == zc_utxo_size (replay));
+    zc_utxo_destroy (&replay);
+}
+
+//  Branch a spends a coinbase into 900 outputs and some of those again;
+//  branch b, heavier, spends the same coinbase otherwise; then a again,
+//  heavier still, with a block whose signature "fails" on the way. With
+//  cache_bytes too small for the coins (most look-ups go to RocksDB) and
+//  large enough for all of them, the answers are a replay's every time.
+static void
+s_cache_scenario (size_t cache_bytes, uint64_t tag)
+{
+    char err [256];
+    chain_t *chain = chain_open (s_dir, s_params, false, err, sizeof err);
+    assert_non_null (chain);
+    chain_set_cache (chain, cache_bytes);
+    chain_event_t ev [64];
+    s_made_t made = { .n = 0 };
+    //  a coinbase of s_pub, matured
+    chain_node_t *paid = s_mine_txs (chain, chain_tip (chain), tag, NULL, 0, 0, &made);
+    while (chain_tip (chain)->height < paid->height + s_params->coinbase_maturity) {
+        s_mine (chain, chain_tip (chain), tag + 100 + chain_tip (chain)->height);
+        s_run_steps (chain, ev, 64);
+    }
+    zc_block_t *pb = s_stored (chain, &paid->hash);
+    zc_outpoint_t cb = { pb->tx [0]->txid, 0 };
+    zc_coin_t cb_coin;
+    uint8_t found;
+    assert_int_equal (chain_get_coins (chain, &cb, 1, &cb_coin, &found), 0);
+    assert_int_equal (found, 1);
+    zc_block_destroy (&pb);
+    chain_node_t *fork = chain_tip (chain);
+
+    //  branch a: the fan, then five of its outputs spent
+    zc_tx_t *fan = s_split (&cb, &cb_coin, 900, 1000);
+    chain_node_t *a1 = s_mine_txs (chain, fork, tag + 1, &fan, 1, 1000, &made);
+    zc_tx_t *spends [5];
+    for (uint32_t i = 0; i < 5; i++) {
+        zc_outpoint_t op = { fan->txid, i };
+        zc_coin_t coin = { .amount = fan->out [i].amount, .height = a1->height };
+        memcpy (coin.pubkey, s_pub, 32);
+        spends [i] = s_split (&op, &coin, 2, 100);
+    }
+    chain_node_t *a2 = s_mine_txs (chain, a1, tag + 2, spends, 5, 500, &made);
+    s_run_steps (chain, ev, 64);
+    assert_ptr_equal (chain_tip (chain), a2);
+    s_expect_replay (chain, &made);
+
+    //  branch b: the same coinbase into two outputs, two blocks more
+    zc_tx_t *other = s_split (&cb, &cb_coin, 2, 2000);
+    chain_node_t *b1 = s_mine_txs (chain, fork, tag + 11, &other, 1, 2000, &made);
+    chain_node_t *b2 = s_mine_txs (chain, b1, tag + 12, NULL, 0, 0, &made);
+    chain_node_t *b3 = s_mine_txs (chain, b2, tag + 13, NULL, 0, 0, &made);
+    s_run_steps (chain, ev, 64);
+    assert_ptr_equal (chain_tip (chain), b3);
+    s_expect_replay (chain, &made);
+
+    //  back to a, heavier: a3's signatures "fail" (as a validator would
+    //  say), so the node stays on b; then a3' and more connect
+    chain_node_t *a3 = s_mine_txs (chain, a2, tag + 3, NULL, 0, 0, &made);
+    chain_node_t *a4 = s_mine_txs (chain, a3, tag + 4, NULL, 0, 0, &made);
+    (void) a4;
+    for (int i = 0; i < 64 && chain_wants_step (chain); i++) {
+        chain_step_t step;
+        if (chain_step_begin (chain, &step) != ZC_OK)
+            continue;
+        if (step.node == a3)
+            chain_step_fail (chain, &step, ZC_ERR_BAD_SIG);
+        else
+            assert_int_equal (chain_step_commit (chain, &step, NULL), 0);
+    }
+    assert_ptr_equal (chain_tip (chain), b3);
+    s_expect_replay (chain, &made);
+    chain_node_t *a3b = s_mine_txs (chain, a2, tag + 5, NULL, 0, 0, &made);
+    chain_node_t *a4b = s_mine_txs (chain, a3b, tag + 6, NULL, 0, 0, &made);
+    chain_node_t *a5b = s_mine_txs (chain, a4b, tag + 7, NULL, 0, 0, &made);
+    s_run_steps (chain, ev, 64);
+    assert_ptr_equal (chain_tip (chain), a5b);
+    s_expect_replay (chain, &made);
+
+    chain_cache_stats_t stats;
+    chain_cache_stats (chain, &stats);
+    print_message ("cache of %zu bytes: holds %" PRIu64 " bytes, %" PRIu64 " coins; %" PRIu64
+                   " hits, %" PRIu64 " misses\n", cache_bytes, stats.bytes, stats.coins,
+                   stats.hits, stats.misses);
+    assert_true (stats.hits > 0 && stats.misses > 0);
+    //  the bound holds (a table never smaller than its first 1024 slots)
+    assert_true (stats.bytes <= (cache_bytes > 256 * 1024 ? cache_bytes : 256 * 1024));
+    zc_tx_destroy (&fan);
+    zc_tx_destroy (&other);
+    for (uint32_t i = 0; i < 5; i++)
+        zc_tx_destroy (&spends [i]);
+    chain_destroy (&chain);
+}
+
+static void
+test_cache_small (void **state)
+{
+    (void) state;
+    s_cache_scenario (1, 10000);
+}
+
+static void
+test_cache_large (void **state)
+{
+    (void) state;
+    s_cache_scenario (CHAIN_CACHE_DEFAULT, 20000);
+}
+
 static int
 s_setup (void **state)
 {
@@ -350,6 +549,8 @@ main (void)
         cmocka_unit_test (test_invalid_branch),
         cmocka_unit_test (test_rejects),
         cmocka_unit_test (test_restart),
+        cmocka_unit_test (test_cache_small),
+        cmocka_unit_test (test_cache_large),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -7,13 +7,16 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "testchain.h"
 #include "zc_block.h"
 #include "zc_codec.h"
 #include "zc_key.h"
 #include "zc_params.h"
 #include "zc_time.h"
+#include "zc_utxo.h"
 #include "zc_zmq.h"
 #include "envelope.pb-c.h"
+#include "events.pb-c.h"
 #include "metrics.pb-c.h"
 #include "storage.pb-c.h"
 
@@ -31,6 +34,7 @@
 
 static const zc_params_t *s_params;
 static uint8_t s_pub [32];
+static zc_seckey_t s_key;
 
 //  One storage process and what was submitted to it
 typedef struct {
@@ -538,13 +542,250 @@ test_crash_and_torn_tail_are_not_damage (void **state)
     s_destroy (&s_st);
 }
 
+// ---------------------------------------------------------------------------
+//  A crash between a connect's write and its event
+
+//  The blocks of a test, genesis first, kept to replay from genesis
+typedef struct {
+    zc_block_t *blocks [MAX_BLOCKS + 1];
+    uint32_t n;
+    pid_t validator;
+} s_kept_t;
+
+static s_kept_t *s_kept;                //  freed by the teardown
+
+//  A solved block on st's tip: a coinbase to s_pub, then txs (taken)
+static zc_block_t *
+s_block_with (s_storage_t *st, zc_tx_t **txs, uint32_t n_txs)
+{
+    uint32_t height = st->height + 1;
+    assert_true (height <= MAX_BLOCKS);
+    zc_block_t *genesis = zc_params_genesis (s_params);
+    uint32_t genesis_time = genesis->header.time;
+    zc_block_destroy (&genesis);
+    zc_block_t *block = zc_block_new (1 + n_txs);
+    block->tx [0] = zc_coinbase_new (height, 0, zc_params_subsidy (s_params, height), s_pub);
+    for (uint32_t i = 0; i < n_txs; i++)
+        block->tx [1 + i] = txs [i];
+    block->header.prev = st->hashes [height - 1];
+    block->header.time = genesis_time + height;
+    block->header.bits = s_params->pow_limit_bits;
+    zc_block_finalize (block);
+    zc_block_solve (block, s_params->pow_limit_bits);
+    return block;
+}
+
+//  Submit block: ZC_OK once storage says it is connected (then it is
+//  st's tip), else the call's reason; kept either way
+static zc_err_t
+s_submit_kept (s_storage_t *st, zc_block_t *block)
+{
+    s_kept->blocks [s_kept->n++] = block;
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
+    req.raw.data = raw;
+    req.raw.len = size;
+    const uint8_t *body;
+    size_t reply_size;
+    zc_err_t rc = s_call (st, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &body, &reply_size, NULL);
+    free (raw);
+    if (rc != ZC_OK)
+        return rc;
+    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    rc = r->reason == ZC_OK && !r->connected ? ZC_ERR_INTERNAL : (zc_err_t) r->reason;
+    zc__submit_block_reply__free_unpacked (r, NULL);
+    if (rc == ZC_OK) {
+        st->height++;
+        st->hashes [st->height] = block->hash;
+    }
+    return rc;
+}
+
+//  The coinbase of kept block k as a coin of s_key
+static testchain_coin_t
+s_coinbase_coin (uint32_t k)
+{
+    const zc_tx_t *cb = s_kept->blocks [k]->tx [0];
+    testchain_coin_t c = { .op = { cb->txid, 0 }, .key = s_key };
+    c.coin.amount = cb->out [0].amount;
+    memcpy (c.coin.pubkey, cb->out [0].pubkey, 32);
+    c.coin.height = k;
+    c.coin.coinbase = true;
+    return c;
+}
+
+static void
+s_start_validator (s_storage_t *st)
+{
+    char cmd [1024];
+    snprintf (cmd, sizeof cmd, "exec %s/zchain-validator --instance validator "
+              "--storage-work ipc://%s/work.sock --mempool-work '' >>%s/validator.log 2>&1",
+              ZC_BIN_DIR, st->dir, st->dir);
+    s_kept->validator = fork ();
+    if (s_kept->validator == 0) {
+        execl ("/bin/sh", "sh", "-c", cmd, (char *) NULL);
+        _exit (127);
+    }
+    assert_true (s_kept->validator > 0);
+}
+
+//  Storage's answer for every output the kept blocks created against the
+//  set a replay of those blocks from genesis gives (only blocks up to
+//  height count: the rest never connected)
+static void
+s_expect_replayed_set (s_storage_t *st)
+{
+    zc_utxo_t *replay = zc_utxo_new (NULL, NULL);
+    assert_non_null (replay);
+    zc_undo_t *undo;
+    for (uint32_t k = 0; k <= st->height; k++) {
+        assert_int_equal (zc_utxo_connect (replay, s_kept->blocks [k], k, s_params, &undo, NULL), ZC_OK);
+        zc_undo_destroy (&undo);
+    }
+    size_t checked = 0, unspent = 0;
+    for (uint32_t k = 0; k < s_kept->n; k++) {
+        const zc_block_t *block = s_kept->blocks [k];
+        for (uint32_t t = 0; t < block->n_tx; t++) {
+            const zc_tx_t *tx = block->tx [t];
+            Zc__OutPoint *ops = calloc (tx->n_out, sizeof *ops);
+            Zc__OutPoint **ptrs = calloc (tx->n_out, sizeof *ptrs);
+            for (uint32_t o = 0; o < tx->n_out; o++) {
+                zc__out_point__init (&ops [o]);
+                ops [o].txid.data = (uint8_t *) tx->txid.b;
+                ops [o].txid.len = 32;
+                ops [o].index = o;
+                ptrs [o] = &ops [o];
+            }
+            Zc__GetUtxos req = ZC__GET_UTXOS__INIT;
+            req.outpoints = ptrs;
+            req.n_outpoints = tx->n_out;
+            const uint8_t *body;
+            size_t size;
+            assert_int_equal (s_call (st, ZC__MSG_TYPE__GET_UTXOS, &req.base, &body, &size, NULL), ZC_OK);
+            Zc__UtxosReply *reply = zc__utxos_reply__unpack (NULL, size, body);
+            assert_non_null (reply);
+            assert_int_equal (reply->n_entries, tx->n_out);
+            for (uint32_t o = 0; o < tx->n_out; o++) {
+                zc_outpoint_t op = { tx->txid, o };
+                zc_coin_t coin;
+                int want = zc_utxo_get (replay, &op, &coin);
+                assert_int_equal (reply->entries [o]->found, want == 1);
+                if (want == 1) {
+                    assert_int_equal (reply->entries [o]->coin->amount, coin.amount);
+                    assert_int_equal (reply->entries [o]->coin->height, coin.height);
+                    unspent++;
+                }
+                checked++;
+            }
+            zc__utxos_reply__free_unpacked (reply, NULL);
+            free (ops);
+            free (ptrs);
+        }
+    }
+    print_message ("%zu outputs checked against the replay, %zu unspent\n", checked, unspent);
+    assert_true (unspent > 0 && unspent < checked);
+    //  and nothing else: storage counts as many unspent outputs as the replay
+    assert_true (s_metric_now (st, "zchain_utxo_count", NULL) == (double) zc_utxo_size (replay));
+    zc_utxo_destroy (&replay);
+}
+
+//  Storage killed right after a connect's batch is written and before its
+//  event is published (--crash-after-event): started again, it holds that
+//  block, has the event to replay, and its unspent outputs are exactly a
+//  replay's from genesis; the next block spends what the lost-looking one
+//  made. A cache of 1 MB, smaller than the test's coins, so some coins are
+//  read back from RocksDB.
+static void
+test_crash_between_write_and_event (void **state)
+{
+    (void) state;
+    s_st = s_new ();
+    s_kept = calloc (1, sizeof *s_kept);
+    s_kept->blocks [s_kept->n++] = zc_params_genesis (s_params);
+    s_start (s_st, "--utxo-cache 1");
+    s_start_validator (s_st);
+    //  coinbases to spend, matured
+    for (uint32_t k = 0; k < s_params->coinbase_maturity + 4; k++)
+        assert_int_equal (s_submit_kept (s_st, s_block_with (s_st, NULL, 0)), ZC_OK);
+    //  a block that fans two coinbases out into many outputs
+    testchain_coin_t cb1 = s_coinbase_coin (1), cb2 = s_coinbase_coin (2);
+    testchain_coin_t *fan1, *fan2;
+    zc_tx_t *txs [2] = { testchain_split (s_params, &cb1, 400, 1000, &fan1),
+                         testchain_split (s_params, &cb2, 400, 1000, &fan2) };
+    assert_int_equal (s_submit_kept (s_st, s_block_with (s_st, txs, 2)), ZC_OK);
+    uint32_t acked = s_st->height;
+    //  restart with the crash point on the second next event: genesis is
+    //  event 1, so block h is event h + 1
+    assert_int_equal (s_stop (s_st, SIGTERM), 0);
+    char extra [64];
+    snprintf (extra, sizeof extra, "--utxo-cache 1 --crash-after-event %u", acked + 3);
+    s_start (s_st, extra);
+    //  one block connects and is acknowledged; the next spends some of the
+    //  fan and one output of the first, is written, and storage dies
+    testchain_coin_t cb3 = s_coinbase_coin (3);
+    zc_tx_t *spend1 [2] = { testchain_pay (s_params, &fan1 [0], 500),
+                            testchain_split (s_params, &cb3, 50, 1000, NULL) };
+    zc_block_t *first = s_block_with (s_st, spend1, 2);
+    assert_int_equal (s_submit_kept (s_st, first), ZC_OK);
+    testchain_coin_t *made;
+    zc_tx_t *spend2 [3] = { testchain_split (s_params, &fan2 [0], 2, 1000, &made),
+                            testchain_pay (s_params, &fan2 [1], 500),
+                            testchain_pay (s_params, &fan2 [2], 500) };
+    zc_block_t *crashed = s_block_with (s_st, spend2, 3);
+    assert_int_not_equal (s_submit_kept (s_st, crashed), ZC_OK);
+    int status;
+    assert_int_equal (waitpid (s_st->pid, &status, 0), s_st->pid);
+    s_st->pid = 0;
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 86);
+    zc_client_destroy (&s_st->client);
+    //  started again: the written block is the tip, and its event is there
+    s_start (s_st, "--utxo-cache 1");
+    uint32_t height;
+    assert_int_equal (s_tip (s_st, &height, NULL), ZC_OK);
+    assert_int_equal (height, acked + 2);
+    s_st->height = height;
+    s_st->hashes [height - 1] = first->hash;
+    s_st->hashes [height] = crashed->hash;
+    Zc__GetEvents ev_req = ZC__GET_EVENTS__INIT;
+    ev_req.from_seq = acked + 3;
+    ev_req.max = 10;
+    const uint8_t *body;
+    size_t size;
+    assert_int_equal (s_call (s_st, ZC__MSG_TYPE__GET_EVENTS, &ev_req.base, &body, &size, NULL), ZC_OK);
+    Zc__EventsReply *events = zc__events_reply__unpack (NULL, size, body);
+    assert_non_null (events);
+    assert_int_equal (events->n_events, 1);
+    assert_int_equal (events->last_seq, acked + 3);
+    Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, events->events [0].len, events->events [0].data);
+    assert_non_null (ev);
+    assert_memory_equal (ev->hash.data, crashed->hash.b, 32);
+    zc__chain_event__free_unpacked (ev, NULL);
+    zc__events_reply__free_unpacked (events, NULL);
+    s_expect_replayed_set (s_st);
+    //  and the chain goes on from there: what the written block made is
+    //  spendable, what it spent is not
+    zc_tx_t *spend3 [2] = { testchain_pay (s_params, &made [0], 500),
+                            testchain_pay (s_params, &fan1 [1], 500) };
+    assert_int_equal (s_submit_kept (s_st, s_block_with (s_st, spend3, 2)), ZC_OK);
+    //  a spent one again is refused: no such unspent output
+    zc_tx_t *again [1] = { testchain_pay (s_params, &fan2 [1], 400) };
+    assert_int_equal (s_submit_kept (s_st, s_block_with (s_st, again, 1)), ZC_ERR_INVALID_CHAIN);
+    assert_int_equal (s_log_lines (s_st, "rejected: unknown_input"), 1);
+    s_expect_replayed_set (s_st);
+    free (fan1);
+    free (fan2);
+    free (made);
+}
+
 static int
 s_setup (void **state)
 {
     (void) state;
     s_params = zc_params_get (ZC_NET_REGTEST);
-    zc_seckey_t key;
-    if (zc_seckey_generate (&key) || zc_seckey_pubkey (&key, s_pub))
+    if (zc_seckey_generate (&s_key) || zc_seckey_pubkey (&s_key, s_pub))
         return -1;
     return 0;
 }
@@ -553,6 +794,16 @@ static int
 s_teardown_test (void **state)
 {
     (void) state;
+    if (s_kept) {
+        if (s_kept->validator > 0) {
+            kill (s_kept->validator, SIGKILL);
+            waitpid (s_kept->validator, NULL, 0);
+        }
+        for (uint32_t k = 0; k < s_kept->n; k++)
+            zc_block_destroy (&s_kept->blocks [k]);
+        free (s_kept);
+        s_kept = NULL;
+    }
     s_destroy (&s_st);
     return 0;
 }
@@ -567,6 +818,7 @@ main (void)
         cmocka_unit_test_teardown (test_wal_truncated_is_reported, s_teardown_test),
         cmocka_unit_test_teardown (test_wal_truncated_without_sync_is_reported, s_teardown_test),
         cmocka_unit_test_teardown (test_crash_and_torn_tail_are_not_damage, s_teardown_test),
+        cmocka_unit_test_teardown (test_crash_between_write_and_event, s_teardown_test),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
 }

@@ -291,6 +291,22 @@ s_fetch (void *arg, const zc_outpoint_t *op, zc_coin_t *coin)
 }
 
 static void
+s_count_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    (void) op;
+    (void) coin;
+    (*(size_t *) arg)++;
+}
+
+//  A step view's fetch: what the cache holds, nothing behind it
+static int
+s_cache_fetch (void *arg, const zc_outpoint_t *outpoint, zc_coin_t *coin)
+{
+    int rc = zc_utxo_peek ((zc_utxo_t *) arg, outpoint, coin);
+    return rc < 0 ? 0 : rc;
+}
+
+static void
 test_backing_store (void **state)
 {
     (void) state;
@@ -320,6 +336,83 @@ test_backing_store (void **state)
     assert_int_equal (zc_utxo_size (view), 0);
     zc_block_destroy (&block);
     zc_utxo_destroy (&view);
+}
+
+//  The long-lived view storage keeps as its coin cache: peek, remember,
+//  apply a step's changes, and a bound that turns entries away and a trim
+//  that drops the oldest first
+static void
+test_cache (void **state)
+{
+    (void) state;
+    zc_utxo_t *cache = zc_utxo_new (NULL, NULL);
+    zc_outpoint_t a = { { { 1 } }, 0 }, b = { { { 2 } }, 0 };
+    zc_coin_t coin = { .amount = 70, .height = 3 }, got;
+    assert_int_equal (zc_utxo_peek (cache, &a, &got), -1);      //  not held
+    assert_int_equal (zc_utxo_remember (cache, &a, &coin), 0);
+    assert_int_equal (zc_utxo_remember (cache, &b, NULL), 0);   //  known absent
+    assert_int_equal (zc_utxo_peek (cache, &a, &got), 1);
+    assert_int_equal (got.amount, 70);
+    assert_int_equal (zc_utxo_peek (cache, &b, &got), 0);
+    assert_int_equal (zc_utxo_size (cache), 1);
+    //  remembering is not a change: nothing dirty to write
+    size_t dirty = 0;
+    zc_utxo_each_dirty (cache, s_count_visit, &dirty);
+    assert_int_equal (dirty, 0);
+
+    //  a step spends a and creates c in a view of its own over the cache
+    zc_utxo_t *step = zc_utxo_new (s_cache_fetch, cache);
+    zc_block_t *block = s_block (20, 2);
+    block->tx [1] = s_spend (&a, 70, 1);
+    zc_block_finalize (block);
+    zc_undo_t *undo;
+    assert_int_equal (zc_utxo_connect (step, block, 20, s_params, &undo, NULL), ZC_OK);
+    zc_outpoint_t c = { block->tx [1]->txid, 0 };
+    //  the cache does not know until the step is applied
+    assert_int_equal (zc_utxo_peek (cache, &a, &got), 1);
+    assert_int_equal (zc_utxo_peek (cache, &c, &got), -1);
+    zc_utxo_apply (step, cache);
+    assert_int_equal (zc_utxo_peek (cache, &a, &got), 0);
+    assert_int_equal (zc_utxo_peek (cache, &c, &got), 1);
+    assert_int_equal (got.height, 20);
+    dirty = 0;
+    zc_utxo_each_dirty (cache, s_count_visit, &dirty);
+    assert_int_equal (dirty, 0);                            //  clean: it is stored
+    zc_undo_destroy (&undo);
+    zc_block_destroy (&block);
+    zc_utxo_destroy (&step);
+    zc_utxo_destroy (&cache);
+
+    //  a bound of two tables' worth: entries turned away past it, memory held
+    cache = zc_utxo_new (NULL, NULL);
+    size_t first = zc_utxo_memory (cache);
+    zc_utxo_set_limit (cache, first * 2);
+    size_t kept = 0;
+    for (uint32_t i = 0; i < 10000; i++) {
+        zc_outpoint_t op = { { { 9 } }, i };
+        kept += zc_utxo_remember (cache, &op, &coin) == 0;
+        assert_true (zc_utxo_memory (cache) <= first * 2);
+    }
+    assert_true (kept > 1000 && kept < 2048);
+    assert_true (zc_utxo_full (cache));
+    //  the newest survive a trim: one apply ticks the clock between them
+    zc_utxo_t *empty = zc_utxo_new (NULL, NULL);
+    zc_utxo_apply (empty, cache);
+    for (uint32_t i = 0; i < 100; i++) {
+        zc_outpoint_t op = { { { 9 } }, i };
+        assert_int_equal (zc_utxo_peek (cache, &op, &got), 1);  //  used now
+    }
+    assert_true (zc_utxo_trim (cache) > 0);
+    assert_false (zc_utxo_full (cache));
+    assert_true (zc_utxo_size (cache) >= 100 && zc_utxo_size (cache) < kept);
+    for (uint32_t i = 0; i < 100; i++) {
+        zc_outpoint_t op = { { { 9 } }, i };
+        assert_int_equal (zc_utxo_peek (cache, &op, &got), 1);
+    }
+    zc_outpoint_t old = { { { 9 } }, (uint32_t) kept - 1 };
+    assert_int_equal (zc_utxo_peek (cache, &old, &got), -1);    //  dropped
+    zc_utxo_destroy (&empty);
+    zc_utxo_destroy (&cache);
 }
 
 static void
@@ -367,6 +460,7 @@ main (void)
         cmocka_unit_test (test_rejects_change_nothing),
         cmocka_unit_test (test_random_connect_disconnect),
         cmocka_unit_test (test_backing_store),
+        cmocka_unit_test (test_cache),
         cmocka_unit_test (test_undo_encoding),
     };
     return cmocka_run_group_tests (tests, s_setup, NULL);
