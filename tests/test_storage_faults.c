@@ -158,39 +158,61 @@ s_tip (s_storage_t *st, uint32_t *height, const char **detail_p)
     return rc;
 }
 
+//  A solved block on st's tip: a coinbase to s_pub, then txs (taken)
+static zc_block_t *
+s_block_with (s_storage_t *st, zc_tx_t **txs, uint32_t n_txs)
+{
+    uint32_t height = st->height + 1;
+    assert_true (height <= MAX_BLOCKS);
+    zc_block_t *genesis = zc_params_genesis (s_params);
+    uint32_t genesis_time = genesis->header.time;
+    zc_block_destroy (&genesis);
+    zc_block_t *block = zc_block_new (1 + n_txs);
+    block->tx [0] = zc_coinbase_new (height, 0, zc_params_subsidy (s_params, height), s_pub);
+    for (uint32_t i = 0; i < n_txs; i++)
+        block->tx [1 + i] = txs [i];
+    block->header.prev = st->hashes [height - 1];
+    block->header.time = genesis_time + height;
+    block->header.bits = s_params->pow_limit_bits;
+    zc_block_finalize (block);
+    zc_block_solve (block, s_params->pow_limit_bits);
+    return block;
+}
+
+//  Submit block: ZC_OK once storage says it is connected (then it is
+//  st's tip), else the call's reason
+static zc_err_t
+s_submit (s_storage_t *st, const zc_block_t *block)
+{
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
+    req.raw.data = raw;
+    req.raw.len = size;
+    const uint8_t *body;
+    size_t reply_size;
+    zc_err_t rc = s_call (st, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &body, &reply_size, NULL);
+    free (raw);
+    if (rc != ZC_OK)
+        return rc;
+    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    rc = r->reason == ZC_OK && !r->connected ? ZC_ERR_INTERNAL : (zc_err_t) r->reason;
+    zc__submit_block_reply__free_unpacked (r, NULL);
+    if (rc == ZC_OK) {
+        st->height++;
+        st->hashes [st->height] = block->hash;
+    }
+    return rc;
+}
+
 //  n coinbase-only blocks on the tip, each acknowledged connected
 static void
 s_mine (s_storage_t *st, uint32_t n)
 {
-    zc_block_t *genesis = zc_params_genesis (s_params);
-    uint32_t genesis_time = genesis->header.time;
-    zc_block_destroy (&genesis);
     for (uint32_t k = 0; k < n; k++) {
-        uint32_t height = st->height + 1;
-        assert_true (height <= MAX_BLOCKS);
-        zc_block_t *block = zc_block_new (1);
-        block->tx [0] = zc_coinbase_new (height, 0, zc_params_subsidy (s_params, height), s_pub);
-        block->header.prev = st->hashes [height - 1];
-        block->header.time = genesis_time + height;
-        block->header.bits = s_params->pow_limit_bits;
-        zc_block_finalize (block);
-        zc_block_solve (block, s_params->pow_limit_bits);
-        size_t size;
-        uint8_t *raw = zc_block_encode (block, &size);
-        Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
-        req.raw.data = raw;
-        req.raw.len = size;
-        const uint8_t *body;
-        size_t reply_size;
-        assert_int_equal (s_call (st, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &body, &reply_size, NULL), ZC_OK);
-        Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
-        assert_non_null (r);
-        assert_int_equal (r->reason, ZC_OK);
-        assert_true (r->connected);
-        zc__submit_block_reply__free_unpacked (r, NULL);
-        st->hashes [height] = block->hash;
-        st->height = height;
-        free (raw);
+        zc_block_t *block = s_block_with (st, NULL, 0);
+        assert_int_equal (s_submit (st, block), ZC_OK);
         zc_block_destroy (&block);
     }
 }
@@ -554,53 +576,12 @@ typedef struct {
 
 static s_kept_t *s_kept;                //  freed by the teardown
 
-//  A solved block on st's tip: a coinbase to s_pub, then txs (taken)
-static zc_block_t *
-s_block_with (s_storage_t *st, zc_tx_t **txs, uint32_t n_txs)
-{
-    uint32_t height = st->height + 1;
-    assert_true (height <= MAX_BLOCKS);
-    zc_block_t *genesis = zc_params_genesis (s_params);
-    uint32_t genesis_time = genesis->header.time;
-    zc_block_destroy (&genesis);
-    zc_block_t *block = zc_block_new (1 + n_txs);
-    block->tx [0] = zc_coinbase_new (height, 0, zc_params_subsidy (s_params, height), s_pub);
-    for (uint32_t i = 0; i < n_txs; i++)
-        block->tx [1 + i] = txs [i];
-    block->header.prev = st->hashes [height - 1];
-    block->header.time = genesis_time + height;
-    block->header.bits = s_params->pow_limit_bits;
-    zc_block_finalize (block);
-    zc_block_solve (block, s_params->pow_limit_bits);
-    return block;
-}
-
-//  Submit block: ZC_OK once storage says it is connected (then it is
-//  st's tip), else the call's reason; kept either way
+//  s_submit, the block kept either way
 static zc_err_t
 s_submit_kept (s_storage_t *st, zc_block_t *block)
 {
     s_kept->blocks [s_kept->n++] = block;
-    size_t size;
-    uint8_t *raw = zc_block_encode (block, &size);
-    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
-    req.raw.data = raw;
-    req.raw.len = size;
-    const uint8_t *body;
-    size_t reply_size;
-    zc_err_t rc = s_call (st, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &body, &reply_size, NULL);
-    free (raw);
-    if (rc != ZC_OK)
-        return rc;
-    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
-    assert_non_null (r);
-    rc = r->reason == ZC_OK && !r->connected ? ZC_ERR_INTERNAL : (zc_err_t) r->reason;
-    zc__submit_block_reply__free_unpacked (r, NULL);
-    if (rc == ZC_OK) {
-        st->height++;
-        st->hashes [st->height] = block->hash;
-    }
-    return rc;
+    return s_submit (st, block);
 }
 
 //  The coinbase of kept block k as a coin of s_key
