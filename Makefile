@@ -3,7 +3,7 @@
 #  make            build everything (installs missing packages first)
 #  make test       build and run every test through ctest
 #  make run        build and start a whole node on this machine (zchain up)
-#  make bench      the standard load scenario; writes docs/benchmarks.md
+#  make bench      the standard load scenario; writes docs/benchmarks.md, docs/bench-sweep.svg
 #  make asan       build and test with AddressSanitizer and UBSan
 #  make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS
 #  make compose-test   build the image and test the containerized cluster

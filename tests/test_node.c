@@ -15,6 +15,7 @@
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,62 @@ test_thousand_transactions (void **state)
     assert_int_equal (rc, 0);
     assert_non_null (strstr (out, "\"confirmed\":1000,"));
     assert_non_null (strstr (out, "\"verified\":true"));
+}
+
+//  zchain bench --sweep against the node, two tiny steps: a JSON that parses,
+//  with both points, and the SVG plot of them. No timings: what the node
+//  managed is not checked, only that the sweep measured and wrote it.
+static void
+test_sweep (void **state)
+{
+    (void) state;
+    char svg_path [160];
+    snprintf (svg_path, sizeof svg_path, "%s/sweep.svg", s_node->dir);
+    char out [8192];
+    int rc = testnode_cli (s_node, out, sizeof out,
+                           "--json bench --sweep 100,200 --sweep-seconds 2 --accounts 20 --timeout 90 "
+                           "--metrics http://127.0.0.1:%d --plot %s", s_node->metrics_port, svg_path);
+    print_message ("%s", out);
+    assert_int_equal (rc, 0);
+    cJSON *sweep = cJSON_Parse (out);
+    assert_non_null (sweep);
+    assert_true (cJSON_IsNumber (cJSON_GetObjectItem (sweep, "p99_cap")));
+    cJSON *best = cJSON_GetObjectItem (sweep, "max_under_cap_tps");
+    assert_true (cJSON_IsNumber (best) || cJSON_IsNull (best));
+    assert_string_equal (cJSON_GetStringValue (cJSON_GetObjectItem (sweep, "stopped")),
+                         "the last rate asked for");
+    cJSON *points = cJSON_GetObjectItem (sweep, "points");
+    assert_int_equal (cJSON_GetArraySize (points), 2);
+    const double offered [] = { 100, 200 };
+    for (int k = 0; k < 2; k++) {
+        cJSON *point = cJSON_GetArrayItem (points, k);
+        assert_true (cJSON_GetNumberValue (cJSON_GetObjectItem (point, "offered_tps")) == offered [k]);
+        //  every transaction of the step confirmed (2 s of it at its rate)
+        assert_int_equal ((int) cJSON_GetNumberValue (cJSON_GetObjectItem (point, "txs")), 2 * offered [k]);
+        assert_int_equal ((int) cJSON_GetNumberValue (cJSON_GetObjectItem (point, "confirmed")), 2 * offered [k]);
+        assert_true (cJSON_GetNumberValue (cJSON_GetObjectItem (point, "achieved_tps")) > 0);
+        cJSON *latency = cJSON_GetObjectItem (point, "confirm_latency");
+        double p50 = cJSON_GetNumberValue (cJSON_GetObjectItem (latency, "p50"));
+        double p99 = cJSON_GetNumberValue (cJSON_GetObjectItem (latency, "p99"));
+        assert_true (p50 > 0 && p99 >= p50);
+        //  the sidecar answered: each transaction cost at least its one verification
+        assert_true (cJSON_GetNumberValue (cJSON_GetObjectItem (point, "cpu_per_tx_verifications")) >= 1.0);
+    }
+    cJSON_Delete (sweep);
+
+    FILE *file = fopen (svg_path, "r");
+    assert_non_null (file);
+    static char svg [65536];
+    size_t size = fread (svg, 1, sizeof svg - 1, file);
+    fclose (file);
+    svg [size] = 0;
+    assert_true (!strncmp (svg, "<?xml", 5));
+    assert_non_null (strstr (svg, "</svg>"));
+    assert_non_null (strstr (svg, "<title>offered 100 tx/s"));
+    assert_non_null (strstr (svg, "<title>offered 200 tx/s"));
+
+    //  and a bad sweep is refused before anything starts
+    assert_int_equal (testnode_cli (s_node, NULL, 0, "bench --sweep 200,100"), 2);
 }
 
 //  Submit hex through HTTP: the status and the error name in the body
@@ -251,6 +308,7 @@ main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_thousand_transactions),
+        cmocka_unit_test (test_sweep),
         cmocka_unit_test (test_reject_reasons),
         cmocka_unit_test (test_liveness),
         cmocka_unit_test (test_restart_same_state),

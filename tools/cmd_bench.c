@@ -11,11 +11,14 @@
  *  5. reports offered and achieved rates, rejects by reason, latencies.
  *  --verify then checks every account's balance against the books and
  *  that all unspent outputs add up to the coinbases issued.
+ *  --sweep does all of it once per offered rate, rising, and reports each
+ *  step's confirmed rate and latencies (the pure parts are in sweep.c).
  */
 #include "cli.h"
 #include "cpu_cost.h"
 #include "node.h"
 #include "spend.h"
+#include "sweep.h"
 #include "zc_amount.h"
 #include "zc_bech32.h"
 #include "zc_check.h"
@@ -28,6 +31,7 @@
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
+#include <errno.h>
 #include <math.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -51,7 +55,41 @@ typedef struct {
     bool verify;
     const char *notify;
     const char *metrics;                //  the sidecar, for CPU per transaction
+    bool sweep;                         //  --sweep: one run per rate of plan
+    sweep_plan_t plan;
+    double sweep_seconds;               //  each step offers rate * this many
+    double p99_cap;
+    const char *plot;                   //  the sweep's SVG, or NULL
 } s_opts_t;
+
+//  What every run of one invocation shares
+typedef struct {
+    cli_t *cli;
+    zc_wallet_t *wallet;
+    zc_client_t *client;
+    zsock_t *sub;                       //  the node's notifications
+    FILE *info;                         //  progress
+} s_bench_t;
+
+typedef struct {
+    double p50, p90, p99, max;
+    size_t n;
+} s_lat_t;
+
+//  What one run found
+typedef struct {
+    size_t n, submitted, accepted, n_rejected, confirmed, retries;
+    size_t rejected [ZC_ERR_COUNT_ + 1];
+    double offered, accept_tps, confirm_tps;
+    double steady_tps;                  //  confirmed tx/s while the load was offered
+    s_lat_t acc, conf;
+    bool cpu_known;
+    char cpu_reason [256];
+    double verify_s;                    //  one BIP340 verification, CPU seconds
+    double per_tx;                      //  node CPU per confirmed tx, in verifications
+    cpu_cost_spent_t spent;
+    int verify_failures;
+} s_result_t;
 
 typedef struct {
     zc_seckey_t key;
@@ -85,6 +123,12 @@ typedef struct {
     bool open;                          //  not answered yet
 } s_batch_t;
 
+//  A block that confirmed some of ours: when, how many
+typedef struct {
+    int64_t at_us;
+    size_t count;
+} s_block_t;
+
 //  The submission's books
 typedef struct {
     s_item_t *items;
@@ -93,6 +137,8 @@ typedef struct {
     size_t rejected [ZC_ERR_COUNT_ + 1];
     size_t *retry_q;                    //  ring of n: transactions to submit again
     size_t q_head, q_tail;
+    s_block_t *blocks;                  //  in the order they came
+    size_t n_blocks, blocks_cap;
 } s_run_t;
 
 //  Settle a batch with its reply r (NULL: every transaction gets reason).
@@ -146,12 +192,15 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain bench [--accounts K] [--txs N] [--rate R] [--window W] [--batch B]\n"
-        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--json]\n\n"
+        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--metrics URL] [--json]\n"
+        "       zchain bench --sweep [RATES] [--sweep-step R] [--sweep-seconds S]\n"
+        "                    [--p99-cap S] [--plot FILE] [the options above but --txs, --rate]\n\n"
         "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
         "submit them through the gateway and time each to acceptance and confirmation.\n"
         "A submission answered busy or timeout, or not answered at all (a service\n"
         "restarting), is sent again, up to 8 tries 0.25 s doubling to 4 s apart; a\n"
-        "latency counts from the first.\n\n"
+        "latency counts from the first, and with a rate from the moment the transaction\n"
+        "was due, so a bench held back by its window does not hide the wait.\n\n"
         "  --accounts K    accounts the load moves between (default 50)\n"
         "  --txs N         transactions (default 10000)\n"
         "  --rate R        offered transactions per second (default 0: as fast as the\n"
@@ -166,7 +215,27 @@ s_help (FILE *out)
         "                  http://127.0.0.1:7790): every service's CPU over the timed\n"
         "                  part, per confirmed transaction, as a multiple of one BIP340\n"
         "                  verification measured here (\"cpu\" in --json; null when the\n"
-        "                  sidecar does not answer)\n");
+        "                  sidecar does not answer)\n"
+        "  --json          the figures as one JSON object on stdout, progress on stderr\n\n"
+        "Sweep: one run as above per offered rate, rising, each offering rate times\n"
+        "--sweep-seconds transactions (funded and signed before its clock starts). Per\n"
+        "step: the confirmed rate achieved while the load was offered (confirmed\n"
+        "transactions after the first block with ours, over the blocks up to the end of\n"
+        "the submission), p50/p90/p99/max confirmation latency and the node's CPU per\n"
+        "transaction. Then the highest offered rate whose p99 stayed under the cap, with\n"
+        "every lower step under it too and all its transactions confirmed. The table goes\n"
+        "to stdout (--json: every point as JSON), progress to stderr.\n\n"
+        "  --sweep [RATES] the rates, tx/s: FROM..TO (FROM, FROM+step, ... up to TO),\n"
+        "                  stopping after the first saturated step (not every\n"
+        "                  transaction confirmed, under 80 %% of the rate offered\n"
+        "                  confirmed, or p99 over twice the cap); or a list R1,R2,...\n"
+        "                  run whole (default 2000..60000)\n"
+        "  --sweep-step R  between the rates of FROM..TO (default FROM)\n"
+        "  --sweep-seconds S  seconds of load per step (default 5)\n"
+        "  --p99-cap S     the p99 confirmation latency a rate must stay under, seconds\n"
+        "                  (default 2)\n"
+        "  --plot FILE     write an SVG plot: p50 and p99 latency against the confirmed\n"
+        "                  rate, each point labelled with its offered rate\n");
 }
 
 static int
@@ -175,11 +244,6 @@ s_cmp_i64 (const void *a, const void *b)
     int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
     return x < y ? -1 : x > y;
 }
-
-typedef struct {
-    double p50, p90, p99, max;
-    size_t n;
-} s_lat_t;
 
 static s_lat_t
 s_latency (s_item_t *items, size_t n, bool confirmation)
@@ -203,9 +267,10 @@ s_latency (s_item_t *items, size_t n, bool confirmation)
     return l;
 }
 
-//  Drain block notifications: confirmation times for our txids
+//  Drain block notifications: confirmation times for our txids, and the
+//  blocks that carried them into run
 static size_t
-s_follow_blocks (zsock_t *sub, zhashx_t *index)
+s_follow_blocks (zsock_t *sub, zhashx_t *index, s_run_t *run)
 {
     size_t confirmed = 0;
     while (zsock_events (sub) & ZMQ_POLLIN) {
@@ -218,15 +283,27 @@ s_follow_blocks (zsock_t *sub, zhashx_t *index)
         &&  zc_frames_envelope (&frames, &env) == ZC_OK) {
             int64_t now = zc_mono_us ();
             Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, env.body_size, env.body);
+            size_t ours = 0;
             for (size_t i = 0; ev && i < ev->n_txids; i++) {
                 if (ev->txids [i].len != 32)
                     continue;
                 s_item_t *item = zhashx_lookup (index, ev->txids [i].data);
                 if (item && !item->confirmed_us) {
                     item->confirmed_us = now;
-                    confirmed++;
+                    ours++;
                 }
             }
+            if (ours && run->n_blocks == run->blocks_cap) {
+                size_t cap = run->blocks_cap ? run->blocks_cap * 2 : 64;
+                s_block_t *grown = realloc (run->blocks, cap * sizeof *grown);
+                if (!grown)
+                    cli_die (CLI_EXIT_FAIL, "out of memory");
+                run->blocks = grown;
+                run->blocks_cap = cap;
+            }
+            if (ours)
+                run->blocks [run->n_blocks++] = (s_block_t) { now, ours };
+            confirmed += ours;
             if (ev)
                 zc__chain_event__free_unpacked (ev, NULL);
         }
@@ -264,69 +341,18 @@ s_wait_confirmed (zc_client_t *client, zc_tx_t **txs, size_t n, int timeout_s)
     return done == n;
 }
 
-int
-cmd_bench (cli_t *cli, int argc, char **argv)
+//  One run: fund, sign, submit at o's rate, follow to confirmation,
+//  verify when asked; the figures into res
+static void
+s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
 {
-    s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .batch = 500,
-                   .timeout_s = 120 };
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv [i];
-        const char *v = i + 1 < argc ? argv [i + 1] : NULL;
-        if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
-            s_help (stdout);
-            return 0;
-        }
-        if (!strcmp (a, "--verify")) {
-            o.verify = true;
-            continue;
-        }
-        if (!v)
-            cli_die (CLI_EXIT_USAGE, "%s needs a value (try zchain bench --help)", a);
-        i++;
-        if (!strcmp (a, "--accounts"))
-            o.accounts = atoi (v);
-        else
-        if (!strcmp (a, "--txs"))
-            o.txs = atoi (v);
-        else
-        if (!strcmp (a, "--rate"))
-            o.rate = atof (v);
-        else
-        if (!strcmp (a, "--window"))
-            o.window = atoi (v);
-        else
-        if (!strcmp (a, "--batch"))
-            o.batch = atoi (v);
-        else
-        if (!strcmp (a, "--timeout"))
-            o.timeout_s = atoi (v);
-        else
-        if (!strcmp (a, "--notify"))
-            o.notify = v;
-        else
-        if (!strcmp (a, "--metrics"))
-            o.metrics = v;
-        else
-            cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
-    }
-    if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
-    ||  o.batch < 1 || o.batch > 20000 || o.timeout_s < 1 || o.rate < 0)
-        cli_die (CLI_EXIT_USAGE, "out of range: accounts 2..100000, txs 1..10M, batch 1..20000");
-    signal (SIGINT, s_on_signal);
-    signal (SIGTERM, s_on_signal);
-    FILE *info = cli->json ? stderr : stdout;
-
+    cli_t *cli = bench->cli;
+    zc_client_t *client = bench->client;
+    zc_wallet_t *wallet = bench->wallet;
+    zsock_t *sub = bench->sub;
+    FILE *info = bench->info;
+    s_opts_t o = *opts;
     char err [512];
-    zc_wallet_t *wallet = zc_wallet_load (cli->wallet, err, sizeof err);
-    if (!wallet)
-        cli_die (CLI_EXIT_FAIL, "%s", err);
-    zc_client_t *client = node_connect (cli);
-    char notify_ep [NODE_ENDPOINT_MAX];
-    if (o.notify)
-        snprintf (notify_ep, sizeof notify_ep, "%s", o.notify);
-    else
-        node_notify_endpoint (cli, notify_ep);
-    zsock_t *sub = node_subscribe (cli, notify_ep, 1000000);
 
     //  accounts: fresh keys, in memory only
     s_account_t *accounts = calloc ((size_t) o.accounts, sizeof *accounts);
@@ -412,10 +438,8 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     fflush (info);
 
     //  the node's CPU from here to the last confirmation
-    if (!o.metrics)
-        o.metrics = getenv ("ZC_NODE_METRICS") ? getenv ("ZC_NODE_METRICS") : "http://127.0.0.1:7790";
     cpu_cost_sample_t *cpu_before = calloc (2, sizeof *cpu_before), *cpu_after = cpu_before + 1;
-    char cpu_reason [256] = "";
+    char cpu_reason [sizeof res->cpu_reason] = "";
     bool cpu_known = cpu_before && cpu_cost_sample (o.metrics, cpu_before, cpu_reason, sizeof cpu_reason);
 
     //  3. submit: batches on one DEALER, many in flight, matched by request id
@@ -448,7 +472,9 @@ cmd_bench (cli_t *cli, int argc, char **argv)
                 batch->idx [batch->count++] = run.retry_q [run.q_head++ % n];
             while (batch->count < (size_t) o.batch && next < n
             &&     !(o.rate > 0 && (double) next > o.rate * (double) (now - start) / 1e6)) {
-                items [next].submitted_us = now;
+                //  paced, a transaction's latency counts from when it was
+                //  due: late because the window was full is late
+                items [next].submitted_us = o.rate > 0 ? start + (int64_t) ((double) next * 1e6 / o.rate) : now;
                 batch->idx [batch->count++] = next++;
             }
             if (batch->count == 0) {
@@ -511,7 +537,7 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             }
             zc_frames_close (&frames);
         }
-        confirmed += s_follow_blocks (sub, index);
+        confirmed += s_follow_blocks (sub, index, &run);
         now = zc_mono_us ();
         //  a batch unanswered long past its deadline was lost (a service
         //  restarted under it): its transactions go back in line
@@ -536,7 +562,8 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             break;
     }
     int64_t finish = zc_mono_us ();
-    cpu_cost_spent_t spent = { .n = 0 };
+    cpu_cost_spent_t spent;
+    memset (&spent, 0, sizeof spent);
     double verify_s = 0;
     if (cpu_known) {
         usleep (1200000);               //  the last second's snapshots reach the sidecar
@@ -563,6 +590,24 @@ cmd_bench (cli_t *cli, int argc, char **argv)
     size_t accepted = run.accepted, n_rejected = run.answered - run.accepted;
     size_t *rejected = run.rejected;
     double offered = o.rate > 0 ? o.rate : (double) n / (submit_secs > 0 ? submit_secs : 1);
+    //  the confirmed rate while the load was offered: the first block with
+    //  ours came at some point of its interval, so count what came after
+    //  it, up to the last block before the submission ended (a short run
+    //  with no second block by then: up to the last of all); a run of one
+    //  block has only its first submission to last confirmation
+    double steady = (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1);
+    size_t last_block = 0;
+    for (size_t k = 1; k < run.n_blocks; k++)
+        if (end_submit && run.blocks [k].at_us <= end_submit)
+            last_block = k;
+    if (last_block == 0 && run.n_blocks > 1)
+        last_block = run.n_blocks - 1;
+    if (last_block > 0 && run.blocks [last_block].at_us > run.blocks [0].at_us) {
+        size_t carried = 0;
+        for (size_t k = 1; k <= last_block; k++)
+            carried += run.blocks [k].count;
+        steady = (double) carried / ((double) (run.blocks [last_block].at_us - run.blocks [0].at_us) / 1e6);
+    }
 
     //  5. verify the books
     int verify_failures = 0;
@@ -601,63 +646,18 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             zc__tip_reply__free_unpacked (tip, NULL);
     }
 
-    if (cli->json) {
-        printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"offered_tps\":%.1f,"
-                "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,\"retries\":%zu,"
-                "\"accept_tps\":%.1f,\"confirm_tps\":%.1f,\"error_rate\":%.6f,"
-                "\"accept_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
-                "\"confirm_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
-                "\"rejected_by_reason\":{",
-                n, o.accounts, o.batch, o.window, offered, next, accepted, n_rejected, confirmed, run.retries,
-                (double) accepted / (accept_secs > 0 ? accept_secs : 1),
-                (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1),
-                n ? (double) (n - confirmed) / (double) n : 0.0,
-                acc.p50, acc.p90, acc.p99, acc.max, conf.p50, conf.p90, conf.p99, conf.max);
-        int k = 0;
-        for (int r = 0; r <= ZC_ERR_COUNT_; r++)
-            if (rejected [r])
-                printf ("%s\"%s\":%zu", k++ ? "," : "", zc_err_name (r), rejected [r]);
-        printf ("},\"cpu\":");
-        if (cpu_known) {
-            printf ("{\"verify_us\":%.2f,\"node_seconds\":%.3f,\"per_tx_verifications\":%.3f,"
-                    "\"by_service\":{", verify_s * 1e6, spent.total, per_tx);
-            for (size_t c = 0; c < spent.n; c++)
-                printf ("%s\"%s\":%.3f", c ? "," : "", spent.share [c].service,
-                        spent.share [c].seconds / (double) confirmed / verify_s);
-            printf ("}}");
-        }
-        else
-            printf ("null");
-        printf (",\"verified\":%s}\n", o.verify ? (verify_failures ? "false" : "true") : "null");
-    }
-    else {
-        printf ("\n%zu transactions, %d accounts, batches of %d, window %d\n", n, o.accounts, o.batch, o.window);
-        printf ("offered      %.0f tx/s\n", offered);
-        printf ("accepted     %zu (%.0f tx/s, first submission to last acceptance)\n", accepted,
-                (double) accepted / (accept_secs > 0 ? accept_secs : 1));
-        printf ("confirmed    %zu (%.0f tx/s, first submission to last confirmation)\n", confirmed,
-                (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1));
-        printf ("retried      %zu submissions (busy, timeout or lost answers)\n", run.retries);
-        printf ("rejected     %zu", n_rejected);
-        for (int r = 0; r <= ZC_ERR_COUNT_; r++)
-            if (rejected [r])
-                printf ("  %s %zu", zc_err_name (r), rejected [r]);
-        printf ("\nerror rate   %.4f%%\n", n ? 100.0 * (double) (n - confirmed) / (double) n : 0.0);
-        printf ("acceptance   p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", acc.p50, acc.p90, acc.p99, acc.max);
-        printf ("confirmation p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n", conf.p50, conf.p90, conf.p99, conf.max);
-        if (cpu_known) {
-            printf ("node cpu     %.2f x one BIP340 verification (%.1f us here) per confirmed tx:",
-                    per_tx, verify_s * 1e6);
-            for (size_t k = 0; k < spent.n; k++)
-                printf ("  %s %.2f", spent.share [k].service,
-                        spent.share [k].seconds / (double) confirmed / verify_s);
-            printf ("\n");
-        }
-        else
-            printf ("node cpu     unknown (%s)\n", cpu_reason);
-        if (o.verify)
-            printf ("verify       %s\n", verify_failures ? "FAILED" : "every balance exact; outputs add up to the coinbases");
-    }
+
+    *res = (s_result_t) {
+        .n = n, .submitted = next, .accepted = accepted, .n_rejected = n_rejected, .confirmed = confirmed,
+        .retries = run.retries, .offered = offered,
+        .accept_tps = (double) accepted / (accept_secs > 0 ? accept_secs : 1),
+        .confirm_tps = (double) confirmed / (confirm_secs > 0 ? confirm_secs : 1),
+        .steady_tps = steady, .acc = acc, .conf = conf, .cpu_known = cpu_known,
+        .verify_s = verify_s, .per_tx = per_tx, .spent = spent, .verify_failures = verify_failures
+    };
+    memcpy (res->rejected, rejected, sizeof res->rejected);
+    snprintf (res->cpu_reason, sizeof res->cpu_reason, "%s", cpu_reason);
+
     for (size_t t = 0; t < n; t++) {
         zc_tx_destroy (&items [t].tx);
         free (items [t].raw);
@@ -672,12 +672,274 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         free (batches [b].idx);
     free (batches);
     free (run.retry_q);
+    free (run.blocks);
     zhashx_destroy (&index);
     spend_coins_free (&coins);
-    zsock_destroy (&sub);
-    zc_client_destroy (&client);
-    zc_wallet_destroy (&wallet);
-    if (verify_failures)
-        return CLI_EXIT_FAIL;
-    return confirmed == n ? 0 : CLI_EXIT_FAIL;
+}
+
+//  One run's figures, as JSON or for people
+static void
+s_print (const s_opts_t *o, const s_result_t *r, bool json)
+{
+    size_t n = r->n, confirmed = r->confirmed;
+    if (json) {
+        printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"offered_tps\":%.1f,"
+                "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,\"retries\":%zu,"
+                "\"accept_tps\":%.1f,\"confirm_tps\":%.1f,\"error_rate\":%.6f,"
+                "\"accept_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
+                "\"confirm_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
+                "\"rejected_by_reason\":{",
+                n, o->accounts, o->batch, o->window, r->offered, r->submitted, r->accepted, r->n_rejected,
+                confirmed, r->retries, r->accept_tps, r->confirm_tps,
+                n ? (double) (n - confirmed) / (double) n : 0.0,
+                r->acc.p50, r->acc.p90, r->acc.p99, r->acc.max,
+                r->conf.p50, r->conf.p90, r->conf.p99, r->conf.max);
+        int k = 0;
+        for (int why = 0; why <= ZC_ERR_COUNT_; why++)
+            if (r->rejected [why])
+                printf ("%s\"%s\":%zu", k++ ? "," : "", zc_err_name (why), r->rejected [why]);
+        printf ("},\"cpu\":");
+        if (r->cpu_known) {
+            printf ("{\"verify_us\":%.2f,\"node_seconds\":%.3f,\"per_tx_verifications\":%.3f,"
+                    "\"by_service\":{", r->verify_s * 1e6, r->spent.total, r->per_tx);
+            for (size_t c = 0; c < r->spent.n; c++)
+                printf ("%s\"%s\":%.3f", c ? "," : "", r->spent.share [c].service,
+                        r->spent.share [c].seconds / (double) confirmed / r->verify_s);
+            printf ("}}");
+        }
+        else
+            printf ("null");
+        printf (",\"verified\":%s}\n", o->verify ? (r->verify_failures ? "false" : "true") : "null");
+        return;
+    }
+    printf ("\n%zu transactions, %d accounts, batches of %d, window %d\n", n, o->accounts, o->batch, o->window);
+    printf ("offered      %.0f tx/s\n", r->offered);
+    printf ("accepted     %zu (%.0f tx/s, first submission to last acceptance)\n", r->accepted, r->accept_tps);
+    printf ("confirmed    %zu (%.0f tx/s, first submission to last confirmation)\n", confirmed, r->confirm_tps);
+    printf ("retried      %zu submissions (busy, timeout or lost answers)\n", r->retries);
+    printf ("rejected     %zu", r->n_rejected);
+    for (int why = 0; why <= ZC_ERR_COUNT_; why++)
+        if (r->rejected [why])
+            printf ("  %s %zu", zc_err_name (why), r->rejected [why]);
+    printf ("\nerror rate   %.4f%%\n", n ? 100.0 * (double) (n - confirmed) / (double) n : 0.0);
+    printf ("acceptance   p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n",
+            r->acc.p50, r->acc.p90, r->acc.p99, r->acc.max);
+    printf ("confirmation p50 %.3f s  p90 %.3f s  p99 %.3f s  max %.3f s\n",
+            r->conf.p50, r->conf.p90, r->conf.p99, r->conf.max);
+    if (r->cpu_known) {
+        printf ("node cpu     %.2f x one BIP340 verification (%.1f us here) per confirmed tx:",
+                r->per_tx, r->verify_s * 1e6);
+        for (size_t k = 0; k < r->spent.n; k++)
+            printf ("  %s %.2f", r->spent.share [k].service,
+                    r->spent.share [k].seconds / (double) confirmed / r->verify_s);
+        printf ("\n");
+    }
+    else
+        printf ("node cpu     unknown (%s)\n", r->cpu_reason);
+    if (o->verify)
+        printf ("verify       %s\n", r->verify_failures ? "FAILED" : "every balance exact; outputs add up to the coinbases");
+}
+
+//  The sweep: one run per rate of the plan, until the plan ends or (for a
+//  range) a step saturates; the table or JSON on stdout, the plot to
+//  o->plot. Its exit status.
+static int
+s_sweep (s_bench_t *b, s_opts_t *o)
+{
+    sweep_t *sweep = calloc (1, sizeof *sweep);
+    if (!sweep)
+        cli_die (CLI_EXIT_FAIL, "out of memory");
+    sweep->p99_cap = o->p99_cap;
+    sweep->step_seconds = o->sweep_seconds;
+    char stopped [256] = "";
+    int status = 0;
+    for (size_t k = 0; k < o->plan.n && !s_interrupted; k++) {
+        s_opts_t step = *o;
+        step.rate = o->plan.rates [k];
+        step.txs = (int) ceil (step.rate * o->sweep_seconds);
+        fprintf (stderr, "sweep: step %zu of %s%zu: %.0f tx/s offered for %g s (%d transactions)\n",
+                 k + 1, o->plan.stop_at_saturation ? "at most " : "", o->plan.n, step.rate,
+                 o->sweep_seconds, step.txs);
+        s_result_t r;
+        s_run (b, &step, &r);
+        sweep_point_t *p = &sweep->points [sweep->n++];
+        *p = (sweep_point_t) {
+            .offered = step.rate, .achieved = r.steady_tps, .p50 = r.conf.p50, .p90 = r.conf.p90,
+            .p99 = r.conf.p99, .max = r.conf.max, .txs = r.n, .confirmed = r.confirmed,
+            .rejected = r.n_rejected, .retries = r.retries, .cpu = r.cpu_known ? r.per_tx : -1
+        };
+        fprintf (stderr, "sweep: %.0f tx/s offered: %.0f tx/s confirmed, p50 %.3f s, p99 %.3f s, "
+                         "%zu of %zu confirmed\n", p->offered, p->achieved, p->p50, p->p99, p->confirmed, p->txs);
+        char why [160];
+        if (r.verify_failures) {
+            snprintf (stopped, sizeof stopped, "the books did not balance after %.0f tx/s", p->offered);
+            status = CLI_EXIT_FAIL;
+            break;
+        }
+        if (sweep_point_saturated (p, o->p99_cap, why, sizeof why) && o->plan.stop_at_saturation) {
+            snprintf (stopped, sizeof stopped, "saturated at %.0f tx/s: %s", p->offered, why);
+            break;
+        }
+    }
+    if (!stopped [0])
+        snprintf (stopped, sizeof stopped, "%s", s_interrupted ? "interrupted" : "the last rate asked for");
+    if (s_interrupted)
+        status = CLI_EXIT_FAIL;
+    sweep->stopped = stopped;
+    fprintf (stderr, "sweep: stopped: %s\n", stopped);
+    if (b->cli->json)
+        sweep_write_json (stdout, sweep);
+    else
+        sweep_write_table (stdout, sweep);
+    fflush (stdout);
+    if (o->plot) {
+        char title [200];
+        snprintf (title, sizeof title, "zchain bench --sweep: confirmation latency against throughput "
+                  "(%g s steps)", o->sweep_seconds);
+        FILE *out = fopen (o->plot, "w");
+        int rc = out ? sweep_write_svg (out, sweep, title) : -1;
+        if (out && fclose (out))
+            rc = -1;
+        if (rc) {
+            fprintf (stderr, "zchain: cannot write the plot to %s: %s\n", o->plot, strerror (errno));
+            status = CLI_EXIT_FAIL;
+        }
+        else
+            fprintf (stderr, "sweep: plot written to %s\n", o->plot);
+    }
+    if (sweep->n == 0)
+        status = CLI_EXIT_FAIL;
+    free (sweep);
+    return status;
+}
+
+//  value of option as a number in lo..hi; a usage error if it is not one
+static double
+s_number (const char *option, const char *value, double lo, double hi)
+{
+    char *end;
+    errno = 0;
+    double v = strtod (value, &end);
+    if (errno || end == value || *end || !isfinite (v) || v < lo || v > hi)
+        cli_die (CLI_EXIT_USAGE, "%s '%s': a number from %g to %g", option, value, lo, hi);
+    return v;
+}
+
+int
+cmd_bench (cli_t *cli, int argc, char **argv)
+{
+    s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .batch = 500,
+                   .timeout_s = 120, .sweep_seconds = 5, .p99_cap = 2.0 };
+    const char *sweep_spec = NULL;
+    double sweep_step = 0;
+    const char *sweep_only = NULL, *not_in_sweep = NULL;    //  an option of each kind, for errors
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv [i];
+        const char *v = i + 1 < argc ? argv [i + 1] : NULL;
+        if (!strcmp (a, "--help") || !strcmp (a, "-h")) {
+            s_help (stdout);
+            return 0;
+        }
+        if (!strcmp (a, "--verify")) {
+            o.verify = true;
+            continue;
+        }
+        if (!strcmp (a, "--sweep")) {
+            //  its rates are optional: a value is one that is not an option
+            o.sweep = true;
+            if (v && v [0] != '-') {
+                sweep_spec = v;
+                i++;
+            }
+            continue;
+        }
+        if (!v)
+            cli_die (CLI_EXIT_USAGE, "%s needs a value (try zchain bench --help)", a);
+        i++;
+        if (!strcmp (a, "--accounts"))
+            o.accounts = atoi (v);
+        else
+        if (!strcmp (a, "--txs"))
+            o.txs = atoi (v), not_in_sweep = a;
+        else
+        if (!strcmp (a, "--rate"))
+            o.rate = atof (v), not_in_sweep = a;
+        else
+        if (!strcmp (a, "--window"))
+            o.window = atoi (v);
+        else
+        if (!strcmp (a, "--batch"))
+            o.batch = atoi (v);
+        else
+        if (!strcmp (a, "--timeout"))
+            o.timeout_s = atoi (v);
+        else
+        if (!strcmp (a, "--notify"))
+            o.notify = v;
+        else
+        if (!strcmp (a, "--metrics"))
+            o.metrics = v;
+        else
+        if (!strcmp (a, "--sweep-step"))
+            sweep_step = s_number (a, v, 0.001, SWEEP_MAX_RATE), sweep_only = a;
+        else
+        if (!strcmp (a, "--sweep-seconds"))
+            o.sweep_seconds = s_number (a, v, 0.1, 3600), sweep_only = a;
+        else
+        if (!strcmp (a, "--p99-cap"))
+            o.p99_cap = s_number (a, v, 0.001, 3600), sweep_only = a;
+        else
+        if (!strcmp (a, "--plot"))
+            o.plot = v, sweep_only = a;
+        else
+            cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
+    }
+    if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
+    ||  o.batch < 1 || o.batch > 20000 || o.timeout_s < 1 || o.rate < 0)
+        cli_die (CLI_EXIT_USAGE, "out of range: accounts 2..100000, txs 1..10M, batch 1..20000");
+    if (!o.sweep && sweep_only)
+        cli_die (CLI_EXIT_USAGE, "%s goes with --sweep (try zchain bench --help)", sweep_only);
+    if (o.sweep && not_in_sweep)
+        cli_die (CLI_EXIT_USAGE, "%s: a sweep sets each step's rate and transactions "
+                 "(--sweep RATES, --sweep-seconds)", not_in_sweep);
+    if (o.sweep) {
+        char reason [200];
+        if (sweep_plan (sweep_spec, sweep_step, &o.plan, reason, sizeof reason))
+            cli_die (CLI_EXIT_USAGE, "%s", reason);
+        for (size_t k = 0; k < o.plan.n; k++)
+            if (o.plan.rates [k] * o.sweep_seconds < 1 || o.plan.rates [k] * o.sweep_seconds > 10000000)
+                cli_die (CLI_EXIT_USAGE, "%g tx/s for %g s: a step is 1 to 10M transactions",
+                         o.plan.rates [k], o.sweep_seconds);
+    }
+    if (!o.metrics)
+        o.metrics = getenv ("ZC_NODE_METRICS") ? getenv ("ZC_NODE_METRICS") : "http://127.0.0.1:7790";
+    signal (SIGINT, s_on_signal);
+    signal (SIGTERM, s_on_signal);
+
+    s_bench_t b = { .cli = cli, .info = cli->json || o.sweep ? stderr : stdout };
+    char err [512];
+    b.wallet = zc_wallet_load (cli->wallet, err, sizeof err);
+    if (!b.wallet)
+        cli_die (CLI_EXIT_FAIL, "%s", err);
+    b.client = node_connect (cli);
+    char notify_ep [NODE_ENDPOINT_MAX];
+    if (o.notify)
+        snprintf (notify_ep, sizeof notify_ep, "%s", o.notify);
+    else
+        node_notify_endpoint (cli, notify_ep);
+    b.sub = node_subscribe (cli, notify_ep, 1000000);
+
+    int status;
+    if (o.sweep)
+        status = s_sweep (&b, &o);
+    else {
+        s_result_t r;
+        s_run (&b, &o, &r);
+        s_print (&o, &r, cli->json);
+        status = r.verify_failures || r.confirmed != r.n ? CLI_EXIT_FAIL : 0;
+    }
+    zsock_destroy (&b.sub);
+    zc_client_destroy (&b.client);
+    zc_wallet_destroy (&b.wallet);
+    return status;
 }
