@@ -257,8 +257,12 @@ s_after_commit (self_t *self, const chain_event_t *ev, uint8_t *raw, size_t raw_
 static int
 s_commit (self_t *self)
 {
-    size_t raw_size = 0;
-    uint8_t *raw = zc_block_encode (self->step.block, &raw_size);
+    //  the event carries the block's stored bytes as they are (commit
+    //  clears the step, so they are taken from it first)
+    uint8_t *raw = self->step.raw;
+    size_t raw_size = self->step.raw_size;
+    self->step.raw = NULL;
+    self->step.raw_size = 0;
     uint32_t tx_count = self->step.block->n_tx;
     chain_event_t ev;
     if (chain_step_commit (self->chain, &self->step, &ev)) {
@@ -355,7 +359,8 @@ s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, siz
     s_advance (self);
 }
 
-//  Send the step's unverified transactions to validators in chunks.
+//  Send the step's unverified transactions to validators in chunks, each
+//  as its bytes sliced out of the stored block's (never encoded again).
 //  Returns the number of jobs sent, or -1 when the queue is full.
 static int
 s_send_jobs (self_t *self)
@@ -365,11 +370,16 @@ s_send_jobs (self_t *self)
     size_t per_job = (size_t) self->cfg->job_items;
     Zc__VerifyItem *items = calloc (per_job, sizeof *items);
     Zc__VerifyItem **item_ptrs = calloc (per_job, sizeof *item_ptrs);
-    uint8_t **raws = calloc (per_job, sizeof *raws);
+    size_t *offsets = calloc (block->n_tx ? block->n_tx : 1, sizeof *offsets);
     int jobs = 0;
     size_t n = 0, coin_offset = 0;
     zlistx_t *allocs = zlistx_new ();   //  coin messages of the job being built
-    bool failed = !items || !item_ptrs || !raws || !allocs;
+    bool failed = !items || !item_ptrs || !offsets || !allocs;
+    //  the bytes and the block decoded from them agree, or slicing is wrong
+    if (!failed && zc_block_tx_offsets (block, offsets) != self->step.raw_size) {
+        zc_error ("block %u: its stored bytes are not the block decoded", self->step.node->height);
+        failed = true;
+    }
     for (uint32_t t = 1; t <= block->n_tx && !failed; t++) {
         const zc_tx_t *tx = t < block->n_tx ? block->tx [t] : NULL;
         if (tx) {
@@ -382,18 +392,16 @@ s_send_jobs (self_t *self)
             zc_metric_inc (self->m_cache_misses, 1);
             Zc__VerifyItem *item = &items [n];
             zc__verify_item__init (item);
-            size_t raw_size;
-            raws [n] = zc_tx_encode (tx, &raw_size);
             Zc__Coin *coins = calloc (tx->n_in, sizeof *coins);
             Zc__Coin **ptrs = calloc (tx->n_in, sizeof *ptrs);
             zlistx_add_end (allocs, coins);
             zlistx_add_end (allocs, ptrs);
-            if (!raws [n] || !coins || !ptrs) {
+            if (!coins || !ptrs) {
                 failed = true;
                 break;
             }
-            item->tx.data = raws [n];
-            item->tx.len = raw_size;
+            item->tx.data = self->step.raw + offsets [t];
+            item->tx.len = tx->size;
             for (uint32_t i = 0; i < tx->n_in; i++) {
                 const zc_coin_t *c = &undo->coins [first_coin + i];
                 zc__coin__init (&coins [i]);
@@ -426,16 +434,12 @@ s_send_jobs (self_t *self)
                 failed = true;
             else
                 jobs++;
-            for (size_t i = 0; i < n; i++)
-                free (raws [i]);
             n = 0;
             for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
                 free (p);
             zlistx_purge (allocs);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free (raws [i]);
     if (allocs) {
         for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
             free (p);
@@ -443,7 +447,7 @@ s_send_jobs (self_t *self)
     }
     free (items);
     free (item_ptrs);
-    free (raws);
+    free (offsets);
     return failed ? -1 : jobs;
 }
 
@@ -631,13 +635,15 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
     int found = chain_find_tx (self->chain, &txid, &block_hash, &position);
     if (found == 1 && (node = chain_lookup (self->chain, &block_hash)))
         found = chain_get_block (self->chain, &block_hash, &raw, &size);
+    size_t *offsets = NULL;
     if (found == 1 && node
-    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx) {
-        size_t tx_size;
-        uint8_t *tx_raw = zc_tx_encode (block->tx [position], &tx_size);
+    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx
+    &&  (offsets = calloc (block->n_tx, sizeof *offsets))
+    &&  zc_block_tx_offsets (block, offsets) == size) {
+        //  its bytes, sliced out of the block's
         Zc__TxReply reply = ZC__TX_REPLY__INIT;
-        reply.raw.data = tx_raw;
-        reply.raw.len = tx_raw ? tx_size : 0;
+        reply.raw.data = raw + offsets [position];
+        reply.raw.len = block->tx [position]->size;
         reply.txid.data = txid.b;
         reply.txid.len = 32;
         reply.confirmed = true;
@@ -646,7 +652,6 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         reply.height = node->height;
         reply.confirmations = chain_tip (self->chain)->height - node->height + 1;
         s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &reply.base);
-        free (tx_raw);
     }
     else
     if (found < 0)
@@ -655,6 +660,7 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
                            "no such confirmed transaction");
     free (raw);
+    free (offsets);
     zc_block_destroy (&block);
 }
 
