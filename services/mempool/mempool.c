@@ -607,8 +607,6 @@ s_send_jobs (self_t *self, s_batch_t *batch)
             job.job_id = zc_workpool_next_id (self->workpool);
             job.items = item_ptrs;
             job.n_items = n;
-            job.height = self->height + 1;
-            job.coinbase_maturity = self->params->coinbase_maturity;
             job.genesis.data = (uint8_t *) zc_params_genesis_hash (self->params)->b;
             job.genesis.len = 32;
             zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_JOB };
