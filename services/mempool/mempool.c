@@ -1965,6 +1965,7 @@ s_open (self_t *self, char *err, size_t err_size)
     ||  !(self->chain = zc_zmq_open_auth (ZMQ_SUB, cfg->storage_events, false, 100000, keys,
                                           ZC_SOCK_STORAGE_EVENTS, err, err_size)))
         return -1;
+    zc_zmq_subscribe_only (self->chain, "chain");       //  the blocks, not the "tip" too
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))

@@ -224,6 +224,22 @@ s_publish (self_t *self, const chain_event_t *ev, const uint8_t *raw, size_t raw
     //  and replays from GET_EVENTS
     if (zc_zmq_send (self->events, "chain", 5, &env, &msg.base, ZMQ_DONTWAIT))
         zc_metric_inc (self->m_pub_drops, 1);
+    //  then the tip alone, under the same seq, for those that need no block
+    //  (miners): a whole state, so one lost is made good by the next
+    Zc__TipEvent tip_msg = ZC__TIP_EVENT__INIT;
+    uint8_t tip_header [ZC_HEADER_SIZE];
+    zc_header_encode (&tip->header, tip_header);
+    tip_msg.height = tip->height;
+    tip_msg.hash.data = tip->hash.b;
+    tip_msg.hash.len = 32;
+    tip_msg.header.data = tip_header;
+    tip_msg.header.len = sizeof tip_header;
+    tip_msg.chain_work = msg.chain_work;
+    tip_msg.next_bits = msg.next_bits;
+    tip_msg.median_time = msg.median_time;
+    env.type = ZC__MSG_TYPE__TIP_EVENT;
+    if (zc_zmq_send (self->events, "tip", 3, &env, &tip_msg.base, ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_pub_drops, 1);
 }
 
 static void
@@ -1244,6 +1260,8 @@ s_open (self_t *self, char *err, size_t err_size)
     &&  !(self->mempool = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
                                             ZC_SOCK_MEMPOOL_EVENTS, err, err_size)))
         return -1;
+    if (self->mempool)
+        zc_zmq_subscribe_only (self->mempool, "tx");
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
