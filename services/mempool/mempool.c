@@ -224,6 +224,7 @@ typedef struct {
     s_event_t *pending;
     size_t n_pending;
     uint64_t event_seq;
+    uint64_t verified_seq;              //  of the "verified" topic
     //  metrics
     zc_metrics_t *metrics;
     zc_metric_t *m_accepted;
@@ -268,6 +269,31 @@ s_event (self_t *self, uint8_t type, const zc_hash_t *txid, const zc_hash_t *wtx
     e->reason = reason;
 }
 
+//  The wtxids of the accepted among the pending events (every accepted
+//  one's signatures were verified) on "verified", for storage's cache
+static void
+s_flush_verified (self_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_pending; i++)
+        n += self->pending [i].type == 0;
+    uint8_t *ids = n ? malloc (n * 32) : NULL;
+    if (!ids)
+        return;                         //  none, or storage verifies them again
+    size_t k = 0;
+    for (size_t i = 0; i < self->n_pending; i++)
+        if (self->pending [i].type == 0)
+            memcpy (ids + 32 * k++, self->pending [i].wtxid.b, 32);
+    Zc__VerifiedTxs msg = ZC__VERIFIED_TXS__INIT;
+    msg.wtxids.data = ids;
+    msg.wtxids.len = n * 32;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFIED_TXS,
+                        .seq = ++self->verified_seq };
+    if (zc_zmq_send (self->events, "verified", 8, &header, &msg.base, ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_pub_drops, 1);
+    free (ids);
+}
+
 static void
 s_flush_events (self_t *self)
 {
@@ -308,6 +334,7 @@ s_flush_events (self_t *self)
     }
     free (events);
     free (ptrs);
+    s_flush_verified (self);
     self->n_pending = 0;
 }
 

@@ -27,7 +27,7 @@ const zc_option_t storage_options [] = {
     { "work", "ZC_STORAGE_WORK", ZC_OPT_STRING, "tcp://0.0.0.0:7803",
       "validator work endpoint (bound)", offsetof (storage_cfg_t, work), 0, 0 },
     { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
-      "mempool events to follow (empty: verify every transaction again)",
+      "mempool events to follow, the \"verified\" topic (empty: verify every transaction again)",
       offsetof (storage_cfg_t, mempool_events), 0, 0 },
     { "sync", "ZC_STORAGE_SYNC", ZC_OPT_BOOL, "true",
       "fsync each connected block (survives power loss, not just a crash)",
@@ -1071,7 +1071,8 @@ s_on_work (self_t *self)
     zc_frames_close (&frames);
 }
 
-//  Mempool events: remember the wtxids it verified
+//  The mempool's "verified" feed: remember the wtxids it verified. A batch
+//  lost costs those verifications again, nothing else: no replay
 static void
 s_on_mempool (self_t *self)
 {
@@ -1079,16 +1080,14 @@ s_on_mempool (self_t *self)
     if (zc_frames_recv (self->mempool, &frames, ZMQ_DONTWAIT))
         return;
     zc_env_t env;
-    Zc__TxEvents *events = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__TX_EVENTS
-    &&  zc_codec_unpack (&zc__tx_events__descriptor, env.body, env.body_size, ZC_MSG_MAX,
-                         (ProtobufCMessage **) &events) == ZC_OK) {
-        for (size_t i = 0; i < events->n_events; i++) {
-            const Zc__TxEvent *e = events->events [i];
-            if (e->type == ZC__TX_EVENT_TYPE__ACCEPTED && e->wtxid.len == 32)
-                s_cache_add (self, e->wtxid.data);
-        }
-        zc__tx_events__free_unpacked (events, NULL);
+    Zc__VerifiedTxs *ids = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__VERIFIED_TXS
+    &&  zc_codec_unpack (&zc__verified_txs__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &ids) == ZC_OK) {
+        if (ids->wtxids.len % 32 == 0)
+            for (size_t at = 0; at < ids->wtxids.len; at += 32)
+                s_cache_add (self, ids->wtxids.data + at);
+        zc__verified_txs__free_unpacked (ids, NULL);
     }
     zc_frames_close (&frames);
 }
@@ -1261,7 +1260,7 @@ s_open (self_t *self, char *err, size_t err_size)
                                             ZC_SOCK_MEMPOOL_EVENTS, err, err_size)))
         return -1;
     if (self->mempool)
-        zc_zmq_subscribe_only (self->mempool, "tx");
+        zc_zmq_subscribe_only (self->mempool, "verified");      //  ids, not the transactions
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
