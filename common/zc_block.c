@@ -125,6 +125,19 @@ zc_block_encode (const zc_block_t *self, size_t *size_p)
     return writer.data;
 }
 
+size_t
+zc_block_tx_offsets (const zc_block_t *self, size_t *offsets)
+{
+    //  transactions follow the header and their count, back to back, each
+    //  as long as the decoder (or finalize) measured it
+    size_t at = ZC_HEADER_SIZE + zc_varint_size (self->n_tx);
+    for (uint32_t i = 0; i < self->n_tx; i++) {
+        offsets [i] = at;
+        at += self->tx [i]->size;
+    }
+    return at;
+}
+
 void
 zc_block_finalize (zc_block_t *self)
 {

@@ -75,6 +75,16 @@ zc_err_t
 uint8_t *
     zc_block_encode (const zc_block_t *self, size_t *size_p);
 
+//  Where each transaction lies in the block's encoding, so its bytes can
+//  be sliced out of the block's instead of encoded again: tx [i] is the
+//  tx [i]->size bytes at offsets [i] (offsets: n_tx entries, the
+//  caller's). Holds for a block as decoded (the bytes it was decoded
+//  from) or finalized since its last edit (zc_block_encode's bytes).
+//  Returns the size of the encoding those spans imply: block->size for a
+//  consistent block, so a caller holding bytes can check they are these.
+size_t
+    zc_block_tx_offsets (const zc_block_t *self, size_t *offsets);
+
 //  Recompute the header's merkle root from the transactions, then hash and
 //  size. Call after editing transactions.
 void

@@ -244,6 +244,14 @@ s_send_owned (void *sock, uint8_t *data, size_t size, int flags)
     return 0;
 }
 
+void
+zc_zmq_subscribe_only (zsock_t *sub, const char *topic)
+{
+    assert (sub && zsock_type (sub) == ZMQ_SUB && topic);
+    zsock_set_unsubscribe (sub, "");
+    zsock_set_subscribe (sub, topic);
+}
+
 int
 zc_zmq_send (void *sock, const void *prefix, size_t prefix_size, const zc_env_t *header,
              const ProtobufCMessage *body, int flags)

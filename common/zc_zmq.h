@@ -68,6 +68,12 @@ zsock_t *
     zc_zmq_open_auth (int type, const char *endpoint, bool bind, int hwm, const zc_keys_t *keys,
                       zc_sock_t sock, char *err, size_t err_size);
 
+//  Make a SUB socket (which zc_zmq_open* subscribe to everything) receive
+//  only topic: the messages whose first frame begins with it. A publisher
+//  filters for its subscribers, so what is not wanted never travels.
+void
+    zc_zmq_subscribe_only (zsock_t *sub, const char *topic);
+
 //  Send [prefix][envelope(header, body)] (no prefix frame when prefix is
 //  NULL). flags: ZMQ_DONTWAIT to drop instead of blocking at the HWM.
 //  0, or -1 (errno from libzmq: EAGAIN when the HWM was hit).

@@ -251,6 +251,67 @@ test_known_answer (void **state)
     zc_block_destroy (&block);
 }
 
+//  Each transaction's bytes sliced out of the block's (zc_block_tx_offsets)
+//  are its own encoding: for a block of 300 transactions of every shape (a
+//  coinbase, 1 to 4 inputs, 1 to 3 outputs: the count is a 3-byte varint),
+//  as decoded and as finalized, and the spans end where the block does
+static void
+test_tx_offsets (void **state)
+{
+    (void) state;
+    const uint32_t n_tx = 300;
+    uint8_t key [32];
+    memset (key, 7, sizeof key);
+    zc_block_t *block = zc_block_new (n_tx);
+    block->tx [0] = zc_coinbase_new (5, 99, 5000000000ULL, key);
+    for (uint32_t t = 1; t < n_tx; t++) {
+        zc_tx_t *tx = zc_tx_new (1 + t % 4, 1 + t % 3);
+        for (uint32_t i = 0; i < tx->n_in; i++) {
+            memset (tx->in [i].prevout.txid.b, (int) (t + i), 32);
+            tx->in [i].prevout.index = t * 10 + i;
+            memset (tx->in [i].sig, (int) (t ^ i), ZC_SIG_SIZE);
+        }
+        for (uint32_t o = 0; o < tx->n_out; o++) {
+            tx->out [o].amount = (uint64_t) t * 1000 + o;
+            memset (tx->out [o].pubkey, (int) (t + o + 1), 32);
+        }
+        zc_tx_finalize (tx);
+        block->tx [t] = tx;
+    }
+    block->header.time = 1767225601;
+    block->header.bits = 0x207fffff;
+    zc_block_finalize (block);
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    assert_non_null (raw);
+    zc_block_t *decoded;
+    assert_int_equal (zc_block_decode (raw, size, &decoded), ZC_OK);
+
+    size_t *offsets = calloc (n_tx, sizeof *offsets);
+    size_t *built = calloc (n_tx, sizeof *built);
+    assert_int_equal (zc_block_tx_offsets (decoded, offsets), size);
+    assert_int_equal (zc_block_tx_offsets (block, built), size);
+    assert_memory_equal (offsets, built, n_tx * sizeof *offsets);
+    assert_int_equal (offsets [0], ZC_HEADER_SIZE + 3);
+    for (uint32_t t = 0; t < n_tx; t++) {
+        size_t tx_size;
+        uint8_t *own = zc_tx_encode (block->tx [t], &tx_size);
+        assert_int_equal (tx_size, decoded->tx [t]->size);
+        assert_memory_equal (raw + offsets [t], own, tx_size);
+        //  and the slice decodes to the same transaction
+        zc_tx_t *back;
+        assert_int_equal (zc_tx_decode (raw + offsets [t], decoded->tx [t]->size, &back), ZC_OK);
+        assert_true (zc_hash_eq (&back->wtxid, &block->tx [t]->wtxid));
+        zc_tx_destroy (&back);
+        free (own);
+    }
+    free (offsets);
+    free (built);
+    free (raw);
+    zc_block_destroy (&decoded);
+    zc_block_destroy (&block);
+}
+
 //  zc_block_solve finds a nonce whose hash meets the bits, and the block's
 //  hash is that of its header; a header edited after finalize is solved
 //  from its new contents
@@ -283,6 +344,7 @@ main (void)
         cmocka_unit_test (test_merkle_duplicate_leaf),
         cmocka_unit_test (test_decode_rejects),
         cmocka_unit_test (test_known_answer),
+        cmocka_unit_test (test_tx_offsets),
         cmocka_unit_test (test_solve),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -11,11 +11,14 @@
 #include "zc_hex.h"
 #include "zc_params.h"
 #include "zc_wallet.h"
+#include "zc_time.h"
 #include "envelope.pb-c.h"
+#include "events.pb-c.h"
 #include "mempool.pb-c.h"
 #include "storage.pb-c.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,6 +289,185 @@ test_liveness (void **state)
     assert_null (strstr (out, "\"service\":\"mempool\""));
 }
 
+//  A SUB to the node's ipc socket NAME ("storage-events") as role (the
+//  keys zchain up made), taking only topic
+static zsock_t *
+s_subscribe (const char *name, zc_role_t role, zc_sock_t sock, const char *topic,
+             zc_keys_t **keys_p)
+{
+    char dir [192], endpoint [256], err [256];
+    snprintf (dir, sizeof dir, "%s/keys", s_node->dir);
+    *keys_p = zc_keys_load (dir, role, err, sizeof err);
+    assert_non_null (*keys_p);
+    snprintf (endpoint, sizeof endpoint, "ipc://%s/run/%s.sock", s_node->dir, name);
+    zsock_t *sub = zc_zmq_open_auth (ZMQ_SUB, endpoint, false, 1000, *keys_p, sock, err, sizeof err);
+    assert_non_null (sub);
+    zc_zmq_subscribe_only (sub, topic);
+    return sub;
+}
+
+//  The next message on sub within wait_ms (a bound, not a timing): 0 and
+//  the frames, or -1
+static int
+s_next (zsock_t *sub, int wait_ms, zc_frames_t *frames)
+{
+    zpoller_t *poller = zpoller_new (sub, NULL);
+    void *which = zpoller_wait (poller, wait_ms);
+    zpoller_destroy (&poller);
+    return which ? zc_frames_recv (sub, frames, ZMQ_DONTWAIT) : -1;
+}
+
+//  Storage's "tip" topic, as a miner takes it: after each block, one event
+//  whose height, hash, header, work, next bits, median time and seq are
+//  GET_TIP's; its seq that of the chain event; nothing else on the topic
+//  (no 8 MB "chain" event comes to a "tip" subscriber)
+static void
+test_tip_feed (void **state)
+{
+    (void) state;
+    zc_keys_t *keys;
+    zsock_t *sub = s_subscribe ("storage-events", ZC_ROLE_MINER, ZC_SOCK_STORAGE_EVENTS, "tip", &keys);
+    //  ZeroMQ's slow joiner: mine until the subscription has taken
+    zc_frames_t frames;
+    bool joined = false;
+    for (int i = 0; i < 30 && !joined; i++) {
+        assert_int_equal (testchain_mine (s_node, s_params, 10000, NULL, NULL), ZC_OK);
+        joined = s_next (sub, 1000, &frames) == 0;
+        if (joined)
+            zc_frames_close (&frames);
+    }
+    assert_true (joined);
+    while (s_next (sub, 200, &frames) == 0)
+        zc_frames_close (&frames);      //  any that were still on their way
+    uint64_t last_seq = 0;
+    for (int b = 0; b < 5; b++) {
+        zc_hash_t mined;
+        uint32_t height;
+        assert_int_equal (testchain_mine (s_node, s_params, 10000, &mined, &height), ZC_OK);
+        assert_int_equal (s_next (sub, 10000, &frames), 0);
+        assert_int_equal (frames.count, 2);
+        assert_int_equal (zc_frame_size (&frames, 0), 3);
+        assert_memory_equal (zc_frame_data (&frames, 0), "tip", 3);
+        zc_env_t env;
+        assert_int_equal (zc_frames_envelope (&frames, &env), ZC_OK);
+        assert_int_equal (env.type, ZC__MSG_TYPE__TIP_EVENT);
+        Zc__TipEvent *ev = zc__tip_event__unpack (NULL, env.body_size, env.body);
+        assert_non_null (ev);
+        assert_int_equal (ev->height, height);
+        assert_int_equal (ev->hash.len, 32);
+        assert_memory_equal (ev->hash.data, mined.b, 32);
+        assert_int_equal (ev->header.len, ZC_HEADER_SIZE);
+        zc_hash_t header_hash;
+        zc_sha256d (ev->header.data, ZC_HEADER_SIZE, header_hash.b);
+        assert_memory_equal (header_hash.b, mined.b, 32);
+        if (last_seq)
+            assert_int_equal (env.seq, last_seq + 1);
+        last_seq = env.seq;
+        //  nothing moves without miners: GET_TIP says the same
+        Zc__GetTip req = ZC__GET_TIP__INIT;
+        size_t size;
+        const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__GET_TIP, &req.base, &size, NULL);
+        assert_non_null (body);
+        Zc__TipReply *tip = zc__tip_reply__unpack (NULL, size, body);
+        assert_non_null (tip);
+        assert_int_equal (tip->height, ev->height);
+        assert_memory_equal (tip->hash.data, ev->hash.data, 32);
+        assert_memory_equal (tip->header.data, ev->header.data, ZC_HEADER_SIZE);
+        assert_int_equal (ev->chain_work.len, 32);
+        assert_memory_equal (tip->chain_work.data, ev->chain_work.data, 32);
+        assert_int_equal (tip->next_bits, ev->next_bits);
+        assert_int_equal (tip->median_time, ev->median_time);
+        assert_int_equal (tip->event_seq, env.seq);
+        zc__tip_reply__free_unpacked (tip, NULL);
+        zc__tip_event__free_unpacked (ev, NULL);
+        zc_frames_close (&frames);
+    }
+    zsock_destroy (&sub);
+    zc_keys_destroy (&keys);
+}
+
+//  The mempool's "verified" topic, as storage takes it: a batch of one good
+//  and one badly signed transaction gives one message holding the good
+//  one's wtxid and not the other's, ids only; and a block confirming the
+//  good one is not verified again by storage (its skip counter moves, its
+//  sent counter does not)
+static void
+test_verified_feed (void **state)
+{
+    (void) state;
+    zc_keys_t *keys;
+    zsock_t *sub = s_subscribe ("mempool-events", ZC_ROLE_STORAGE, ZC_SOCK_MEMPOOL_EVENTS,
+                                "verified", &keys);
+    testchain_coin_t coins [4];
+    assert_int_equal (testchain_coins (s_node, s_params, coins, 4), 4);
+    //  ZeroMQ's slow joiner: transactions until the subscription has taken
+    zc_frames_t frames;
+    bool joined = false;
+    for (int i = 0; i < 2 && !joined; i++) {
+        zc_tx_t *warm = testchain_pay (s_params, &coins [2 + i], 1000);
+        zc_err_t reason;
+        assert_int_equal (testchain_submit_txs (s_node->client, &warm, 1, &reason, 10000), ZC_OK);
+        assert_int_equal (reason, ZC_OK);
+        joined = s_next (sub, 2000, &frames) == 0;
+        if (joined)
+            zc_frames_close (&frames);
+        zc_tx_destroy (&warm);
+    }
+    assert_true (joined);
+    while (s_next (sub, 200, &frames) == 0)
+        zc_frames_close (&frames);
+
+    zc_tx_t *txs [2];
+    txs [0] = testchain_pay (s_params, &coins [0], 1000);
+    txs [1] = testchain_pay (s_params, &coins [1], 1000);
+    txs [1]->in [0].sig [7] ^= 1;
+    zc_tx_finalize (txs [1]);
+    zc_err_t reasons [2];
+    assert_int_equal (testchain_submit_txs (s_node->client, txs, 2, reasons, 10000), ZC_OK);
+    assert_int_equal (reasons [0], ZC_OK);
+    assert_int_equal (reasons [1], ZC_ERR_BAD_SIG);
+    assert_int_equal (s_next (sub, 10000, &frames), 0);
+    assert_int_equal (zc_frame_size (&frames, 0), 8);
+    assert_memory_equal (zc_frame_data (&frames, 0), "verified", 8);
+    zc_env_t env;
+    assert_int_equal (zc_frames_envelope (&frames, &env), ZC_OK);
+    assert_int_equal (env.type, ZC__MSG_TYPE__VERIFIED_TXS);
+    Zc__VerifiedTxs *ids = zc__verified_txs__unpack (NULL, env.body_size, env.body);
+    assert_non_null (ids);
+    assert_int_equal (ids->wtxids.len, 32);
+    assert_memory_equal (ids->wtxids.data, txs [0]->wtxid.b, 32);
+    zc__verified_txs__free_unpacked (ids, NULL);
+    zc_frames_close (&frames);
+
+    //  a block with it: storage takes the mempool's word for its signatures
+    //  (a counter not yet moved has no series: -1)
+    double skipped = fmax (0, testnode_metric (s_node, "zchain_storage_verify_skipped_total"));
+    double sent = fmax (0, testnode_metric (s_node, "zchain_storage_verify_sent_total"));
+    zc_block_t *empty = testchain_block (s_node, s_params, 1);
+    zc_block_t *block = zc_block_new (2);
+    block->header = empty->header;
+    block->tx [0] = empty->tx [0];
+    empty->tx [0] = NULL;
+    block->tx [1] = zc_tx_dup (txs [0]);
+    zc_block_finalize (block);
+    zc_block_solve (block, s_params->pow_limit_bits);
+    assert_int_equal (testchain_submit (s_node, block), ZC_OK);
+    assert_true (testchain_wait_confirmed (s_node, 30, &txs [0]->txid));
+    double now_skipped = skipped;
+    for (int i = 0; i < 100 && now_skipped < skipped + 1; i++) {
+        usleep (100000);
+        now_skipped = testnode_metric (s_node, "zchain_storage_verify_skipped_total");
+    }
+    assert_true (now_skipped >= skipped + 1);
+    assert_true (fmax (0, testnode_metric (s_node, "zchain_storage_verify_sent_total")) == sent);
+    zc_block_destroy (&empty);
+    zc_block_destroy (&block);
+    zc_tx_destroy (&txs [0]);
+    zc_tx_destroy (&txs [1]);
+    zsock_destroy (&sub);
+    zc_keys_destroy (&keys);
+}
+
 static int
 s_setup (void **state)
 {
@@ -312,6 +494,8 @@ main (void)
         cmocka_unit_test (test_reject_reasons),
         cmocka_unit_test (test_liveness),
         cmocka_unit_test (test_restart_same_state),
+        cmocka_unit_test (test_tip_feed),
+        cmocka_unit_test (test_verified_feed),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

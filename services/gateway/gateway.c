@@ -658,6 +658,11 @@ gateway_actor (zsock_t *pipe, void *args)
                                                    keys, ZC_SOCK_STORAGE_EVENTS, err, sizeof err))
            && (self->tx_sub = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
                                                 ZC_SOCK_MEMPOOL_EVENTS, err, sizeof err)));
+    if (ok && !relay) {
+        //  the blocks and the transactions, not the lighter feeds beside them
+        zc_zmq_subscribe_only (self->chain_sub, "chain");
+        zc_zmq_subscribe_only (self->tx_sub, "tx");
+    }
     if (relay && !(cfg->p2p.bind && *cfg->p2p.bind)) {
         snprintf (err, sizeof err, "--relay-only needs --p2p");
         ok = false;

@@ -174,6 +174,7 @@ typedef struct {
     size_t dropped [ZC_ERR_COUNT_];
     bool passing;                       //  a refusal for a passing reason was seen
     zc_tx_t **retry;                    //  for the next round, with when accepted
+    uint8_t **retry_raw;                //  and their bytes
     uint64_t *retry_time;
     size_t n_retry, cap_retry;
     int64_t retry_at_ms;
@@ -213,6 +214,7 @@ typedef struct {
     //  pool entries spending a transaction that came back (reorg), to
     //  submit again after it: collected while committing
     zc_tx_t **resubmit;
+    uint8_t **resubmit_raw;             //  their bytes (tx->size each)
     size_t n_resubmit, cap_resubmit;
     bool committing;
     s_reloading_t reload;
@@ -224,6 +226,7 @@ typedef struct {
     s_event_t *pending;
     size_t n_pending;
     uint64_t event_seq;
+    uint64_t verified_seq;              //  of the "verified" topic
     //  metrics
     zc_metrics_t *metrics;
     zc_metric_t *m_accepted;
@@ -268,6 +271,31 @@ s_event (self_t *self, uint8_t type, const zc_hash_t *txid, const zc_hash_t *wtx
     e->reason = reason;
 }
 
+//  The wtxids of the accepted among the pending events (every accepted
+//  one's signatures were verified) on "verified", for storage's cache
+static void
+s_flush_verified (self_t *self)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < self->n_pending; i++)
+        n += self->pending [i].type == 0;
+    uint8_t *ids = n ? malloc (n * 32) : NULL;
+    if (!ids)
+        return;                         //  none, or storage verifies them again
+    size_t k = 0;
+    for (size_t i = 0; i < self->n_pending; i++)
+        if (self->pending [i].type == 0)
+            memcpy (ids + 32 * k++, self->pending [i].wtxid.b, 32);
+    Zc__VerifiedTxs msg = ZC__VERIFIED_TXS__INIT;
+    msg.wtxids.data = ids;
+    msg.wtxids.len = n * 32;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFIED_TXS,
+                        .seq = ++self->verified_seq };
+    if (zc_zmq_send (self->events, "verified", 8, &header, &msg.base, ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_pub_drops, 1);
+    free (ids);
+}
+
 static void
 s_flush_events (self_t *self)
 {
@@ -308,25 +336,39 @@ s_flush_events (self_t *self)
     }
     free (events);
     free (ptrs);
+    s_flush_verified (self);
     self->n_pending = 0;
 }
 
 //  A pool entry spent a transaction that came back after a reorganisation
 //  (pool_add removes such spenders): keep it to submit again, after it
 static void
-s_keep_for_resubmit (self_t *self, const zc_tx_t *tx)
+s_keep_for_resubmit (self_t *self, const pool_entry_t *entry)
 {
     if (self->n_resubmit == self->cap_resubmit) {
         size_t cap = self->cap_resubmit ? self->cap_resubmit * 2 : 64;
         zc_tx_t **grown = realloc (self->resubmit, cap * sizeof *grown);
-        if (!grown)
+        if (grown)
+            self->resubmit = grown;
+        uint8_t **raws = grown ? realloc (self->resubmit_raw, cap * sizeof *raws) : NULL;
+        if (!raws)
             return;                     //  it stays removed, and says so in its event
-        self->resubmit = grown;
+        self->resubmit_raw = raws;
         self->cap_resubmit = cap;
     }
-    zc_tx_t *copy = zc_tx_dup (tx);
-    if (copy)
-        self->resubmit [self->n_resubmit++] = copy;
+    //  the transaction and its bytes as the pool holds them: checked
+    //  again, never decoded again
+    zc_tx_t *copy = zc_tx_dup (entry->tx);
+    uint8_t *raw = malloc (entry->tx->size);
+    if (copy && raw) {
+        memcpy (raw, entry->raw, entry->tx->size);
+        self->resubmit [self->n_resubmit] = copy;
+        self->resubmit_raw [self->n_resubmit++] = raw;
+    }
+    else {
+        zc_tx_destroy (&copy);
+        free (raw);
+    }
 }
 
 static void
@@ -338,7 +380,7 @@ s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
     if ((size_t) why < 8)
         zc_metric_inc (self->m_removed [why], 1);
     if (why == POOL_REORG && self->committing)
-        s_keep_for_resubmit (self, entry->tx);
+        s_keep_for_resubmit (self, entry);
 }
 
 // ---------------------------------------------------------------------------
@@ -597,8 +639,6 @@ s_send_jobs (self_t *self, s_batch_t *batch)
             job.job_id = zc_workpool_next_id (self->workpool);
             job.items = item_ptrs;
             job.n_items = n;
-            job.height = self->height + 1;
-            job.coinbase_maturity = self->params->coinbase_maturity;
             job.genesis.data = (uint8_t *) zc_params_genesis_hash (self->params)->b;
             job.genesis.len = 32;
             zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_JOB };
@@ -895,28 +935,28 @@ s_batch_new (self_t *self, size_t n)
     return batch;
 }
 
+//  Item i of the batch: tx (taken), decoded from raw (tx->size bytes,
+//  copied), through its own checks and policy
 static void
-s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, size_t size)
+s_batch_item_tx (self_t *self, s_batch_t *batch, size_t i, zc_tx_t *tx, const uint8_t *raw)
 {
     s_item_t *item = &batch->items [i];
     item->batch = batch;
-    zc_err_t rc = zc_tx_decode (data, size, &item->tx);
+    item->tx = tx;
+    item->txid = tx->txid;
+    item->wtxid = tx->wtxid;
+    item->size = tx->size;
+    item->decoded = true;
+    zc_err_t rc = zc_check_loose_tx (tx);
+    if (rc == ZC_OK)
+        rc = zc_check_standard_tx (tx, (uint64_t) self->cfg->dust_fee_rate);
     if (rc == ZC_OK) {
-        item->txid = item->tx->txid;
-        item->wtxid = item->tx->wtxid;
-        item->size = item->tx->size;
-        item->decoded = true;
-        rc = zc_check_loose_tx (item->tx);
-        if (rc == ZC_OK)
-            rc = zc_check_standard_tx (item->tx, (uint64_t) self->cfg->dust_fee_rate);
-    }
-    if (rc == ZC_OK) {
-        item->raw = malloc (size);
+        item->raw = malloc (tx->size);
         if (!item->raw)
             rc = ZC_ERR_INTERNAL;
         else {
-            memcpy (item->raw, data, size);
-            item->raw_size = size;
+            memcpy (item->raw, raw, tx->size);
+            item->raw_size = tx->size;
         }
     }
     if (rc != ZC_OK) {
@@ -924,6 +964,20 @@ s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, siz
         return;
     }
     s_prepare_item (self, batch, i);
+}
+
+//  Item i of the batch from a client's bytes: decoded, once
+static void
+s_batch_item (self_t *self, s_batch_t *batch, size_t i, const uint8_t *data, size_t size)
+{
+    zc_tx_t *tx = NULL;
+    zc_err_t rc = zc_tx_decode (data, size, &tx);
+    if (rc != ZC_OK) {
+        batch->items [i].batch = batch;
+        s_reject (self, &batch->items [i], rc);
+        return;
+    }
+    s_batch_item_tx (self, batch, i, tx, data);
 }
 
 //  Start a prepared batch: its look-up, or straight to verification
@@ -950,10 +1004,12 @@ s_batch_start (self_t *self, s_batch_t *batch)
 }
 
 //  A batch of our own (kind KIND_REORG or KIND_RELOAD; times: when each was
-//  accepted, or NULL for now)
+//  accepted, or NULL for now): transactions decoded already, each with its
+//  bytes (raws [i]: txs [i]->size of them), borrowed; checked again from
+//  copies, neither encoded nor decoded again
 static int
-s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint64_t *times,
-                   size_t n)
+s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs,
+                   const uint8_t *const *raws, const uint64_t *times, size_t n)
 {
     zc_err_t state = store_state (self->store);
     if (kind == KIND_REORG && state != ZC_OK) {
@@ -974,13 +1030,11 @@ s_submit_internal (self_t *self, s_kind_t kind, zc_tx_t *const *txs, const uint6
     batch->kind = kind;
     for (size_t i = 0; i < n; i++) {
         batch->items [i].time_ms = times ? times [i] : 0;
-        size_t size;
-        uint8_t *raw = zc_tx_encode (txs [i], &size);
-        if (raw)
-            s_batch_item (self, batch, i, raw, size);
+        zc_tx_t *copy = zc_tx_dup (txs [i]);
+        if (copy)
+            s_batch_item_tx (self, batch, i, copy, raws [i]);
         else
             s_reject (self, &batch->items [i], ZC_ERR_INTERNAL);
-        free (raw);
     }
     s_batch_start (self, batch);
     return 0;
@@ -994,24 +1048,33 @@ s_resubmit (self_t *self)
     if (self->n_resubmit == 0)
         return;
     zc_tx_t **txs = self->resubmit;
+    uint8_t **raws = self->resubmit_raw;
     size_t n = self->n_resubmit;
     self->resubmit = NULL;
+    self->resubmit_raw = NULL;
     self->n_resubmit = self->cap_resubmit = 0;
     size_t *order = malloc (n * sizeof *order);
     zc_tx_t **ordered = malloc (n * sizeof *ordered);
-    if (order && ordered) {
+    const uint8_t **ordered_raws = malloc (n * sizeof *ordered_raws);
+    if (order && ordered && ordered_raws) {
         order_parents_first (txs, n, order);
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             ordered [i] = txs [order [i]];
+            ordered_raws [i] = raws [order [i]];
+        }
         for (size_t i = 0; i < n; i += MAX_SUBMIT)
-            s_submit_internal (self, KIND_REORG, ordered + i, NULL,
+            s_submit_internal (self, KIND_REORG, ordered + i, ordered_raws + i, NULL,
                                n - i < MAX_SUBMIT ? n - i : MAX_SUBMIT);
     }
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         zc_tx_destroy (&txs [i]);
+        free (raws [i]);
+    }
     free (txs);
+    free (raws);
     free (order);
     free (ordered);
+    free (ordered_raws);
 }
 
 // ---------------------------------------------------------------------------
@@ -1117,6 +1180,30 @@ s_block_connected (self_t *self, zc_block_t *block)
     }
 }
 
+//  A disconnected block's transactions (but its coinbase) go through the
+//  checks again, each with its bytes sliced out of the block's (raw, the
+//  bytes block was decoded from)
+static void
+s_take_back (self_t *self, const zc_block_t *block, const uint8_t *raw, size_t size)
+{
+    size_t *offsets = malloc (block->n_tx * sizeof *offsets);
+    const uint8_t **raws = malloc (block->n_tx * sizeof *raws);
+    if (offsets && raws) {
+        size_t end = zc_block_tx_offsets (block, offsets);
+        assert (end == size);           //  the decoder read exactly these
+        (void) end;
+        (void) size;
+        for (uint32_t t = 0; t < block->n_tx; t++)
+            raws [t] = raw + offsets [t];
+        s_submit_internal (self, KIND_REORG, block->tx + 1, raws + 1, NULL, block->n_tx - 1);
+    }
+    else
+        zc_warn ("out of memory: %u transactions of a disconnected block not taken back",
+                 block->n_tx - 1);
+    free (offsets);
+    free (raws);
+}
+
 static void
 s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
 {
@@ -1136,7 +1223,7 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
         for (uint32_t t = 0; block && t < block->n_tx; t++)
             zhashx_delete (self->recent, block->tx [t]->txid.b);
         if (block && block->n_tx > 1)
-            s_submit_internal (self, KIND_REORG, block->tx + 1, NULL, block->n_tx - 1);
+            s_take_back (self, block, ev->raw.data, ev->raw.len);
         if (block)
             self->tip = block->header.prev;
         self->height = ev->height ? ev->height - 1 : 0;
@@ -1687,24 +1774,27 @@ s_reload_finish (self_t *self)
 //  Stored transactions (the caller's) through the checks, parents first,
 //  in batches
 static void
-s_reload_submit (self_t *self, zc_tx_t **txs, const uint64_t *times, size_t n)
+s_reload_submit (self_t *self, zc_tx_t **txs, uint8_t *const *raws, const uint64_t *times,
+                 size_t n)
 {
     s_reloading_t *r = &self->reload;
     size_t *order = malloc ((n ? n : 1) * sizeof *order);
     zc_tx_t **chunk = malloc (RELOAD_BATCH * sizeof *chunk);
+    const uint8_t **chunk_raws = malloc (RELOAD_BATCH * sizeof *chunk_raws);
     uint64_t *chunk_times = malloc (RELOAD_BATCH * sizeof *chunk_times);
     r->submitting = true;
-    if (order && chunk && chunk_times) {
+    if (order && chunk && chunk_raws && chunk_times) {
         order_parents_first (txs, n, order);
         for (size_t i = 0; i < n; i += RELOAD_BATCH) {
             size_t k = n - i < RELOAD_BATCH ? n - i : RELOAD_BATCH;
             for (size_t j = 0; j < k; j++) {
                 chunk [j] = txs [order [i + j]];
+                chunk_raws [j] = raws [order [i + j]];
                 chunk_times [j] = times [order [i + j]];
             }
             //  counted before: a batch refused at once is accounted for inside
             r->pending++;
-            if (s_submit_internal (self, KIND_RELOAD, chunk, chunk_times, k)) {
+            if (s_submit_internal (self, KIND_RELOAD, chunk, chunk_raws, chunk_times, k)) {
                 r->pending--;
                 r->left += k;
             }
@@ -1715,6 +1805,7 @@ s_reload_submit (self_t *self, zc_tx_t **txs, const uint64_t *times, size_t n)
     r->submitting = false;
     free (order);
     free (chunk);
+    free (chunk_raws);
     free (chunk_times);
 }
 
@@ -1735,25 +1826,33 @@ s_reload_account (self_t *self, s_batch_t *batch)
         if (s_passing (reason))
             r->passing = true;
         bool again = s_passing (reason) || (reason == ZC_ERR_UNKNOWN_INPUT && r->passing);
-        if (again && item->tx && r->round < RELOAD_ROUNDS) {
+        //  with its bytes (it passed its own checks, so the item has them)
+        if (again && item->tx && item->raw && r->round < RELOAD_ROUNDS) {
             if (r->n_retry == r->cap_retry) {
                 size_t cap = r->cap_retry ? r->cap_retry * 2 : 256;
                 zc_tx_t **txs = realloc (r->retry, cap * sizeof *txs);
                 if (txs)
                     r->retry = txs;
-                uint64_t *times = txs ? realloc (r->retry_time, cap * sizeof *times) : NULL;
+                uint8_t **raws = txs ? realloc (r->retry_raw, cap * sizeof *raws) : NULL;
+                if (raws)
+                    r->retry_raw = raws;
+                uint64_t *times = raws ? realloc (r->retry_time, cap * sizeof *times) : NULL;
                 if (times) {
                     r->retry_time = times;
                     r->cap_retry = cap;
                 }
             }
             zc_tx_t *copy = r->n_retry < r->cap_retry ? zc_tx_dup (item->tx) : NULL;
-            if (copy) {
+            uint8_t *raw = copy ? malloc (item->raw_size) : NULL;
+            if (raw) {
+                memcpy (raw, item->raw, item->raw_size);
                 r->retry [r->n_retry] = copy;
+                r->retry_raw [r->n_retry] = raw;
                 r->retry_time [r->n_retry++] = item->time_ms;
                 r->retry_at_ms = zc_mono_ms () + RELOAD_RETRY_MS;
                 continue;
             }
+            zc_tx_destroy (&copy);
         }
         if (s_passing (reason)) {
             char hex [65];
@@ -1777,17 +1876,22 @@ s_reload_retry (self_t *self)
     if (!r->n_retry || zc_mono_ms () < r->retry_at_ms)
         return;
     zc_tx_t **txs = r->retry;
+    uint8_t **raws = r->retry_raw;
     uint64_t *times = r->retry_time;
     size_t n = r->n_retry;
     r->retry = NULL;
+    r->retry_raw = NULL;
     r->retry_time = NULL;
     r->n_retry = r->cap_retry = 0;
     r->round++;
     zc_info ("reload: trying %zu again (round %d of %d)", n, r->round + 1, RELOAD_ROUNDS + 1);
-    s_reload_submit (self, txs, times, n);
-    for (size_t i = 0; i < n; i++)
+    s_reload_submit (self, txs, raws, times, n);
+    for (size_t i = 0; i < n; i++) {
         zc_tx_destroy (&txs [i]);
+        free (raws [i]);
+    }
     free (txs);
+    free (raws);
     free (times);
     s_reload_finish (self);
 }
@@ -1795,6 +1899,7 @@ s_reload_retry (self_t *self)
 typedef struct {
     self_t *self;
     zc_tx_t **txs;
+    uint8_t **raws;                     //  their stored bytes
     uint64_t *times;
     size_t n, cap;
 } s_stored_t;
@@ -1825,17 +1930,26 @@ s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, ui
         zc_tx_t **txs = realloc (st->txs, cap * sizeof *txs);
         if (txs)
             st->txs = txs;
-        uint64_t *times = txs ? realloc (st->times, cap * sizeof *times) : NULL;
-        if (!times) {
-            zc_warn ("reload: out of memory: %s left on disk", "a transaction");
-            self->reload.left++;
-            zc_tx_destroy (&tx);
-            return;
+        uint8_t **raws = txs ? realloc (st->raws, cap * sizeof *raws) : NULL;
+        if (raws)
+            st->raws = raws;
+        uint64_t *times = raws ? realloc (st->times, cap * sizeof *times) : NULL;
+        if (times) {
+            st->times = times;
+            st->cap = cap;
         }
-        st->times = times;
-        st->cap = cap;
     }
+    //  kept with the transaction: the checks copy them, never encode it again
+    uint8_t *copy = st->n < st->cap ? malloc (size) : NULL;
+    if (!copy) {
+        zc_warn ("reload: out of memory: %s left on disk", "a transaction");
+        self->reload.left++;
+        zc_tx_destroy (&tx);
+        return;
+    }
+    memcpy (copy, raw, size);
     st->txs [st->n] = tx;
+    st->raws [st->n] = copy;
     st->times [st->n++] = time_ms;
 }
 
@@ -1847,17 +1961,20 @@ s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, ui
 static void
 s_reload (self_t *self)
 {
-    s_stored_t st = { self, NULL, NULL, 0, 0 };
+    s_stored_t st = { self, NULL, NULL, NULL, 0, 0 };
     self->reload.active = true;
     store_each (self->store, s_stored_visit, &st);
     zc_metric_set (self->m_store_damage, (double) store_damage (self->store));
     if (self->reload.taken)
         zc_info ("reload: taking back %zu transactions accepted before the restart",
                  self->reload.taken);
-    s_reload_submit (self, st.txs, st.times, st.n);
-    for (size_t i = 0; i < st.n; i++)
+    s_reload_submit (self, st.txs, st.raws, st.times, st.n);
+    for (size_t i = 0; i < st.n; i++) {
         zc_tx_destroy (&st.txs [i]);
+        free (st.raws [i]);
+    }
     free (st.txs);
+    free (st.raws);
     free (st.times);
     if (self->reload.taken == 0) {
         self->reload.active = false;
@@ -1957,6 +2074,7 @@ s_open (self_t *self, char *err, size_t err_size)
     ||  !(self->chain = zc_zmq_open_auth (ZMQ_SUB, cfg->storage_events, false, 100000, keys,
                                           ZC_SOCK_STORAGE_EVENTS, err, err_size)))
         return -1;
+    zc_zmq_subscribe_only (self->chain, "chain");       //  the blocks, not the "tip" too
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
@@ -1988,12 +2106,18 @@ s_close (self_t *self)
     zhashx_destroy (&self->reserved);
     zhashx_destroy (&self->flight_txids);
     zhashx_destroy (&self->recent);
-    for (size_t i = 0; i < self->n_resubmit; i++)
+    for (size_t i = 0; i < self->n_resubmit; i++) {
         zc_tx_destroy (&self->resubmit [i]);
+        free (self->resubmit_raw [i]);
+    }
     free (self->resubmit);
-    for (size_t i = 0; i < self->reload.n_retry; i++)
+    free (self->resubmit_raw);
+    for (size_t i = 0; i < self->reload.n_retry; i++) {
         zc_tx_destroy (&self->reload.retry [i]);
+        free (self->reload.retry_raw [i]);
+    }
     free (self->reload.retry);
+    free (self->reload.retry_raw);
     free (self->reload.retry_time);
     s_template_clear (&self->tmpl);
     free (self->pending);

@@ -32,7 +32,7 @@ const zc_option_t miner_options [] = {
     { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
       "storage's request endpoint", offsetof (miner_cfg_t, storage_api), 0, 0 },
     { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
-      "storage's chain events (tip changes)", offsetof (miner_cfg_t, storage_events), 0, 0 },
+      "storage's events (the \"tip\" topic: tip changes)", offsetof (miner_cfg_t, storage_events), 0, 0 },
     { "block-interval", "ZC_BLOCK_INTERVAL", ZC_OPT_INT, "1000",
       "regtest: milliseconds between blocks (0: mine flat out); devnet ignores it",
       offsetof (miner_cfg_t, block_interval_ms), 0, 3600000 },
@@ -51,10 +51,11 @@ typedef struct {
     char address [ZC_ADDRESS_MAX];      //  what the coinbase pays, for the log
     zc_client_t *mempool;
     zc_client_t *storage;
-    zsock_t *chain;
+    zsock_t *chain;                     //  SUB to storage's "tip" topic
     zsock_t *metrics_sock;
     uint64_t extranonce;
-    bool tip_changed;
+    zc_hash_t building_on;              //  the prev of the last template taken
+    bool tip_changed;                   //  storage's tip is another now
     bool stop;
     int64_t last_block_ms;              //  pacing reference
     uint64_t hashes;
@@ -70,6 +71,24 @@ typedef struct {
     int64_t next_metrics;
 } self_t;
 
+//  A tip event: the tip changed when it is not what we build on. Events
+//  need no replay: each is the whole tip, the last one heard is the news,
+//  and one lost costs at most a template's life (5 s), for the next
+//  template is taken on the mempool's tip whatever we heard
+static void
+s_on_tip (self_t *self, zc_frames_t *frames)
+{
+    zc_env_t env;
+    Zc__TipEvent *tip = NULL;
+    if (zc_frames_envelope (frames, &env) != ZC_OK || env.type != ZC__MSG_TYPE__TIP_EVENT
+    ||  zc_codec_unpack (&zc__tip_event__descriptor, env.body, env.body_size, 4096,
+                         (ProtobufCMessage **) &tip) != ZC_OK)
+        return;
+    if (tip->hash.len == 32 && memcmp (tip->hash.data, self->building_on.b, 32) != 0)
+        self->tip_changed = true;
+    zc__tip_event__free_unpacked (tip, NULL);
+}
+
 //  Drain tip announcements and commands; true when the search should stop
 static bool
 s_interrupted (self_t *self)
@@ -79,7 +98,7 @@ s_interrupted (self_t *self)
         zc_frames_t frames;
         if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
             break;
-        self->tip_changed = true;
+        s_on_tip (self, &frames);
         zc_frames_close (&frames);
     }
     if (zsock_events (self->pipe) & ZMQ_POLLIN) {
@@ -289,6 +308,7 @@ s_run (self_t *self)
             s_interrupted (self);
             continue;
         }
+        memcpy (self->building_on.b, t->prev_hash.data, 32);
         zc_metric_set (self->m_template_txs, (double) t->n_txs);
         zc_metric_set (self->m_template_age, (double) (zc_now_ms () - (int64_t) t->created_ms) / 1000.0);
         int found = -1;
@@ -383,6 +403,8 @@ miner_actor (zsock_t *pipe, void *args)
         if (self->storage)
             self->chain = zc_zmq_open_auth (ZMQ_SUB, self->cfg->storage_events, false, 1000, keys,
                                             ZC_SOCK_STORAGE_EVENTS, err, sizeof err);
+        if (self->chain)
+            zc_zmq_subscribe_only (self->chain, "tip");     //  not the 8 MB blocks of "chain"
         if (self->chain && self->cfg->common.metrics && *self->cfg->common.metrics)
             self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, self->cfg->common.metrics, false, 10,
                                                    keys, ZC_SOCK_METRICS_INGEST, err, sizeof err);

@@ -536,21 +536,26 @@ s_step_view (chain_t *self, const zc_block_t *block, bool inputs)
     return zc_utxo_new (s_fetch, self);
 }
 
+//  The block decoded, and its stored bytes (the caller's: sliced and
+//  published as they are, never encoded again)
 static zc_err_t
-s_load_block (chain_t *self, const chain_node_t *node, zc_block_t **block_p)
+s_load_block (chain_t *self, const chain_node_t *node, zc_block_t **block_p, uint8_t **raw_p,
+              size_t *size_p)
 {
+    if (db_get (self->db, DB_BLOCKS, node->hash.b, 32, raw_p, size_p) != 1)
+        return ZC_ERR_INTERNAL;
     if (self->last_block && zc_hash_eq (&self->last_block->hash, &node->hash)) {
         *block_p = self->last_block;
         self->last_block = NULL;
         return ZC_OK;
     }
-    uint8_t *raw;
-    size_t size;
-    if (db_get (self->db, DB_BLOCKS, node->hash.b, 32, &raw, &size) != 1)
+    zc_err_t rc = zc_block_decode (*raw_p, *size_p, block_p);
+    if (rc != ZC_OK) {
+        free (*raw_p);
+        *raw_p = NULL;
         return ZC_ERR_INTERNAL;
-    zc_err_t rc = zc_block_decode (raw, size, block_p);
-    free (raw);
-    return rc == ZC_OK ? ZC_OK : ZC_ERR_INTERNAL;
+    }
+    return ZC_OK;
 }
 
 static zc_err_t
@@ -593,7 +598,7 @@ chain_step_begin (chain_t *self, chain_step_t *step)
         //  the best block is on another branch: step back first
         step->kind = CHAIN_STEP_DISCONNECT;
         step->node = tip;
-        zc_err_t rc = s_load_block (self, tip, &step->block);
+        zc_err_t rc = s_load_block (self, tip, &step->block, &step->raw, &step->raw_size);
         if (rc == ZC_OK)
             rc = s_load_undo (self, tip, &step->undo);
         if (rc == ZC_OK && !(step->view = s_step_view (self, step->block, false)))
@@ -607,7 +612,7 @@ chain_step_begin (chain_t *self, chain_step_t *step)
     }
     step->kind = CHAIN_STEP_CONNECT;
     step->node = s_ancestor (self->best, tip->height + 1);
-    zc_err_t rc = s_load_block (self, step->node, &step->block);
+    zc_err_t rc = s_load_block (self, step->node, &step->block, &step->raw, &step->raw_size);
     if (rc != ZC_OK)
         return rc;
     step->view = s_step_view (self, step->block, true);
@@ -828,6 +833,9 @@ void
 chain_step_clear (chain_step_t *step)
 {
     zc_block_destroy (&step->block);
+    free (step->raw);
+    step->raw = NULL;
+    step->raw_size = 0;
     zc_undo_destroy (&step->undo);
     zc_utxo_destroy (&step->view);
     step->node = NULL;

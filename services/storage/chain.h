@@ -66,6 +66,8 @@ typedef struct {
     chain_step_kind_t kind;
     chain_node_t *node;                 //  the block connected or disconnected
     zc_block_t *block;
+    uint8_t *raw;                       //  the block's stored bytes (block decodes them)
+    size_t raw_size;
     zc_undo_t *undo;                    //  coins the block spends, block order
     uint64_t fees;
     zc_utxo_t *view;                    //  the step's changes to the set, over the cache

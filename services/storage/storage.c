@@ -27,7 +27,7 @@ const zc_option_t storage_options [] = {
     { "work", "ZC_STORAGE_WORK", ZC_OPT_STRING, "tcp://0.0.0.0:7803",
       "validator work endpoint (bound)", offsetof (storage_cfg_t, work), 0, 0 },
     { "mempool-events", "ZC_MEMPOOL_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7812",
-      "mempool events to follow (empty: verify every transaction again)",
+      "mempool events to follow, the \"verified\" topic (empty: verify every transaction again)",
       offsetof (storage_cfg_t, mempool_events), 0, 0 },
     { "sync", "ZC_STORAGE_SYNC", ZC_OPT_BOOL, "true",
       "fsync each connected block (survives power loss, not just a crash)",
@@ -235,6 +235,22 @@ s_publish (self_t *self, const chain_event_t *ev, const uint8_t *raw, size_t raw
     //  and replays from GET_EVENTS
     if (zc_zmq_send (self->events, "chain", 5, &env, &msg.base, ZMQ_DONTWAIT))
         zc_metric_inc (self->m_pub_drops, 1);
+    //  then the tip alone, under the same seq, for those that need no block
+    //  (miners): a whole state, so one lost is made good by the next
+    Zc__TipEvent tip_msg = ZC__TIP_EVENT__INIT;
+    uint8_t tip_header [ZC_HEADER_SIZE];
+    zc_header_encode (&tip->header, tip_header);
+    tip_msg.height = tip->height;
+    tip_msg.hash.data = tip->hash.b;
+    tip_msg.hash.len = 32;
+    tip_msg.header.data = tip_header;
+    tip_msg.header.len = sizeof tip_header;
+    tip_msg.chain_work = msg.chain_work;
+    tip_msg.next_bits = msg.next_bits;
+    tip_msg.median_time = msg.median_time;
+    env.type = ZC__MSG_TYPE__TIP_EVENT;
+    if (zc_zmq_send (self->events, "tip", 3, &env, &tip_msg.base, ZMQ_DONTWAIT))
+        zc_metric_inc (self->m_pub_drops, 1);
 }
 
 static void
@@ -279,8 +295,12 @@ s_crash_point (self_t *self, const chain_event_t *ev)
 static int
 s_commit (self_t *self)
 {
-    size_t raw_size = 0;
-    uint8_t *raw = zc_block_encode (self->step.block, &raw_size);
+    //  the event carries the block's stored bytes as they are (commit
+    //  clears the step, so they are taken from it first)
+    uint8_t *raw = self->step.raw;
+    size_t raw_size = self->step.raw_size;
+    self->step.raw = NULL;
+    self->step.raw_size = 0;
     uint32_t tx_count = self->step.block->n_tx;
     chain_event_t ev;
     if (chain_step_commit (self->chain, &self->step, &ev)) {
@@ -378,7 +398,8 @@ s_job_done (void *arg, uint64_t job_id, void *job_arg, const uint8_t *reply, siz
     s_advance (self);
 }
 
-//  Send the step's unverified transactions to validators in chunks.
+//  Send the step's unverified transactions to validators in chunks, each
+//  as its bytes sliced out of the stored block's (never encoded again).
 //  Returns the number of jobs sent, or -1 when the queue is full.
 static int
 s_send_jobs (self_t *self)
@@ -388,11 +409,16 @@ s_send_jobs (self_t *self)
     size_t per_job = (size_t) self->cfg->job_items;
     Zc__VerifyItem *items = calloc (per_job, sizeof *items);
     Zc__VerifyItem **item_ptrs = calloc (per_job, sizeof *item_ptrs);
-    uint8_t **raws = calloc (per_job, sizeof *raws);
+    size_t *offsets = calloc (block->n_tx ? block->n_tx : 1, sizeof *offsets);
     int jobs = 0;
     size_t n = 0, coin_offset = 0;
     zlistx_t *allocs = zlistx_new ();   //  coin messages of the job being built
-    bool failed = !items || !item_ptrs || !raws || !allocs;
+    bool failed = !items || !item_ptrs || !offsets || !allocs;
+    //  the bytes and the block decoded from them agree, or slicing is wrong
+    if (!failed && zc_block_tx_offsets (block, offsets) != self->step.raw_size) {
+        zc_error ("block %u: its stored bytes are not the block decoded", self->step.node->height);
+        failed = true;
+    }
     for (uint32_t t = 1; t <= block->n_tx && !failed; t++) {
         const zc_tx_t *tx = t < block->n_tx ? block->tx [t] : NULL;
         if (tx) {
@@ -405,18 +431,16 @@ s_send_jobs (self_t *self)
             zc_metric_inc (self->m_cache_misses, 1);
             Zc__VerifyItem *item = &items [n];
             zc__verify_item__init (item);
-            size_t raw_size;
-            raws [n] = zc_tx_encode (tx, &raw_size);
             Zc__Coin *coins = calloc (tx->n_in, sizeof *coins);
             Zc__Coin **ptrs = calloc (tx->n_in, sizeof *ptrs);
             zlistx_add_end (allocs, coins);
             zlistx_add_end (allocs, ptrs);
-            if (!raws [n] || !coins || !ptrs) {
+            if (!coins || !ptrs) {
                 failed = true;
                 break;
             }
-            item->tx.data = raws [n];
-            item->tx.len = raw_size;
+            item->tx.data = self->step.raw + offsets [t];
+            item->tx.len = tx->size;
             for (uint32_t i = 0; i < tx->n_in; i++) {
                 const zc_coin_t *c = &undo->coins [first_coin + i];
                 zc__coin__init (&coins [i]);
@@ -437,8 +461,6 @@ s_send_jobs (self_t *self)
             job.job_id = zc_workpool_next_id (self->workpool);
             job.items = item_ptrs;
             job.n_items = n;
-            job.height = self->step.node->height;
-            job.coinbase_maturity = self->params->coinbase_maturity;
             job.genesis.data = (uint8_t *) zc_params_genesis_hash (self->params)->b;
             job.genesis.len = 32;
             zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__VERIFY_JOB };
@@ -449,16 +471,12 @@ s_send_jobs (self_t *self)
                 failed = true;
             else
                 jobs++;
-            for (size_t i = 0; i < n; i++)
-                free (raws [i]);
             n = 0;
             for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
                 free (p);
             zlistx_purge (allocs);
         }
     }
-    for (size_t i = 0; i < n; i++)
-        free (raws [i]);
     if (allocs) {
         for (void *p = zlistx_first (allocs); p; p = zlistx_next (allocs))
             free (p);
@@ -466,7 +484,7 @@ s_send_jobs (self_t *self)
     }
     free (items);
     free (item_ptrs);
-    free (raws);
+    free (offsets);
     return failed ? -1 : jobs;
 }
 
@@ -654,13 +672,15 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
     int found = chain_find_tx (self->chain, &txid, &block_hash, &position);
     if (found == 1 && (node = chain_lookup (self->chain, &block_hash)))
         found = chain_get_block (self->chain, &block_hash, &raw, &size);
+    size_t *offsets = NULL;
     if (found == 1 && node
-    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx) {
-        size_t tx_size;
-        uint8_t *tx_raw = zc_tx_encode (block->tx [position], &tx_size);
+    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx
+    &&  (offsets = calloc (block->n_tx, sizeof *offsets))
+    &&  zc_block_tx_offsets (block, offsets) == size) {
+        //  its bytes, sliced out of the block's
         Zc__TxReply reply = ZC__TX_REPLY__INIT;
-        reply.raw.data = tx_raw;
-        reply.raw.len = tx_raw ? tx_size : 0;
+        reply.raw.data = raw + offsets [position];
+        reply.raw.len = block->tx [position]->size;
         reply.txid.data = txid.b;
         reply.txid.len = 32;
         reply.confirmed = true;
@@ -669,7 +689,6 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         reply.height = node->height;
         reply.confirmations = chain_tip (self->chain)->height - node->height + 1;
         s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &reply.base);
-        free (tx_raw);
     }
     else
     if (found < 0)
@@ -678,6 +697,7 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
                            "no such confirmed transaction");
     free (raw);
+    free (offsets);
     zc_block_destroy (&block);
 }
 
@@ -1074,7 +1094,8 @@ s_on_work (self_t *self)
     zc_frames_close (&frames);
 }
 
-//  Mempool events: remember the wtxids it verified
+//  The mempool's "verified" feed: remember the wtxids it verified. A batch
+//  lost costs those verifications again, nothing else: no replay
 static void
 s_on_mempool (self_t *self)
 {
@@ -1082,16 +1103,14 @@ s_on_mempool (self_t *self)
     if (zc_frames_recv (self->mempool, &frames, ZMQ_DONTWAIT))
         return;
     zc_env_t env;
-    Zc__TxEvents *events = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__TX_EVENTS
-    &&  zc_codec_unpack (&zc__tx_events__descriptor, env.body, env.body_size, ZC_MSG_MAX,
-                         (ProtobufCMessage **) &events) == ZC_OK) {
-        for (size_t i = 0; i < events->n_events; i++) {
-            const Zc__TxEvent *e = events->events [i];
-            if (e->type == ZC__TX_EVENT_TYPE__ACCEPTED && e->wtxid.len == 32)
-                s_cache_add (self, e->wtxid.data);
-        }
-        zc__tx_events__free_unpacked (events, NULL);
+    Zc__VerifiedTxs *ids = NULL;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__VERIFIED_TXS
+    &&  zc_codec_unpack (&zc__verified_txs__descriptor, env.body, env.body_size, ZC_MSG_MAX,
+                         (ProtobufCMessage **) &ids) == ZC_OK) {
+        if (ids->wtxids.len % 32 == 0)
+            for (size_t at = 0; at < ids->wtxids.len; at += 32)
+                s_cache_add (self, ids->wtxids.data + at);
+        zc__verified_txs__free_unpacked (ids, NULL);
     }
     zc_frames_close (&frames);
 }
@@ -1279,6 +1298,8 @@ s_open (self_t *self, char *err, size_t err_size)
     &&  !(self->mempool = zc_zmq_open_auth (ZMQ_SUB, cfg->mempool_events, false, 100000, keys,
                                             ZC_SOCK_MEMPOOL_EVENTS, err, err_size)))
         return -1;
+    if (self->mempool)
+        zc_zmq_subscribe_only (self->mempool, "verified");      //  ids, not the transactions
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
