@@ -11,6 +11,7 @@
 #include "testpeer.h"
 #include "testchain.h"
 #include "store.h"
+#include "zc_buf.h"
 #include "zc_hex.h"
 #include "zc_time.h"
 #include "envelope.pb-c.h"
@@ -310,10 +311,10 @@ typedef struct {
 } s_rows_t;
 
 static void
-s_count_row (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, uint64_t time_ms,
+s_count_row (void *arg, const zc_hash_t *txid, uint64_t fee, uint64_t time_ms,
              const uint8_t *raw, size_t size)
 {
-    (void) key, (void) key_size, (void) fee, (void) time_ms, (void) raw, (void) size;
+    (void) txid, (void) fee, (void) time_ms, (void) raw, (void) size;
     ((s_rows_t *) arg)->rows++;
 }
 
@@ -343,6 +344,53 @@ s_store_txs (store_t *store, zc_tx_t *const *txs, size_t n)
     }
 }
 
+//  A row as a store before time-ordered keys wrote it: key the txid alone
+static void
+s_put_old_row (const char *path, const zc_tx_t *tx)
+{
+    rocksdb_options_t *options = rocksdb_options_create ();
+    char *error = NULL;
+    rocksdb_t *db = rocksdb_open (options, path, &error);
+    assert_null (error);
+    size_t size;
+    uint8_t *raw = zc_tx_encode (tx, &size);
+    uint8_t *value = malloc (16 + size);
+    zc_put_le64 (value, 1000);
+    zc_put_le64 (value + 8, (uint64_t) zc_now_ms ());
+    memcpy (value + 16, raw, size);
+    rocksdb_writeoptions_t *write = rocksdb_writeoptions_create ();
+    rocksdb_put (db, write, (const char *) tx->txid.b, 32, (const char *) value, 16 + size, &error);
+    assert_null (error);
+    free (value);
+    free (raw);
+    rocksdb_writeoptions_destroy (write);
+    rocksdb_close (db);
+    rocksdb_options_destroy (options);
+}
+
+//  Rows of the store at path keyed the old way (32 bytes)
+static size_t
+s_old_rows (const char *path)
+{
+    rocksdb_options_t *options = rocksdb_options_create ();
+    char *error = NULL;
+    rocksdb_t *db = rocksdb_open (options, path, &error);
+    assert_null (error);
+    rocksdb_readoptions_t *read = rocksdb_readoptions_create ();
+    rocksdb_iterator_t *it = rocksdb_create_iterator (db, read);
+    size_t old = 0;
+    for (rocksdb_iter_seek_to_first (it); rocksdb_iter_valid (it); rocksdb_iter_next (it)) {
+        size_t key_size;
+        rocksdb_iter_key (it, &key_size);
+        old += key_size == 32;
+    }
+    rocksdb_iter_destroy (it);
+    rocksdb_readoptions_destroy (read);
+    rocksdb_close (db);
+    rocksdb_options_destroy (options);
+    return old;
+}
+
 //  The whole mempool log
 static char *
 s_mempool_log (testnode_t *node)
@@ -369,8 +417,8 @@ test_restart_takes_back (void **state)
 {
     (void) state;
     testnode_t *node = s_mining_node ();
-    testchain_coin_t coins [2], *outputs = NULL;
-    assert_int_equal (testchain_coins (node, s_params, coins, 2), 2);
+    testchain_coin_t coins [3], *outputs = NULL;
+    assert_int_equal (testchain_coins (node, s_params, coins, 3), 3);
     char dir [128];
     snprintf (dir, sizeof dir, "%s", node->dir);
     testnode_stop (&s_node, true);
@@ -397,10 +445,13 @@ test_restart_takes_back (void **state)
     store_put (store, &garbage, 1000, 1, (const uint8_t *) "not a transaction", 17);
     assert_int_equal (store_flush (store), ZC_OK);
     store_destroy (&store);
+    //  and a row as an older store wrote it, keyed by the txid alone
+    zc_tx_t *old_row = testchain_pay (s_params, &coins [2], 1000);
+    s_put_old_row (path, old_row);
 
     node = s_node = testnode_start (dir, "--miners 0 --validators 2");
     assert_non_null (node);
-    const char *summary = "reload: took back 133, kept 50, dropped 83 (malformed 1, unknown_input 1, "
+    const char *summary = "reload: took back 134, kept 51, dropped 83 (malformed 1, unknown_input 1, "
                           "too_long_chain 75, too_many_descendants 6)";
     char *log = NULL;
     for (int i = 0; i < 300; i++) {
@@ -440,7 +491,8 @@ test_restart_takes_back (void **state)
     snprintf (needle, sizeof needle, "reload: dropped %s: malformed", hex);
     assert_non_null (strstr (log, needle));
     free (log);
-    assert_int_equal (testchain_mempool_count (node), 50);
+    assert_int_equal (testchain_mempool_count (node), 51);
+    assert_true (testchain_in_mempool (node, &old_row->txid));
     assert_true (testchain_in_mempool (node, &chain [24]->txid));
     assert_true (testchain_in_mempool (node, &fan [0]->txid));
     sleep (2);
@@ -450,7 +502,9 @@ test_restart_takes_back (void **state)
     testnode_stop (&s_node, true);
     s_node = calloc (1, sizeof *s_node);           //  for the teardown to remove the directory
     snprintf (s_node->dir, sizeof s_node->dir, "%s", dir);
-    assert_int_equal (s_stored_rows (s_node), 50);
+    assert_int_equal (s_stored_rows (s_node), 51);
+    assert_int_equal (s_old_rows (path), 0);        //  the old row moved to the new key
+    zc_tx_destroy (&old_row);
     s_free_txs (chain, 100);
     s_free_txs (fan, 31);
     zc_tx_destroy (&orphan);

@@ -376,7 +376,7 @@ s_on_removed (void *arg, const pool_entry_t *entry, pool_remove_t why)
 {
     self_t *self = arg;
     s_event (self, 1, &entry->tx->txid, &entry->tx->wtxid, entry->tx->size, entry->fee, (uint8_t) why);
-    store_delete (self->store, &entry->tx->txid);
+    store_delete (self->store, &entry->tx->txid, entry->time_ms);
     if ((size_t) why < 8)
         zc_metric_inc (self->m_removed [why], 1);
     if (why == POOL_REORG && self->committing)
@@ -797,7 +797,7 @@ s_commit (self_t *self, s_batch_t *batch)
         zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, time_ms);
         if (rc != ZC_OK) {
             if (!stored)
-                store_delete (self->store, txid);
+                store_delete (self->store, txid, time_ms);
             s_reject (self, item, rc);
             continue;
         }
@@ -1731,7 +1731,7 @@ s_passing (zc_err_t reason)
 //  A stored transaction the checks refused: logged with its reason,
 //  counted, and deleted from the store
 static void
-s_reload_drop (self_t *self, const zc_hash_t *txid, zc_err_t reason)
+s_reload_drop (self_t *self, const zc_hash_t *txid, uint64_t time_ms, zc_err_t reason)
 {
     char hex [65];
     zc_hex_encode (txid->b, 32, hex);
@@ -1743,7 +1743,7 @@ s_reload_drop (self_t *self, const zc_hash_t *txid, zc_err_t reason)
             "stored transactions dropped when taken back after a restart, by reason",
             "reason", zc_err_name (reason));
     zc_metric_inc (self->m_reload_dropped [reason], 1);
-    store_delete (self->store, txid);
+    store_delete (self->store, txid, time_ms);
 }
 
 //  Every stored transaction accounted for: the summary, and ready
@@ -1862,7 +1862,7 @@ s_reload_account (self_t *self, s_batch_t *batch)
             r->left++;
             continue;
         }
-        s_reload_drop (self, &item->txid, reason);
+        s_reload_drop (self, &item->txid, item->time_ms, reason);
     }
     r->pending--;
     s_reload_finish (self);
@@ -1905,7 +1905,7 @@ typedef struct {
 } s_stored_t;
 
 static void
-s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, uint64_t time_ms,
+s_stored_visit (void *arg, const zc_hash_t *txid, uint64_t fee, uint64_t time_ms,
                 const uint8_t *raw, size_t size)
 {
     (void) fee;                         //  the checks find it again
@@ -1913,16 +1913,14 @@ s_stored_visit (void *arg, const uint8_t *key, size_t key_size, uint64_t fee, ui
     self_t *self = st->self;
     self->reload.taken++;
     zc_tx_t *tx = NULL;
-    if (key_size != 32) {
-        zc_warn ("reload: a stored row with a %zu-byte key, not a txid: skipped", key_size);
+    if (!txid) {
+        zc_warn ("reload: a stored row whose key is not a transaction's: skipped");
         self->reload.left++;
         return;
     }
-    zc_hash_t txid;
-    memcpy (txid.b, key, 32);
-    if (size == 0 || zc_tx_decode (raw, size, &tx) != ZC_OK || !zc_hash_eq (&tx->txid, &txid)) {
+    if (size == 0 || zc_tx_decode (raw, size, &tx) != ZC_OK || !zc_hash_eq (&tx->txid, txid)) {
         zc_tx_destroy (&tx);
-        s_reload_drop (self, &txid, ZC_ERR_MALFORMED);
+        s_reload_drop (self, txid, time_ms, ZC_ERR_MALFORMED);
         return;
     }
     if (st->n == st->cap) {

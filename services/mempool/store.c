@@ -184,24 +184,37 @@ store_error (const store_t *self)
     return self->error;
 }
 
+#define STORE_KEY 40                    //  u64 time (big-endian) | txid
+
+static void
+s_key (const zc_hash_t *txid, uint64_t time_ms, uint8_t key [STORE_KEY])
+{
+    zc_put_be64 (key, time_ms);
+    memcpy (key + 8, txid->b, 32);
+}
+
 void
 store_put (store_t *self, const zc_hash_t *txid, uint64_t fee, uint64_t time_ms,
            const uint8_t *raw, size_t size)
 {
-    uint8_t *value = malloc (16 + size);
-    if (!value)
-        return;
-    zc_put_le64 (value, fee);
-    zc_put_le64 (value + 8, time_ms);
-    memcpy (value + 16, raw, size);
-    rocksdb_writebatch_put (self->batch, (const char *) txid->b, 32, (const char *) value, 16 + size);
-    free (value);
+    uint8_t key [STORE_KEY], head [16];
+    s_key (txid, time_ms, key);
+    zc_put_le64 (head, fee);
+    zc_put_le64 (head + 8, time_ms);
+    //  the value in two parts: the transaction's bytes are not copied
+    const char *key_part = (const char *) key;
+    size_t key_size = sizeof key;
+    const char *parts [2] = { (const char *) head, (const char *) raw };
+    size_t sizes [2] = { sizeof head, size };
+    rocksdb_writebatch_putv (self->batch, 1, &key_part, &key_size, 2, parts, sizes);
 }
 
 void
-store_delete (store_t *self, const zc_hash_t *txid)
+store_delete (store_t *self, const zc_hash_t *txid, uint64_t time_ms)
 {
-    rocksdb_writebatch_delete (self->batch, (const char *) txid->b, 32);
+    uint8_t key [STORE_KEY];
+    s_key (txid, time_ms, key);
+    rocksdb_writebatch_delete (self->batch, (const char *) key, sizeof key);
 }
 
 static void
@@ -313,10 +326,23 @@ store_each (store_t *self, store_visit_fn *visit, void *arg)
         size_t size, key_size;
         const uint8_t *key = (const uint8_t *) rocksdb_iter_key (it, &key_size);
         const uint8_t *value = (const uint8_t *) rocksdb_iter_value (it, &size);
-        if (size >= 16)
-            visit (arg, key, key_size, zc_le64 (value), zc_le64 (value + 8), value + 16, size - 16);
-        else
-            visit (arg, key, key_size, 0, 0, value, 0);     //  too short: the caller drops it
+        uint64_t fee = size >= 16 ? zc_le64 (value) : 0;
+        uint64_t time_ms = size >= 16 ? zc_le64 (value + 8) : 0;
+        zc_hash_t txid;
+        bool known = key_size == STORE_KEY || key_size == 32;
+        if (known)
+            memcpy (txid.b, key + key_size - 32, 32);
+        if (key_size == 32) {
+            //  an older store's row: under the new key from the next flush
+            uint8_t moved [STORE_KEY];
+            s_key (&txid, time_ms, moved);
+            rocksdb_writebatch_put (self->batch, (const char *) moved, sizeof moved,
+                                    (const char *) value, size);
+            rocksdb_writebatch_delete (self->batch, (const char *) key, key_size);
+        }
+        //  a value too short holds no transaction: the caller drops it
+        visit (arg, known ? &txid : NULL, fee, time_ms, size >= 16 ? value + 16 : value,
+               size >= 16 ? size - 16 : 0);
     }
     //  a bad block ends the walk as the last record would: tell them apart
     char *error = NULL;
