@@ -101,21 +101,29 @@ zc_service_main (int argc, char **argv, const char *service, const char *summary
         zc_watchdog_destroy (&common->watchdog);
         return 1;
     }
-    //  the actor's first signal: 0 up, else failed to start
-    //  (zactor_new already consumed the ready signal from zsock_signal)
+    //  the actor's second signal (zactor_new took the handshake, see
+    //  zc_actor.h): 0 up, else it failed to start; after that a message
+    //  (ZC_ACTOR_STOPPED) says it ended on its own. The thread's last
+    //  signal stays unread, for zactor_destroy.
     zsock_t *pipe = zactor_sock (running);
     zpoller_t *poller = zpoller_new (pipe, NULL);
     int exit_code = 0;
+    bool up = false;
     while (!zsys_interrupted) {
-        void *which = zpoller_wait (poller, 500);
-        if (which == pipe) {
-            //  the actor ended on its own: it failed
-            char *msg = zstr_recv (pipe);
-            zc_error ("%s stopped: %s", service, msg ? msg : "unknown reason");
-            zstr_free (&msg);
-            exit_code = 1;
+        if (zpoller_wait (poller, 500) != pipe)
+            continue;
+        zmsg_t *msg = zmsg_recv (pipe);
+        int status = msg ? zmsg_signal (msg) : -1;
+        zmsg_destroy (&msg);
+        if (zsys_interrupted)
             break;
+        if (!up && status == 0) {
+            up = true;
+            continue;
         }
+        zc_error (up ? "%s stopped on its own" : "%s did not start", service);
+        exit_code = 1;
+        break;
     }
     zpoller_destroy (&poller);
     //  after the actor: its loop kicks the watchdog to the end (a clean-up

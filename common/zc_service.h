@@ -11,9 +11,10 @@
  *  and cleans up). With --keys it loads the service's CURVE keys into
  *  cfg->common.keyset first (a one-line error and exit 1 when they are
  *  missing or unsafe), for the actor to open its sockets with
- *  (zc_zmq_open_auth). The actor signals 0 when it is up, or non-zero when it
- *  could not start (bind failed, store unreadable): main exits 1 so a
- *  supervisor restarts it.
+ *  (zc_zmq_open_auth). The actor (built on zc_actor.h) signals 0 when it
+ *  is up, or non-zero when it could not start (bind failed, store
+ *  unreadable): main exits 1 so a supervisor restarts it, and so it does
+ *  when the actor ends on its own after it was up.
  *
  *  It also starts a watchdog (zc_watchdog.h, --watchdog SECONDS) and puts
  *  it in the config for the actor, whose loop kicks it every turn: a

@@ -43,7 +43,8 @@ s_setup (void **state)
                          "zchain-gateway", "", err, sizeof err) != 0)
         return -1;
     s_relay = zactor_new (gateway_actor, &s_cfg);
-    return s_relay ? 0 : -1;
+    //  its second signal: 0 up (zc_actor.h)
+    return s_relay && zsock_wait (s_relay) == 0 ? 0 : -1;
 }
 
 static int

@@ -14,6 +14,7 @@
  */
 #include "cli.h"
 #include "gateway.h"
+#include "zc_actor.h"
 #include "zc_block.h"
 #include "zc_key.h"
 #include "zc_log.h"
@@ -186,51 +187,58 @@ s_observe (void *arg, p2p_event_t event, const uint8_t *hash, int64_t value)
 //  the origin: a relay-only p2p node on its own thread that offers what
 //  the pipe brings ("OFFER", "block"|"tx", raw)
 
+//  "OFFER", "block"|"tx", raw: offered to the peers
+static void
+s_origin_command (zc_actor_t *actor, const char *command, zmsg_t *msg, void *arg)
+{
+    (void) actor;
+    if (!streq (command, "OFFER") || zmsg_size (msg) != 2)
+        return;
+    char *kind = zmsg_popstr (msg);
+    zframe_t *raw = zmsg_pop (msg);
+    if (p2p_offer (arg, streq (kind, "block"), zframe_data (raw), zframe_size (raw)) != 0)
+        zc_error ("origin: an item that does not decode");
+    zframe_destroy (&raw);
+    zstr_free (&kind);
+}
+
+static void
+s_origin_socket (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    p2p_on_socket (arg, sock);
+}
+
+static int64_t
+s_origin_wake (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    return p2p_tick (arg);
+}
+
 static void
 s_origin_actor (zsock_t *pipe, void *args)
 {
     s_node_t *node = args;
-    zsock_signal (pipe, 0);             //  zactor_new waits for this one
+    zc_actor_t *actor = zc_actor_new (pipe, NULL);     //  zactor_new waits for its first signal
     char err [256] = "";
-    zpoller_t *poller = zpoller_new (pipe, NULL);
-    zc_metrics_t *metrics = zc_metrics_new ("gateway", node->name);
-    p2p_t *p2p = poller && metrics
-               ? p2p_new (&node->cfg.p2p, zc_params_by_name (node->cfg.common.network), poller, metrics,
-                          err, sizeof err)
+    zc_metrics_t *metrics = actor ? zc_metrics_new ("gateway", node->name) : NULL;
+    p2p_t *p2p = metrics
+               ? p2p_new (&node->cfg.p2p, zc_params_by_name (node->cfg.common.network),
+                          zc_actor_poller (actor), metrics, err, sizeof err)
                : NULL;
-    zsock_signal (pipe, p2p ? 0 : 1);   //  and cmd_propagate for this one
-    if (!p2p)
-        zc_error ("origin: %s", *err ? err : "out of memory");
-    int64_t wake = 100;
-    while (p2p && !zsys_interrupted) {
-        void *which = zpoller_wait (poller, (int) (wake > 0 ? wake : 0));
-        if (!which && zpoller_terminated (poller))
-            break;
-        if (which == pipe) {
-            zmsg_t *msg = zmsg_recv (pipe);
-            char *cmd = msg ? zmsg_popstr (msg) : NULL;
-            bool term = !cmd || streq (cmd, "$TERM");
-            if (!term && streq (cmd, "OFFER") && zmsg_size (msg) == 2) {
-                char *kind = zmsg_popstr (msg);
-                zframe_t *raw = zmsg_pop (msg);
-                if (p2p_offer (p2p, streq (kind, "block"), zframe_data (raw), zframe_size (raw)) != 0)
-                    zc_error ("origin: an item that does not decode");
-                zframe_destroy (&raw);
-                zstr_free (&kind);
-            }
-            zstr_free (&cmd);
-            zmsg_destroy (&msg);
-            if (term)
-                break;
-        }
-        else
-        if (which)
-            p2p_on_socket (p2p, which);
-        wake = p2p_tick (p2p);
+    if (p2p) {
+        zc_actor_set_others (actor, s_origin_socket, p2p);
+        zc_actor_set_wake (actor, s_origin_wake, p2p);
+        zc_actor_set_commands (actor, s_origin_command, p2p);
+        zc_actor_run (actor);           //  and cmd_propagate for its second: 0, up
     }
+    else
+    if (actor)
+        zc_error ("origin: %s", *err ? err : "out of memory");
     p2p_destroy (&p2p);
     zc_metrics_destroy (&metrics);
-    zpoller_destroy (&poller);
+    zc_actor_destroy (&actor);          //  (not up: its second signal, 1)
 }
 
 // ---------------------------------------------------------------------------
@@ -567,7 +575,8 @@ cmd_propagate (cli_t *cli, int argc, char **argv)
         cli_die (CLI_EXIT_FAIL, "propagate: the origin did not start");
     for (int k = 1; k < o.nodes && !s_stop; k++) {
         run.node [k].actor = zactor_new (gateway_actor, &run.node [k].cfg);
-        if (!run.node [k].actor)
+        //  its second signal: 0 up (zc_actor.h)
+        if (!run.node [k].actor || zsock_wait (run.node [k].actor) != 0)
             cli_die (CLI_EXIT_FAIL, "propagate: cannot start node %d", k);
         if (k % 100 == 0)
             s_progress (info, "%d nodes started\n", k);

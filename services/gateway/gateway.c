@@ -1,6 +1,7 @@
 /*  gateway.c - relay of client requests, notifications, status */
 #include "gateway.h"
 #include "http.h"
+#include "zc_actor.h"
 #include "zc_block.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
@@ -625,22 +626,125 @@ s_metrics_init (self_t *self)
     self->m_height = zc_metrics_gauge (m, "zchain_chain_height", "height of the best chain, as the gateway sees it", NULL, NULL);
 }
 
+// ---------------------------------------------------------------------------
+//  the loop's callbacks
+
+static void
+s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_api (arg);
+}
+
+static void
+s_on_backend_ready (zc_actor_t *actor, zsock_t *backend, void *arg)
+{
+    (void) actor;
+    s_on_backend (arg, backend);
+}
+
+static void
+s_on_chain_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_chain (arg);
+}
+
+static void
+s_on_tx_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_tx (arg);
+}
+
+//  The p2p side's own sockets (its router, backends and a dealer a peer)
+static void
+s_on_p2p_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    p2p_on_socket (self->p2p, sock);
+}
+
+static void
+s_on_tick (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    s_tick (arg);
+}
+
+//  After every turn: the p2p timers, and replies waiting for a client
+static int64_t
+s_wake (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    int64_t wake = self->p2p ? p2p_tick (self->p2p) : 500;
+    //  replies a client's ZeroMQ queue could not take: again soon
+    if (self->clients && clients_flush (self->clients) && wake > 2)
+        wake = 2;
+    return self->p2p || self->clients ? wake : -1;
+}
+
+//  What the loop reads and runs (the sockets this gateway has: a
+//  relay-only one has none but its peers'), then the p2p side on the
+//  loop's poller. 0, or -1 with err set
+static int
+s_serve (self_t *self, zc_actor_t *actor, char *err, size_t err_size)
+{
+    gateway_cfg_t *cfg = self->cfg;
+    int rc = zc_actor_add_timer (actor, 500, s_on_tick, self);
+    if (self->api)
+        rc |= zc_actor_add (actor, self->api, 64, s_on_api_ready, self);
+    if (self->storage)
+        rc |= zc_actor_add (actor, self->storage, 64, s_on_backend_ready, self);
+    if (self->mempool)
+        rc |= zc_actor_add (actor, self->mempool, 64, s_on_backend_ready, self);
+    if (self->chain_sub)
+        rc |= zc_actor_add (actor, self->chain_sub, 1, s_on_chain_ready, self);
+    if (self->tx_sub)
+        rc |= zc_actor_add (actor, self->tx_sub, 64, s_on_tx_ready, self);
+    if (rc) {
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, NULL, NULL);
+    zc_actor_set_wake (actor, s_wake, self);
+    if (cfg->p2p.bind && *cfg->p2p.bind) {
+        cfg->p2p.storage_api = cfg->storage_api;
+        cfg->p2p.mempool_api = cfg->mempool_api;
+        cfg->p2p.keys = cfg->common.keyset;
+        char p2p_err [448];
+        self->p2p = p2p_new (&cfg->p2p, self->params, zc_actor_poller (actor), self->metrics,
+                             p2p_err, sizeof p2p_err);
+        if (!self->p2p) {
+            snprintf (err, err_size, "p2p: %s", p2p_err);
+            return -1;
+        }
+        zc_actor_set_others (actor, s_on_p2p_ready, self);
+    }
+    return 0;
+}
+
 void
 gateway_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    zsock_signal (pipe, 0);
+    gateway_cfg_t *cfg = args;
+    zc_actor_t *actor = zc_actor_new (pipe, cfg->common.watchdog);
+    self_t *self = actor ? calloc (1, sizeof *self) : NULL;
     if (!self) {
-        zstr_send (pipe, "out of memory");
+        zc_actor_destroy (&actor);
         return;
     }
-    self->cfg = args;
+    self->cfg = cfg;
     self->params = zc_params_by_name (self->cfg->common.network);
     s_metrics_init (self);
     self->relayed = zhashx_new ();
     self->next_id = (uint64_t) zc_now_ms () << 16;
     char err [512] = "";
-    gateway_cfg_t *cfg = self->cfg;
     //  a relay-only gateway has peers and nothing else: no api, no backends
     bool relay = cfg->p2p.relay_only;
     const zc_keys_t *keys = cfg->common.keyset;
@@ -673,27 +777,11 @@ gateway_actor (zsock_t *pipe, void *args)
     if (ok && !relay && cfg->http && *cfg->http)
         ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
                                        cfg->mempool_api, keys, self->params, err, sizeof err));
-    if (!ok) {
-        zc_error ("%s", err);
-        zstr_send (pipe, err);
-    }
+    if (ok)
+        ok = s_serve (self, actor, err, sizeof err) == 0;
+    if (!ok)
+        zc_error ("%s", err [0] ? err : "out of memory");
     else {
-        zpoller_t *poller = zpoller_new (pipe, NULL);
-        zsock_t *polled [] = { self->api, self->storage, self->mempool, self->chain_sub, self->tx_sub };
-        for (size_t i = 0; i < sizeof polled / sizeof polled [0]; i++)
-            if (polled [i])
-                zpoller_add (poller, polled [i]);
-        if (cfg->p2p.bind && *cfg->p2p.bind) {
-            cfg->p2p.storage_api = cfg->storage_api;
-            cfg->p2p.mempool_api = cfg->mempool_api;
-            cfg->p2p.keys = keys;
-            self->p2p = p2p_new (&cfg->p2p, self->params, poller, self->metrics, err, sizeof err);
-            if (!self->p2p) {
-                zc_error ("p2p: %s", err);
-                zstr_send (pipe, err);
-            }
-        }
-        bool running = self->p2p || !cfg->p2p.bind || !*cfg->p2p.bind;
         if (relay)
             zc_info ("gateway up: relay only, p2p %s", cfg->p2p.bind);
         else {
@@ -702,62 +790,10 @@ gateway_actor (zsock_t *pipe, void *args)
                      cfg->http && *cfg->http ? cfg->http : "(none)");
         }
         zc_metrics_set_ready (self->metrics, true);
-        int64_t next_tick = zc_mono_ms () + 500, next_metrics = zc_mono_ms () + 1000;
-        int64_t wake = 100;             //  p2p timers, or replies waiting for a client
-        while (running && !zsys_interrupted) {
-            int64_t wait = next_tick - zc_mono_ms ();
-            if ((self->p2p || self->clients) && wake < wait)
-                wait = wake;
-            void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
-            if (!which) {
-                if (zpoller_terminated (poller))
-                    break;
-            }
-            else
-            if (p2p_on_socket (self->p2p, which))
-                ;
-            else
-            if (which == pipe) {
-                char *cmd = zstr_recv (pipe);
-                bool term = !cmd || streq (cmd, "$TERM");
-                zstr_free (&cmd);
-                if (term)
-                    break;
-            }
-            else
-            if (which == self->api)
-                for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
-                    s_on_api (self);
-            else
-            if (which == self->storage || which == self->mempool)
-                for (int i = 0; i < 64 && (zsock_events (which) & ZMQ_POLLIN); i++)
-                    s_on_backend (self, which);
-            else
-            if (which == self->chain_sub)
-                s_on_chain (self);
-            else
-            if (which == self->tx_sub)
-                for (int i = 0; i < 64 && (zsock_events (self->tx_sub) & ZMQ_POLLIN); i++)
-                    s_on_tx (self);
-            wake = self->p2p ? p2p_tick (self->p2p) : 500;
-            //  replies a client's ZeroMQ queue could not take: again soon
-            if (self->clients && clients_flush (self->clients) && wake > 2)
-                wake = 2;
-            zc_watchdog_kick (self->cfg->common.watchdog);
-            int64_t now = zc_mono_ms ();
-            if (now >= next_tick) {
-                s_tick (self);
-                next_tick = now + 500;
-            }
-            if (now >= next_metrics && self->metrics_sock) {
-                zc_metrics_sample_process (self->metrics);
-                zc_metrics_push (self->metrics, self->metrics_sock);
-                next_metrics = now + 1000;
-            }
-        }
-        p2p_destroy (&self->p2p);
-        zpoller_destroy (&poller);
+        zc_actor_run (actor);
     }
+    //  before the loop's poller goes, which holds its sockets
+    p2p_destroy (&self->p2p);
     http_stop (&self->http);
     for (s_relay_t *r = zhashx_first (self->relayed); r; r = zhashx_next (self->relayed)) {
         s_relay_t *doomed = r;
@@ -774,4 +810,5 @@ gateway_actor (zsock_t *pipe, void *args)
     zsock_destroy (&self->metrics_sock);
     zc_metrics_destroy (&self->metrics);
     free (self);
+    zc_actor_destroy (&actor);
 }

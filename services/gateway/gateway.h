@@ -30,6 +30,12 @@ typedef struct {
 
 extern const zc_option_t gateway_options [];
 
+//  The actor (zactor_fn); args is a gateway_cfg_t that outlives it (the
+//  actor fills in its p2p endpoints and keys). On its pipe (zc_actor.h):
+//  signals 0 when up, or 1 when it could not start (an endpoint that does
+//  not bind, --relay-only without --p2p, the node's p2p CURVE keys); a
+//  caller in the same process reads that with zsock_wait before anything
+//  else; takes $TERM and no other command; never ends on its own.
 void
     gateway_actor (zsock_t *pipe, void *args);
 

@@ -4,6 +4,7 @@
 #include "order.h"
 #include "pool.h"
 #include "store.h"
+#include "zc_actor.h"
 #include "zc_check.h"
 #include "zc_hashkey.h"
 #include "zc_hex.h"
@@ -183,7 +184,7 @@ typedef struct {
 typedef struct {
     mempool_cfg_t *cfg;
     const zc_params_t *params;
-    zsock_t *pipe;
+    zc_actor_t *actor;
     zsock_t *api;
     zsock_t *events;
     zsock_t *work;
@@ -1687,7 +1688,7 @@ s_fetch_tip (self_t *self)
     if (!client)
         return -1;
     int rc = -1;
-    for (int attempt = 0; !zsys_interrupted; attempt++) {
+    for (int attempt = 0; !zc_actor_told_to_end (self->actor); attempt++) {
         Zc__GetTip req = ZC__GET_TIP__INIT;
         uint32_t type;
         const uint8_t *body;
@@ -1710,9 +1711,6 @@ s_fetch_tip (self_t *self)
         if (attempt % 10 == 0)
             zc_info ("waiting for storage at %s", self->cfg->storage_api);
         zc_watchdog_kick (self->cfg->common.watchdog);       //  waiting is progress
-        //  the pipe may say stop meanwhile
-        if (zsock_events (self->pipe) & ZMQ_POLLIN)
-            break;
     }
     zc_client_destroy (&client);
     return rc;
@@ -2128,26 +2126,96 @@ s_close (self_t *self)
     zc_metrics_destroy (&self->metrics);
 }
 
+// ---------------------------------------------------------------------------
+//  the loop's callbacks
+
+static void
+s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_api (arg);
+}
+
+static void
+s_on_work_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_work (arg);
+}
+
+static void
+s_on_storage_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_storage (arg);
+}
+
+static void
+s_on_chain_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_chain (arg);
+}
+
+static void
+s_on_tick (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    s_tick (arg);
+}
+
+static void
+s_on_expiry (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    pool_expire (self->pool, (uint64_t) zc_now_ms (), (uint64_t) self->cfg->expiry_hours * 3600 * 1000);
+    s_pump (self);
+}
+
+//  What the loop reads and runs: 0, or -1 out of memory
+static int
+s_serve (self_t *self, char *err, size_t err_size)
+{
+    zc_actor_t *actor = self->actor;
+    if (zc_actor_add (actor, self->api, 16, s_on_api_ready, self)
+    ||  zc_actor_add (actor, self->work, 64, s_on_work_ready, self)
+    ||  zc_actor_add (actor, self->storage, 64, s_on_storage_ready, self)
+    ||  zc_actor_add (actor, self->chain, 16, s_on_chain_ready, self)
+    ||  zc_actor_add_timer (actor, 100, s_on_tick, self)
+    ||  zc_actor_add_timer (actor, 10000, s_on_expiry, self)) {
+        snprintf (err, err_size, "out of memory");
+        return -1;
+    }
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, NULL, NULL);
+    return 0;
+}
+
 void
 mempool_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    zsock_signal (pipe, 0);
+    mempool_cfg_t *cfg = args;
+    zc_actor_t *actor = zc_actor_new (pipe, cfg->common.watchdog);
+    self_t *self = actor ? calloc (1, sizeof *self) : NULL;
     if (!self) {
-        zstr_send (pipe, "out of memory");
+        zc_actor_destroy (&actor);
         return;
     }
-    self->cfg = args;
-    self->pipe = pipe;
+    self->cfg = cfg;
+    self->actor = actor;
     s_metrics_init (self);
-    char err [512];
-    if (s_open (self, err, sizeof err) || s_fetch_tip (self)) {
-        if (!zsys_interrupted) {
+    char err [512] = "";
+    if (s_open (self, err, sizeof err) || s_fetch_tip (self) || s_serve (self, err, sizeof err)) {
+        //  (told to end while waiting for storage: no error)
+        if (!zc_actor_told_to_end (actor))
             zc_error ("%s", err [0] ? err : "no tip from storage");
-            zstr_send (pipe, err [0] ? err : "no tip from storage");
-        }
         s_close (self);
         free (self);
+        zc_actor_destroy (&actor);
         return;
     }
     zc_info ("mempool up at height %u; api %s, events %s, work %s", self->height,
@@ -2157,61 +2225,8 @@ mempool_actor (zsock_t *pipe, void *args)
         s_store_failed (self);
     else
         s_reload (self);
-    zpoller_t *poller = zpoller_new (pipe, self->api, self->work, self->storage, self->chain, NULL);
-    int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
-    int64_t next_expiry = zc_mono_ms () + 10000;
-    while (!zsys_interrupted) {
-        int64_t wait = next_tick - zc_mono_ms ();
-        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
-        if (which == pipe) {
-            char *cmd = zstr_recv (pipe);
-            bool term = !cmd || streq (cmd, "$TERM");
-            zstr_free (&cmd);
-            if (term)
-                break;
-        }
-        else
-        if (which == self->chain) {
-            for (int i = 0; i < 16 && (zsock_events (self->chain) & ZMQ_POLLIN); i++)
-                s_on_chain (self);
-        }
-        else
-        if (which == self->storage) {
-            for (int i = 0; i < 64 && (zsock_events (self->storage) & ZMQ_POLLIN); i++)
-                s_on_storage (self);
-        }
-        else
-        if (which == self->work) {
-            for (int i = 0; i < 64 && (zsock_events (self->work) & ZMQ_POLLIN); i++)
-                s_on_work (self);
-        }
-        else
-        if (which == self->api) {
-            for (int i = 0; i < 16 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
-                s_on_api (self);
-        }
-        else
-        if (!which && zpoller_terminated (poller))
-            break;
-        zc_watchdog_kick (self->cfg->common.watchdog);
-        int64_t now = zc_mono_ms ();
-        if (now >= next_tick) {
-            s_tick (self);
-            next_tick = now + 100;
-        }
-        if (now >= next_expiry) {
-            pool_expire (self->pool, (uint64_t) zc_now_ms (),
-                         (uint64_t) self->cfg->expiry_hours * 3600 * 1000);
-            s_pump (self);
-            next_expiry = now + 10000;
-        }
-        if (now >= next_metrics && self->metrics_sock) {
-            zc_metrics_sample_process (self->metrics);
-            zc_metrics_push (self->metrics, self->metrics_sock);
-            next_metrics = now + 1000;
-        }
-    }
-    zpoller_destroy (&poller);
+    zc_actor_run (actor);
     s_close (self);
     free (self);
+    zc_actor_destroy (&actor);
 }

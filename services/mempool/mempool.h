@@ -37,6 +37,13 @@ typedef struct {
 
 extern const zc_option_t mempool_options [];
 
+//  The actor (zactor_fn); args is a mempool_cfg_t that outlives it. On
+//  its pipe (zc_actor.h): signals 0 when up, which is once storage has
+//  told it the tip (it waits for storage as long as that takes, and gives
+//  up on $TERM), or 1 when it could not start (its store unreadable, an
+//  endpoint that does not bind); takes $TERM and no other command; never
+//  ends on its own (a store that cannot write makes it refuse
+//  transactions until it can).
 void
     mempool_actor (zsock_t *pipe, void *args);
 

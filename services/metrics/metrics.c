@@ -1,5 +1,6 @@
 /*  metrics.c - the sidecar: last snapshot per instance, served over HTTP */
 #include "metrics.h"
+#include "zc_actor.h"
 #include "zc_http.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
@@ -368,11 +369,31 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
     return s_reply (c, MHD_HTTP_NOT_FOUND, "application/json", &t);
 }
 
+static void
+s_on_ingest_ready (zc_actor_t *actor, zsock_t *ingest, void *arg)
+{
+    (void) actor;
+    (void) ingest;
+    s_on_ingest (arg);
+}
+
+//  Once a second: forget the long silent, our own series, the policy
+static void
+s_second (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    s_prune (arg);
+    s_own_snapshot (arg);
+    s_autoscale (arg);
+}
+
 void
 metrics_actor (zsock_t *pipe, void *args)
 {
     self_t self_s = { .cfg = args }, *self = &self_s;
-    zsock_signal (pipe, 0);
+    zc_actor_t *actor = zc_actor_new (pipe, self->cfg->common.watchdog);
+    if (!actor)
+        return;
     pthread_mutex_init (&self->lock, NULL);
     self->instances = zhashx_new ();
     zhashx_set_destructor (self->instances, s_instance_free);
@@ -385,39 +406,17 @@ metrics_actor (zsock_t *pipe, void *args)
     if (self->ingest && self->autoscale)
         self->server = zc_http_start (self->cfg->http, 1, &self->cfg->http_limits, s_handler, self,
                                       NULL, err, sizeof err);
-    if (!self->server) {
-        zc_error ("%s", err);
-        zstr_send (pipe, err);
+    bool ok = self->server != NULL;
+    if (ok && (zc_actor_add (actor, self->ingest, 256, s_on_ingest_ready, self)
+           ||  zc_actor_add_timer (actor, 1000, s_second, self))) {
+        snprintf (err, sizeof err, "out of memory");
+        ok = false;
     }
+    if (!ok)
+        zc_error ("%s", err);
     else {
         zc_info ("metrics up: ingest %s, http://%s/metrics", self->cfg->ingest, self->cfg->http);
-        zpoller_t *poller = zpoller_new (pipe, self->ingest, NULL);
-        int64_t next_prune = zc_mono_ms () + 1000;
-        while (!zsys_interrupted) {
-            void *which = zpoller_wait (poller, 1000);
-            if (which == pipe) {
-                char *cmd = zstr_recv (pipe);
-                bool term = !cmd || streq (cmd, "$TERM");
-                zstr_free (&cmd);
-                if (term)
-                    break;
-            }
-            else
-            if (which == self->ingest)
-                for (int i = 0; i < 256 && (zsock_events (self->ingest) & ZMQ_POLLIN); i++)
-                    s_on_ingest (self);
-            else
-            if (!which && zpoller_terminated (poller))
-                break;
-            zc_watchdog_kick (self->cfg->common.watchdog);
-            if (zc_mono_ms () >= next_prune) {
-                s_prune (self);
-                s_own_snapshot (self);
-                s_autoscale (self);
-                next_prune = zc_mono_ms () + 1000;
-            }
-        }
-        zpoller_destroy (&poller);
+        zc_actor_run (actor);
     }
     zc_http_stop (&self->server);
     zsock_destroy (&self->ingest);
@@ -427,4 +426,5 @@ metrics_actor (zsock_t *pipe, void *args)
     autoscale_destroy (&self->autoscale);
     zhashx_destroy (&self->instances);
     pthread_mutex_destroy (&self->lock);
+    zc_actor_destroy (&actor);
 }

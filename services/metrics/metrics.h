@@ -30,6 +30,10 @@ typedef struct {
 
 extern const zc_option_t metrics_options [];
 
+//  The actor (zactor_fn); args is a metrics_cfg_t that outlives it. On
+//  its pipe (zc_actor.h): signals 0 when up, or 1 when it could not start
+//  (the ingest or the HTTP address does not bind, a bad scaling policy);
+//  takes $TERM and no other command; never ends on its own.
 void
     metrics_actor (zsock_t *pipe, void *args);
 

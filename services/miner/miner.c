@@ -1,5 +1,6 @@
 /*  miner.c - template, search, submit */
 #include "miner.h"
+#include "zc_actor.h"
 #include "zc_bech32.h"
 #include "zc_block.h"
 #include "zc_log.h"
@@ -46,7 +47,7 @@ const zc_option_t miner_options [] = {
 typedef struct {
     miner_cfg_t *cfg;
     const zc_params_t *params;
-    zsock_t *pipe;
+    zc_actor_t *actor;
     uint8_t pubkey [32];
     char address [ZC_ADDRESS_MAX];      //  what the coinbase pays, for the log
     zc_client_t *mempool;
@@ -56,8 +57,19 @@ typedef struct {
     uint64_t extranonce;
     zc_hash_t building_on;              //  the prev of the last template taken
     bool tip_changed;                   //  storage's tip is another now
-    bool stop;
     int64_t last_block_ms;              //  pacing reference
+    int64_t interval_ms;                //  pacing: this block's; 0 none
+    int64_t retry_ms;                   //  no template asked for before this
+    //  the search in hand, worked on a batch a turn (NULL t: none)
+    Zc__TemplateReply *t;
+    int64_t template_until;
+    zc_header_t header;
+    uint8_t *raw;
+    size_t size;
+    zc_header_hasher_t hasher;
+    uint8_t tail [16];
+    zc_u256_t target;
+    uint64_t nonce;                     //  the next to try
     uint64_t hashes;
     int64_t rate_since;
     zc_metrics_t *metrics;
@@ -68,60 +80,7 @@ typedef struct {
     zc_metric_t *m_stale;
     zc_metric_t *m_template_age;
     zc_metric_t *m_template_txs;
-    int64_t next_metrics;
 } self_t;
-
-//  A tip event: the tip changed when it is not what we build on. Events
-//  need no replay: each is the whole tip, the last one heard is the news,
-//  and one lost costs at most a template's life (5 s), for the next
-//  template is taken on the mempool's tip whatever we heard
-static void
-s_on_tip (self_t *self, zc_frames_t *frames)
-{
-    zc_env_t env;
-    Zc__TipEvent *tip = NULL;
-    if (zc_frames_envelope (frames, &env) != ZC_OK || env.type != ZC__MSG_TYPE__TIP_EVENT
-    ||  zc_codec_unpack (&zc__tip_event__descriptor, env.body, env.body_size, 4096,
-                         (ProtobufCMessage **) &tip) != ZC_OK)
-        return;
-    if (tip->hash.len == 32 && memcmp (tip->hash.data, self->building_on.b, 32) != 0)
-        self->tip_changed = true;
-    zc__tip_event__free_unpacked (tip, NULL);
-}
-
-//  Drain tip announcements and commands; true when the search should stop
-static bool
-s_interrupted (self_t *self)
-{
-    zc_watchdog_kick (self->cfg->common.watchdog);      //  called from every loop of the miner
-    while (zsock_events (self->chain) & ZMQ_POLLIN) {
-        zc_frames_t frames;
-        if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
-            break;
-        s_on_tip (self, &frames);
-        zc_frames_close (&frames);
-    }
-    if (zsock_events (self->pipe) & ZMQ_POLLIN) {
-        char *cmd = zstr_recv (self->pipe);
-        if (!cmd || streq (cmd, "$TERM"))
-            self->stop = true;
-        zstr_free (&cmd);
-    }
-    int64_t now = zc_mono_ms ();
-    if (now >= self->next_metrics) {
-        double seconds = (double) (now - self->rate_since) / 1000.0;
-        if (seconds > 0)
-            zc_metric_set (self->m_hashrate, (double) self->hashes / seconds);
-        self->hashes = 0;
-        self->rate_since = now;
-        if (self->metrics_sock) {
-            zc_metrics_sample_process (self->metrics);
-            zc_metrics_push (self->metrics, self->metrics_sock);
-        }
-        self->next_metrics = now + 1000;
-    }
-    return self->stop || self->tip_changed || zsys_interrupted;
-}
 
 static Zc__TemplateReply *
 s_template (self_t *self)
@@ -192,39 +151,51 @@ s_assemble (self_t *self, const Zc__TemplateReply *t, zc_header_t *header, size_
     return w.data;
 }
 
-//  Search nonces: 1 found (header->nonce set), 0 abandoned, -1 nonce space done
+//  Begin a search of the nonces of the template in hand, under a new
+//  extranonce: 0, or -1 when there is nothing to search
 static int
-s_search (self_t *self, zc_header_t *header)
+s_search_begin (self_t *self)
 {
+    free (self->raw);
+    self->raw = s_assemble (self, self->t, &self->header, &self->size);
+    if (!self->raw)
+        return -1;
     uint8_t raw [ZC_HEADER_SIZE];
-    zc_header_encode (header, raw);
-    zc_header_hasher_t hasher;
-    zc_header_hasher_init (&hasher, raw);
-    uint8_t tail [16];
-    memcpy (tail, raw + 64, 16);
-    zc_u256_t target, value;
-    if (zc_bits_to_target (header->bits, &target)) {
-        zc_warn ("template with invalid bits %08x: waiting for a better one", header->bits);
-        zclock_sleep (500);
-        return 0;
+    zc_header_encode (&self->header, raw);
+    zc_header_hasher_init (&self->hasher, raw);
+    memcpy (self->tail, raw + 64, 16);
+    if (zc_bits_to_target (self->header.bits, &self->target)) {
+        zc_warn ("template with invalid bits %08x: waiting for a better one", self->header.bits);
+        self->retry_ms = zc_mono_ms () + 500;
+        return -1;
     }
-    for (uint64_t nonce = 0; nonce <= UINT32_MAX; nonce++) {
-        zc_put_le32 (tail + 12, (uint32_t) nonce);
+    self->nonce = 0;
+    return 0;
+}
+
+//  Search the next batch of nonces: 1 found (header.nonce set), 0 not
+//  yet, -1 nonce space done
+static int
+s_search_batch (self_t *self)
+{
+    uint64_t end = self->nonce + HASHES_PER_CHECK;
+    if (end > (uint64_t) UINT32_MAX + 1)
+        end = (uint64_t) UINT32_MAX + 1;
+    uint64_t first = self->nonce;
+    for (; self->nonce < end; self->nonce++) {
+        zc_put_le32 (self->tail + 12, (uint32_t) self->nonce);
         zc_hash_t hash;
-        zc_header_hasher_hash (&hasher, tail, hash.b);
+        zc_u256_t value;
+        zc_header_hasher_hash (&self->hasher, self->tail, hash.b);
         zc_u256_from_bytes (&value, hash.b);
-        if (zc_u256_cmp (&value, &target) <= 0) {
-            header->nonce = (uint32_t) nonce;
-            self->hashes += nonce + 1;
+        if (zc_u256_cmp (&value, &self->target) <= 0) {
+            self->header.nonce = (uint32_t) self->nonce;
+            self->hashes += self->nonce + 1 - first;
             return 1;
         }
-        if (nonce % HASHES_PER_CHECK == HASHES_PER_CHECK - 1) {
-            self->hashes += HASHES_PER_CHECK;
-            if (s_interrupted (self))
-                return 0;
-        }
     }
-    return -1;
+    self->hashes += end - first;
+    return end > UINT32_MAX ? -1 : 0;
 }
 
 static void
@@ -255,86 +226,134 @@ s_submit (self_t *self, uint8_t *raw, size_t size, uint32_t height)
         zc__submit_block_reply__free_unpacked (reply, NULL);
 }
 
-//  Regtest pacing: wait until the interval since the last block passed,
-//  watching for commands and new tips meanwhile
+//  The search in hand is over: pace for the next block. In regtest, where
+//  a block takes two hashes, one block per interval, each drawn from
+//  [0.9, 1.1] times the configured one: with fixed intervals two miners on
+//  a tie would each extend their own block forever (their own is always
+//  first at home); real proof of work breaks such ties by chance, and so
+//  does this, while a block still comes about once an interval
 static void
-s_pace (self_t *self)
+s_search_end (self_t *self)
 {
+    free (self->raw);
+    self->raw = NULL;
+    if (self->t)
+        zc__template_reply__free_unpacked (self->t, NULL);
+    self->t = NULL;
+    self->interval_ms = 0;
     if (self->params->retarget || self->cfg->block_interval_ms == 0)
         return;
-    //  each interval drawn from [0.9, 1.1] times the configured one: with
-    //  fixed intervals two miners on a tie would each extend their own
-    //  block forever (their own is always first at home); real proof of
-    //  work breaks such ties by chance, and so does this, while a block
-    //  still comes about once an interval
     int64_t spread = self->cfg->block_interval_ms / 5;
-    int64_t interval = self->cfg->block_interval_ms - spread / 2
-                     + (int64_t) ((uint64_t) random () % (uint64_t) (spread + 1));
-    zpoller_t *poller = zpoller_new (self->pipe, self->chain, NULL);
-    while (!self->stop && !zsys_interrupted) {
-        int64_t wait = self->last_block_ms + interval - zc_mono_ms ();
-        if (wait <= 0)
-            break;
-        void *which = zpoller_wait (poller, (int) (wait < 1000 ? wait : 1000));
-        if (which) {
-            s_interrupted (self);
-            if (self->tip_changed) {
-                //  someone else found one: the interval starts again from now
-                self->tip_changed = false;
-                self->last_block_ms = zc_mono_ms ();
-            }
-        }
-        else
-            s_interrupted (self);
-    }
-    zpoller_destroy (&poller);
+    self->interval_ms = self->cfg->block_interval_ms - spread / 2
+                      + (int64_t) ((uint64_t) random () % (uint64_t) (spread + 1));
 }
 
-static void
-s_run (self_t *self)
+//  Between searches: the pacing, then a template and a search on it.
+//  How long the loop may wait before the next step
+static int64_t
+s_next_search (self_t *self)
 {
-    self->last_block_ms = zc_mono_ms ();
-    while (!self->stop && !zsys_interrupted) {
-        s_pace (self);
-        if (self->stop || zsys_interrupted)
-            break;
-        self->tip_changed = false;
-        Zc__TemplateReply *t = s_template (self);
-        if (!t) {
-            //  no mempool yet: look again shortly
-            zpoller_t *poller = zpoller_new (self->pipe, NULL);
-            zpoller_wait (poller, 500);
-            zpoller_destroy (&poller);
-            s_interrupted (self);
-            continue;
+    int64_t now = zc_mono_ms ();
+    if (self->interval_ms) {
+        if (self->tip_changed) {
+            //  someone else found one: the interval starts again from now
+            self->tip_changed = false;
+            self->last_block_ms = now;
         }
-        memcpy (self->building_on.b, t->prev_hash.data, 32);
-        zc_metric_set (self->m_template_txs, (double) t->n_txs);
-        zc_metric_set (self->m_template_age, (double) (zc_now_ms () - (int64_t) t->created_ms) / 1000.0);
-        int found = -1;
-        zc_header_t header;
-        size_t size = 0;
-        uint8_t *raw = NULL;
-        //  a new extranonce when a nonce space runs out; a new template
-        //  when the tip moves or (devnet) every few seconds for new txs
-        int64_t template_until = zc_mono_ms () + 5000;
-        while (found < 0 && !self->stop && !self->tip_changed && zc_mono_ms () < template_until) {
-            free (raw);
-            raw = s_assemble (self, t, &header, &size);
-            if (!raw)
-                break;
-            found = s_search (self, &header);
-            if (found == 0)
-                break;
-        }
-        if (found == 1 && raw) {
-            zc_put_le32 (raw + 76, header.nonce);
-            s_submit (self, raw, size, t->height);
-            self->last_block_ms = zc_mono_ms ();
-        }
-        free (raw);
-        zc__template_reply__free_unpacked (t, NULL);
+        if (self->last_block_ms + self->interval_ms > now)
+            return self->last_block_ms + self->interval_ms - now;
     }
+    if (self->retry_ms > now)
+        return self->retry_ms - now;
+    self->tip_changed = false;
+    self->t = s_template (self);
+    if (!self->t) {
+        //  no mempool yet: look again shortly
+        self->retry_ms = zc_mono_ms () + 500;
+        s_search_end (self);
+        return 500;
+    }
+    memcpy (self->building_on.b, self->t->prev_hash.data, 32);
+    zc_metric_set (self->m_template_txs, (double) self->t->n_txs);
+    zc_metric_set (self->m_template_age, (double) (zc_now_ms () - (int64_t) self->t->created_ms) / 1000.0);
+    //  a new extranonce when a nonce space runs out; a new template when
+    //  the tip moves or (devnet) every few seconds for new txs
+    self->template_until = zc_mono_ms () + 5000;
+    if (s_search_begin (self))
+        s_search_end (self);
+    return 0;
+}
+
+//  The miner's work, a step after every turn of the loop, so that a new
+//  tip and $TERM are seen between two batches of hashes: how long the
+//  loop may wait (0 while searching)
+static int64_t
+s_step (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    if (!self->t)
+        return s_next_search (self);
+    if (self->tip_changed) {
+        s_search_end (self);            //  stale: abandoned
+        return 0;
+    }
+    int found = s_search_batch (self);
+    if (found == 1) {
+        zc_put_le32 (self->raw + 76, self->header.nonce);
+        s_submit (self, self->raw, self->size, self->t->height);
+        self->last_block_ms = zc_mono_ms ();
+        s_search_end (self);
+    }
+    else
+    if (found < 0 && (zc_mono_ms () >= self->template_until || s_search_begin (self)))
+        s_search_end (self);
+    return 0;
+}
+
+//  A tip event: the tip changed when it is not what we build on. Events
+//  need no replay: each is the whole tip, the last one heard is the news,
+//  and one lost costs at most a template's life (5 s), for the next
+//  template is taken on the mempool's tip whatever we heard
+static void
+s_on_tip (self_t *self, zc_frames_t *frames)
+{
+    zc_env_t env;
+    Zc__TipEvent *tip = NULL;
+    if (zc_frames_envelope (frames, &env) != ZC_OK || env.type != ZC__MSG_TYPE__TIP_EVENT
+    ||  zc_codec_unpack (&zc__tip_event__descriptor, env.body, env.body_size, 4096,
+                         (ProtobufCMessage **) &tip) != ZC_OK)
+        return;
+    if (tip->hash.len == 32 && memcmp (tip->hash.data, self->building_on.b, 32) != 0)
+        self->tip_changed = true;
+    zc__tip_event__free_unpacked (tip, NULL);
+}
+
+//  A tip announcement on the SUB
+static void
+s_on_chain (zc_actor_t *actor, zsock_t *chain, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    zc_frames_t frames;
+    if (zc_frames_recv (chain, &frames, ZMQ_DONTWAIT) == 0) {
+        s_on_tip (self, &frames);
+        zc_frames_close (&frames);
+    }
+}
+
+//  Before each metrics push: the hash rate since the last
+static void
+s_sample_metrics (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    int64_t now = zc_mono_ms ();
+    double seconds = (double) (now - self->rate_since) / 1000.0;
+    if (seconds > 0)
+        zc_metric_set (self->m_hashrate, (double) self->hashes / seconds);
+    self->hashes = 0;
+    self->rate_since = now;
 }
 
 static void
@@ -373,8 +392,10 @@ s_wallet_pubkey (const char *path, uint8_t pubkey [32], char *err, size_t err_si
 void
 miner_actor (zsock_t *pipe, void *args)
 {
-    self_t self_s = { .cfg = args, .pipe = pipe }, *self = &self_s;
-    zsock_signal (pipe, 0);
+    self_t self_s = { .cfg = args }, *self = &self_s;
+    self->actor = zc_actor_new (pipe, self->cfg->common.watchdog);
+    if (!self->actor)
+        return;
     self->params = zc_params_by_name (self->cfg->common.network);
     s_metrics_init (self);
     char err [512] = "";
@@ -411,21 +432,28 @@ miner_actor (zsock_t *pipe, void *args)
         if (self->chain && (!self->cfg->common.metrics || !*self->cfg->common.metrics || self->metrics_sock))
             err [0] = 0;
     }
-    if (err [0]) {
+    //  tip announcements between every two batches of hashes
+    if (!err [0] && zc_actor_add (self->actor, self->chain, 256, s_on_chain, self))
+        snprintf (err, sizeof err, "out of memory");
+    if (err [0])
         zc_error ("%s", err);
-        zstr_send (pipe, err);
-    }
     else {
+        zc_actor_set_wake (self->actor, s_step, self);
+        zc_actor_set_metrics (self->actor, self->metrics, self->metrics_sock, s_sample_metrics, self);
         getrandom (&self->extranonce, sizeof self->extranonce, 0);
         srandom ((unsigned) self->extranonce);
         self->rate_since = zc_mono_ms ();
+        self->last_block_ms = zc_mono_ms ();
+        s_search_end (self);            //  pacing for the first block
         zc_metrics_set_ready (self->metrics, true);
         zc_info ("miner up: paying %s", self->address);
-        s_run (self);
+        zc_actor_run (self->actor);
     }
+    s_search_end (self);
     zc_client_destroy (&self->mempool);
     zc_client_destroy (&self->storage);
     zsock_destroy (&self->chain);
     zsock_destroy (&self->metrics_sock);
     zc_metrics_destroy (&self->metrics);
+    zc_actor_destroy (&self->actor);
 }

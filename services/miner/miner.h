@@ -24,6 +24,13 @@ typedef struct {
 
 extern const zc_option_t miner_options [];
 
+//  The actor (zactor_fn); args is a miner_cfg_t that outlives it. On its
+//  pipe (zc_actor.h): signals 0 when up, or 1 when it could not start (no
+//  address or wallet, an address of another network, an endpoint it
+//  cannot connect); takes $TERM, seen between two batches of hashes (and
+//  a new tip is too), though a template request or a block submission
+//  under way is waited for first (5 s, 30 s at most); no other command;
+//  never ends on its own.
 void
     miner_actor (zsock_t *pipe, void *args);
 

@@ -1,6 +1,7 @@
 /*  storage.c - the storage actor: api, events, block validation pipeline */
 #include "storage.h"
 #include "chain.h"
+#include "zc_actor.h"
 #include "zc_check.h"
 #include "zc_hashkey.h"
 #include "zc_log.h"
@@ -71,7 +72,7 @@ typedef struct {
     storage_cfg_t *cfg;
     const zc_params_t *params;
     chain_t *chain;
-    zsock_t *pipe;
+    zc_actor_t *actor;
     zsock_t *api;
     zsock_t *events;
     zsock_t *work;
@@ -137,13 +138,18 @@ s_damage (self_t *self)
     return NULL;
 }
 
+//  Why the loop stops on its own
+enum { S_DAMAGED = 1, S_STORE_FAILED };
+
 //  The store failed: stop, so the supervisor restarts us at the last good
 //  state; but not for damage, where the loop halts instead (s_halt)
 static void
 s_store_failed (self_t *self, const char *what)
 {
-    if (!db_damaged (chain_db (self->chain), NULL))
-        zstr_send (self->pipe, what);
+    if (!db_damaged (chain_db (self->chain), NULL)) {
+        zc_error ("%s: stopping, to start again from the last good state", what);
+        zc_actor_stop (self->actor, S_STORE_FAILED);
+    }
 }
 
 //  An api request the store could not answer: corruption with the damage,
@@ -1144,9 +1150,12 @@ s_halt (self_t *self, const char *reason)
     self->n_pending = 0;
 }
 
+//  The gauges read when the metrics are pushed
 static void
-s_push_metrics (self_t *self)
+s_sample_metrics (zc_actor_t *actor, void *arg)
 {
+    (void) actor;
+    self_t *self = arg;
     if (self->chain) {
         db_t *db = chain_db (self->chain);
         zc_metric_set (self->m_db_memory, (double) chain_db_memory (self->chain));
@@ -1159,42 +1168,6 @@ s_push_metrics (self_t *self)
         zc_metric_set (self->m_cache_found, (double) cache.hits);
         zc_metric_set (self->m_cache_missed, (double) cache.misses);
     }
-    zc_metrics_sample_process (self->metrics);
-    zc_metrics_push (self->metrics, self->metrics_sock);
-}
-
-//  The halted loop: pings answered, everything else refused with the
-//  damage, metrics pushed, until told to stop
-static void
-s_halted (self_t *self)
-{
-    zpoller_t *poller = zpoller_new (self->pipe, self->api, NULL);
-    int64_t next_metrics = zc_mono_ms ();
-    while (!zsys_interrupted) {
-        int64_t wait = next_metrics - zc_mono_ms ();
-        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
-        if (which == self->pipe) {
-            char *cmd = zstr_recv (self->pipe);
-            bool term = !cmd || streq (cmd, "$TERM");
-            zstr_free (&cmd);
-            if (term)
-                break;
-        }
-        else
-        if (which == self->api) {
-            for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
-                s_on_api (self);
-        }
-        else
-        if (!which && zpoller_terminated (poller))
-            break;
-        if (zc_mono_ms () >= next_metrics) {
-            if (self->metrics_sock)
-                s_push_metrics (self);
-            next_metrics = zc_mono_ms () + 1000;
-        }
-    }
-    zpoller_destroy (&poller);
 }
 
 static void
@@ -1336,91 +1309,127 @@ s_close (self_t *self)
     zc_metrics_destroy (&self->metrics);
 }
 
+// ---------------------------------------------------------------------------
+//  the loop's callbacks
+
+static void
+s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_api (arg);
+}
+
+static void
+s_on_work_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_work (arg);
+}
+
+static void
+s_on_mempool_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
+{
+    (void) actor;
+    (void) sock;
+    s_on_mempool (arg);
+}
+
+static void
+s_on_tick (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    s_tick (arg);
+}
+
+//  After every turn: damage the database found stops the loop, for the
+//  halted one
+static int64_t
+s_check_damage (zc_actor_t *actor, void *arg)
+{
+    self_t *self = arg;
+    const char *damage;
+    if (db_damaged (chain_db (self->chain), &damage)) {
+        snprintf (self->damage, sizeof self->damage, "%s", damage);
+        zc_actor_stop (actor, S_DAMAGED);
+    }
+    return -1;
+}
+
+//  Serving: what the loop reads besides the api (which it always reads),
+//  its tick and the damage check. 0, or -1 out of memory
+static int
+s_serve (self_t *self)
+{
+    zc_actor_t *actor = self->actor;
+    if (zc_actor_add (actor, self->work, 64, s_on_work_ready, self)
+    ||  (self->mempool && zc_actor_add (actor, self->mempool, 256, s_on_mempool_ready, self))
+    ||  zc_actor_add_timer (actor, 100, s_on_tick, self))
+        return -1;
+    zc_actor_set_wake (actor, s_check_damage, self);
+    return 0;
+}
+
+//  Halted: pings answered, everything else refused with the damage,
+//  metrics pushed, until told to stop
+static void
+s_serve_halted (self_t *self)
+{
+    zc_actor_t *actor = self->actor;
+    zc_actor_remove (actor, self->work);
+    zc_actor_remove (actor, self->mempool);     //  before s_halt closes it
+    zc_actor_remove_timer (actor, s_on_tick, self);
+    zc_actor_set_wake (actor, NULL, NULL);
+    s_halt (self, self->damage);
+}
+
 void
 storage_actor (zsock_t *pipe, void *args)
 {
-    self_t *self = calloc (1, sizeof *self);
-    zsock_signal (pipe, 0);
+    storage_cfg_t *cfg = args;
+    zc_actor_t *actor = zc_actor_new (pipe, cfg->common.watchdog);
+    self_t *self = actor ? calloc (1, sizeof *self) : NULL;
     if (!self) {
-        zstr_send (pipe, "out of memory");
+        zc_actor_destroy (&actor);
         return;
     }
-    self->cfg = args;
-    self->pipe = pipe;
+    self->cfg = cfg;
+    self->actor = actor;
     s_metrics_init (self);
-    char err [512];
-    if (s_open (self, err, sizeof err)) {
+    char err [512] = "out of memory";
+    int rc = s_open (self, err, sizeof err);
+    if (rc == 0) {
+        zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample_metrics, self);
+        //  a burst of requests at a time, but never starving the others
+        rc = zc_actor_add (actor, self->api, 64, s_on_api_ready, self);
+    }
+    if (rc == 0 && !self->damage [0])
+        rc = s_serve (self);
+    if (rc) {
         zc_error ("%s", err);
-        zstr_send (pipe, err);
         s_close (self);
         free (self);
+        zc_actor_destroy (&actor);
         return;
     }
-    if (self->damage [0]) {
-        s_halt (self, self->damage);
-        s_halted (self);
-        s_close (self);
-        free (self);
-        return;
+    //  damaged data, found before or now: up, but halted, rather than a
+    //  restart loop
+    int why = self->damage [0] ? S_DAMAGED : 0;
+    if (!why) {
+        chain_node_t *tip = chain_tip (self->chain);
+        zc_metric_set (self->m_height, tip->height);
+        zc_metrics_set_ready (self->metrics, true);
+        zc_info ("storage up: %s at height %u; api %s, events %s, work %s", self->params->name,
+                 tip->height, self->cfg->api, self->cfg->events, self->cfg->work);
+        s_advance (self);               //  a block stored but not connected before a crash
+        why = zc_actor_run (actor);
     }
-    chain_node_t *tip = chain_tip (self->chain);
-    zc_metric_set (self->m_height, tip->height);
-    zc_metrics_set_ready (self->metrics, true);
-    zc_info ("storage up: %s at height %u; api %s, events %s, work %s", self->params->name,
-             tip->height, self->cfg->api, self->cfg->events, self->cfg->work);
-    zpoller_t *poller = zpoller_new (pipe, self->api, self->work, NULL);
-    if (self->mempool)
-        zpoller_add (poller, self->mempool);
-    s_advance (self);                   //  a block stored but not connected before a crash
-    int64_t next_tick = zc_mono_ms () + 100, next_metrics = zc_mono_ms () + 1000;
-    while (!zsys_interrupted) {
-        int64_t wait = next_tick - zc_mono_ms ();
-        void *which = zpoller_wait (poller, (int) (wait > 0 ? wait : 0));
-        if (which == pipe) {
-            char *cmd = zstr_recv (pipe);
-            bool term = !cmd || streq (cmd, "$TERM");
-            zstr_free (&cmd);
-            if (term)
-                break;
-        }
-        else
-        if (which == self->api) {
-            //  a burst of requests at a time, but never starving the others
-            for (int i = 0; i < 64 && (zsock_events (self->api) & ZMQ_POLLIN); i++)
-                s_on_api (self);
-        }
-        else
-        if (which == self->work) {
-            for (int i = 0; i < 64 && (zsock_events (self->work) & ZMQ_POLLIN); i++)
-                s_on_work (self);
-        }
-        else
-        if (which && which == self->mempool) {
-            for (int i = 0; i < 256 && (zsock_events (self->mempool) & ZMQ_POLLIN); i++)
-                s_on_mempool (self);
-        }
-        else
-        if (!which && zpoller_terminated (poller))
-            break;
-        zc_watchdog_kick (self->cfg->common.watchdog);
-        int64_t now = zc_mono_ms ();
-        if (now >= next_tick) {
-            s_tick (self);
-            next_tick = now + 100;
-        }
-        if (now >= next_metrics && self->metrics_sock) {
-            s_push_metrics (self);
-            next_metrics = now + 1000;
-        }
-        const char *damage;
-        if (db_damaged (chain_db (self->chain), &damage)) {
-            zpoller_destroy (&poller);  //  before s_halt closes a socket it holds
-            s_halt (self, damage);
-            s_halted (self);
-            break;
-        }
+    if (why == S_DAMAGED) {
+        s_serve_halted (self);
+        zc_actor_run (actor);
     }
-    zpoller_destroy (&poller);
     s_close (self);
     free (self);
+    zc_actor_destroy (&actor);
 }

@@ -32,6 +32,14 @@ typedef struct {
 
 extern const zc_option_t storage_options [];
 
+//  The actor (zactor_fn); args is a storage_cfg_t that outlives it. On
+//  its pipe (zc_actor.h): signals 0 when up, serving or, on damaged chain
+//  data, halted (every request refused with the damage, pings answered:
+//  it stays up for an operator rather than be restarted in a loop), or 1
+//  when it could not start (store unreadable, an endpoint that does not
+//  bind); takes $TERM and no other command; ends on its own, with
+//  ZC_ACTOR_STOPPED, when the store fails to write, to be started again
+//  from the last good state.
 void
     storage_actor (zsock_t *pipe, void *args);
 

@@ -1,6 +1,7 @@
 /*  validator.c - verification worker */
 #include "validator.h"
 #include "verify.h"
+#include "zc_actor.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_time.h"
@@ -178,10 +179,31 @@ s_open (self_t *self, char *err, size_t err_size)
     return 0;
 }
 
+//  A job from an owner
+static void
+s_on_owner (zc_actor_t *actor, zsock_t *owner, void *arg)
+{
+    (void) actor;
+    s_on_job (arg, owner);
+}
+
+//  The beacon: credits again, so an owner that restarted knows us
+static void
+s_beat (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    for (int i = 0; i < self->n_owners; i++)
+        s_ready (self, self->owner [i], false);
+}
+
 void
 validator_actor (zsock_t *pipe, void *args)
 {
     self_t self_s = { .cfg = args }, *self = &self_s;
+    zc_actor_t *actor = zc_actor_new (pipe, self->cfg->common.watchdog);
+    if (!actor)
+        return;
     self->metrics = zc_metrics_new ("validator", self->cfg->common.instance);
     self->m_jobs = zc_metrics_counter (self->metrics, "zchain_validator_jobs_total",
                                        "verification jobs answered", NULL, NULL);
@@ -193,57 +215,30 @@ validator_actor (zsock_t *pipe, void *args)
                                             "jobs that did not decode", NULL, NULL);
     self->m_latency = zc_metrics_histogram (self->metrics, "zchain_validator_job_seconds",
                                             "time to verify one job", zc_metrics_latency_bounds, 12);
-    zsock_signal (pipe, 0);
     char err [256];
     if (s_open (self, err, sizeof err)) {
         zc_error ("%s", err);
-        zstr_send (pipe, err);
         goto done;
     }
-    zc_metrics_set_ready (self->metrics, true);
-    zpoller_t *poller = zpoller_new (pipe, NULL);
-    for (int i = 0; i < self->n_owners; i++) {
-        zpoller_add (poller, self->owner [i]);
-        s_ready (self, self->owner [i], false);
+    //  a job at a time: each is a batch already
+    int rc = zc_actor_add_timer (actor, 1000, s_beat, self);
+    for (int i = 0; i < self->n_owners; i++)
+        rc |= zc_actor_add (actor, self->owner [i], 1, s_on_owner, self);
+    if (rc) {
+        zc_error ("out of memory");
+        goto done;
     }
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, NULL, NULL);
+    zc_metrics_set_ready (self->metrics, true);
+    s_beat (actor, self);
     zc_info ("validator up: %d owner(s), %lld jobs at once each", self->n_owners,
              (long long) self->cfg->credits);
-    int64_t next_beat = zc_mono_ms () + 1000;
-    while (true) {
-        void *which = zpoller_wait (poller, (int) (next_beat - zc_mono_ms () > 0 ? next_beat - zc_mono_ms () : 0));
-        if (which == pipe) {
-            char *cmd = zstr_recv (pipe);
-            bool term = cmd && streq (cmd, "$TERM");
-            zstr_free (&cmd);
-            if (term)
-                break;
-        }
-        else
-        if (which) {
-            //  drain what is there, a job at a time
-            for (int i = 0; i < self->n_owners; i++)
-                if (which == self->owner [i])
-                    s_on_job (self, self->owner [i]);
-        }
-        else
-        if (zpoller_terminated (poller))
-            break;
-        zc_watchdog_kick (self->cfg->common.watchdog);
-        if (zc_mono_ms () >= next_beat) {
-            for (int i = 0; i < self->n_owners; i++)
-                s_ready (self, self->owner [i], false);
-            if (self->metrics_sock) {
-                zc_metrics_sample_process (self->metrics);
-                zc_metrics_push (self->metrics, self->metrics_sock);
-            }
-            next_beat = zc_mono_ms () + 1000;
-        }
-    }
-    zpoller_destroy (&poller);
+    zc_actor_run (actor);
     s_leave (self);
 done:
     for (int i = 0; i < self->n_owners; i++)
         zsock_destroy (&self->owner [i]);
     zsock_destroy (&self->metrics_sock);
     zc_metrics_destroy (&self->metrics);
+    zc_actor_destroy (&actor);
 }

@@ -19,7 +19,12 @@ typedef struct {
 
 extern const zc_option_t validator_options [];
 
-//  The actor: args is a validator_cfg_t that outlives it
+//  The actor (zactor_fn); args is a validator_cfg_t that outlives it. On
+//  its pipe (zc_actor.h): signals 0 when up (its DEALERs connected: the
+//  owners need not be there yet), or 1 when it could not start (no work
+//  endpoint, a bad one); takes $TERM, on which it answers the jobs already
+//  here and tells each owner it leaves before it ends; no other command;
+//  never ends on its own.
 void
     validator_actor (zsock_t *pipe, void *args);
 
