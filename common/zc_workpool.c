@@ -428,3 +428,16 @@ zc_workpool_retried (zc_workpool_t *self)
 {
     return self->retried;
 }
+
+void
+zc_workpool_on_ready (zc_actor_t *actor, zsock_t *router, void *arg)
+{
+    (void) actor;
+    zc_frames_t frames;
+    if (zc_frames_recv (router, &frames, ZMQ_DONTWAIT))
+        return;
+    zc_env_t env;
+    if (zc_frames_envelope (&frames, &env) == ZC_OK)
+        zc_workpool_on_message ((zc_workpool_t *) arg, &frames, &env);
+    zc_frames_close (&frames);
+}

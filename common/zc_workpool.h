@@ -14,6 +14,7 @@
 #ifndef ZC_WORKPOOL_H_INCLUDED
 #define ZC_WORKPOOL_H_INCLUDED
 
+#include "zc_actor.h"
 #include "zc_metrics.h"
 #include "zc_zmq.h"
 
@@ -51,6 +52,11 @@ int
 //  Handle a message from the router (WORKER_READY or VERIFY_REPLY).
 void
     zc_workpool_on_message (zc_workpool_t *self, zc_frames_t *frames, const zc_env_t *env);
+
+//  The work socket's handler for zc_actor_add (arg: the pool): one message
+//  off the router, handled by zc_workpool_on_message.
+void
+    zc_workpool_on_ready (zc_actor_t *actor, zsock_t *router, void *arg);
 
 //  Expire silent workers and dispatch; call at least every 100 ms.
 void

@@ -202,8 +202,11 @@ s_operator_only (uint32_t type)
 }
 
 static void
-s_on_api (self_t *self)
+s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
         return;
@@ -319,8 +322,10 @@ s_on_api (self_t *self)
 
 //  A backend answered: back to the caller under its own request id
 static void
-s_on_backend (self_t *self, zsock_t *backend)
+s_on_backend (zc_actor_t *actor, zsock_t *backend, void *arg)
 {
+    (void) actor;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (backend, &frames, ZMQ_DONTWAIT))
         return;
@@ -471,8 +476,11 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
 }
 
 static void
-s_on_chain (self_t *self)
+s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->chain_sub, &frames, ZMQ_DONTWAIT))
         return;
@@ -507,8 +515,11 @@ s_on_chain (self_t *self)
 
 //  Mempool events: split into accepted and removed
 static void
-s_on_tx (self_t *self)
+s_on_tx (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->tx_sub, &frames, ZMQ_DONTWAIT))
         return;
@@ -540,8 +551,10 @@ s_on_tx (self_t *self)
 }
 
 static void
-s_tick (self_t *self)
+s_tick (zc_actor_t *actor, void *arg)
 {
+    (void) actor;
+    self_t *self = arg;
     //  expire relays a backend never answered
     int64_t now = zc_mono_ms ();
     zlistx_t *expired = zlistx_new ();
@@ -629,36 +642,9 @@ s_metrics_init (self_t *self)
 // ---------------------------------------------------------------------------
 //  the loop's callbacks
 
-static void
-s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_api (arg);
-}
 
-static void
-s_on_backend_ready (zc_actor_t *actor, zsock_t *backend, void *arg)
-{
-    (void) actor;
-    s_on_backend (arg, backend);
-}
 
-static void
-s_on_chain_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_chain (arg);
-}
 
-static void
-s_on_tx_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_tx (arg);
-}
 
 //  The p2p side's own sockets (its router, backends and a dealer a peer)
 static void
@@ -669,12 +655,6 @@ s_on_p2p_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
     p2p_on_socket (self->p2p, sock);
 }
 
-static void
-s_on_tick (zc_actor_t *actor, void *arg)
-{
-    (void) actor;
-    s_tick (arg);
-}
 
 //  After every turn: the p2p timers, and replies waiting for a client
 static int64_t
@@ -696,17 +676,17 @@ static int
 s_serve (self_t *self, zc_actor_t *actor, char *err, size_t err_size)
 {
     gateway_cfg_t *cfg = self->cfg;
-    int rc = zc_actor_add_timer (actor, 500, s_on_tick, self);
+    int rc = zc_actor_add_timer (actor, 500, s_tick, self);
     if (self->api)
-        rc |= zc_actor_add (actor, self->api, 64, s_on_api_ready, self);
+        rc |= zc_actor_add (actor, self->api, 64, s_on_api, self);
     if (self->storage)
-        rc |= zc_actor_add (actor, self->storage, 64, s_on_backend_ready, self);
+        rc |= zc_actor_add (actor, self->storage, 64, s_on_backend, self);
     if (self->mempool)
-        rc |= zc_actor_add (actor, self->mempool, 64, s_on_backend_ready, self);
+        rc |= zc_actor_add (actor, self->mempool, 64, s_on_backend, self);
     if (self->chain_sub)
-        rc |= zc_actor_add (actor, self->chain_sub, 1, s_on_chain_ready, self);
+        rc |= zc_actor_add (actor, self->chain_sub, 1, s_on_chain, self);
     if (self->tx_sub)
-        rc |= zc_actor_add (actor, self->tx_sub, 64, s_on_tx_ready, self);
+        rc |= zc_actor_add (actor, self->tx_sub, 64, s_on_tx, self);
     if (rc) {
         snprintf (err, err_size, "out of memory");
         return -1;

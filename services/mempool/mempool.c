@@ -1082,8 +1082,11 @@ s_resubmit (self_t *self)
 //  storage: look-up replies and chain events
 
 static void
-s_on_storage (self_t *self)
+s_on_storage (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->storage, &frames, ZMQ_DONTWAIT))
         return;
@@ -1280,8 +1283,11 @@ s_replay (self_t *self, uint64_t from, uint64_t to)
 }
 
 static void
-s_on_chain (self_t *self)
+s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
         return;
@@ -1581,8 +1587,11 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 }
 
 static void
-s_on_api (self_t *self)
+s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
         return;
@@ -1612,18 +1621,6 @@ s_on_api (self_t *self)
     zc_frames_close (&frames);
 }
 
-static void
-s_on_work (self_t *self)
-{
-    zc_frames_t frames;
-    if (zc_frames_recv (self->work, &frames, ZMQ_DONTWAIT))
-        return;
-    zc_env_t env;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK)
-        zc_workpool_on_message (self->workpool, &frames, &env);
-    zc_frames_close (&frames);
-}
-
 //  While the store cannot write, try it again every few seconds; once it
 //  can, accept again (and take back what was stored, if that waited)
 static void
@@ -1648,8 +1645,10 @@ s_store_probe (self_t *self, int64_t now)
 }
 
 static void
-s_tick (self_t *self)
+s_tick (zc_actor_t *actor, void *arg)
 {
+    (void) actor;
+    self_t *self = arg;
     zc_workpool_tick (self->workpool);
     int64_t now = zc_mono_ms ();
     //  storage did not answer a look-up: those transactions hear busy
@@ -2129,44 +2128,10 @@ s_close (self_t *self)
 // ---------------------------------------------------------------------------
 //  the loop's callbacks
 
-static void
-s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_api (arg);
-}
 
-static void
-s_on_work_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_work (arg);
-}
 
-static void
-s_on_storage_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_storage (arg);
-}
 
-static void
-s_on_chain_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_chain (arg);
-}
 
-static void
-s_on_tick (zc_actor_t *actor, void *arg)
-{
-    (void) actor;
-    s_tick (arg);
-}
 
 static void
 s_on_expiry (zc_actor_t *actor, void *arg)
@@ -2182,11 +2147,11 @@ static int
 s_serve (self_t *self, char *err, size_t err_size)
 {
     zc_actor_t *actor = self->actor;
-    if (zc_actor_add (actor, self->api, 16, s_on_api_ready, self)
-    ||  zc_actor_add (actor, self->work, 64, s_on_work_ready, self)
-    ||  zc_actor_add (actor, self->storage, 64, s_on_storage_ready, self)
-    ||  zc_actor_add (actor, self->chain, 16, s_on_chain_ready, self)
-    ||  zc_actor_add_timer (actor, 100, s_on_tick, self)
+    if (zc_actor_add (actor, self->api, 16, s_on_api, self)
+    ||  zc_actor_add (actor, self->work, 64, zc_workpool_on_ready, self->workpool)
+    ||  zc_actor_add (actor, self->storage, 64, s_on_storage, self)
+    ||  zc_actor_add (actor, self->chain, 16, s_on_chain, self)
+    ||  zc_actor_add_timer (actor, 100, s_tick, self)
     ||  zc_actor_add_timer (actor, 10000, s_on_expiry, self)) {
         snprintf (err, err_size, "out of memory");
         return -1;

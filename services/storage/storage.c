@@ -1037,8 +1037,11 @@ s_get_headers (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *
 }
 
 static void
-s_on_api (self_t *self)
+s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->api, &frames, ZMQ_DONTWAIT))
         return;
@@ -1088,23 +1091,14 @@ s_on_api (self_t *self)
     zc_frames_close (&frames);
 }
 
-static void
-s_on_work (self_t *self)
-{
-    zc_frames_t frames;
-    if (zc_frames_recv (self->work, &frames, ZMQ_DONTWAIT))
-        return;
-    zc_env_t env;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK)
-        zc_workpool_on_message (self->workpool, &frames, &env);
-    zc_frames_close (&frames);
-}
-
 //  The mempool's "verified" feed: remember the wtxids it verified. A batch
 //  lost costs those verifications again, nothing else: no replay
 static void
-s_on_mempool (self_t *self)
+s_on_mempool (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
+    (void) actor;
+    (void) sock;
+    self_t *self = arg;
     zc_frames_t frames;
     if (zc_frames_recv (self->mempool, &frames, ZMQ_DONTWAIT))
         return;
@@ -1171,8 +1165,10 @@ s_sample_metrics (zc_actor_t *actor, void *arg)
 }
 
 static void
-s_tick (self_t *self)
+s_tick (zc_actor_t *actor, void *arg)
 {
+    (void) actor;
+    self_t *self = arg;
     zc_workpool_tick (self->workpool);
     zc_workpool_sample (self->workpool);
     uint64_t count, total;
@@ -1312,36 +1308,9 @@ s_close (self_t *self)
 // ---------------------------------------------------------------------------
 //  the loop's callbacks
 
-static void
-s_on_api_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_api (arg);
-}
 
-static void
-s_on_work_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_work (arg);
-}
 
-static void
-s_on_mempool_ready (zc_actor_t *actor, zsock_t *sock, void *arg)
-{
-    (void) actor;
-    (void) sock;
-    s_on_mempool (arg);
-}
 
-static void
-s_on_tick (zc_actor_t *actor, void *arg)
-{
-    (void) actor;
-    s_tick (arg);
-}
 
 //  After every turn: damage the database found stops the loop, for the
 //  halted one
@@ -1363,9 +1332,9 @@ static int
 s_serve (self_t *self)
 {
     zc_actor_t *actor = self->actor;
-    if (zc_actor_add (actor, self->work, 64, s_on_work_ready, self)
-    ||  (self->mempool && zc_actor_add (actor, self->mempool, 256, s_on_mempool_ready, self))
-    ||  zc_actor_add_timer (actor, 100, s_on_tick, self))
+    if (zc_actor_add (actor, self->work, 64, zc_workpool_on_ready, self->workpool)
+    ||  (self->mempool && zc_actor_add (actor, self->mempool, 256, s_on_mempool, self))
+    ||  zc_actor_add_timer (actor, 100, s_tick, self))
         return -1;
     zc_actor_set_wake (actor, s_check_damage, self);
     return 0;
@@ -1379,7 +1348,7 @@ s_serve_halted (self_t *self)
     zc_actor_t *actor = self->actor;
     zc_actor_remove (actor, self->work);
     zc_actor_remove (actor, self->mempool);     //  before s_halt closes it
-    zc_actor_remove_timer (actor, s_on_tick, self);
+    zc_actor_remove_timer (actor, s_tick, self);
     zc_actor_set_wake (actor, NULL, NULL);
     s_halt (self, self->damage);
 }
@@ -1402,7 +1371,7 @@ storage_actor (zsock_t *pipe, void *args)
     if (rc == 0) {
         zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample_metrics, self);
         //  a burst of requests at a time, but never starving the others
-        rc = zc_actor_add (actor, self->api, 64, s_on_api_ready, self);
+        rc = zc_actor_add (actor, self->api, 64, s_on_api, self);
     }
     if (rc == 0 && !self->damage [0])
         rc = s_serve (self);
