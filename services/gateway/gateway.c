@@ -3,6 +3,7 @@
 #include "http.h"
 #include "zc_actor.h"
 #include "zc_block.h"
+#include "zc_follow.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -121,7 +122,7 @@ typedef struct {
     zhashx_t *relayed;                  //  our request id (text) -> s_relay_t
     uint64_t next_id;
     uint64_t topic_seq [TOPIC_COUNT];
-    uint64_t chain_seq;                 //  storage's last chain event applied (0: none yet)
+    zc_follow_t follow;                 //  storage's chain events, in order
     //  status, from events
     uint32_t height;
     zc_hash_t tip;
@@ -387,8 +388,9 @@ s_notify (self_t *self, s_topic_t topic, const ProtobufCMessage *body)
 
 //  One chain event: keep the status; notify with txids instead of the block
 static void
-s_apply_chain_event (self_t *self, Zc__ChainEvent *ev)
+s_apply_chain_event (void *arg, Zc__ChainEvent *ev)
 {
+    self_t *self = arg;
     zc_block_t *block = NULL;
     if (ev->raw.len)
         zc_block_decode (ev->raw.data, ev->raw.len, &block);
@@ -432,48 +434,6 @@ s_apply_chain_event (self_t *self, Zc__ChainEvent *ev)
     zc_block_destroy (&block);
 }
 
-//  Events missed (a gap in seq: storage restarted, or ZeroMQ's slow joiner):
-//  replay them from storage in order, so no notification is ever skipped.
-//  Returns the last sequence number applied (from - 1 when none was).
-static uint64_t
-s_replay (self_t *self, uint64_t from, uint64_t to)
-{
-    char err [256];
-    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
-                                              ZC_SOCK_STORAGE_API, err, sizeof err);
-    while (client && from <= to) {
-        Zc__GetEvents req = ZC__GET_EVENTS__INIT;
-        req.from_seq = from;
-        req.max = 1;                    //  a block may be 8 MB: one per answer
-        req.with_blocks = true;         //  notifications name the block's txids
-        uint32_t type;
-        const uint8_t *body;
-        size_t size;
-        zc_err_t rc = zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 2000, &type,
-                                      &body, &size, NULL);
-        Zc__EventsReply *reply = rc == ZC_OK && type == ZC__MSG_TYPE__EVENTS_REPLY
-                               ? zc__events_reply__unpack (NULL, size, body) : NULL;
-        if (!reply || reply->n_events == 0) {
-            zc_warn ("replay of chain event %llu failed (%s); trying again at the next event",
-                     (unsigned long long) from, rc == ZC_OK ? "no such event" : zc_err_name (rc));
-            if (reply)
-                zc__events_reply__free_unpacked (reply, NULL);
-            break;
-        }
-        zc_watchdog_kick (self->cfg->common.watchdog);       //  a long replay is progress
-        for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
-            Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
-                                                          reply->events [i].data);
-            if (ev) {
-                s_apply_chain_event (self, ev);
-                zc__chain_event__free_unpacked (ev, NULL);
-            }
-        }
-        zc__events_reply__free_unpacked (reply, NULL);
-    }
-    zc_client_destroy (&client);
-    return from - 1;
-}
 
 static void
 s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
@@ -481,36 +441,7 @@ s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
     (void) actor;
     (void) sock;
     self_t *self = arg;
-    zc_frames_t frames;
-    if (zc_frames_recv (self->chain_sub, &frames, ZMQ_DONTWAIT))
-        return;
-    zc_env_t env;
-    Zc__ChainEvent *ev = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__CHAIN_EVENT)
-        zc_codec_unpack (&zc__chain_event__descriptor, env.body, env.body_size, ZC_MSG_MAX,
-                         (ProtobufCMessage **) &ev);
-    if (ev) {
-        if (env.seq <= self->chain_seq) {
-            //  old news (replayed already), or storage was reset: follow it
-            if (env.seq + 1000 < self->chain_seq)
-                self->chain_seq = env.seq;
-        }
-        else {
-            if (self->chain_seq && env.seq > self->chain_seq + 1) {
-                zc_metric_inc (self->m_gaps, 1);
-                zc_warn ("missed chain events %llu..%llu: replaying",
-                         (unsigned long long) self->chain_seq + 1, (unsigned long long) env.seq - 1);
-                self->chain_seq = s_replay (self, self->chain_seq + 1, env.seq - 1);
-            }
-            //  in order only: after a failed replay the next event tries again
-            if (env.seq == self->chain_seq + 1 || self->chain_seq == 0) {
-                s_apply_chain_event (self, ev);
-                self->chain_seq = env.seq;
-            }
-        }
-        zc__chain_event__free_unpacked (ev, NULL);
-    }
-    zc_frames_close (&frames);
+    zc_follow_receive (&self->follow, self->chain_sub);
 }
 
 //  Mempool events: split into accepted and removed
@@ -747,6 +678,10 @@ gateway_actor (zsock_t *pipe, void *args)
         zc_zmq_subscribe_only (self->chain_sub, "chain");
         zc_zmq_subscribe_only (self->tx_sub, "tx");
     }
+    self->follow = (zc_follow_t) { .storage_api = cfg->storage_api, .keys = keys,
+                                   .watchdog = cfg->common.watchdog, .gaps = self->m_gaps,
+                                   .timeout_ms = 2000, .take_first = true,
+                                   .apply = s_apply_chain_event, .arg = self };
     if (relay && !(cfg->p2p.bind && *cfg->p2p.bind)) {
         snprintf (err, sizeof err, "--relay-only needs --p2p");
         ok = false;

@@ -6,6 +6,7 @@
 #include "store.h"
 #include "zc_actor.h"
 #include "zc_check.h"
+#include "zc_follow.h"
 #include "zc_hashkey.h"
 #include "zc_hex.h"
 #include "zc_log.h"
@@ -208,7 +209,7 @@ typedef struct {
     uint32_t height;
     uint32_t next_bits;
     uint32_t median_time;
-    uint64_t chain_seq;
+    zc_follow_t follow;                 //  storage's chain events, in order
     uint64_t tip_probe;                 //  request id of our last GET_TIP
     uint64_t probe_behind;              //  storage's event seq when the last probe found us behind
     int64_t next_probe_ms;
@@ -252,7 +253,6 @@ static void s_resubmit (self_t *self);
 static void s_reload_account (self_t *self, s_batch_t *batch);
 static void s_reload_retry (self_t *self);
 static void s_reload (self_t *self);
-static uint64_t s_replay (self_t *self, uint64_t from, uint64_t to);
 
 // ---------------------------------------------------------------------------
 //  events out
@@ -1100,15 +1100,15 @@ s_on_storage (zc_actor_t *actor, zsock_t *sock, void *arg)
         //  storage is ahead: the event may simply be on its way (a big
         //  block takes a while); replay only when we are still behind what
         //  the previous probe saw, a second later
-        bool behind = tip && tip->event_seq > self->chain_seq;
-        bool still_behind = behind && self->probe_behind && self->chain_seq < self->probe_behind;
+        bool behind = tip && tip->event_seq > self->follow.seq;
+        bool still_behind = behind && self->probe_behind && self->follow.seq < self->probe_behind;
         self->probe_behind = behind ? tip->event_seq : 0;
         if (still_behind) {
             zc_metric_inc (self->m_gaps, 1);
             zc_warn ("storage is at event %llu, we at %llu: replaying",
-                     (unsigned long long) tip->event_seq, (unsigned long long) self->chain_seq);
+                     (unsigned long long) tip->event_seq, (unsigned long long) self->follow.seq);
             //  what could not be replayed now is tried again at the next probe
-            self->chain_seq = s_replay (self, self->chain_seq + 1, tip->event_seq);
+            zc_follow_replay (&self->follow, tip->event_seq);
         }
         if (tip)
             zc__tip_reply__free_unpacked (tip, NULL);
@@ -1209,8 +1209,9 @@ s_take_back (self_t *self, const zc_block_t *block, const uint8_t *raw, size_t s
 }
 
 static void
-s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
+s_apply_chain_event (void *arg, Zc__ChainEvent *ev)
 {
+    self_t *self = arg;
     zc_block_t *block = NULL;
     if (ev->raw.len && zc_block_decode (ev->raw.data, ev->raw.len, &block) != ZC_OK)
         block = NULL;
@@ -1240,47 +1241,6 @@ s_apply_chain_event (self_t *self, const Zc__ChainEvent *ev)
     zc_block_destroy (&block);
 }
 
-//  Events missed (a gap in seq): replay them from storage, in order.
-//  Returns the last sequence number applied (from - 1 when none was).
-static uint64_t
-s_replay (self_t *self, uint64_t from, uint64_t to)
-{
-    char err [256];
-    zc_client_t *client = zc_client_new_auth (self->cfg->storage_api, self->cfg->common.keyset,
-                                              ZC_SOCK_STORAGE_API, err, sizeof err);
-    while (client && from <= to) {
-        Zc__GetEvents req = ZC__GET_EVENTS__INIT;
-        req.from_seq = from;
-        req.max = 1;                    //  a block may be 8 MB: one per answer
-        req.with_blocks = true;
-        uint32_t type;
-        const uint8_t *body;
-        size_t size;
-        zc_err_t rc = zc_client_call (client, ZC__MSG_TYPE__GET_EVENTS, &req.base, 5000, &type,
-                                      &body, &size, NULL);
-        Zc__EventsReply *reply = rc == ZC_OK && type == ZC__MSG_TYPE__EVENTS_REPLY
-                               ? zc__events_reply__unpack (NULL, size, body) : NULL;
-        if (!reply || reply->n_events == 0) {
-            zc_warn ("replay of chain event %llu failed (%s); trying again later",
-                     (unsigned long long) from, rc == ZC_OK ? "no such event" : zc_err_name (rc));
-            if (reply)
-                zc__events_reply__free_unpacked (reply, NULL);
-            break;
-        }
-        zc_watchdog_kick (self->cfg->common.watchdog);       //  a long replay is progress
-        for (size_t i = 0; i < reply->n_events && from <= to; i++, from++) {
-            Zc__ChainEvent *ev = zc__chain_event__unpack (NULL, reply->events [i].len,
-                                                          reply->events [i].data);
-            if (ev) {
-                s_apply_chain_event (self, ev);
-                zc__chain_event__free_unpacked (ev, NULL);
-            }
-        }
-        zc__events_reply__free_unpacked (reply, NULL);
-    }
-    zc_client_destroy (&client);
-    return from - 1;
-}
 
 static void
 s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
@@ -1288,36 +1248,7 @@ s_on_chain (zc_actor_t *actor, zsock_t *sock, void *arg)
     (void) actor;
     (void) sock;
     self_t *self = arg;
-    zc_frames_t frames;
-    if (zc_frames_recv (self->chain, &frames, ZMQ_DONTWAIT))
-        return;
-    zc_env_t env;
-    Zc__ChainEvent *ev = NULL;
-    if (zc_frames_envelope (&frames, &env) == ZC_OK && env.type == ZC__MSG_TYPE__CHAIN_EVENT)
-        zc_codec_unpack (&zc__chain_event__descriptor, env.body, env.body_size, ZC_MSG_MAX,
-                         (ProtobufCMessage **) &ev);
-    if (ev) {
-        if (env.seq <= self->chain_seq) {
-            //  old news (we replayed it, or storage restarted with fewer events)
-            if (env.seq + 1000 < self->chain_seq)
-                self->chain_seq = env.seq;      //  storage was reset: follow it
-        }
-        else {
-            if (self->chain_seq && env.seq > self->chain_seq + 1) {
-                zc_metric_inc (self->m_gaps, 1);
-                zc_warn ("missed chain events %llu..%llu: replaying",
-                         (unsigned long long) self->chain_seq + 1, (unsigned long long) env.seq - 1);
-                self->chain_seq = s_replay (self, self->chain_seq + 1, env.seq - 1);
-            }
-            //  in order only: after a failed replay the probe catches up
-            if (env.seq == self->chain_seq + 1) {
-                s_apply_chain_event (self, ev);
-                self->chain_seq = env.seq;
-            }
-        }
-        zc__chain_event__free_unpacked (ev, NULL);
-    }
-    zc_frames_close (&frames);
+    zc_follow_receive (&self->follow, self->chain);
     s_pump (self);
 }
 
@@ -1700,7 +1631,7 @@ s_fetch_tip (self_t *self)
                 self->height = tip->height;
                 self->next_bits = tip->next_bits;
                 self->median_time = tip->median_time;
-                self->chain_seq = tip->event_seq;
+                self->follow.seq = tip->event_seq;
                 rc = 0;
             }
             if (tip)
@@ -2070,6 +2001,9 @@ s_open (self_t *self, char *err, size_t err_size)
                                           ZC_SOCK_STORAGE_EVENTS, err, err_size)))
         return -1;
     zc_zmq_subscribe_only (self->chain, "chain");       //  the blocks, not the "tip" too
+    self->follow = (zc_follow_t) { .storage_api = cfg->storage_api, .keys = keys,
+                                   .watchdog = cfg->common.watchdog, .gaps = self->m_gaps,
+                                   .timeout_ms = 5000, .apply = s_apply_chain_event, .arg = self };
     if (cfg->common.metrics && *cfg->common.metrics
     &&  !(self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
