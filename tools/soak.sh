@@ -5,8 +5,10 @@
 #  Usage: tools/soak.sh [BUILD_DIR] [MINUTES] [RATE]   (defaults: build 10 5000)
 #  Rounds of `zchain bench --txs 20000 --rate RATE` run back to back; the
 #  samples go to stdout as "seconds service kB" lines (with "rocksdb", the
-#  memory storage's RocksDB reports, and "pool-bytes", the mempool's own
-#  size), then a summary of each one's first and last sample.
+#  memory storage's RocksDB reports, "utxo-cache", what storage's coin
+#  cache holds, and "pool-bytes", the mempool's own size), then a summary
+#  of each one's first and last sample. ZC_UTXO_CACHE=MB (read by storage)
+#  bounds the coin cache, to see it fill and stay within its bound.
 set -eu
 build=${1:-build}
 minutes=${2:-10}
@@ -33,6 +35,7 @@ end=$((start + minutes * 60))
         #  the part of storage's memory RocksDB accounts for, and the pool's own estimate
         curl -s http://127.0.0.1:17990/metrics | awk -v t="$now" '
             /^zchain_rocksdb_memory_bytes/ { printf "%s rocksdb %d\n", t, $2 / 1024 }
+            /^zchain_utxo_cache_bytes/ { printf "%s utxo-cache %d\n", t, $2 / 1024 }
             /^zchain_mempool_bytes/ { printf "%s pool-bytes %d\n", t, $2 / 1024 }'
         sleep 30
     done
