@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static atomic_int s_handled;            //  requests the handler answered
@@ -112,6 +113,34 @@ test_usage (void **state)
     }
 }
 
+//  A keep-alive GET on fd, answered: the server holds the connection now
+//  (accepting is asynchronous: a connect the kernel completed may not be
+//  the server's yet). True when a status line and headers came back.
+static bool
+s_held (int fd)
+{
+    const char *get = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+    if (rawhttp_send (fd, get, strlen (get), 10000))
+        return false;
+    char got [4096];
+    size_t n = 0;
+    int64_t deadline = zc_mono_ms () + 30000;
+    while (n < sizeof got - 1 && zc_mono_ms () < deadline) {
+        ssize_t r = recv (fd, got + n, sizeof got - 1 - n, 0);
+        if (r == 0)
+            return false;
+        if (r > 0) {
+            n += (size_t) r;
+            got [n] = 0;
+            if (strstr (got, "\r\n\r\n"))
+                return strncmp (got, "HTTP/1.1 200", 12) == 0;
+        }
+        else
+            usleep (10000);
+    }
+    return false;
+}
+
 //  One address holds at most per_address connections: the next is closed at
 //  once, while another address is still served
 static void
@@ -123,8 +152,9 @@ test_per_address (void **state)
     for (int i = 0; i < 4; i++) {
         fds [i] = rawhttp_connect ("127.0.0.1", s_port, 5000);
         assert_true (fds [i] >= 0);
+        assert_true (s_held (fds [i]));
     }
-    //  the server has taken the four once a fifth is refused: wait for that
+    //  the four are the server's: a fifth is refused (wait for the refusal)
     int extra = -1;
     bool refused = false;
     for (int tries = 0; tries < 50 && !refused; tries++) {
@@ -166,6 +196,7 @@ test_max_connections (void **state)
     for (int i = 0; i < 6; i++) {
         fds [i] = rawhttp_connect (i < 4 ? "127.0.0.1" : "127.0.0.2", s_port, 5000);
         assert_true (fds [i] >= 0);
+        assert_true (s_held (fds [i]));
     }
     bool refused = false;
     for (int tries = 0; tries < 50 && !refused; tries++) {
