@@ -60,6 +60,8 @@ s_test_new (const char *name)
     return t;
 }
 
+static void s_report (s_test_t *t, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+
 static void
 s_report (s_test_t *t, const char *format, ...)
 {
