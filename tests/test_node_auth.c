@@ -571,8 +571,10 @@ test_fake_validator_gets_no_work (void **state)
 
     Zc__TipReply *after = s_tip (storage_api);
     assert_non_null (after);
-    assert_int_equal (after->height, tip->height);
-    zc__tip_reply__free_unpacked (after, NULL);
+    if (after) {                        //  cmocka's asserts are not noreturn to gcc -O3
+        assert_int_equal (after->height, tip->height);
+        zc__tip_reply__free_unpacked (after, NULL);
+    }
 
     //  the fake never got in, so never got work
     s_fake.stop = true;
