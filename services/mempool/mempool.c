@@ -1656,6 +1656,28 @@ s_passing (zc_err_t reason)
         || reason == ZC_ERR_UNAVAILABLE || reason == ZC_ERR_STORAGE_FULL;
 }
 
+//  Room for one more row in three parallel arrays (transactions, their
+//  bytes, their times) holding n of *cap: doubled when full. *cap grows
+//  only when all three did, so n < *cap afterwards says there is room.
+static void
+s_reserve_rows (zc_tx_t ***txs_p, uint8_t ***raws_p, uint64_t **times_p, size_t *cap_p, size_t n)
+{
+    if (n < *cap_p)
+        return;
+    size_t cap = *cap_p ? *cap_p * 2 : 256;
+    zc_tx_t **txs = realloc (*txs_p, cap * sizeof *txs);
+    if (txs)
+        *txs_p = txs;
+    uint8_t **raws = txs ? realloc (*raws_p, cap * sizeof *raws) : NULL;
+    if (raws)
+        *raws_p = raws;
+    uint64_t *times = raws ? realloc (*times_p, cap * sizeof *times) : NULL;
+    if (times) {
+        *times_p = times;
+        *cap_p = cap;
+    }
+}
+
 //  A stored transaction the checks refused: logged with its reason,
 //  counted, and deleted from the store
 static void
@@ -1756,20 +1778,7 @@ s_reload_account (self_t *self, s_batch_t *batch)
         bool again = s_passing (reason) || (reason == ZC_ERR_UNKNOWN_INPUT && r->passing);
         //  with its bytes (it passed its own checks, so the item has them)
         if (again && item->tx && item->raw && r->round < RELOAD_ROUNDS) {
-            if (r->n_retry == r->cap_retry) {
-                size_t cap = r->cap_retry ? r->cap_retry * 2 : 256;
-                zc_tx_t **txs = realloc (r->retry, cap * sizeof *txs);
-                if (txs)
-                    r->retry = txs;
-                uint8_t **raws = txs ? realloc (r->retry_raw, cap * sizeof *raws) : NULL;
-                if (raws)
-                    r->retry_raw = raws;
-                uint64_t *times = raws ? realloc (r->retry_time, cap * sizeof *times) : NULL;
-                if (times) {
-                    r->retry_time = times;
-                    r->cap_retry = cap;
-                }
-            }
+            s_reserve_rows (&r->retry, &r->retry_raw, &r->retry_time, &r->cap_retry, r->n_retry);
             zc_tx_t *copy = r->n_retry < r->cap_retry ? zc_tx_dup (item->tx) : NULL;
             uint8_t *raw = copy ? malloc (item->raw_size) : NULL;
             if (raw) {
@@ -1851,20 +1860,7 @@ s_stored_visit (void *arg, const zc_hash_t *txid, uint64_t fee, uint64_t time_ms
         s_reload_drop (self, txid, time_ms, ZC_ERR_MALFORMED);
         return;
     }
-    if (st->n == st->cap) {
-        size_t cap = st->cap ? st->cap * 2 : 1024;
-        zc_tx_t **txs = realloc (st->txs, cap * sizeof *txs);
-        if (txs)
-            st->txs = txs;
-        uint8_t **raws = txs ? realloc (st->raws, cap * sizeof *raws) : NULL;
-        if (raws)
-            st->raws = raws;
-        uint64_t *times = raws ? realloc (st->times, cap * sizeof *times) : NULL;
-        if (times) {
-            st->times = times;
-            st->cap = cap;
-        }
-    }
+    s_reserve_rows (&st->txs, &st->raws, &st->times, &st->cap, st->n);
     //  kept with the transaction: the checks copy them, never encode it again
     uint8_t *copy = st->n < st->cap ? malloc (size) : NULL;
     if (!copy) {
