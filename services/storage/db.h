@@ -52,6 +52,7 @@ typedef enum {
 typedef struct {
     rocksdb_t *db;
     rocksdb_options_t *options;
+    rocksdb_options_t *hashed;          //  for the point-lookup column families
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
     rocksdb_column_family_handle_t *cf [DB_CF_COUNT];
