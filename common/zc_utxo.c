@@ -134,6 +134,15 @@ s_rehash (zc_utxo_t *self, size_t capacity, bool keep_all, uint32_t keep_from)
     return 0;
 }
 
+int
+zc_utxo_reserve (zc_utxo_t *self, size_t n)
+{
+    size_t capacity = self->capacity;
+    while ((self->used + n) * 10 > capacity * 7)
+        capacity *= 2;
+    return capacity == self->capacity ? 0 : s_rehash (self, capacity, true, 0);
+}
+
 //  True when a table of capacity slots stays within the view's bound
 static bool
 s_fits (const zc_utxo_t *self, size_t capacity)

@@ -55,6 +55,12 @@ zc_utxo_t *
 void
     zc_utxo_destroy (zc_utxo_t **self_p);
 
+//  Make room for n more entries at once (a block's inputs and outputs), so
+//  that filling them rehashes nothing. 0, or -1 when memory ran out (the
+//  view is unchanged and still usable).
+int
+    zc_utxo_reserve (zc_utxo_t *self, size_t n);
+
 //  1 and coin filled when outpoint is unspent, 0 when not, -1 when the
 //  backing store failed.
 int

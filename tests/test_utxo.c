@@ -338,6 +338,34 @@ test_backing_store (void **state)
     zc_utxo_destroy (&view);
 }
 
+//  Room made once for n entries: what was there stays, and filling the
+//  room grows nothing more
+static void
+test_reserve (void **state)
+{
+    (void) state;
+    zc_utxo_t *view = zc_utxo_new (NULL, NULL);
+    zc_outpoint_t op = { { { 9 } }, 0 };
+    zc_coin_t coin = { .amount = 5, .height = 1 };
+    assert_int_equal (zc_utxo_add (view, &op, &coin), 0);
+    size_t before = zc_utxo_memory (view);
+    assert_int_equal (zc_utxo_reserve (view, 10), 0);
+    assert_int_equal (zc_utxo_memory (view), before);       //  room enough already
+    assert_int_equal (zc_utxo_reserve (view, 5000), 0);
+    size_t reserved = zc_utxo_memory (view);
+    assert_true (reserved > before);
+    for (uint32_t i = 1; i <= 5000; i++) {
+        zc_outpoint_t o = { { { 9 } }, i };
+        assert_int_equal (zc_utxo_add (view, &o, &coin), 0);
+    }
+    assert_int_equal (zc_utxo_memory (view), reserved);
+    assert_int_equal (zc_utxo_size (view), 5001);
+    zc_coin_t got;
+    assert_int_equal (zc_utxo_get (view, &op, &got), 1);
+    assert_int_equal (got.amount, 5);
+    zc_utxo_destroy (&view);
+}
+
 //  The long-lived view storage keeps as its coin cache: peek, remember,
 //  apply a step's changes, and a bound that turns entries away and a trim
 //  that drops the oldest first
@@ -460,6 +488,7 @@ main (void)
         cmocka_unit_test (test_rejects_change_nothing),
         cmocka_unit_test (test_random_connect_disconnect),
         cmocka_unit_test (test_backing_store),
+        cmocka_unit_test (test_reserve),
         cmocka_unit_test (test_cache),
         cmocka_unit_test (test_undo_encoding),
     };

@@ -500,12 +500,20 @@ static int s_get_coins (chain_t *self, const zc_outpoint_t *outpoints, size_t n,
 
 //  Bring every coin the step will look at into the cache in one multi-get:
 //  the outputs it creates or removes and, connecting, the coins it spends
-static int
-s_prefetch (chain_t *self, const zc_block_t *block, bool inputs)
+//  Coins a step reads: every output, and the inputs when connecting
+static size_t
+s_step_coins (const zc_block_t *block, bool inputs)
 {
     size_t n = 0;
     for (uint32_t t = 0; t < block->n_tx; t++)
         n += block->tx [t]->n_out + (inputs && t > 0 ? block->tx [t]->n_in : 0);
+    return n;
+}
+
+static int
+s_prefetch (chain_t *self, const zc_block_t *block, bool inputs)
+{
+    size_t n = s_step_coins (block, inputs);
     zc_outpoint_t *ops = malloc (n * sizeof *ops);
     zc_coin_t *coins = malloc (n * sizeof *coins);
     uint8_t *found = malloc (n);
@@ -533,7 +541,11 @@ s_step_view (chain_t *self, const zc_block_t *block, bool inputs)
 {
     if (s_prefetch (self, block, inputs))
         return NULL;
-    return zc_utxo_new (s_fetch, self);
+    zc_utxo_t *view = zc_utxo_new (s_fetch, self);
+    //  sized once: doubling a block's worth of entries costs page faults
+    if (view && zc_utxo_reserve (view, s_step_coins (block, inputs)))
+        zc_utxo_destroy (&view);
+    return view;
 }
 
 //  The block decoded, and its stored bytes (the caller's: sliced and
