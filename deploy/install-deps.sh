@@ -9,7 +9,7 @@ set -eu
 
 PKGS="build-essential cmake pkg-config ca-certificates curl
       libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
-      librocksdb-dev libsecp256k1-dev libcmocka-dev libssl-dev libmicrohttpd-dev
+      librocksdb-dev libsecp256k1-dev libcmocka-dev libssl-dev libmicrohttpd-dev libgmp-dev
       libcurl4-openssl-dev libcjson-dev"
 check=0
 for arg in "$@"; do

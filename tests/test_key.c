@@ -6,6 +6,8 @@
 
 #include "zc_hex.h"
 #include "zc_key.h"
+#include <secp256k1.h>
+#include <secp256k1_extrakeys.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +151,41 @@ test_pubkey_validity (void **state)
     assert_true (zc_pubkey_is_valid (x));
 }
 
+//  The fast check agrees with libsecp256k1's parse: on random bytes (about
+//  half are points), at and around the field size, and on small values
+static void
+test_pubkey_validity_agrees (void **state)
+{
+    (void) state;
+    secp256k1_context *ctx = secp256k1_context_create (SECP256K1_CONTEXT_NONE);
+    uint8_t x [32];
+    int points = 0;
+    for (int i = 0; i < 20000; i++) {
+        if (i < 256) {                  //  0..255 in the last byte
+            memset (x, 0, sizeof x);
+            x [31] = (uint8_t) i;
+        }
+        else if (i < 512) {             //  p - 128 .. p + 127
+            assert_int_equal (zc_hex_decode ("fffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2f", x, 32), 0);
+            int delta = i - 384;
+            int carry = delta;
+            for (int b = 31; b >= 0 && carry != 0; b--) {
+                int v = x [b] + carry;
+                x [b] = (uint8_t) (v & 0xff);
+                carry = v >> 8;         //  arithmetic: -1 borrows
+            }
+        }
+        else
+            assert_int_equal (zc_random_bytes (x, sizeof x), 0);
+        secp256k1_xonly_pubkey parsed;
+        bool expect = secp256k1_xonly_pubkey_parse (ctx, &parsed, x) == 1;
+        assert_int_equal (zc_pubkey_is_valid (x), expect);
+        points += expect;
+    }
+    assert_true (points > 8000 && points < 12000);
+    secp256k1_context_destroy (ctx);
+}
+
 int
 main (void)
 {
@@ -157,6 +194,7 @@ main (void)
         cmocka_unit_test (test_bip340_vectors),
         cmocka_unit_test (test_draft_vectors_refused),
         cmocka_unit_test (test_pubkey_validity),
+        cmocka_unit_test (test_pubkey_validity_agrees),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
