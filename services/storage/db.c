@@ -20,6 +20,11 @@
 #define NOTE_MAGIC "zctip\0\0\1"
 #define NOTE_SIZE 64                    //  magic 8 | seq 8 | height 4 | hash 32 | check 8 | 4 zero
 #define SCRUB_CHUNK (1 << 20)           //  bytes read under one iterator
+//  ... in a hashed column family: there a new iterator in key order first
+//  copies the memtable into a sorted list (0.2 to 0.5 s for 200,000
+//  entries here), so it is made once for 256 MB rather than for every
+//  megabyte: at the default rate one copy every 16 s of a pass
+#define SCRUB_CHUNK_HASHED (256 << 20)
 
 static const char *s_cf_names [DB_CF_COUNT] = {
     "default", "index", "blocks", "undo", "utxo", "height", "txindex", "address", "events"
@@ -433,6 +438,7 @@ s_scrub_cf (db_t *self, int cf, int64_t pass_start_ms, uint64_t *pass_bytes)
     size_t last_size = 0, last_cap = 0;
     bool done = false;
     int rc = 0;
+    uint64_t chunk_max = s_hashed (cf) ? SCRUB_CHUNK_HASHED : SCRUB_CHUNK;
     while (!done && rc == 0) {
         rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, self->scrub_read,
                                                              self->cf [cf]);
@@ -446,7 +452,7 @@ s_scrub_cf (db_t *self, int cf, int64_t pass_start_ms, uint64_t *pass_bytes)
         else
             rocksdb_iter_seek_to_first (it);
         uint64_t chunk = 0;
-        for (; rocksdb_iter_valid (it) && chunk < SCRUB_CHUNK; rocksdb_iter_next (it)) {
+        for (; rocksdb_iter_valid (it) && chunk < chunk_max; rocksdb_iter_next (it)) {
             size_t klen, vlen;
             const char *key = rocksdb_iter_key (it, &klen);
             rocksdb_iter_value (it, &vlen);
