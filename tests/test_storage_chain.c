@@ -374,6 +374,35 @@ s_stored (chain_t *chain, const zc_hash_t *hash)
 
 //  Every output of every block made, as chain_get_coins answers, against
 //  a replay of the best chain from genesis in a view of its own
+typedef struct {
+    zc_utxo_t *replay;
+    uint64_t count, total;
+} s_tally_t;
+
+//  The replay's unspent coins of s_pub
+static void
+s_tally_replay (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    (void) op;
+    s_tally_t *t = arg;
+    if (coin && memcmp (coin->pubkey, s_pub, 32) == 0) {
+        t->count++;
+        t->total += coin->amount;
+    }
+}
+
+//  The address index's coins of s_pub, each one the replay holds unspent
+static void
+s_tally_index (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    s_tally_t *t = arg;
+    zc_coin_t want;
+    assert_int_equal (zc_utxo_get (t->replay, op, &want), 1);
+    assert_true (want.amount == coin->amount && want.height == coin->height);
+    t->count++;
+    t->total += coin->amount;
+}
+
 static void
 s_expect_replay (chain_t *chain, const s_made_t *made)
 {
@@ -408,6 +437,12 @@ s_expect_replay (chain_t *chain, const s_made_t *made)
     uint64_t count, total;
     chain_utxo_stats (chain, &count, &total);
     assert_true (count == zc_utxo_size (replay));
+    //  the address index holds exactly the replay's coins of s_pub
+    s_tally_t want = { replay, 0, 0 }, got = { replay, 0, 0 };
+    zc_utxo_each_dirty (replay, s_tally_replay, &want);
+    assert_true (chain_address_coins (chain, s_pub, 0, s_tally_index, &got) >= 0);
+    assert_true (want.count > 0);
+    assert_true (got.count == want.count && got.total == want.total);
     zc_utxo_destroy (&replay);
 }
 
@@ -440,17 +475,22 @@ s_cache_scenario (size_t cache_bytes, uint64_t tag)
     zc_block_destroy (&pb);
     chain_node_t *fork = chain_tip (chain);
 
-    //  branch a: the fan, then five of its outputs spent
+    //  branch a: the fan, then five of its outputs spent, and an output of
+    //  the first of those spent in the same block
     zc_tx_t *fan = s_split (&cb, &cb_coin, 900, 1000);
     chain_node_t *a1 = s_mine_txs (chain, fork, tag + 1, &fan, 1, 1000, &made);
-    zc_tx_t *spends [5];
+    zc_tx_t *spends [6];
     for (uint32_t i = 0; i < 5; i++) {
         zc_outpoint_t op = { fan->txid, i };
         zc_coin_t coin = { .amount = fan->out [i].amount, .height = a1->height };
         memcpy (coin.pubkey, s_pub, 32);
         spends [i] = s_split (&op, &coin, 2, 100);
     }
-    chain_node_t *a2 = s_mine_txs (chain, a1, tag + 2, spends, 5, 500, &made);
+    zc_outpoint_t child_op = { spends [0]->txid, 0 };
+    zc_coin_t child_coin = { .amount = spends [0]->out [0].amount, .height = a1->height + 1 };
+    memcpy (child_coin.pubkey, s_pub, 32);
+    spends [5] = s_split (&child_op, &child_coin, 2, 100);
+    chain_node_t *a2 = s_mine_txs (chain, a1, tag + 2, spends, 6, 600, &made);
     s_run_steps (chain, ev, 64);
     assert_ptr_equal (chain_tip (chain), a2);
     s_expect_replay (chain, &made);
@@ -497,7 +537,7 @@ s_cache_scenario (size_t cache_bytes, uint64_t tag)
     assert_true (stats.bytes <= (cache_bytes > 256 * 1024 ? cache_bytes : 256 * 1024));
     zc_tx_destroy (&fan);
     zc_tx_destroy (&other);
-    for (uint32_t i = 0; i < 5; i++)
+    for (uint32_t i = 0; i < 6; i++)
         zc_tx_destroy (&spends [i]);
     chain_destroy (&chain);
 }
