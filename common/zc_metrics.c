@@ -291,6 +291,20 @@ s_labels (zc_text_t *t, const Zc__Snapshot *snap, const Zc__Metric *m, const cha
     zc_text_printf (t, "}");
 }
 
+//  Does the name end as a histogram's series do?
+static bool
+s_reserved_suffix (const char *name)
+{
+    static const char *suffixes [] = { "_count", "_sum", "_bucket" };
+    size_t len = strlen (name);
+    for (size_t i = 0; i < sizeof suffixes / sizeof suffixes [0]; i++) {
+        size_t n = strlen (suffixes [i]);
+        if (len > n && !strcmp (name + len - n, suffixes [i]))
+            return true;
+    }
+    return false;
+}
+
 char *
 zc_metrics_render (Zc__Snapshot *const *snaps, size_t n, size_t *size_p)
 {
@@ -317,6 +331,13 @@ zc_metrics_render (Zc__Snapshot *const *snaps, size_t n, size_t *size_p)
                 continue;
             const char *type = first->type == ZC__METRIC_TYPE__COUNTER ? "counter"
                              : first->type == ZC__METRIC_TYPE__GAUGE ? "gauge" : "histogram";
+            //  The text format keeps _count, _sum and _bucket for a
+            //  histogram's own series: a gauge named so (zchain_utxo_count,
+            //  older than the rule, and on dashboards) is declared untyped,
+            //  which promtool check metrics and OpenMetrics readers accept
+            //  and which queries read the same
+            if (first->type != ZC__METRIC_TYPE__HISTOGRAM && s_reserved_suffix (first->name))
+                type = "untyped";
             zc_text_printf (&t, "# HELP %s ", first->name);
             s_escaped (&t, first->help);
             zc_text_printf (&t, "\n# TYPE %s %s\n", first->name, type);

@@ -42,11 +42,17 @@ function s_run (tool, args, cwd) {
     return { ok: r.status === 0, out: `${r.stdout || ""}${r.stderr || ""}`.trim ().split ("\n").slice (-4).join (" | ") };
 }
 
-//  prometheus: { text } of the render's prometheus.yml; queries: [{record, expr, expect}]
+//  prometheus: { text, files } of the render's prometheus.yml and its
+//  ConfigMap's keys; queries: [{record, expr, expect}]
 export function promtoolChecks (report, tool, label, prometheus, queries) {
     const dir = mkdtempSync (join (tmpdir (), "zc-k8s-check-"));
     try {
         if (prometheus) {
+            //  the ConfigMap's other keys are files beside the config in the
+            //  pod (alerts.yml): promtool checks the rule files it names
+            for (const [name, text] of Object.entries (prometheus.files || {}))
+                if (/^[-._a-zA-Z0-9]+$/.test (name) && name !== "prometheus.yml")
+                    writeFileSync (join (dir, name), text);
             writeFileSync (join (dir, "prometheus.yml"), prometheus.text);
             const r = s_run (tool, ["check", "config", "prometheus.yml"], dir);
             report.check (r.ok, `${label}: promtool check config`, r.out);

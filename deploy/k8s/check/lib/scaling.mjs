@@ -164,7 +164,9 @@ function s_adapter (report, objects, metric, namespace, label) {
 }
 
 //  The Prometheus Deployment's config file: scrapes the sidecar Service as
-//  deploy/prometheus.yml does in compose. Returns { text } for promtool.
+//  deploy/prometheus.yml does in compose. Returns { text, files } for
+//  promtool: the config, and every key of its ConfigMap (the rule files it
+//  loads sit next to it, as in the pod).
 function s_prometheus (report, objects, label) {
     const prom = find (objects, "Deployment", "prometheus", NAMESPACE);
     if (!prom)
@@ -191,7 +193,7 @@ function s_prometheus (report, objects, label) {
     const jobs = config?.scrape_configs || [];
     const job = jobs.find (j => j.job_name === "zchain");
     if (!report.check (jobs.length === 1 && !!job, where, `${key} should hold one scrape job, zchain`))
-        return { text: cm.data [key] };
+        return { text: cm.data [key], files: cm.data };
     const targets = (job.static_configs || []).flatMap (s => s.targets || []);
     report.check (job.honor_labels === true, where, "job zchain needs honor_labels: true (the sidecar's service and instance labels)");
     report.check (targets.length === 1 && (job.static_configs || []).length === 1, where,
@@ -217,5 +219,5 @@ function s_prometheus (report, objects, label) {
     catch (e) {
         report.fail (where, `cannot compare with deploy/prometheus.yml: ${e.message}`);
     }
-    return { text: cm.data [key] };
+    return { text: cm.data [key], files: cm.data };
 }
