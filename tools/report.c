@@ -92,7 +92,7 @@ static const char s_style [] =
     ".run{display:flex;flex-wrap:wrap;gap:1.5em;align-items:flex-start}\n"
     ".charts{display:flex;flex-direction:column;gap:1em;flex:1 1 600px}\n"
     ".charts svg,.sweep svg{max-width:100%;height:auto;border:1px solid #ddd}\n"
-    ".figures{flex:0 1 420px}\n"
+    ".figures{flex:0 1 420px}.figures table{width:100%}\n"
     "table{border-collapse:collapse;margin:0 0 1em}\n"
     "th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left}\n"
     "td.n{text-align:right;font-variant-numeric:tabular-nums}\n"
@@ -158,28 +158,35 @@ s_throughput_chart (FILE *out, const report_run_t *run)
                      "Throughput: transactions per second, each interval of the run",
                      n ? series->rows [n - 1].t : 1, y_max * 1.05, "seconds since the first submission",
                      "transactions per second");
+    //  submitted dashed and drawn last: where the node keeps up, accepted
+    //  lies right under it and shows through the gaps
     static const struct {
         const char *name;
         const char *colour;
-    } s_lines [3] = { { "submitted", "#7f7f7f" }, { "accepted", "#1f77b4" }, { "confirmed", "#2ca02c" } };
+        const char *dash;
+    } s_lines [3] = { { "submitted", "#555", "5 4" }, { "accepted", "#1f77b4", NULL },
+                      { "confirmed", "#2ca02c", NULL } };
+    static const int s_order [3] = { 1, 2, 0 };
     if (n >= 2) {
         //  steps: each interval's rate held across it
         double xs [2 * REPORT_MAX_ROWS], ys [2 * REPORT_MAX_ROWS];
-        for (int which = 0; which < 3; which++) {
+        for (int o = 0; o < 3; o++) {
+            int which = s_order [o];
             size_t k = 0;
             for (size_t i = 1; i < n; i++) {
                 double r = s_rate (series, i, which);
                 xs [k] = series->rows [i - 1].t, ys [k++] = r;
                 xs [k] = series->rows [i].t, ys [k++] = r;
             }
-            svg_chart_polyline (&chart, s_lines [which].name, s_lines [which].colour, xs, ys, k);
+            svg_chart_polyline (&chart, s_lines [which].name, s_lines [which].colour, s_lines [which].dash,
+                                xs, ys, k);
         }
     }
     else
         svg_chart_note (&chart, "the run ended before a second of it was recorded");
     svg_key_t keys [3];
     for (int which = 0; which < 3; which++)
-        keys [which] = (svg_key_t) { SVG_LINE, s_lines [which].colour, s_lines [which].name };
+        keys [which] = (svg_key_t) { SVG_LINE, s_lines [which].colour, s_lines [which].name, s_lines [which].dash };
     svg_chart_legend (&chart, keys, 3);
     svg_chart_end (&chart);
 }

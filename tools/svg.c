@@ -104,11 +104,13 @@ svg_chart_begin (svg_chart_t *self, FILE *out, bool standalone, int width, int h
 }
 
 void
-svg_chart_polyline (svg_chart_t *self, const char *cls, const char *colour, const double *x,
-                    const double *y, size_t n)
+svg_chart_polyline (svg_chart_t *self, const char *cls, const char *colour, const char *dash,
+                    const double *x, const double *y, size_t n)
 {
-    fprintf (self->out, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-             cls, colour);
+    fprintf (self->out, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\"", cls, colour);
+    if (dash)
+        fprintf (self->out, " stroke-dasharray=\"%s\"", dash);
+    fprintf (self->out, " points=\"");
     for (size_t k = 0; k < n; k++)
         fprintf (self->out, "%s%.1f,%.1f", k ? " " : "", svg_chart_x (self, x [k]), svg_chart_y (self, y [k]));
     fprintf (self->out, "\"/>\n");
@@ -186,7 +188,9 @@ svg_chart_vline (svg_chart_t *self, const char *cls, const char *colour, double 
     //  the label to the left of a line in the right half, so that it
     //  stays inside the picture
     bool right_half = px > (self->left + self->right) / 2;
-    fprintf (self->out, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\">", cls,
+    //  a white halo under the letters: legible across bars and other marks
+    fprintf (self->out, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" fill=\"%s\" "
+                        "stroke=\"white\" stroke-width=\"3\" paint-order=\"stroke\">", cls,
              right_half ? px - 4 : px + 4, self->top + 12 + 14 * row, right_half ? "end" : "start", colour);
     svg_escape (self->out, label);
     fprintf (self->out, "</text>\n");
@@ -220,7 +224,9 @@ svg_chart_legend (svg_chart_t *self, const svg_key_t *keys, size_t n)
                 break;
             case SVG_LINE:
                 fprintf (out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-                              "stroke-width=\"2\"/>", lx - 6, cy, lx + 6, cy, colour);
+                              "stroke-width=\"2\"%s%s%s/>", lx - 8, cy, lx + 6, cy, colour,
+                         keys [k].dash ? " stroke-dasharray=\"" : "", keys [k].dash ? keys [k].dash : "",
+                         keys [k].dash ? "\"" : "");
                 break;
             case SVG_BAR:
                 fprintf (out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"12\" height=\"8\" fill=\"%s\"/>",

@@ -44,6 +44,7 @@ typedef struct {
     svg_shape_t shape;
     const char *colour;
     const char *label;
+    const char *dash;                   //  SVG_LINE: dashed like its polyline, or NULL
 } svg_key_t;
 
 //  The round top and tick step of an axis from 0 that must reach max
@@ -73,10 +74,11 @@ double
     svg_chart_y (const svg_chart_t *self, double v);
 
 //  A line through the n points (x [i], y [i]), in axis units, as a
-//  <polyline class="cls">.
+//  <polyline class="cls">; dash (an SVG stroke-dasharray such as "6 4")
+//  for a dashed line, NULL for a solid one.
 void
-    svg_chart_polyline (svg_chart_t *self, const char *cls, const char *colour, const double *x,
-                        const double *y, size_t n);
+    svg_chart_polyline (svg_chart_t *self, const char *cls, const char *colour, const char *dash,
+                        const double *x, const double *y, size_t n);
 
 //  A bar from x0 to x1 (axis units), from 0 up to y, as a <rect class="cls">
 //  with tip (when not NULL) as its <title>, escaped.

@@ -274,7 +274,7 @@ s_write_svg (FILE *out, const sweep_t *sweep, const char *title, bool standalone
             xs [k] = p->achieved;
             ys [k] = s ? p->p99 : p->p50;
         }
-        svg_chart_polyline (&chart, s_series [s].name, s_series [s].colour, xs, ys, n);
+        svg_chart_polyline (&chart, s_series [s].name, s_series [s].colour, NULL, xs, ys, n);
     }
     for (size_t k = 0; k < n; k++) {
         const sweep_point_t *p = &sweep->points [order [k]];
@@ -291,9 +291,9 @@ s_write_svg (FILE *out, const sweep_t *sweep, const char *title, bool standalone
 
     //  the legend, top left, where low rates leave room
     const svg_key_t keys [] = {
-        { SVG_CIRCLE, s_series [0].colour, "p50 confirmation" },
-        { SVG_SQUARE, s_series [1].colour, "p99 confirmation" },
-        { SVG_NONE, "#555", "numbers: offered tx/s" }
+        { SVG_CIRCLE, s_series [0].colour, "p50 confirmation", NULL },
+        { SVG_SQUARE, s_series [1].colour, "p99 confirmation", NULL },
+        { SVG_NONE, "#555", "numbers: offered tx/s", NULL }
     };
     svg_chart_legend (&chart, keys, sizeof keys / sizeof keys [0]);
     return svg_chart_end (&chart);
