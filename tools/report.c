@@ -153,10 +153,11 @@ s_throughput_chart (FILE *out, const report_run_t *run)
             double r = s_rate (series, i, which);
             y_max = r > y_max ? r : y_max;
         }
+    //  headroom over the highest rate: the legend's three lines go there
     svg_chart_t chart;
     svg_chart_begin (&chart, out, false, THROUGHPUT_WIDTH, THROUGHPUT_HEIGHT,
                      "Throughput: transactions per second, each interval of the run",
-                     n ? series->rows [n - 1].t : 1, y_max * 1.05, "seconds since the first submission",
+                     n ? series->rows [n - 1].t : 1, y_max * 1.3, "seconds since the first submission",
                      "transactions per second");
     //  submitted dashed and drawn last: where the node keeps up, accepted
     //  lies right under it and shows through the gaps
