@@ -27,20 +27,81 @@
 static testnode_t *s_node;
 static const zc_params_t *s_params;
 
+//  A file's text, NUL-terminated, the caller's to free; NULL when it cannot be read
+static char *
+s_read_file (const char *path)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return NULL;
+    size_t size = 0, cap = 65536;
+    char *text = malloc (cap + 1);
+    size_t got;
+    while (text && (got = fread (text + size, 1, cap - size, file)) > 0) {
+        size += got;
+        if (size == cap) {
+            char *grown = realloc (text, 2 * cap + 1);
+            if (!grown)
+                free (text);
+            text = grown;
+            cap *= 2;
+        }
+    }
+    fclose (file);
+    if (text)
+        text [size] = 0;
+    return text;
+}
+
 //  1,000 transactions among 50 accounts, all confirmed; the bench checks
 //  every balance against its books and that the unspent outputs add up to
-//  the coinbases issued
+//  the coinbases issued, and writes its HTML report with the same figures
 static void
 test_thousand_transactions (void **state)
 {
     (void) state;
     assert_true (testnode_wait_height (s_node, s_params->coinbase_maturity + 3, 300));
+    char report_path [160];
+    snprintf (report_path, sizeof report_path, "%s/bench-report.html", s_node->dir);
     char out [8192];
-    int rc = testnode_cli (s_node, out, sizeof out, "--json bench --txs 1000 --accounts 50 --verify --timeout 90");
+    int rc = testnode_cli (s_node, out, sizeof out,
+                           "--json bench --txs 1000 --accounts 50 --verify --timeout 90 --report %s", report_path);
     print_message ("%s", out);
     assert_int_equal (rc, 0);
     assert_non_null (strstr (out, "\"confirmed\":1000,"));
     assert_non_null (strstr (out, "\"verified\":true"));
+
+    //  the page: every figure the JSON gave, the three charts, nothing fetched
+    cJSON *json = cJSON_Parse (out);
+    assert_non_null (json);
+    int confirmed = (int) cJSON_GetNumberValue (cJSON_GetObjectItem (json, "confirmed"));
+    int accepted = (int) cJSON_GetNumberValue (cJSON_GetObjectItem (json, "accepted"));
+    double p99 = cJSON_GetNumberValue (cJSON_GetObjectItem (cJSON_GetObjectItem (json, "confirm_latency"), "p99"));
+    cJSON_Delete (json);
+    char *html = s_read_file (report_path);
+    assert_non_null (html);
+    assert_true (!strncmp (html, "<!DOCTYPE html>", 15));
+    assert_non_null (strstr (html, "</html>"));
+    char needle [256];
+    snprintf (needle, sizeof needle, "<tr><th>confirmed</th><td class=\"n\">%d</td></tr>", confirmed);
+    assert_non_null (strstr (html, needle));
+    snprintf (needle, sizeof needle, "<tr><th>accepted</th><td class=\"n\">%d</td></tr>", accepted);
+    assert_non_null (strstr (html, needle));
+    snprintf (needle, sizeof needle, ">p99 %.3f s</text>", p99);
+    assert_non_null (strstr (html, needle));
+    assert_non_null (strstr (html, "<polyline class=\"confirmed\""));
+    assert_non_null (strstr (html, "confirmation latency: 1000 transactions"));
+    assert_non_null (strstr (html, "every balance exact"));
+    assert_null (strstr (html, "<script"));
+    assert_null (strstr (html, "src="));
+    free (html);
+    //  written beside and renamed in: nothing left over
+    snprintf (needle, sizeof needle, "%s.tmp", report_path);
+    assert_int_equal (access (needle, F_OK), -1);
+
+    //  a report that cannot be written is refused before the run
+    assert_int_equal (testnode_cli (s_node, NULL, 0, "bench --txs 10 --report %s/no/such/dir/r.html",
+                                    s_node->dir), 2);
 }
 
 //  zchain bench --sweep against the node, two tiny steps: a JSON that parses,
@@ -55,7 +116,8 @@ test_sweep (void **state)
     char out [8192];
     int rc = testnode_cli (s_node, out, sizeof out,
                            "--json bench --sweep 100,200 --sweep-seconds 2 --accounts 20 --timeout 90 "
-                           "--metrics http://127.0.0.1:%d --plot %s", s_node->metrics_port, svg_path);
+                           "--metrics http://127.0.0.1:%d --plot %s --report %s/sweep.html", s_node->metrics_port,
+                           svg_path, s_node->dir);
     print_message ("%s", out);
     assert_int_equal (rc, 0);
     cJSON *sweep = cJSON_Parse (out);
@@ -94,6 +156,17 @@ test_sweep (void **state)
     assert_non_null (strstr (svg, "</svg>"));
     assert_non_null (strstr (svg, "<title>offered 100 tx/s"));
     assert_non_null (strstr (svg, "<title>offered 200 tx/s"));
+
+    //  the report: the sweep's table and the same plot, inline, then each step
+    char html_path [160];
+    snprintf (html_path, sizeof html_path, "%s/sweep.html", s_node->dir);
+    char *html = s_read_file (html_path);
+    assert_non_null (html);
+    assert_non_null (strstr (html, "<table class=\"sweep-table\">"));
+    assert_non_null (strstr (html, "<title>offered 100 tx/s"));
+    assert_non_null (strstr (html, "<summary>step 2: 200 tx/s offered for 2 s</summary>"));
+    assert_non_null (strstr (html, "<tr><th>confirmed</th><td class=\"n\">400</td></tr>"));
+    free (html);
 
     //  and a bad sweep is refused before anything starts
     assert_int_equal (testnode_cli (s_node, NULL, 0, "bench --sweep 200,100"), 2);

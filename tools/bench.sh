@@ -12,7 +12,8 @@
 #  (zchain bench --sweep), for the highest rate whose p99 confirmation stays
 #  under 2 s. The figures, the targets next to them and the
 #  machine's CPU go to docs/benchmarks.md (between the BENCH markers), the
-#  sweep's plot to docs/bench-sweep.svg.
+#  sweep's plot to docs/bench-sweep.svg and its HTML report (the table, the
+#  plot, each step's throughput and latency charts) to docs/bench-report.html.
 #
 #  Usage: tools/bench.sh [BUILD_DIR]
 #  Environment: BENCH_TXS (60000), BENCH_RATE (8000), BENCH_SWEEP (rates,
@@ -75,7 +76,7 @@ run_node () {
         echo "== $validators validator(s): sweep $sweep_rates (steps of $sweep_step tx/s, $sweep_seconds s each)" >&2
         "$zchain" --datadir "$dir" bench --sweep "$sweep_rates" --sweep-step "$sweep_step" \
             --sweep-seconds "$sweep_seconds" --p99-cap "$p99_cap" --accounts 100 --metrics "$metrics" \
-            --plot "$work/sweep.svg" > "$work/sweep.md"
+            --plot "$work/sweep.svg" --report "$work/report.html" > "$work/sweep.md"
         cat "$work/sweep.md" >&2
     fi
     rss=$(for p in $(pgrep -f "$dir/run"); do
@@ -191,4 +192,6 @@ else
     cat "$table" >> "$doc"
 fi
 mv "$work/sweep.svg" "$here/docs/bench-sweep.svg"
-echo "bench: figures written to docs/benchmarks.md, the sweep's plot to docs/bench-sweep.svg" >&2
+mv "$work/report.html" "$here/docs/bench-report.html"
+echo "bench: figures written to docs/benchmarks.md, the sweep's plot to docs/bench-sweep.svg," \
+     "its report to docs/bench-report.html" >&2

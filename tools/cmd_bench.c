@@ -13,10 +13,13 @@
  *  that all unspent outputs add up to the coinbases issued.
  *  --sweep does all of it once per offered rate, rising, and reports each
  *  step's confirmed rate and latencies (the pure parts are in sweep.c).
+ *  --report writes all of it as one HTML page with charts: the counts of
+ *  every second of a run, the latencies binned (the pure part: report.c).
  */
 #include "cli.h"
 #include "cpu_cost.h"
 #include "node.h"
+#include "report.h"
 #include "spend.h"
 #include "sweep.h"
 #include "zc_amount.h"
@@ -34,8 +37,10 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define FUND_AMOUNT 100000              //  base units per funded output
@@ -60,6 +65,7 @@ typedef struct {
     double sweep_seconds;               //  each step offers rate * this many
     double p99_cap;
     const char *plot;                   //  the sweep's SVG, or NULL
+    const char *report;                 //  the HTML report, or NULL
 } s_opts_t;
 
 //  What every run of one invocation shares
@@ -192,7 +198,8 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain bench [--accounts K] [--txs N] [--rate R] [--window W] [--batch B]\n"
-        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--metrics URL] [--json]\n"
+        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--metrics URL]\n"
+        "                    [--report FILE] [--json]\n"
         "       zchain bench --sweep [RATES] [--sweep-step R] [--sweep-seconds S]\n"
         "                    [--p99-cap S] [--plot FILE] [the options above but --txs, --rate]\n\n"
         "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
@@ -216,6 +223,11 @@ s_help (FILE *out)
         "                  part, per confirmed transaction, as a multiple of one BIP340\n"
         "                  verification measured here (\"cpu\" in --json; null when the\n"
         "                  sidecar does not answer)\n"
+        "  --report FILE   also write FILE, one HTML page for a browser (no script, nothing\n"
+        "                  fetched): submitted, accepted and confirmed tx/s each second of\n"
+        "                  the run, histograms of acceptance and confirmation latency with\n"
+        "                  p50/p90/p99/max marked, and every figure of --json; with --sweep,\n"
+        "                  the sweep's table and plot first, then each step\n"
         "  --json          the figures as one JSON object on stdout, progress on stderr\n\n"
         "Sweep: one run as above per offered rate, rising, each offering rate times\n"
         "--sweep-seconds transactions (funded and signed before its clock starts). Per\n"
@@ -245,8 +257,10 @@ s_cmp_i64 (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  The latencies of the items that got there (to confirmation or to
+//  acceptance): their quantiles, and binned into hist when not NULL
 static s_lat_t
-s_latency (s_item_t *items, size_t n, bool confirmation)
+s_latency (s_item_t *items, size_t n, bool confirmation, report_hist_t *hist)
 {
     int64_t *v = malloc ((n ? n : 1) * sizeof *v);
     size_t k = 0;
@@ -263,6 +277,8 @@ s_latency (s_item_t *items, size_t n, bool confirmation)
         l.p99 = (double) v [k * 99 / 100] / 1e6;
         l.max = (double) v [k - 1] / 1e6;
     }
+    if (hist && v)
+        report_hist_build (hist, v, k);
     free (v);
     return l;
 }
@@ -342,9 +358,10 @@ s_wait_confirmed (zc_client_t *client, zc_tx_t **txs, size_t n, int timeout_s)
 }
 
 //  One run: fund, sign, submit at o's rate, follow to confirmation,
-//  verify when asked; the figures into res
+//  verify when asked; the figures into res, and (when rep is not NULL)
+//  the counts of every second and the latencies binned into rep
 static void
-s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
+s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res, report_run_t *rep)
 {
     cli_t *cli = bench->cli;
     zc_client_t *client = bench->client;
@@ -449,6 +466,8 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
     s_batch_t *batches = NULL;
     uint64_t base_id = (uint64_t) zc_now_ms () << 20;
     int64_t start = zc_mono_us (), last_progress = start, end_submit = 0;
+    if (rep)
+        report_series_add (&rep->series, (report_row_t) { 0, 0, 0, 0 });
     while (!s_interrupted && run.retry_q) {
         int64_t now = zc_mono_us ();
         //  submit while the window and the offered rate allow: transactions
@@ -554,6 +573,8 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
                      secs, next, run.accepted, confirmed, (double) confirmed / secs,
                      run.retries ? "  retried" : "");
             fflush (info);
+            if (rep)
+                report_series_add (&rep->series, (report_row_t) { secs, next, run.accepted, confirmed });
             last_progress = now;
         }
         if (run.answered == n && confirmed >= run.accepted)
@@ -562,6 +583,9 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
             break;
     }
     int64_t finish = zc_mono_us ();
+    if (rep)
+        report_series_end (&rep->series, (report_row_t) { (double) (finish - start) / 1e6, next, run.accepted,
+                                                          confirmed });
     cpu_cost_spent_t spent;
     memset (&spent, 0, sizeof spent);
     double verify_s = 0;
@@ -586,7 +610,8 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res)
     double accept_secs = (double) (last_accept - start) / 1e6;
     double submit_secs = (double) ((end_submit ? end_submit : finish) - start) / 1e6;
     double confirm_secs = (double) (last_confirm - start) / 1e6;
-    s_lat_t acc = s_latency (items, n, false), conf = s_latency (items, n, true);
+    s_lat_t acc = s_latency (items, n, false, rep ? &rep->accept_hist : NULL);
+    s_lat_t conf = s_latency (items, n, true, rep ? &rep->confirm_hist : NULL);
     size_t accepted = run.accepted, n_rejected = run.answered - run.accepted;
     size_t *rejected = run.rejected;
     double offered = o.rate > 0 ? o.rate : (double) n / (submit_secs > 0 ? submit_secs : 1);
@@ -740,14 +765,117 @@ s_print (const s_opts_t *o, const s_result_t *r, bool json)
         printf ("verify       %s\n", r->verify_failures ? "FAILED" : "every balance exact; outputs add up to the coinbases");
 }
 
+//  One run's figures into its part of the report: what s_print prints
+static void
+s_report_figures (const s_opts_t *o, const s_result_t *r, report_run_t *rep)
+{
+    rep->txs = r->n;
+    rep->accounts = o->accounts;
+    rep->batch = o->batch;
+    rep->window = o->window;
+    rep->offered_tps = r->offered;
+    rep->submitted = r->submitted;
+    rep->accepted = r->accepted;
+    rep->rejected = r->n_rejected;
+    rep->confirmed = r->confirmed;
+    rep->retries = r->retries;
+    rep->accept_tps = r->accept_tps;
+    rep->confirm_tps = r->confirm_tps;
+    rep->accept = (report_lat_t) { r->acc.p50, r->acc.p90, r->acc.p99, r->acc.max, r->acc.n };
+    rep->confirm = (report_lat_t) { r->conf.p50, r->conf.p90, r->conf.p99, r->conf.max, r->conf.n };
+    rep->n_rejects = 0;
+    for (int why = 0; why <= ZC_ERR_COUNT_ && rep->n_rejects < REPORT_MAX_REASONS; why++)
+        if (r->rejected [why]) {
+            report_reject_t *reject = &rep->rejects [rep->n_rejects++];
+            snprintf (reject->name, sizeof reject->name, "%s", zc_err_name (why));
+            reject->count = r->rejected [why];
+        }
+    rep->cpu_known = r->cpu_known;
+    snprintf (rep->cpu_reason, sizeof rep->cpu_reason, "%s", r->cpu_reason);
+    if (r->cpu_known) {
+        rep->verify_us = r->verify_s * 1e6;
+        rep->node_seconds = r->spent.total;
+        rep->per_tx = r->per_tx;
+        rep->n_services = 0;
+        for (size_t k = 0; k < r->spent.n && k < REPORT_MAX_SERVICES; k++) {
+            report_share_t *share = &rep->by_service [rep->n_services++];
+            snprintf (share->service, sizeof share->service, "%s", r->spent.share [k].service);
+            share->per_tx = r->spent.share [k].seconds / (double) r->confirmed / r->verify_s;
+        }
+    }
+    rep->verified = o->verify ? !r->verify_failures : -1;
+}
+
+//  The report's file, written beside it first and renamed into place, so
+//  that a reader never sees half a page; 0, or -1 with reason set
+static int
+s_report_file (const char *path, const report_t *report, char *reason, size_t reason_size)
+{
+    char tmp [4096];
+    if ((size_t) snprintf (tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp) {
+        snprintf (reason, reason_size, "the path is too long");
+        return -1;
+    }
+    FILE *out = fopen (tmp, "w");
+    int rc = out ? (report ? report_write_html (out, report) : 0) : -1;
+    int saved = errno;
+    if (out && fclose (out) && rc == 0)
+        rc = -1, saved = errno;
+    if (rc == 0 && report && rename (tmp, path))
+        rc = -1, saved = errno;
+    if (rc || !report)
+        unlink (tmp);
+    if (rc)
+        snprintf (reason, reason_size, "%s", strerror (saved ? saved : EIO));
+    return rc;
+}
+
+//  Write the report of runs (steps of sweep when not NULL) to o->report.
+//  Its exit status.
+static int
+s_report (const cli_t *cli, const s_opts_t *o, const report_run_t *runs, size_t n_runs, const sweep_t *sweep,
+          int argc, char **argv)
+{
+    //  the command line, quoted where a shell would need it
+    char command [1024];
+    size_t at = (size_t) snprintf (command, sizeof command, "zchain%s", cli->json ? " --json" : "");
+    for (int i = 0; i < argc && at < sizeof command; i++) {
+        bool plain = argv [i] [0] != 0;
+        for (const char *c = argv [i]; *c && plain; c++)
+            plain = strchr ("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:=,@%+-", *c) != NULL;
+        at += (size_t) snprintf (command + at, sizeof command - at, plain ? " %s" : " '%s'", argv [i]);
+    }
+    char title [200];
+    if (sweep)
+        snprintf (title, sizeof title, "zchain bench --sweep: %zu step(s) of %g s", sweep->n, sweep->step_seconds);
+    else
+        snprintf (title, sizeof title, "zchain bench: %zu transactions, %d accounts", n_runs ? runs [0].txs : 0,
+                  o->accounts);
+    char generated [64] = "";
+    time_t now = time (NULL);
+    struct tm tm;
+    if (gmtime_r (&now, &tm))
+        strftime (generated, sizeof generated, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    report_t report = { .title = title, .command = command, .generated = generated [0] ? generated : NULL,
+                        .runs = runs, .n_runs = n_runs, .sweep = sweep };
+    char reason [256];
+    if (s_report_file (o->report, &report, reason, sizeof reason)) {
+        fprintf (stderr, "zchain: cannot write the report to %s: %s\n", o->report, reason);
+        return CLI_EXIT_FAIL;
+    }
+    fprintf (stderr, "bench: report written to %s\n", o->report);
+    return 0;
+}
+
 //  The sweep: one run per rate of the plan, until the plan ends or (for a
 //  range) a step saturates; the table or JSON on stdout, the plot to
-//  o->plot. Its exit status.
+//  o->plot, the report to o->report. Its exit status.
 static int
-s_sweep (s_bench_t *b, s_opts_t *o)
+s_sweep (s_bench_t *b, s_opts_t *o, int argc, char **argv)
 {
     sweep_t *sweep = calloc (1, sizeof *sweep);
-    if (!sweep)
+    report_run_t *reps = o->report ? calloc (SWEEP_MAX_STEPS, sizeof *reps) : NULL;
+    if (!sweep || (o->report && !reps))
         cli_die (CLI_EXIT_FAIL, "out of memory");
     sweep->p99_cap = o->p99_cap;
     sweep->step_seconds = o->sweep_seconds;
@@ -761,7 +889,13 @@ s_sweep (s_bench_t *b, s_opts_t *o)
                  k + 1, o->plan.stop_at_saturation ? "at most " : "", o->plan.n, step.rate,
                  o->sweep_seconds, step.txs);
         s_result_t r;
-        s_run (b, &step, &r);
+        report_run_t *rep = reps ? &reps [sweep->n] : NULL;
+        s_run (b, &step, &r, rep);
+        if (rep) {
+            s_report_figures (&step, &r, rep);
+            snprintf (rep->label, sizeof rep->label, "step %zu: %.0f tx/s offered for %g s", k + 1, step.rate,
+                      o->sweep_seconds);
+        }
         sweep_point_t *p = &sweep->points [sweep->n++];
         *p = (sweep_point_t) {
             .offered = step.rate, .achieved = r.steady_tps, .p50 = r.conf.p50, .p90 = r.conf.p90,
@@ -807,8 +941,11 @@ s_sweep (s_bench_t *b, s_opts_t *o)
         else
             fprintf (stderr, "sweep: plot written to %s\n", o->plot);
     }
+    if (o->report && s_report (b->cli, o, reps, sweep->n, sweep, argc, argv))
+        status = CLI_EXIT_FAIL;
     if (sweep->n == 0)
         status = CLI_EXIT_FAIL;
+    free (reps);
     free (sweep);
     return status;
 }
@@ -892,6 +1029,9 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         if (!strcmp (a, "--plot"))
             o.plot = v, sweep_only = a;
         else
+        if (!strcmp (a, "--report"))
+            o.report = v;
+        else
             cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
     }
     if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
@@ -910,6 +1050,13 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             if (o.plan.rates [k] * o.sweep_seconds < 1 || o.plan.rates [k] * o.sweep_seconds > 10000000)
                 cli_die (CLI_EXIT_USAGE, "%g tx/s for %g s: a step is 1 to 10M transactions",
                          o.plan.rates [k], o.sweep_seconds);
+    }
+    if (o.report) {
+        //  a report that cannot be written is known now, not after the run
+        char reason [256];
+        if (!o.report [0] || s_report_file (o.report, NULL, reason, sizeof reason))
+            cli_die (CLI_EXIT_USAGE, "--report '%s': cannot write there: %s", o.report,
+                     o.report [0] ? reason : "no file named");
     }
     if (!o.metrics)
         o.metrics = getenv ("ZC_NODE_METRICS") ? getenv ("ZC_NODE_METRICS") : "http://127.0.0.1:7790";
@@ -931,12 +1078,22 @@ cmd_bench (cli_t *cli, int argc, char **argv)
 
     int status;
     if (o.sweep)
-        status = s_sweep (&b, &o);
+        status = s_sweep (&b, &o, argc, argv);
     else {
         s_result_t r;
-        s_run (&b, &o, &r);
+        report_run_t *rep = o.report ? calloc (1, sizeof *rep) : NULL;
+        if (o.report && !rep)
+            cli_die (CLI_EXIT_FAIL, "out of memory");
+        s_run (&b, &o, &r, rep);
         s_print (&o, &r, cli->json);
+        fflush (stdout);
         status = r.verify_failures || r.confirmed != r.n ? CLI_EXIT_FAIL : 0;
+        if (rep) {
+            s_report_figures (&o, &r, rep);
+            if (s_report (cli, &o, rep, 1, NULL, argc, argv))
+                status = CLI_EXIT_FAIL;
+            free (rep);
+        }
     }
     zsock_destroy (&b.sub);
     zc_client_destroy (&b.client);

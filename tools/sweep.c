@@ -1,5 +1,6 @@
 /*  sweep.c - zchain bench --sweep without the node: rates, verdicts, the plot */
 #include "sweep.h"
+#include "svg.h"
 
 #include <errno.h>
 #include <math.h>
@@ -228,54 +229,13 @@ sweep_write_json (FILE *out, const sweep_t *sweep)
     return ferror (out) ? -1 : 0;
 }
 
-//  The plot's geometry: the plotting area inside the picture
-#define SVG_WIDTH 720
-#define SVG_HEIGHT 480
-#define SVG_LEFT 76
-#define SVG_RIGHT 24
-#define SVG_TOP 44
-#define SVG_BOTTOM 58
-#define SVG_TICKS 6                     //  about this many intervals per axis
+//  The plot's size, px
+#define SWEEP_SVG_WIDTH 720
+#define SWEEP_SVG_HEIGHT 480
 
-//  A tick step of 1, 2 or 5 times a power of ten, and the axis top it
-//  gives, for an axis from 0 that must reach max
-static void
-s_axis (double max, double *top, double *step)
-{
-    if (!(max > 0) || !isfinite (max))
-        max = 1;
-    double raw = max / SVG_TICKS;
-    double power = pow (10, floor (log10 (raw)));
-    double f = raw / power;
-    *step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * power;
-    *top = ceil (max / *step - 1e-9) * *step;
-}
-
-//  Decimals a tick label needs for step (0.25 needs two)
+//  The plot, as a file of its own or as an element of an HTML page
 static int
-s_decimals (double step)
-{
-    int d = 0;
-    for (double scaled = step; d < 6 && fabs (scaled - round (scaled)) > 1e-6 * scaled; scaled *= 10)
-        d++;
-    return d;
-}
-
-static void
-s_xml_text (FILE *out, const char *text)
-{
-    for (const char *c = text ? text : ""; *c; c++)
-        switch (*c) {
-            case '<': fputs ("&lt;", out); break;
-            case '>': fputs ("&gt;", out); break;
-            case '&': fputs ("&amp;", out); break;
-            case '"': fputs ("&quot;", out); break;
-            default: fputc (*c, out);
-        }
-}
-
-int
-sweep_write_svg (FILE *out, const sweep_t *sweep, const char *title)
+s_write_svg (FILE *out, const sweep_t *sweep, const char *title, bool standalone)
 {
     //  the points worth plotting, in the order of their offered rates
     size_t order [SWEEP_MAX_STEPS], n = 0;
@@ -293,97 +253,60 @@ sweep_write_svg (FILE *out, const sweep_t *sweep, const char *title)
         x_max = p->achieved > x_max ? p->achieved : x_max;
         y_max = p->p99 > y_max ? p->p99 : y_max;
     }
-    double x_top, x_step, y_top, y_step;
-    s_axis (x_max, &x_top, &x_step);
-    s_axis (y_max * 1.05, &y_top, &y_step);
-    double left = SVG_LEFT, right = SVG_WIDTH - SVG_RIGHT;
-    double top = SVG_TOP, bottom = SVG_HEIGHT - SVG_BOTTOM;
-#define X(v) (left + (v) / x_top * (right - left))
-#define Y(v) (bottom - (v) / y_top * (bottom - top))
-
-    fprintf (out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                  "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-                  "viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-             SVG_WIDTH, SVG_HEIGHT, SVG_WIDTH, SVG_HEIGHT);
-    fprintf (out, "<rect width=\"%d\" height=\"%d\" fill=\"white\"/>\n", SVG_WIDTH, SVG_HEIGHT);
-    fprintf (out, "<text x=\"%d\" y=\"24\" text-anchor=\"middle\" font-size=\"15\">", SVG_WIDTH / 2);
-    s_xml_text (out, title);
-    fprintf (out, "</text>\n");
-
-    //  grid, ticks and their labels
-    fprintf (out, "<g class=\"x-ticks\" stroke=\"#ddd\">\n");
-    for (double v = 0; v <= x_top + x_step / 2; v += x_step)
-        fprintf (out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", X (v), top, X (v), bottom + 5);
-    fprintf (out, "</g>\n<g class=\"x-labels\" text-anchor=\"middle\">\n");
-    for (double v = 0; v <= x_top + x_step / 2; v += x_step)
-        fprintf (out, "<text x=\"%.1f\" y=\"%.1f\">%.*f</text>\n", X (v), bottom + 19,
-                 s_decimals (x_step), v);
-    fprintf (out, "</g>\n<g class=\"y-ticks\" stroke=\"#ddd\">\n");
-    for (double v = 0; v <= y_top + y_step / 2; v += y_step)
-        fprintf (out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", left - 5, Y (v), right, Y (v));
-    fprintf (out, "</g>\n<g class=\"y-labels\" text-anchor=\"end\">\n");
-    for (double v = 0; v <= y_top + y_step / 2; v += y_step)
-        fprintf (out, "<text x=\"%.1f\" y=\"%.1f\">%.*f</text>\n", left - 8, Y (v) + 4,
-                 s_decimals (y_step), v);
-    fprintf (out, "</g>\n");
-    fprintf (out, "<path d=\"M%.1f %.1fV%.1fH%.1f\" fill=\"none\" stroke=\"black\"/>\n",
-             left, top, bottom, right);
-    fprintf (out, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">confirmed transactions per second "
-                  "(achieved)</text>\n", (left + right) / 2, SVG_HEIGHT - 14);
-    fprintf (out, "<text transform=\"translate(20 %.1f) rotate(-90)\" text-anchor=\"middle\">"
-                  "confirmation latency (s)</text>\n", (top + bottom) / 2);
+    svg_chart_t chart;
+    svg_chart_begin (&chart, out, standalone, SWEEP_SVG_WIDTH, SWEEP_SVG_HEIGHT, title, x_max, y_max * 1.05,
+                     "confirmed transactions per second (achieved)", "confirmation latency (s)");
 
     //  the cap
-    fprintf (out, "<line class=\"cap\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#d62728\" "
-                  "stroke-dasharray=\"6 4\"/>\n", left, Y (sweep->p99_cap), right, Y (sweep->p99_cap));
-    fprintf (out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"#d62728\">p99 cap %g s</text>\n",
-             right - 4, Y (sweep->p99_cap) - 5, sweep->p99_cap);
+    char cap [64];
+    snprintf (cap, sizeof cap, "p99 cap %g s", sweep->p99_cap);
+    svg_chart_hline (&chart, "cap", "#d62728", sweep->p99_cap, cap);
 
     //  the two lines, then their points, each with what it stands for
     static const struct {
         const char *name;
         const char *colour;
     } s_series [2] = { { "p50", "#1f77b4" }, { "p99", "#ff7f0e" } };
+    double xs [SWEEP_MAX_STEPS], ys [SWEEP_MAX_STEPS];
     for (int s = 0; s < 2; s++) {
-        fprintf (out, "<polyline class=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"",
-                 s_series [s].name, s_series [s].colour);
         for (size_t k = 0; k < n; k++) {
             const sweep_point_t *p = &sweep->points [order [k]];
-            fprintf (out, "%s%.1f,%.1f", k ? " " : "", X (p->achieved), Y (s ? p->p99 : p->p50));
+            xs [k] = p->achieved;
+            ys [k] = s ? p->p99 : p->p50;
         }
-        fprintf (out, "\"/>\n");
+        svg_chart_polyline (&chart, s_series [s].name, s_series [s].colour, NULL, xs, ys, n);
     }
     for (size_t k = 0; k < n; k++) {
         const sweep_point_t *p = &sweep->points [order [k]];
-        char what [160];
+        char what [160], offered [32];
         snprintf (what, sizeof what, "offered %.0f tx/s: confirmed %.0f tx/s, p50 %.3f s, p99 %.3f s",
                   p->offered, p->achieved, p->p50, p->p99);
-        fprintf (out, "<circle class=\"p50\" cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>%s</title>"
-                      "</circle>\n", X (p->achieved), Y (p->p50), s_series [0].colour, what);
-        fprintf (out, "<rect class=\"p99\" x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\">"
-                      "<title>%s</title></rect>\n", X (p->achieved) - 4, Y (p->p99) - 4, s_series [1].colour,
-                 what);
-        fprintf (out, "<text class=\"offered\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"10\" "
-                      "fill=\"#555\">%.0f</text>\n", X (p->achieved), Y (p->p99) - 9, p->offered);
+        svg_chart_point (&chart, "p50", SVG_CIRCLE, s_series [0].colour, p->achieved, p->p50, what);
+        svg_chart_point (&chart, "p99", SVG_SQUARE, s_series [1].colour, p->achieved, p->p99, what);
+        snprintf (offered, sizeof offered, "%.0f", p->offered);
+        svg_chart_label (&chart, "offered", p->achieved, p->p99, offered);
     }
     if (n == 0)
-        fprintf (out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">no step confirmed anything</text>\n",
-                 (left + right) / 2, (top + bottom) / 2);
+        svg_chart_note (&chart, "no step confirmed anything");
 
     //  the legend, top left, where low rates leave room
-    double lx = left + 14, ly = top + 14;
-    fprintf (out, "<g class=\"legend\">\n"
-                  "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\">p50 confirmation</text>\n"
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"8\" height=\"8\" fill=\"%s\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\">p99 confirmation</text>\n"
-                  "<text x=\"%.1f\" y=\"%.1f\" fill=\"#555\">numbers: offered tx/s</text>\n"
-                  "</g>\n",
-             lx, ly, s_series [0].colour, lx + 10, ly + 4,
-             lx - 4, ly + 14, s_series [1].colour, lx + 10, ly + 22,
-             lx - 4, ly + 40);
-    fprintf (out, "</svg>\n");
-#undef X
-#undef Y
-    return ferror (out) ? -1 : 0;
+    const svg_key_t keys [] = {
+        { SVG_CIRCLE, s_series [0].colour, "p50 confirmation", NULL },
+        { SVG_SQUARE, s_series [1].colour, "p99 confirmation", NULL },
+        { SVG_NONE, "#555", "numbers: offered tx/s", NULL }
+    };
+    svg_chart_legend (&chart, keys, sizeof keys / sizeof keys [0]);
+    return svg_chart_end (&chart);
+}
+
+int
+sweep_write_svg (FILE *out, const sweep_t *sweep, const char *title)
+{
+    return s_write_svg (out, sweep, title, true);
+}
+
+int
+sweep_write_svg_element (FILE *out, const sweep_t *sweep, const char *title)
+{
+    return s_write_svg (out, sweep, title, false);
 }

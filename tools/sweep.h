@@ -100,4 +100,9 @@ int
 int
     sweep_write_svg (FILE *out, const sweep_t *sweep, const char *title);
 
+//  The same plot as an <svg> element alone (no XML declaration), to go
+//  inside an HTML page. 0, or -1 when the write failed.
+int
+    sweep_write_svg_element (FILE *out, const sweep_t *sweep, const char *title);
+
 #endif
