@@ -860,7 +860,8 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
     for (uint32_t t = 1; t < block->n_tx; t++)
         fee_bytes += block->tx [t]->size;
     zc_put_le32 (stats, block->n_tx);
-    zc_put_le32 (stats + 4, (uint32_t) step->raw_size);
+    //  not step->raw_size: the caller may have taken the bytes for its event
+    zc_put_le32 (stats + 4, (uint32_t) (block->size ? block->size : step->raw_size));
     zc_put_le64 (stats + 8, step->fees);
     zc_put_le32 (stats + 16, (uint32_t) fee_bytes);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_BLOCKSTATS], (const char *) block->hash.b, 32,
