@@ -556,6 +556,125 @@ test_cache_large (void **state)
     s_cache_scenario (CHAIN_CACHE_DEFAULT, 20000);
 }
 
+typedef struct {
+    zc_outpoint_t op;
+    zc_coin_t coin;
+    uint32_t before;                    //  mature at a block of this height or above
+    bool found;
+} s_pick_t;
+
+static void
+s_pick_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    s_pick_t *p = arg;
+    if (!p->found && zc_coin_mature (coin, p->before, s_params->coinbase_maturity)) {
+        p->op = *op;
+        p->coin = *coin;
+        p->found = true;
+    }
+}
+
+//  Is txid in pubkey's history at height? And the whole list newest first
+static bool
+s_in_history (chain_t *chain, const uint8_t *pubkey, const zc_hash_t *txid, uint32_t height)
+{
+    zc_hash_t txids [25];
+    uint32_t heights [25];
+    int n = chain_address_txs (chain, pubkey, NULL, 0, 25, txids, heights);
+    assert_true (n >= 0);
+    bool found = false;
+    for (int i = 0; i < n; i++) {
+        if (i)
+            assert_true (heights [i] <= heights [i - 1]);
+        if (zc_hash_eq (&txids [i], txid) && heights [i] == height)
+            found = true;
+    }
+    return found;
+}
+
+//  The spent-by and address-history indexes and the block stats follow
+//  connect, disconnect and connect again
+static void
+test_history_reorg (void **state)
+{
+    (void) state;
+    char err [256];
+    chain_t *chain = chain_open (s_dir, s_params, false, err, sizeof err);
+    assert_non_null (chain);
+    chain_event_t ev [16];
+    chain_node_t *fork = chain_tip (chain);
+    s_pick_t pick = { .before = fork->height + 1 };
+    assert_true (chain_address_coins (chain, s_pub, 0, s_pick_visit, &pick) > 0);
+    assert_true (pick.found);
+
+    zc_tx_t *tx = zc_tx_new (1, 2);
+    tx->in [0].prevout = pick.op;
+    tx->out [0].amount = pick.coin.amount / 2;
+    memcpy (tx->out [0].pubkey, zc_params_nums_key, 32);
+    tx->out [1].amount = pick.coin.amount - pick.coin.amount / 2 - 1000;
+    memcpy (tx->out [1].pubkey, s_pub, 32);
+    assert_int_equal (zc_tx_sign (tx, &pick.coin, zc_params_genesis_hash (s_params), &s_key), 0);
+    size_t size;
+    zc_hash_t hash;
+    uint8_t *raw = s_make_block (chain, fork, 3001, &tx, 1, 1000, &size, &hash);
+    chain_node_t *a1;
+    assert_int_equal (chain_accept (chain, raw, size, 1900000000, &a1), ZC_OK);
+    free (raw);
+    assert_int_equal (s_run_steps (chain, ev, 16), 1);
+
+    //  connected: who spent the coin, both keys' histories, the block's fees
+    zc_hash_t spender;
+    uint32_t vin = 99;
+    assert_int_equal (chain_find_spender (chain, &pick.op, &spender, &vin), 1);
+    assert_true (zc_hash_eq (&spender, &tx->txid));
+    assert_int_equal (vin, 0);
+    zc_outpoint_t unspent = { tx->txid, 0 };
+    assert_int_equal (chain_find_spender (chain, &unspent, &spender, &vin), 0);
+    assert_true (s_in_history (chain, zc_params_nums_key, &tx->txid, a1->height));
+    assert_true (s_in_history (chain, s_pub, &tx->txid, a1->height));
+    chain_block_stats_t stats;
+    assert_int_equal (chain_block_stats (chain, a1, &stats), 1);
+    assert_true (stats.fees_known);
+    assert_int_equal (stats.fees, 1000);
+    assert_int_equal (stats.tx_count, 2);
+    assert_int_equal (stats.size, size);
+    assert_int_equal (stats.fee_bytes, tx->size);
+    //  paging: after the newest row come only rows at its height or below
+    zc_hash_t first [2], rest [25];
+    uint32_t first_h [2], rest_h [25];
+    assert_int_equal (chain_address_txs (chain, s_pub, NULL, 0, 2, first, first_h), 2);
+    assert_int_equal (first_h [0], a1->height);
+    int n = chain_address_txs (chain, s_pub, &first [0], first_h [0], 25, rest, rest_h);
+    assert_true (n > 0);
+    assert_true (zc_hash_eq (&rest [0], &first [1]));
+    for (int i = 0; i < n; i++)
+        assert_false (zc_hash_eq (&rest [i], &first [0]));
+
+    //  a heavier branch without it: the rows go
+    chain_node_t *b1 = s_mine (chain, fork, 4001);
+    chain_node_t *b2 = s_mine (chain, b1, 4002);
+    assert_int_equal (s_run_steps (chain, ev, 16), 3);
+    assert_ptr_equal (chain_tip (chain), b2);
+    assert_int_equal (chain_find_spender (chain, &pick.op, &spender, &vin), 0);
+    assert_false (s_in_history (chain, zc_params_nums_key, &tx->txid, a1->height));
+    assert_false (s_in_history (chain, s_pub, &tx->txid, a1->height));
+    zc_hash_t top;
+    uint32_t top_h;
+    assert_int_equal (chain_address_txs (chain, s_pub, NULL, 0, 1, &top, &top_h), 1);
+    assert_int_equal (top_h, b2->height);
+
+    //  the first branch grows heavier again: the rows come back
+    chain_node_t *a2 = s_mine (chain, a1, 3002);
+    s_mine (chain, a2, 3003);
+    assert_int_equal (s_run_steps (chain, ev, 16), 5);
+    assert_int_equal (chain_find_spender (chain, &pick.op, &spender, &vin), 1);
+    assert_true (zc_hash_eq (&spender, &tx->txid));
+    assert_true (s_in_history (chain, zc_params_nums_key, &tx->txid, a1->height));
+    assert_true (s_in_history (chain, s_pub, &tx->txid, a1->height));
+    zc_tx_destroy (&tx);
+    chain_destroy (&chain);
+}
+
 static int
 s_setup (void **state)
 {
@@ -591,6 +710,7 @@ main (void)
         cmocka_unit_test (test_restart),
         cmocka_unit_test (test_cache_small),
         cmocka_unit_test (test_cache_large),
+        cmocka_unit_test (test_history_reorg),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

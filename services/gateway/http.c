@@ -3,6 +3,7 @@
 #include "zc_amount.h"
 #include "zc_bech32.h"
 #include "zc_block.h"
+#include "zc_fee.h"
 #include "zc_hex.h"
 #include "zc_http.h"
 #include "zc_log.h"
@@ -166,9 +167,10 @@ s_json_address (http_t *self, zc_text_t *t, const uint8_t pubkey [32])
         zc_text_printf (t, "null");
 }
 
-//  A transaction as JSON (Esplora's field names where they fit)
+//  A transaction as JSON (Esplora's field names where they fit); each
+//  input's prevout when the reply carries the coins it spent
 static void
-s_json_tx (http_t *self, zc_text_t *t, const zc_tx_t *tx)
+s_json_tx (http_t *self, zc_text_t *t, const zc_tx_t *tx, const Zc__TxReply *reply)
 {
     zc_text_printf (t, "\"txid\":");
     zc_text_json_hex (t, tx->txid.b, 32);
@@ -176,10 +178,22 @@ s_json_tx (http_t *self, zc_text_t *t, const zc_tx_t *tx)
     zc_text_json_hex (t, tx->wtxid.b, 32);
     zc_text_printf (t, ",\"version\":%u,\"size\":%u,\"coinbase\":%s,\"vin\":[", tx->version, tx->size,
                     zc_tx_is_coinbase (tx) ? "true" : "false");
+    bool prevouts = reply && reply->n_prevouts == tx->n_in;
     for (uint32_t i = 0; i < tx->n_in; i++) {
         zc_text_printf (t, "%s{\"txid\":", i ? "," : "");
         zc_text_json_hex (t, tx->in [i].prevout.txid.b, 32);
-        zc_text_printf (t, ",\"vout\":%u}", tx->in [i].prevout.index);
+        zc_text_printf (t, ",\"vout\":%u", tx->in [i].prevout.index);
+        const Zc__Coin *coin = prevouts ? reply->prevouts [i] : NULL;
+        if (coin && coin->pubkey.len == 32) {
+            zc_text_printf (t, ",\"prevout\":{\"value\":%llu,\"address\":",
+                            (unsigned long long) coin->amount);
+            s_json_address (self, t, coin->pubkey.data);
+            zc_text_printf (t, "}");
+        }
+        else
+        if (!zc_tx_is_coinbase (tx))
+            zc_text_printf (t, ",\"prevout\":null");
+        zc_text_printf (t, "}");
     }
     zc_text_printf (t, "],\"vout\":[");
     for (uint32_t o = 0; o < tx->n_out; o++) {
@@ -189,6 +203,38 @@ s_json_tx (http_t *self, zc_text_t *t, const zc_tx_t *tx)
         zc_text_printf (t, "}");
     }
     zc_text_printf (t, "]");
+}
+
+//  A transaction's status object: where it is confirmed, if it is
+static void
+s_json_status (zc_text_t *t, const Zc__TxReply *reply, bool with_confirmations)
+{
+    zc_text_printf (t, "{\"confirmed\":%s", reply->confirmed ? "true" : "false");
+    if (reply->confirmed) {
+        zc_text_printf (t, ",\"block_height\":%u,\"block_hash\":", reply->height);
+        zc_text_json_hex (t, reply->block_hash.data, reply->block_hash.len);
+        zc_text_printf (t, ",\"block_time\":%u", reply->block_time);
+        if (with_confirmations)
+            zc_text_printf (t, ",\"confirmations\":%u", reply->confirmations);
+    }
+    zc_text_printf (t, "}");
+}
+
+//  The whole object of GET /api/tx/TXID
+static void
+s_json_tx_full (http_t *self, zc_text_t *t, const zc_tx_t *tx, const Zc__TxReply *reply)
+{
+    zc_text_printf (t, "{");
+    s_json_tx (self, t, tx, reply);
+    if (zc_tx_is_coinbase (tx))
+        zc_text_printf (t, ",\"fee\":0,\"fee_rate\":0");
+    else
+    if (reply->fee_known || !reply->confirmed)
+        zc_text_printf (t, ",\"fee\":%llu,\"fee_rate\":%llu", (unsigned long long) reply->fee,
+                        (unsigned long long) zc_fee_block_rate (reply->fee, tx->size));
+    zc_text_printf (t, ",\"status\":");
+    s_json_status (t, reply, true);
+    zc_text_printf (t, "}");
 }
 
 static enum MHD_Result
@@ -247,8 +293,11 @@ s_parse_height (const char *text, uint32_t *height)
     return 0;
 }
 
+typedef enum { BLOCK_JSON, BLOCK_HEADER, BLOCK_RAW, BLOCK_TXIDS } s_block_view_t;
+
 static enum MHD_Result
-s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool by_height)
+s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, bool by_height,
+         s_block_view_t view)
 {
     Zc__GetBlock req = ZC__GET_BLOCK__INIT;
     zc_hash_t hash;
@@ -276,6 +325,36 @@ s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *ar
         return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
     }
     enum MHD_Result result;
+    if (view == BLOCK_HEADER) {
+        uint8_t header [ZC_HEADER_SIZE];
+        char hex [2 * ZC_HEADER_SIZE + 1];
+        zc_header_encode (&block->header, header);
+        zc_hex_encode (header, sizeof header, hex);
+        result = s_plain (c, MHD_HTTP_OK, hex);
+    }
+    else
+    if (view == BLOCK_RAW) {
+        uint8_t *copy = malloc (reply->raw.len ? reply->raw.len : 1);
+        if (copy)
+            memcpy (copy, reply->raw.data, reply->raw.len);
+        result = copy ? s_send (c, MHD_HTTP_OK, "application/octet-stream", (char *) copy,
+                                reply->raw.len)
+                      : MHD_NO;
+    }
+    else
+    if (view == BLOCK_TXIDS) {
+        zc_text_t t;
+        zc_text_init (&t);
+        zc_text_printf (&t, "[");
+        for (uint32_t i = 0; i < block->n_tx; i++) {
+            if (i)
+                zc_text_printf (&t, ",");
+            zc_text_json_hex (&t, block->tx [i]->txid.b, 32);
+        }
+        zc_text_printf (&t, "]");
+        result = s_json (c, MHD_HTTP_OK, &t);
+    }
+    else
     if (by_height) {
         char hex [65];
         result = s_plain (c, MHD_HTTP_OK, zc_hash_hex (&block->hash, hex));
@@ -308,46 +387,208 @@ s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *ar
     return result;
 }
 
+//  A transaction from the mempool, else the chain: the reply (the caller
+//  frees) or NULL with the reason
+static Zc__TxReply *
+s_fetch_tx (s_clients_t *cl, const zc_hash_t *txid, bool with_prevouts, zc_err_t *rc_p,
+            const char **detail)
+{
+    Zc__GetTx req = ZC__GET_TX__INIT;
+    req.txid.data = (uint8_t *) txid->b;
+    req.txid.len = 32;
+    req.with_prevouts = with_prevouts;
+    const uint8_t *body;
+    size_t size;
+    //  unconfirmed first: the mempool answers quickly; then the chain
+    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
+                          &body, &size, detail);
+    if (rc == ZC_ERR_NOT_FOUND)
+        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
+                     &body, &size, detail);
+    Zc__TxReply *reply = rc == ZC_OK ? zc__tx_reply__unpack (NULL, size, body) : NULL;
+    if (rc == ZC_OK && !reply)
+        rc = ZC_ERR_INTERNAL;
+    *rc_p = rc;
+    return reply;
+}
+
+typedef enum { TX_JSON, TX_HEX, TX_STATUS } s_tx_view_t;
+
 static enum MHD_Result
-s_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg)
+s_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg, s_tx_view_t view)
 {
     zc_hash_t txid;
     if (zc_hash_from_hex (arg, &txid))
         return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a txid (64 hex digits)");
-    Zc__GetTx req = ZC__GET_TX__INIT;
-    req.txid.data = txid.b;
-    req.txid.len = 32;
-    const uint8_t *body;
-    size_t size;
     const char *detail = NULL;
-    //  unconfirmed first: the mempool answers quickly; then the chain
-    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
-                          &body, &size, &detail);
-    if (rc == ZC_ERR_NOT_FOUND)
-        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
-                     &body, &size, &detail);
-    Zc__TxReply *reply = rc == ZC_OK ? zc__tx_reply__unpack (NULL, size, body) : NULL;
+    zc_err_t rc;
+    Zc__TxReply *reply = s_fetch_tx (cl, &txid, view == TX_JSON, &rc, &detail);
     zc_tx_t *tx = NULL;
     if (!reply || zc_tx_decode (reply->raw.data, reply->raw.len, &tx) != ZC_OK) {
         if (reply)
             zc__tx_reply__free_unpacked (reply, NULL);
         return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
     }
-    zc_text_t t;
-    zc_text_init (&t);
-    zc_text_printf (&t, "{");
-    s_json_tx (self, &t, tx);
-    if (!reply->confirmed)
-        zc_text_printf (&t, ",\"fee\":%llu", (unsigned long long) reply->fee);
-    zc_text_printf (&t, ",\"status\":{\"confirmed\":%s", reply->confirmed ? "true" : "false");
-    if (reply->confirmed) {
-        zc_text_printf (&t, ",\"block_height\":%u,\"confirmations\":%u,\"block_hash\":", reply->height,
-                        reply->confirmations);
-        zc_text_json_hex (&t, reply->block_hash.data, reply->block_hash.len);
+    enum MHD_Result result;
+    if (view == TX_HEX) {
+        char *hex = malloc (2 * reply->raw.len + 1);
+        if (hex)
+            zc_hex_encode (reply->raw.data, reply->raw.len, hex);
+        result = hex ? s_plain (c, MHD_HTTP_OK, hex) : MHD_NO;
+        free (hex);
     }
-    zc_text_printf (&t, "}}");
+    else {
+        zc_text_t t;
+        zc_text_init (&t);
+        if (view == TX_STATUS)
+            s_json_status (&t, reply, false);
+        else
+            s_json_tx_full (self, &t, tx, reply);
+        result = s_json (c, MHD_HTTP_OK, &t);
+    }
     zc__tx_reply__free_unpacked (reply, NULL);
     zc_tx_destroy (&tx);
+    atomic_fetch_add (&self->served, 1);
+    return result;
+}
+
+//  GET /api/tx/TXID/outspend/VOUT: the transaction must exist and have the output
+static enum MHD_Result
+s_outspend (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *txid_hex,
+            const char *vout_text)
+{
+    zc_hash_t txid;
+    uint32_t vout;
+    if (zc_hash_from_hex (txid_hex, &txid))
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a txid (64 hex digits)");
+    if (s_parse_height (vout_text, &vout))
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "not an output index (decimal digits)");
+    const char *detail = NULL;
+    zc_err_t rc;
+    Zc__TxReply *reply = s_fetch_tx (cl, &txid, false, &rc, &detail);
+    zc_tx_t *tx = NULL;
+    if (!reply || zc_tx_decode (reply->raw.data, reply->raw.len, &tx) != ZC_OK) {
+        if (reply)
+            zc__tx_reply__free_unpacked (reply, NULL);
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    uint32_t n_out = tx->n_out;
+    zc_tx_destroy (&tx);
+    zc__tx_reply__free_unpacked (reply, NULL);
+    if (vout >= n_out)
+        return s_error (self, c, ZC_ERR_NOT_FOUND, "the transaction has no such output");
+    Zc__OutPoint op = ZC__OUT_POINT__INIT;
+    op.txid.data = txid.b;
+    op.txid.len = 32;
+    op.index = vout;
+    Zc__GetOutspend req = ZC__GET_OUTSPEND__INIT;
+    req.outpoint = &op;
+    const uint8_t *body;
+    size_t size;
+    //  the mempool first: an output spent in a block is spent in no pool tx
+    rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_OUTSPEND, &req.base, ZC__MSG_TYPE__OUTSPEND_REPLY,
+                 &body, &size, &detail);
+    Zc__OutspendReply *out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
+    if (out && !out->spent) {
+        zc__outspend_reply__free_unpacked (out, NULL);
+        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_OUTSPEND, &req.base,
+                     ZC__MSG_TYPE__OUTSPEND_REPLY, &body, &size, &detail);
+        out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
+    }
+    if (!out)
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    zc_text_t t;
+    zc_text_init (&t);
+    if (!out->spent)
+        zc_text_printf (&t, "{\"spent\":false}");
+    else {
+        zc_text_printf (&t, "{\"spent\":true,\"txid\":");
+        zc_text_json_hex (&t, out->txid.data, out->txid.len);
+        zc_text_printf (&t, ",\"vin\":%u,\"status\":{\"confirmed\":%s", out->vin,
+                        out->confirmed ? "true" : "false");
+        if (out->confirmed) {
+            zc_text_printf (&t, ",\"block_height\":%u,\"block_hash\":", out->height);
+            zc_text_json_hex (&t, out->block_hash.data, out->block_hash.len);
+            zc_text_printf (&t, ",\"block_time\":%u", out->block_time);
+        }
+        zc_text_printf (&t, "}}");
+    }
+    zc__outspend_reply__free_unpacked (out, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+//  The rows of an AddressTxsReply into t (a JSON list being written)
+static int
+s_json_tx_rows (http_t *self, zc_text_t *t, const Zc__AddressTxsReply *reply, size_t *rows)
+{
+    for (size_t i = 0; i < reply->n_txs; i++) {
+        zc_tx_t *tx = NULL;
+        if (zc_tx_decode (reply->txs [i]->raw.data, reply->txs [i]->raw.len, &tx) != ZC_OK)
+            return -1;
+        if ((*rows)++)
+            zc_text_printf (t, ",");
+        s_json_tx_full (self, t, tx, reply->txs [i]);
+        zc_tx_destroy (&tx);
+    }
+    return 0;
+}
+
+//  GET /api/address/ADDR/txs[/chain/LAST_TXID]: the mempool's (up to 50,
+//  first page only), then up to 25 confirmed, newest first
+static enum MHD_Result
+s_address_txs (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *address,
+               const char *after_hex)
+{
+    uint8_t pubkey [32];
+    zc_err_t rc = zc_address_decode (address, self->params->hrp, pubkey);
+    if (rc != ZC_OK)
+        return s_error (self, c, rc, rc == ZC_ERR_WRONG_NETWORK ? "an address of another network"
+                                                                : "not a valid address");
+    zc_hash_t after;
+    if (after_hex && zc_hash_from_hex (after_hex, &after))
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a txid (64 hex digits)");
+    Zc__GetAddressTxs req = ZC__GET_ADDRESS_TXS__INIT;
+    req.pubkey.data = pubkey;
+    req.pubkey.len = 32;
+    const uint8_t *body;
+    size_t size;
+    const char *detail = NULL;
+    Zc__AddressTxsReply *pool = NULL, *chain = NULL;
+    if (!after_hex) {
+        rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
+                     ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
+        pool = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
+        if (!pool)
+            return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    else {
+        req.after_txid.data = after.b;
+        req.after_txid.len = 32;
+    }
+    rc = s_call (cl->storage, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
+                 ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
+    chain = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
+    if (!chain) {
+        if (pool)
+            zc__address_txs_reply__free_unpacked (pool, NULL);
+        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    }
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "[");
+    size_t rows = 0;
+    int bad = pool ? s_json_tx_rows (self, &t, pool, &rows) : 0;
+    if (!bad)
+        bad = s_json_tx_rows (self, &t, chain, &rows);
+    zc_text_printf (&t, "]");
+    if (pool)
+        zc__address_txs_reply__free_unpacked (pool, NULL);
+    zc__address_txs_reply__free_unpacked (chain, NULL);
+    if (bad) {
+        zc_text_free (&t);
+        return s_error (self, c, ZC_ERR_INTERNAL, "a stored transaction did not decode");
+    }
     atomic_fetch_add (&self->served, 1);
     return s_json (c, MHD_HTTP_OK, &t);
 }
@@ -406,24 +647,161 @@ s_address (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *
     return s_json (c, MHD_HTTP_OK, &t);
 }
 
+static Zc__MempoolReply *
+s_fetch_mempool (s_clients_t *cl, bool with_recent, bool with_fees, zc_err_t *rc_p,
+                 const char **detail);
+
 static enum MHD_Result
 s_mempool (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
 {
-    Zc__GetMempool req = ZC__GET_MEMPOOL__INIT;
-    const uint8_t *body;
-    size_t size;
     const char *detail = NULL;
-    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &req.base,
-                          ZC__MSG_TYPE__MEMPOOL_REPLY, &body, &size, &detail);
-    Zc__MempoolReply *m = rc == ZC_OK ? zc__mempool_reply__unpack (NULL, size, body) : NULL;
+    zc_err_t rc;
+    Zc__MempoolReply *m = s_fetch_mempool (cl, false, true, &rc, &detail);
     if (!m)
-        return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+        return s_error (self, c, rc, detail);
     zc_text_t t;
     zc_text_init (&t);
-    zc_text_printf (&t, "{\"count\":%llu,\"bytes\":%llu,\"min_fee_rate\":%llu}",
+    zc_text_printf (&t, "{\"count\":%llu,\"bytes\":%llu,\"min_fee_rate\":%llu,\"total_fee\":%llu,\"fee_histogram\":[",
                     (unsigned long long) m->count, (unsigned long long) m->bytes,
-                    (unsigned long long) m->min_fee_rate);
+                    (unsigned long long) m->min_fee_rate, (unsigned long long) m->total_fee);
+    for (size_t i = 0; i < m->n_fee_histogram; i++)
+        zc_text_printf (&t, "%s[%llu,%llu]", i ? "," : "",
+                        (unsigned long long) m->fee_histogram [i]->rate,
+                        (unsigned long long) m->fee_histogram [i]->bytes);
+    zc_text_printf (&t, "]}");
     zc__mempool_reply__free_unpacked (m, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+//  GET_BLOCKS: the reply (the caller frees) or NULL with the reason
+static Zc__BlocksReply *
+s_fetch_blocks (s_clients_t *cl, bool from_tip, uint32_t start, uint32_t max, zc_err_t *rc_p,
+                const char **detail)
+{
+    Zc__GetBlocks req = ZC__GET_BLOCKS__INIT;
+    req.from_tip = from_tip;
+    req.start_height = start;
+    req.max = max;
+    const uint8_t *body;
+    size_t size;
+    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_BLOCKS, &req.base,
+                          ZC__MSG_TYPE__BLOCKS_REPLY, &body, &size, detail);
+    Zc__BlocksReply *reply = rc == ZC_OK ? zc__blocks_reply__unpack (NULL, size, body) : NULL;
+    *rc_p = rc == ZC_OK && !reply ? ZC_ERR_INTERNAL : rc;
+    return reply;
+}
+
+//  GET /api/blocks[/START_HEIGHT]: 10 blocks of the best chain going down
+static enum MHD_Result
+s_blocks (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *arg)
+{
+    uint32_t start = 0;
+    if (arg && s_parse_height (arg, &start))
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "not a height (decimal digits, at most 4294967295)");
+    const char *detail = NULL;
+    zc_err_t rc;
+    Zc__BlocksReply *reply = s_fetch_blocks (cl, arg == NULL, start, 10, &rc, &detail);
+    if (!reply)
+        return s_error (self, c, rc, detail);
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "[");
+    for (size_t i = 0; i < reply->n_blocks; i++) {
+        const Zc__BlockSummary *b = reply->blocks [i];
+        zc_header_t header;
+        if (zc_header_decode (b->header.data, b->header.len, &header) != ZC_OK)
+            memset (&header, 0, sizeof header);
+        zc_text_printf (&t, "%s{\"id\":", i ? "," : "");
+        zc_text_json_hex (&t, b->hash.data, b->hash.len);
+        zc_text_printf (&t, ",\"height\":%u,\"timestamp\":%u,\"tx_count\":%u,\"size\":%u,\"merkle_root\":",
+                        b->height, header.time, b->tx_count, b->size);
+        zc_text_json_hex (&t, header.merkle.b, 32);
+        zc_text_printf (&t, ",\"previousblockhash\":");
+        zc_text_json_hex (&t, header.prev.b, 32);
+        zc_text_printf (&t, ",\"nonce\":%u,\"bits\":%u}", header.nonce, header.bits);
+    }
+    zc_text_printf (&t, "]");
+    zc__blocks_reply__free_unpacked (reply, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+static Zc__MempoolReply *
+s_fetch_mempool (s_clients_t *cl, bool with_recent, bool with_fees, zc_err_t *rc_p,
+                 const char **detail)
+{
+    Zc__GetMempool req = ZC__GET_MEMPOOL__INIT;
+    req.with_recent = with_recent;
+    req.with_fees = with_fees;
+    const uint8_t *body;
+    size_t size;
+    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &req.base,
+                          ZC__MSG_TYPE__MEMPOOL_REPLY, &body, &size, detail);
+    Zc__MempoolReply *m = rc == ZC_OK ? zc__mempool_reply__unpack (NULL, size, body) : NULL;
+    *rc_p = rc == ZC_OK && !m ? ZC_ERR_INTERNAL : rc;
+    return m;
+}
+
+//  GET /api/mempool/recent
+static enum MHD_Result
+s_mempool_recent (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
+{
+    const char *detail = NULL;
+    zc_err_t rc;
+    Zc__MempoolReply *m = s_fetch_mempool (cl, true, false, &rc, &detail);
+    if (!m)
+        return s_error (self, c, rc, detail);
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "[");
+    for (size_t i = 0; i < m->n_recent; i++) {
+        const Zc__MempoolEntry *e = m->recent [i];
+        zc_text_printf (&t, "%s{\"txid\":", i ? "," : "");
+        zc_text_json_hex (&t, e->txid.data, e->txid.len);
+        zc_text_printf (&t, ",\"fee\":%llu,\"size\":%u,\"value\":%llu}", (unsigned long long) e->fee,
+                        e->size, (unsigned long long) e->value);
+    }
+    zc_text_printf (&t, "]");
+    zc__mempool_reply__free_unpacked (m, NULL);
+    atomic_fetch_add (&self->served, 1);
+    return s_json (c, MHD_HTTP_OK, &t);
+}
+
+//  GET /api/fee-estimates: the rule of common/zc_fee.h over the mempool's
+//  depth rates and the last 12 blocks' fee rates
+static enum MHD_Result
+s_fee_estimates (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
+{
+    static const uint32_t targets [] = { 1, 3, 6, 12 };
+    enum { N_TARGETS = sizeof targets / sizeof targets [0] };
+    const char *detail = NULL;
+    zc_err_t rc;
+    Zc__MempoolReply *m = s_fetch_mempool (cl, false, true, &rc, &detail);
+    if (!m)
+        return s_error (self, c, rc, detail);
+    Zc__BlocksReply *blocks = s_fetch_blocks (cl, true, 0, 12, &rc, &detail);
+    if (!blocks) {
+        zc__mempool_reply__free_unpacked (m, NULL);
+        return s_error (self, c, rc, detail);
+    }
+    uint64_t rates [12];
+    size_t n_rates = 0;
+    for (size_t i = 0; i < blocks->n_blocks && n_rates < 12; i++)
+        if (blocks->blocks [i]->fees_known)
+            rates [n_rates++] = zc_fee_block_rate (blocks->blocks [i]->fees,
+                                                   blocks->blocks [i]->fee_bytes);
+    uint64_t out [N_TARGETS];
+    size_t n_depth = m->n_depth_rates < ZC_FEE_MAX_DEPTH ? m->n_depth_rates : ZC_FEE_MAX_DEPTH;
+    zc_fee_estimate (m->depth_rates, n_depth, rates, n_rates, m->min_fee_rate, targets, N_TARGETS,
+                     out);
+    zc__mempool_reply__free_unpacked (m, NULL);
+    zc__blocks_reply__free_unpacked (blocks, NULL);
+    zc_text_t t;
+    zc_text_init (&t);
+    for (int i = 0; i < N_TARGETS; i++)
+        zc_text_printf (&t, "%s\"%u\":%llu", i ? "," : "{", targets [i], (unsigned long long) out [i]);
+    zc_text_printf (&t, "}");
     atomic_fetch_add (&self->served, 1);
     return s_json (c, MHD_HTTP_OK, &t);
 }
@@ -483,6 +861,78 @@ s_post_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, s_upload_t *
     return result;
 }
 
+//  Split path (after a prefix) at its slashes into at most max parts,
+//  each shorter than size; -1 when a part is too long or there are more
+static int
+s_split (const char *path, char parts [][ZC_ADDRESS_MAX + 2], int max)
+{
+    int n = 0;
+    while (n < max) {
+        const char *slash = strchr (path, '/');
+        size_t len = slash ? (size_t) (slash - path) : strlen (path);
+        if (len >= ZC_ADDRESS_MAX + 2)
+            return -1;
+        memcpy (parts [n], path, len);
+        parts [n++][len] = 0;
+        if (!slash)
+            return n;
+        path = slash + 1;
+    }
+    return -1;
+}
+
+static enum MHD_Result
+s_route_get (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *path)
+{
+    char parts [5][ZC_ADDRESS_MAX + 2];
+    int n = s_split (path, parts, 5);
+    //  a part too long for any endpoint: as the address or hash it would be
+    if (n < 0 && !strncmp (path, "address/", 8))
+        return s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
+    if (n < 0)
+        return s_error (self, c, ZC_ERR_BAD_REQUEST, "a part of the path is too long");
+    const char *what = parts [0];
+    if (!strcmp (what, "tip") && n == 1)
+        return s_tip (self, c, cl);
+    if (!strcmp (what, "blocks") && n <= 2)
+        return s_blocks (self, c, cl, n == 2 ? parts [1] : NULL);
+    if (!strcmp (what, "block-height") && n == 2)
+        return s_block (self, c, cl, parts [1], true, BLOCK_JSON);
+    if (!strcmp (what, "block") && n == 2)
+        return s_block (self, c, cl, parts [1], false, BLOCK_JSON);
+    if (!strcmp (what, "block") && n == 3) {
+        s_block_view_t view = !strcmp (parts [2], "header") ? BLOCK_HEADER
+                            : !strcmp (parts [2], "raw") ? BLOCK_RAW
+                            : !strcmp (parts [2], "txids") ? BLOCK_TXIDS : BLOCK_JSON;
+        if (view != BLOCK_JSON)
+            return s_block (self, c, cl, parts [1], false, view);
+    }
+    if (!strcmp (what, "tx") && n == 2)
+        return s_tx (self, c, cl, parts [1], TX_JSON);
+    if (!strcmp (what, "tx") && n == 3 && !strcmp (parts [2], "hex"))
+        return s_tx (self, c, cl, parts [1], TX_HEX);
+    if (!strcmp (what, "tx") && n == 3 && !strcmp (parts [2], "status"))
+        return s_tx (self, c, cl, parts [1], TX_STATUS);
+    if (!strcmp (what, "tx") && n == 4 && !strcmp (parts [2], "outspend"))
+        return s_outspend (self, c, cl, parts [1], parts [3]);
+    if (!strcmp (what, "address") && n == 2)
+        return s_address (self, c, cl, parts [1], false);
+    if (!strcmp (what, "address") && n == 3 && !strcmp (parts [2], "utxo"))
+        return s_address (self, c, cl, parts [1], true);
+    if (!strcmp (what, "address") && n == 3 && !strcmp (parts [2], "txs"))
+        return s_address_txs (self, c, cl, parts [1], NULL);
+    if (!strcmp (what, "address") && n == 5 && !strcmp (parts [2], "txs")
+    &&  !strcmp (parts [3], "chain"))
+        return s_address_txs (self, c, cl, parts [1], parts [4]);
+    if (!strcmp (what, "mempool") && n == 1)
+        return s_mempool (self, c, cl);
+    if (!strcmp (what, "mempool") && n == 2 && !strcmp (parts [1], "recent"))
+        return s_mempool_recent (self, c, cl);
+    if (!strcmp (what, "fee-estimates") && n == 1)
+        return s_fee_estimates (self, c, cl);
+    return s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
+}
+
 static enum MHD_Result
 s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *method,
          s_upload_t *up)
@@ -493,42 +943,11 @@ s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *me
     const char *path = url + 5;
     s_clients_t *cl = s_take (self);
     enum MHD_Result rc;
-    if (get && !strcmp (path, "tip"))
-        rc = s_tip (self, c, cl);
-    else
-    if (get && !strncmp (path, "block/", 6))
-        rc = s_block (self, c, cl, path + 6, false);
-    else
-    if (get && !strncmp (path, "block-height/", 13))
-        rc = s_block (self, c, cl, path + 13, true);
-    else
-    if (get && !strncmp (path, "tx/", 3))
-        rc = s_tx (self, c, cl, path + 3);
+    if (get)
+        rc = s_route_get (self, c, cl, path);
     else
     if (post && !strcmp (path, "tx"))
         rc = s_post_tx (self, c, cl, up);
-    else
-    if (get && !strncmp (path, "address/", 8)) {
-        const char *arg = path + 8;
-        const char *slash = strchr (arg, '/');
-        if (slash && !strcmp (slash, "/utxo")) {
-            char address [ZC_ADDRESS_MAX + 1];
-            if (slash - arg >= (long) sizeof address)
-                rc = s_error (self, c, ZC_ERR_MALFORMED, "not a valid address");
-            else {
-                snprintf (address, sizeof address, "%.*s", (int) (slash - arg), arg);
-                rc = s_address (self, c, cl, address, true);
-            }
-        }
-        else
-        if (!slash)
-            rc = s_address (self, c, cl, arg, false);
-        else
-            rc = s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
-    }
-    else
-    if (get && !strcmp (path, "mempool"))
-        rc = s_mempool (self, c, cl);
     else
         rc = s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
     s_give (self, cl);

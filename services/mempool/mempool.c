@@ -9,6 +9,7 @@
 #include "zc_follow.h"
 #include "zc_hashkey.h"
 #include "zc_hex.h"
+#include "zc_fee.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_params.h"
@@ -182,6 +183,17 @@ typedef struct {
     int64_t retry_at_ms;
 } s_reloading_t;
 
+#define RECENT_ACCEPTED 10              //  kept for GET_MEMPOOL's recent
+#define MAX_ADDRESS_TXS 50              //  unconfirmed ones in one GET_ADDRESS_TXS
+
+//  A transaction accepted lately: what an explorer lists
+typedef struct {
+    zc_hash_t txid;
+    uint64_t fee;
+    uint32_t size;
+    uint64_t value;                     //  sum of its outputs
+} s_accepted_t;
+
 typedef struct {
     mempool_cfg_t *cfg;
     const zc_params_t *params;
@@ -229,6 +241,9 @@ typedef struct {
     size_t n_pending;
     uint64_t event_seq;
     uint64_t verified_seq;              //  of the "verified" topic
+    //  the last transactions accepted, newest at accepted_next - 1
+    s_accepted_t accepted [RECENT_ACCEPTED];
+    size_t n_accepted, accepted_next;
     //  metrics
     zc_metrics_t *metrics;
     zc_metric_t *m_accepted;
@@ -794,6 +809,9 @@ s_commit (self_t *self, s_batch_t *batch)
         uint64_t time_ms = item->time_ms ? item->time_ms : now;
         if (!stored)
             store_put (self->store, txid, item->fee, time_ms, item->raw, item->raw_size);
+        s_accepted_t accepted = { .txid = *txid, .fee = item->fee, .size = item->tx->size };
+        for (uint32_t o = 0; o < item->tx->n_out; o++)
+            accepted.value += item->tx->out [o].amount;
         //  the transaction and its bytes move into the pool: no copy
         zc_err_t rc = pool_add (self->pool, &item->tx, &item->raw, item->fee, time_ms);
         if (rc != ZC_OK) {
@@ -803,6 +821,12 @@ s_commit (self_t *self, s_batch_t *batch)
             continue;
         }
         item->added = true;
+        //  for the api only: without them it answers less, nothing breaks
+        pool_set_coins (self->pool, txid, item->coins);
+        self->accepted [self->accepted_next] = accepted;
+        self->accepted_next = (self->accepted_next + 1) % RECENT_ACCEPTED;
+        if (self->n_accepted < RECENT_ACCEPTED)
+            self->n_accepted++;
     }
     self->committing = false;
 }
@@ -1464,11 +1488,29 @@ s_list_visit (void *arg, const pool_entry_t *e)
     return true;
 }
 
+//  Every entry's fee rate and bytes, for the histogram and the depths
+typedef struct {
+    zc_fee_item_t *items;
+    size_t n, max;
+    uint64_t total_fee;
+} s_fees_t;
+
+static bool
+s_fees_visit (void *arg, const pool_entry_t *e)
+{
+    s_fees_t *f = arg;
+    if (f->n < f->max)
+        f->items [f->n++] = (zc_fee_item_t) { .rate = e->rate, .bytes = e->tx->size };
+    f->total_fee += e->fee;
+    return true;
+}
+
 static void
 s_get_mempool (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
     Zc__GetMempool *req = zc__get_mempool__unpack (NULL, env->body_size, env->body);
     s_listing_t l = { NULL, NULL, 0, req ? (req->max_entries > 10000 ? 10000 : req->max_entries) : 0 };
+    bool with_recent = req && req->with_recent, with_fees = req && req->with_fees;
     if (req)
         zc__get_mempool__free_unpacked (req, NULL);
     l.entries = calloc (l.max + 1, sizeof *l.entries);
@@ -1482,11 +1524,82 @@ s_get_mempool (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *
     reply.n_entries = l.n;
     reply.entries = l.ptrs;
     reply.event_seq = self->event_seq;
+    Zc__MempoolEntry recent [RECENT_ACCEPTED], *recent_ptrs [RECENT_ACCEPTED];
+    if (with_recent) {
+        for (size_t i = 0; i < self->n_accepted; i++) {
+            //  newest first
+            size_t at = (self->accepted_next + RECENT_ACCEPTED - 1 - i) % RECENT_ACCEPTED;
+            s_accepted_t *a = &self->accepted [at];
+            zc__mempool_entry__init (&recent [i]);
+            recent [i].txid.data = a->txid.b;
+            recent [i].txid.len = 32;
+            recent [i].size = a->size;
+            recent [i].fee = a->fee;
+            recent [i].value = a->value;
+            recent_ptrs [i] = &recent [i];
+        }
+        reply.n_recent = self->n_accepted;
+        reply.recent = recent_ptrs;
+    }
+    //  a sort of the whole pool: bounded by its size, paid per request
+    s_fees_t f = { NULL, 0, 0, 0 };
+    zc_fee_item_t buckets [ZC_FEE_MAX_BUCKETS];
+    Zc__FeeBucket bucket_msgs [ZC_FEE_MAX_BUCKETS], *bucket_ptrs [ZC_FEE_MAX_BUCKETS];
+    uint64_t depth [ZC_FEE_MAX_DEPTH];
+    if (with_fees) {
+        f.max = pool_count (self->pool);
+        f.items = malloc ((f.max ? f.max : 1) * sizeof *f.items);
+        if (!f.items)
+            f.max = 0;
+        pool_each (self->pool, s_fees_visit, &f);
+        zc_fee_sort (f.items, f.n);
+        size_t n = zc_fee_histogram (f.items, f.n, buckets, ZC_FEE_MAX_BUCKETS);
+        for (size_t i = 0; i < n; i++) {
+            zc__fee_bucket__init (&bucket_msgs [i]);
+            bucket_msgs [i].rate = buckets [i].rate;
+            bucket_msgs [i].bytes = buckets [i].bytes;
+            bucket_ptrs [i] = &bucket_msgs [i];
+        }
+        reply.n_fee_histogram = n;
+        reply.fee_histogram = bucket_ptrs;
+        //  a block's room for transactions: its limit less the header and coinbase
+        zc_fee_depth_rates (f.items, f.n, ZC_BLOCK_MAX_BYTES - 1000, depth, ZC_FEE_MAX_DEPTH);
+        reply.n_depth_rates = ZC_FEE_MAX_DEPTH;
+        reply.depth_rates = depth;
+        reply.total_fee = f.total_fee;
+    }
     zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__MEMPOOL_REPLY,
                         .request_id = env->request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
     free (l.entries);
     free (l.ptrs);
+    free (f.items);
+}
+
+//  A pool entry as a TxReply; coin_msgs and coin_ptrs hold tx->n_in each
+static void
+s_entry_reply (const pool_entry_t *e, Zc__TxReply *reply, Zc__Coin *coin_msgs, Zc__Coin **coin_ptrs)
+{
+    zc__tx_reply__init (reply);
+    reply->raw.data = e->raw;
+    reply->raw.len = e->tx->size;
+    reply->txid.data = e->tx->txid.b;
+    reply->txid.len = 32;
+    reply->fee = e->fee;
+    reply->fee_known = true;
+    if (e->coins && coin_msgs) {
+        for (uint32_t i = 0; i < e->tx->n_in; i++) {
+            zc__coin__init (&coin_msgs [i]);
+            coin_msgs [i].amount = e->coins [i].amount;
+            coin_msgs [i].pubkey.data = e->coins [i].pubkey;
+            coin_msgs [i].pubkey.len = 32;
+            coin_msgs [i].height = e->coins [i].height;
+            coin_msgs [i].coinbase = e->coins [i].coinbase;
+            coin_ptrs [i] = &coin_msgs [i];
+        }
+        reply->n_prevouts = e->tx->n_in;
+        reply->prevouts = coin_ptrs;
+    }
 }
 
 static void
@@ -1506,15 +1619,135 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
                            "not in the mempool");
         return;
     }
-    Zc__TxReply reply = ZC__TX_REPLY__INIT;
-    reply.raw.data = e->raw;
-    reply.raw.len = e->tx->size;
-    reply.txid.data = e->tx->txid.b;
-    reply.txid.len = 32;
-    reply.fee = e->fee;
+    Zc__TxReply reply;
+    Zc__Coin *coin_msgs = calloc (e->tx->n_in, sizeof *coin_msgs);
+    Zc__Coin **coin_ptrs = calloc (e->tx->n_in, sizeof *coin_ptrs);
+    s_entry_reply (e, &reply, coin_ptrs ? coin_msgs : NULL, coin_ptrs);
     zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__TX_REPLY,
                         .request_id = env->request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    free (coin_msgs);
+    free (coin_ptrs);
+}
+
+static void
+s_get_outspend (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetOutspend *req = zc__get_outspend__unpack (NULL, env->body_size, env->body);
+    if (!req || !req->outpoint || req->outpoint->txid.len != 32) {
+        if (req)
+            zc__get_outspend__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED,
+                           "an outpoint is a 32-byte txid and an index");
+        return;
+    }
+    zc_outpoint_t op;
+    memcpy (op.txid.b, req->outpoint->txid.data, 32);
+    op.index = req->outpoint->index;
+    zc__get_outspend__free_unpacked (req, NULL);
+    Zc__OutspendReply reply = ZC__OUTSPEND_REPLY__INIT;
+    const pool_entry_t *e = pool_spender (self->pool, &op);
+    if (e) {
+        reply.spent = true;
+        reply.txid.data = e->tx->txid.b;
+        reply.txid.len = 32;
+        for (uint32_t i = 0; i < e->tx->n_in; i++)
+            if (zc_outpoint_eq (&e->tx->in [i].prevout, &op))
+                reply.vin = i;
+    }
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__OUTSPEND_REPLY,
+                        .request_id = env->request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+}
+
+//  Pool entries paying to or spending from a key
+typedef struct {
+    uint8_t pubkey [32];
+    const pool_entry_t **found;
+    size_t n, cap;
+    bool failed;
+} s_owner_t;
+
+static bool
+s_owner_visit (void *arg, const pool_entry_t *e)
+{
+    s_owner_t *o = arg;
+    bool match = false;
+    for (uint32_t i = 0; i < e->tx->n_out && !match; i++)
+        match = !memcmp (e->tx->out [i].pubkey, o->pubkey, 32);
+    for (uint32_t i = 0; e->coins && i < e->tx->n_in && !match; i++)
+        match = !memcmp (e->coins [i].pubkey, o->pubkey, 32);
+    if (!match)
+        return true;
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 64;
+        const pool_entry_t **grown = realloc (o->found, cap * sizeof *grown);
+        if (!grown) {
+            o->failed = true;
+            return false;
+        }
+        o->found = grown;
+        o->cap = cap;
+    }
+    o->found [o->n++] = e;
+    return true;
+}
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    const pool_entry_t *x = *(const pool_entry_t * const *) a;
+    const pool_entry_t *y = *(const pool_entry_t * const *) b;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms < y->time_ms ? 1 : -1;
+    return memcmp (x->tx->txid.b, y->tx->txid.b, 32);
+}
+
+static void
+s_get_address_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetAddressTxs *req = zc__get_address_txs__unpack (NULL, env->body_size, env->body);
+    if (!req || req->pubkey.len != 32 || req->max > MAX_ADDRESS_TXS) {
+        if (req)
+            zc__get_address_txs__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_BAD_REQUEST,
+                           "a 32-byte pubkey and at most 50 transactions");
+        return;
+    }
+    s_owner_t o = { .n = 0 };
+    memcpy (o.pubkey, req->pubkey.data, 32);
+    size_t max = req->max ? req->max : MAX_ADDRESS_TXS;
+    zc__get_address_txs__free_unpacked (req, NULL);
+    pool_each (self->pool, s_owner_visit, &o);
+    if (o.failed) {
+        free (o.found);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    if (o.n > 1)
+        qsort (o.found, o.n, sizeof *o.found, s_newest_first);
+    size_t n = o.n < max ? o.n : max;
+    Zc__TxReply replies [MAX_ADDRESS_TXS], *ptrs [MAX_ADDRESS_TXS];
+    Zc__Coin *coin_msgs [MAX_ADDRESS_TXS] = { NULL };
+    Zc__Coin **coin_ptrs [MAX_ADDRESS_TXS] = { NULL };
+    for (size_t i = 0; i < n; i++) {
+        const pool_entry_t *e = o.found [i];
+        coin_msgs [i] = calloc (e->tx->n_in, sizeof **coin_msgs);
+        coin_ptrs [i] = calloc (e->tx->n_in, sizeof **coin_ptrs);
+        s_entry_reply (e, &replies [i], coin_ptrs [i] ? coin_msgs [i] : NULL, coin_ptrs [i]);
+        ptrs [i] = &replies [i];
+    }
+    Zc__AddressTxsReply reply = ZC__ADDRESS_TXS_REPLY__INIT;
+    reply.n_txs = n;
+    reply.txs = ptrs;
+    zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__ADDRESS_TXS_REPLY,
+                        .request_id = env->request_id };
+    zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
+    for (size_t i = 0; i < n; i++) {
+        free (coin_msgs [i]);
+        free (coin_ptrs [i]);
+    }
+    free (o.found);
 }
 
 static void
@@ -1544,6 +1777,8 @@ s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
         case ZC__MSG_TYPE__GET_TEMPLATE:  s_get_template (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_MEMPOOL:   s_get_mempool (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_TX:        s_get_tx (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_OUTSPEND:  s_get_outspend (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_ADDRESS_TXS: s_get_address_txs (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__PING:          zc_zmq_send_pong (self->api, id, id_size, env.request_id); break;
         default:
             zc_zmq_send_error (self->api, id, id_size, env.request_id, ZC_ERR_BAD_PROTOCOL,

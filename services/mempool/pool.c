@@ -82,6 +82,7 @@ s_entry_free (s_entry_t **entry_p)
     if (entry) {
         zc_tx_destroy (&entry->pub.tx);
         free (entry->pub.raw);
+        free (entry->pub.coins);
         free (entry->spent);
         free (entry->parents);
         free (entry->children);
@@ -327,6 +328,22 @@ s_free_entry (pool_t *self, s_entry_t *entry)
     self->usage -= s_usage (entry->pub.tx);
     self->changes++;
     s_entry_free (&entry);
+}
+
+int
+pool_set_coins (pool_t *self, const zc_hash_t *txid, const zc_coin_t *coins)
+{
+    s_entry_t *e = s_lookup (self, txid);
+    if (!e)
+        return -1;
+    size_t size = (size_t) e->pub.tx->n_in * sizeof *coins;
+    zc_coin_t *copy = malloc (size ? size : 1);
+    if (!copy)
+        return -1;
+    memcpy (copy, coins, size);
+    free (e->pub.coins);
+    e->pub.coins = copy;
+    return 0;
 }
 
 static int

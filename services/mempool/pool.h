@@ -18,6 +18,7 @@
 
 #include "zc_err.h"
 #include "zc_tx.h"
+#include "zc_utxo.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -40,6 +41,7 @@ typedef struct {
     uint64_t descendant_bytes;
     uint64_t ancestor_fees;
     uint64_t descendant_fees;
+    zc_coin_t *coins;                   //  the coins its inputs spend (pool_set_coins), or NULL
 } pool_entry_t;
 
 //  The package limits; each counts the transaction itself
@@ -133,6 +135,12 @@ zc_err_t
 //  durable.
 zc_err_t
     pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, uint64_t fee, uint64_t now_ms);
+
+//  Keep a copy of the coins txid's inputs spend (one per input, input
+//  order), for answers about it (its inputs' values and owners). 0, or -1
+//  when it is not in the pool or memory is short.
+int
+    pool_set_coins (pool_t *self, const zc_hash_t *txid, const zc_coin_t *coins);
 
 //  Take back an entry pool_add just added (its write failed): it goes
 //  without a callback; anything spending it goes with POOL_REORG.

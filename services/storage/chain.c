@@ -11,6 +11,8 @@
 
 #define INDEX_RECORD 117                //  header 80 | height 4 | status 1 | work 32
 #define EVENT_RECORD 37                 //  type 1 | hash 32 | height 4
+#define BLOCKSTATS_RECORD 20            //  tx count 4 | size 4 | fees 8 | fee bytes 4
+#define ADDRTX_KEY 68                   //  pubkey 32 | inverted height 4 | txid 32
 
 struct _chain_t {
     const zc_params_t *params;
@@ -770,6 +772,60 @@ s_output_coin (const zc_tx_t *tx, uint32_t o, uint32_t height, zc_coin_t *coin)
     coin->coinbase = zc_tx_is_coinbase (tx);
 }
 
+//  The spent-by and address-history rows of a step's block: put on a
+//  connect, deleted on a disconnect. A key met twice (a transaction paying
+//  its own key twice) is written twice: the same row, no harm
+static void
+s_addrtx_key (const uint8_t pubkey [32], uint32_t height, const zc_hash_t *txid,
+              uint8_t key [ADDRTX_KEY])
+{
+    memcpy (key, pubkey, 32);
+    zc_put_be32 (key + 32, 0xffffffffu - height);
+    memcpy (key + 36, txid->b, 32);
+}
+
+static void
+s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step, bool put)
+{
+    const zc_block_t *block = step->block;
+    uint32_t height = step->node->height;
+    uint32_t spent = 0;
+    for (uint32_t t = 0; t < block->n_tx; t++) {
+        const zc_tx_t *tx = block->tx [t];
+        uint8_t key [ADDRTX_KEY];
+        for (uint32_t o = 0; o < tx->n_out; o++) {
+            s_addrtx_key (tx->out [o].pubkey, height, &tx->txid, key);
+            if (put)
+                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
+                                           sizeof key, "", 0);
+            else
+                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
+                                              sizeof key);
+        }
+        if (t == 0)
+            continue;                   //  a coinbase spends nothing
+        for (uint32_t i = 0; i < tx->n_in; i++) {
+            const zc_coin_t *coin = &step->undo->coins [spent++];
+            s_addrtx_key (coin->pubkey, height, &tx->txid, key);
+            uint8_t op [36], by [36];
+            zc_outpoint_key (&tx->in [i].prevout, op);
+            memcpy (by, tx->txid.b, 32);
+            zc_put_le32 (by + 32, i);
+            if (put) {
+                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
+                                           sizeof key, "", 0);
+                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36,
+                                           (const char *) by, 36);
+            }
+            else {
+                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
+                                              sizeof key);
+                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36);
+            }
+        }
+    }
+}
+
 //  UTXO and index changes of connecting, in block order so that an output
 //  created and spent in the same block ends deleted
 static void
@@ -797,7 +853,19 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
         rocksdb_writebatch_put_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32,
                                    (const char *) where, sizeof where);
     }
+    s_write_spends (self, batch, step, true);
     s_address_batch_flush (self, &ab, batch);
+    uint8_t stats [BLOCKSTATS_RECORD];
+    uint64_t fee_bytes = 0;
+    for (uint32_t t = 1; t < block->n_tx; t++)
+        fee_bytes += block->tx [t]->size;
+    zc_put_le32 (stats, block->n_tx);
+    //  not step->raw_size: the caller may have taken the bytes for its event
+    zc_put_le32 (stats + 4, (uint32_t) (block->size ? block->size : step->raw_size));
+    zc_put_le64 (stats + 8, step->fees);
+    zc_put_le32 (stats + 16, (uint32_t) fee_bytes);
+    rocksdb_writebatch_put_cf (batch, self->db->cf [DB_BLOCKSTATS], (const char *) block->hash.b, 32,
+                               (const char *) stats, sizeof stats);
     size_t size;
     uint8_t *undo = zc_undo_encode (step->undo, &size);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_UNDO], (const char *) block->hash.b, 32,
@@ -831,6 +899,7 @@ s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step
                                   &step->undo->coins [--spent]);
         rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32);
     }
+    s_write_spends (self, batch, step, false);
     s_address_batch_flush (self, &ab, batch);
     uint8_t height [4];
     zc_put_be32 (height, step->node->height);
@@ -951,7 +1020,8 @@ s_connect_genesis (chain_t *self)
         return -1;
     }
     //  genesis connects like any block, from an empty set and an empty tip
-    chain_step_t step = { .kind = CHAIN_STEP_CONNECT, .node = node, .block = genesis };
+    chain_step_t step = { .kind = CHAIN_STEP_CONNECT, .node = node, .block = genesis,
+                          .raw_size = size };
     step.view = s_step_view (self, genesis, true);
     if (!step.view || zc_utxo_connect (step.view, genesis, 0, self->params, &step.undo, NULL) != ZC_OK) {
         chain_step_clear (&step);
@@ -1095,6 +1165,95 @@ chain_address_coins (chain_t *self, const uint8_t pubkey [32], size_t limit,
     }
     //  a bad block would otherwise end the list early: a wrong balance
     if (count >= 0 && db_iter_failed (self->db, it, "address"))
+        count = -1;
+    rocksdb_iter_destroy (it);
+    return count;
+}
+
+int
+chain_block_stats (chain_t *self, const chain_node_t *node, chain_block_stats_t *stats)
+{
+    memset (stats, 0, sizeof *stats);
+    uint8_t record [BLOCKSTATS_RECORD];
+    int rc = db_get_fixed (self->db, DB_BLOCKSTATS, node->hash.b, 32, record, sizeof record);
+    if (rc == 1) {
+        stats->tx_count = zc_le32 (record);
+        stats->size = zc_le32 (record + 4);
+        stats->fees = zc_le64 (record + 8);
+        stats->fee_bytes = zc_le32 (record + 16);
+        stats->fees_known = true;
+        return 1;
+    }
+    if (rc < 0)
+        return -1;
+    //  connected before storage kept stats: count from the block itself
+    zc_block_t *block = NULL;
+    uint8_t *raw = NULL;
+    size_t size = 0;
+    zc_err_t err = s_load_block (self, node, &block, &raw, &size);
+    if (err != ZC_OK)
+        return db_damaged (self->db, NULL) ? -1 : 0;
+    stats->tx_count = block->n_tx;
+    stats->size = (uint32_t) size;
+    zc_block_destroy (&block);
+    free (raw);
+    return 1;
+}
+
+int
+chain_get_undo (chain_t *self, const chain_node_t *node, zc_undo_t **undo_p)
+{
+    *undo_p = NULL;
+    uint8_t *raw;
+    size_t size;
+    int rc = db_get (self->db, DB_UNDO, node->hash.b, 32, &raw, &size);
+    if (rc != 1)
+        return rc;
+    zc_err_t err = zc_undo_decode (raw, size, undo_p);
+    free (raw);
+    return err == ZC_OK ? 1 : -1;
+}
+
+int
+chain_find_spender (chain_t *self, const zc_outpoint_t *outpoint, zc_hash_t *txid, uint32_t *vin)
+{
+    uint8_t key [36], by [36];
+    zc_outpoint_key (outpoint, key);
+    int rc = db_get_fixed (self->db, DB_SPENT, key, 36, by, sizeof by);
+    if (rc == 1) {
+        memcpy (txid->b, by, 32);
+        *vin = zc_le32 (by + 32);
+    }
+    return rc;
+}
+
+int
+chain_address_txs (chain_t *self, const uint8_t pubkey [32], const zc_hash_t *after,
+                   uint32_t after_height, size_t max, zc_hash_t *txids, uint32_t *heights)
+{
+    uint8_t start [ADDRTX_KEY];
+    size_t start_size = 32;
+    memcpy (start, pubkey, 32);
+    if (after) {
+        s_addrtx_key (pubkey, after_height, after, start);
+        start_size = sizeof start;
+    }
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db->db, self->db->read,
+                                                         self->db->cf [DB_ADDRTX]);
+    int count = 0;
+    rocksdb_iter_seek (it, (const char *) start, start_size);
+    for (; rocksdb_iter_valid (it) && (size_t) count < max; rocksdb_iter_next (it)) {
+        size_t klen;
+        const uint8_t *key = (const uint8_t *) rocksdb_iter_key (it, &klen);
+        if (klen != ADDRTX_KEY || memcmp (key, pubkey, 32) != 0)
+            break;
+        if (after && !memcmp (key, start, ADDRTX_KEY))
+            continue;                   //  the page starts after the one named
+        heights [count] = 0xffffffffu - zc_be32 (key + 32);
+        memcpy (txids [count].b, key + 36, 32);
+        count++;
+    }
+    if (count >= 0 && db_iter_failed (self->db, it, "addrtx"))
         count = -1;
     rocksdb_iter_destroy (it);
     return count;

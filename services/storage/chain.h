@@ -178,6 +178,39 @@ int
     chain_address_coins (chain_t *self, const uint8_t pubkey [32], size_t limit,
                          zc_utxo_visit_fn *visit, void *arg);
 
+typedef struct {
+    uint32_t tx_count;
+    uint32_t size;                      //  bytes of the stored block
+    bool fees_known;                    //  kept when it was connected (newer databases)
+    uint64_t fees;
+    uint32_t fee_bytes;                 //  bytes of its transactions but the coinbase
+} chain_block_stats_t;
+
+//  What a stored block holds and paid: 1 filled, 0 its data is missing,
+//  -1 failed. Blocks connected before storage kept stats are counted from
+//  their bytes, with fees_known false.
+int
+    chain_block_stats (chain_t *self, const chain_node_t *node, chain_block_stats_t *stats);
+
+//  The coins a connected block spent (block order): 1 and *undo_p (the
+//  caller destroys), 0 none stored (never connected), -1 failed.
+int
+    chain_get_undo (chain_t *self, const chain_node_t *node, zc_undo_t **undo_p);
+
+//  The best-chain transaction spending outpoint: 1 with its txid and input,
+//  0 unspent on the best chain (or spent before the index existed), -1 failed.
+int
+    chain_find_spender (chain_t *self, const zc_outpoint_t *outpoint, zc_hash_t *txid,
+                        uint32_t *vin);
+
+//  Best-chain transactions paying to or spending from pubkey, newest
+//  first (by height, then txid), at most max, into txids and heights;
+//  with after (confirmed at after_height), those that follow it. Returns
+//  how many, or -1.
+int
+    chain_address_txs (chain_t *self, const uint8_t pubkey [32], const zc_hash_t *after,
+                       uint32_t after_height, size_t max, zc_hash_t *txids, uint32_t *heights);
+
 //  The last event's sequence number (0: none yet).
 uint64_t
     chain_event_seq (chain_t *self);

@@ -27,7 +27,8 @@
 #define SCRUB_CHUNK_HASHED (256 << 20)
 
 static const char *s_cf_names [DB_CF_COUNT] = {
-    "default", "index", "blocks", "undo", "utxo", "height", "txindex", "address", "events"
+    "default", "index", "blocks", "undo", "utxo", "height", "txindex", "address", "events",
+    "spent", "addrtx", "blockstats"
 };
 
 static bool
@@ -50,7 +51,9 @@ s_is_corruption (const char *error)
 static bool
 s_hashed (int cf)
 {
-    return cf == DB_UTXO || cf == DB_TXINDEX;
+    //  spent and blockstats: keyed by a txid or a block hash, read by key.
+    //  Not addrtx: it is walked in order within a pubkey, as the address index
+    return cf == DB_UTXO || cf == DB_TXINDEX || cf == DB_SPENT || cf == DB_BLOCKSTATS;
 }
 
 static rocksdb_options_t *

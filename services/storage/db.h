@@ -10,6 +10,15 @@
  *      txindex   txid -> block hash | u32 position, best chain only
  *      address   pubkey | outpoint key -> coin, unspent outputs by owner
  *      events    u64 big-endian sequence -> chain event record
+ *      spent     outpoint key -> spending txid | u32 input, best chain only
+ *      addrtx    pubkey | u32 big-endian (0xffffffff - height) | txid -> empty:
+ *                each transaction paying to or spending from pubkey, best
+ *                chain only, newest first in key order
+ *      blockstats block hash -> u32 tx count | u32 size | u64 fees | u32 fee
+ *                bytes, written when the block is connected (kept after)
+ *
+ *  The last three came later: a database made before them holds their
+ *  records only for the blocks connected since (see docs/architecture.md).
  *
  *  Damage. RocksDB checks every block it reads against its checksum. A
  *  read or a scrub that meets a bad one, a database RocksDB will not open
@@ -44,6 +53,9 @@ typedef enum {
     DB_TXINDEX,
     DB_ADDRESS,
     DB_EVENTS,
+    DB_SPENT,
+    DB_ADDRTX,
+    DB_BLOCKSTATS,
     DB_CF_COUNT
 } db_cf_t;
 

@@ -59,6 +59,8 @@ const zc_option_t storage_options [] = {
 #define MAX_EVENTS_REPLY 200
 #define MAX_HEADERS_REPLY 2000
 #define MAX_ADDRESS_COINS 100000
+#define MAX_BLOCKS_REPLY 25             //  blocks in one GET_BLOCKS
+#define MAX_ADDRESS_TXS 25              //  transactions in one GET_ADDRESS_TXS
 #define EVENTS_HWM 1000                 //  chain events queued per subscriber
 
 typedef struct {
@@ -657,6 +659,116 @@ s_get_block (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *en
     free (raw);
 }
 
+//  One confirmed transaction as a TxReply, owning what the reply points at
+typedef struct {
+    Zc__TxReply reply;
+    uint8_t *raw;
+    zc_hash_t txid;
+    zc_hash_t block_hash;
+    zc_coin_t *coins;                   //  its prevouts, with_prevouts
+    Zc__Coin *coin_msgs;
+    Zc__Coin **coin_ptrs;
+} s_txinfo_t;
+
+static void
+s_txinfo_free (s_txinfo_t *info)
+{
+    free (info->raw);
+    free (info->coins);
+    free (info->coin_msgs);
+    free (info->coin_ptrs);
+    memset (info, 0, sizeof *info);
+}
+
+//  The confirmed transaction txid: 1 filled, 0 not on the best chain, -1
+//  the store failed. With prevouts, the coins its inputs spent (from its
+//  block's undo data) and so its fee.
+static int
+s_txinfo_load (self_t *self, const zc_hash_t *txid, bool with_prevouts, s_txinfo_t *info)
+{
+    memset (info, 0, sizeof *info);
+    zc__tx_reply__init (&info->reply);
+    info->txid = *txid;
+    uint32_t position;
+    chain_node_t *node = NULL;
+    uint8_t *raw = NULL;
+    size_t size = 0;
+    zc_block_t *block = NULL;
+    size_t *offsets = NULL;
+    zc_undo_t *undo = NULL;
+    int found = chain_find_tx (self->chain, txid, &info->block_hash, &position);
+    if (found == 1 && !(node = chain_lookup (self->chain, &info->block_hash)))
+        found = 0;
+    if (found == 1)
+        found = chain_get_block (self->chain, &info->block_hash, &raw, &size);
+    if (found == 1
+    &&  (zc_block_decode (raw, size, &block) != ZC_OK || position >= block->n_tx
+    ||   !(offsets = calloc (block->n_tx, sizeof *offsets))
+    ||   zc_block_tx_offsets (block, offsets) != size))
+        found = -1;
+    const zc_tx_t *tx = found == 1 ? block->tx [position] : NULL;
+    if (found == 1 && with_prevouts && position > 0) {
+        if (chain_get_undo (self->chain, node, &undo) != 1)
+            found = -1;
+        size_t first = 0;
+        for (uint32_t t = 1; found == 1 && t < position; t++)
+            first += block->tx [t]->n_in;
+        if (found == 1 && first + tx->n_in > undo->n)
+            found = -1;
+        if (found == 1) {
+            info->coins = calloc (tx->n_in, sizeof *info->coins);
+            info->coin_msgs = calloc (tx->n_in, sizeof *info->coin_msgs);
+            info->coin_ptrs = calloc (tx->n_in, sizeof *info->coin_ptrs);
+            if (!info->coins || !info->coin_msgs || !info->coin_ptrs)
+                found = -1;
+        }
+        if (found == 1) {
+            uint64_t in = 0, out = 0;
+            for (uint32_t i = 0; i < tx->n_in; i++) {
+                info->coins [i] = undo->coins [first + i];
+                Zc__Coin *m = &info->coin_msgs [i];
+                zc__coin__init (m);
+                m->amount = info->coins [i].amount;
+                m->pubkey.data = info->coins [i].pubkey;
+                m->pubkey.len = 32;
+                m->height = info->coins [i].height;
+                m->coinbase = info->coins [i].coinbase;
+                info->coin_ptrs [i] = m;
+                in += info->coins [i].amount;
+            }
+            for (uint32_t o = 0; o < tx->n_out; o++)
+                out += tx->out [o].amount;
+            info->reply.n_prevouts = tx->n_in;
+            info->reply.prevouts = info->coin_ptrs;
+            info->reply.fee = in >= out ? in - out : 0;
+            info->reply.fee_known = true;
+        }
+    }
+    if (found == 1 && !(info->raw = malloc (tx->size)))
+        found = -1;
+    if (found == 1) {
+        //  its bytes, sliced out of the block's
+        memcpy (info->raw, raw + offsets [position], tx->size);
+        info->reply.raw.data = info->raw;
+        info->reply.raw.len = tx->size;
+        info->reply.txid.data = info->txid.b;
+        info->reply.txid.len = 32;
+        info->reply.confirmed = true;
+        info->reply.block_hash.data = info->block_hash.b;
+        info->reply.block_hash.len = 32;
+        info->reply.height = node->height;
+        info->reply.block_time = node->header.time;
+        info->reply.confirmations = chain_tip (self->chain)->height - node->height + 1;
+    }
+    else
+        s_txinfo_free (info);
+    free (raw);
+    free (offsets);
+    zc_block_destroy (&block);
+    zc_undo_destroy (&undo);
+    return found;
+}
+
 static void
 s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
@@ -667,44 +779,194 @@ s_get_tx (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
         return;
     }
-    zc_hash_t txid, block_hash;
+    zc_hash_t txid;
     memcpy (txid.b, req->txid.data, 32);
+    bool with_prevouts = req->with_prevouts;
     zc__get_tx__free_unpacked (req, NULL);
-    uint32_t position;
-    uint8_t *raw = NULL;
-    size_t size;
-    zc_block_t *block = NULL;
-    chain_node_t *node = NULL;
-    int found = chain_find_tx (self->chain, &txid, &block_hash, &position);
-    if (found == 1 && (node = chain_lookup (self->chain, &block_hash)))
-        found = chain_get_block (self->chain, &block_hash, &raw, &size);
-    size_t *offsets = NULL;
-    if (found == 1 && node
-    &&  zc_block_decode (raw, size, &block) == ZC_OK && position < block->n_tx
-    &&  (offsets = calloc (block->n_tx, sizeof *offsets))
-    &&  zc_block_tx_offsets (block, offsets) == size) {
-        //  its bytes, sliced out of the block's
-        Zc__TxReply reply = ZC__TX_REPLY__INIT;
-        reply.raw.data = raw + offsets [position];
-        reply.raw.len = block->tx [position]->size;
-        reply.txid.data = txid.b;
-        reply.txid.len = 32;
-        reply.confirmed = true;
-        reply.block_hash.data = block_hash.b;
-        reply.block_hash.len = 32;
-        reply.height = node->height;
-        reply.confirmations = chain_tip (self->chain)->height - node->height + 1;
-        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &reply.base);
-    }
+    s_txinfo_t info;
+    int found = s_txinfo_load (self, &txid, with_prevouts, &info);
+    if (found == 1)
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__TX_REPLY, &info.reply.base);
     else
     if (found < 0)
         s_store_error (self, id, id_size, env->request_id);
     else
         zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
                            "no such confirmed transaction");
-    free (raw);
-    free (offsets);
-    zc_block_destroy (&block);
+    s_txinfo_free (&info);
+}
+
+//  Blocks of the best chain going down, with what they hold and paid
+static void
+s_get_blocks (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetBlocks *req = zc__get_blocks__unpack (NULL, env->body_size, env->body);
+    if (!req) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED, NULL);
+        return;
+    }
+    chain_node_t *tip = chain_tip (self->chain);
+    uint32_t start = req->from_tip ? tip->height : req->start_height;
+    uint32_t max = req->max ? req->max : 10;
+    bool from_tip = req->from_tip;
+    zc__get_blocks__free_unpacked (req, NULL);
+    if (max > MAX_BLOCKS_REPLY) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_OVERSIZE,
+                           "at most 25 blocks at a time");
+        return;
+    }
+    if (!from_tip && start > tip->height) {
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
+                           "no block at that height on the best chain");
+        return;
+    }
+    Zc__BlockSummary list [MAX_BLOCKS_REPLY], *ptrs [MAX_BLOCKS_REPLY];
+    uint8_t headers [MAX_BLOCKS_REPLY][ZC_HEADER_SIZE];
+    size_t n = 0;
+    int rc = 0;
+    for (int64_t h = start; h >= 0 && n < max && rc == 0; h--) {
+        chain_node_t *node = chain_at (self->chain, (uint32_t) h);
+        chain_block_stats_t stats;
+        rc = chain_block_stats (self->chain, node, &stats) < 0 ? -1 : 0;
+        Zc__BlockSummary *b = &list [n];
+        zc__block_summary__init (b);
+        zc_header_encode (&node->header, headers [n]);
+        b->hash.data = node->hash.b;
+        b->hash.len = 32;
+        b->height = node->height;
+        b->header.data = headers [n];
+        b->header.len = ZC_HEADER_SIZE;
+        b->size = stats.size;
+        b->tx_count = stats.tx_count;
+        b->fees_known = stats.fees_known;
+        b->fees = stats.fees;
+        b->fee_bytes = stats.fee_bytes;
+        ptrs [n] = b;
+        n++;
+    }
+    if (rc) {
+        s_store_error (self, id, id_size, env->request_id);
+        return;
+    }
+    Zc__BlocksReply reply = ZC__BLOCKS_REPLY__INIT;
+    reply.n_blocks = n;
+    reply.blocks = ptrs;
+    reply.tip_height = tip->height;
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__BLOCKS_REPLY, &reply.base);
+}
+
+static void
+s_get_outspend (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetOutspend *req = zc__get_outspend__unpack (NULL, env->body_size, env->body);
+    if (!req || !req->outpoint || req->outpoint->txid.len != 32) {
+        if (req)
+            zc__get_outspend__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_MALFORMED,
+                           "an outpoint is a 32-byte txid and an index");
+        return;
+    }
+    zc_outpoint_t op;
+    memcpy (op.txid.b, req->outpoint->txid.data, 32);
+    op.index = req->outpoint->index;
+    zc__get_outspend__free_unpacked (req, NULL);
+    zc_hash_t txid, block_hash;
+    uint32_t vin = 0, position;
+    Zc__OutspendReply reply = ZC__OUTSPEND_REPLY__INIT;
+    int rc = chain_find_spender (self->chain, &op, &txid, &vin);
+    chain_node_t *node = NULL;
+    if (rc == 1) {
+        //  the spender's block: from the transaction index, best chain only
+        rc = chain_find_tx (self->chain, &txid, &block_hash, &position);
+        if (rc == 1 && !(node = chain_lookup (self->chain, &block_hash)))
+            rc = -1;
+    }
+    if (rc < 0) {
+        s_store_error (self, id, id_size, env->request_id);
+        return;
+    }
+    if (rc == 1) {
+        reply.spent = true;
+        reply.txid.data = txid.b;
+        reply.txid.len = 32;
+        reply.vin = vin;
+        reply.confirmed = true;
+        reply.block_hash.data = node->hash.b;
+        reply.block_hash.len = 32;
+        reply.height = node->height;
+        reply.block_time = node->header.time;
+    }
+    s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__OUTSPEND_REPLY, &reply.base);
+}
+
+static void
+s_get_address_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
+{
+    Zc__GetAddressTxs *req = zc__get_address_txs__unpack (NULL, env->body_size, env->body);
+    const char *bad = NULL;
+    if (!req || req->pubkey.len != 32)
+        bad = "pubkey is 32 bytes";
+    else
+    if (req->after_txid.len != 0 && req->after_txid.len != 32)
+        bad = "after_txid is a 32-byte txid";
+    else
+    if (req->max > MAX_ADDRESS_TXS)
+        bad = "at most 25 transactions at a time";
+    if (bad) {
+        if (req)
+            zc__get_address_txs__free_unpacked (req, NULL);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_BAD_REQUEST, bad);
+        return;
+    }
+    uint8_t pubkey [32];
+    memcpy (pubkey, req->pubkey.data, 32);
+    size_t max = req->max ? req->max : MAX_ADDRESS_TXS;
+    zc_hash_t after, where;
+    bool paging = req->after_txid.len == 32;
+    if (paging)
+        memcpy (after.b, req->after_txid.data, 32);
+    zc__get_address_txs__free_unpacked (req, NULL);
+    uint32_t after_height = 0, position;
+    chain_node_t *node = NULL;
+    if (paging) {
+        int found = chain_find_tx (self->chain, &after, &where, &position);
+        if (found < 0) {
+            s_store_error (self, id, id_size, env->request_id);
+            return;
+        }
+        if (found == 0 || !(node = chain_lookup (self->chain, &where))) {
+            zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_NOT_FOUND,
+                               "after_txid is not a confirmed transaction");
+            return;
+        }
+        after_height = node->height;
+    }
+    zc_hash_t txids [MAX_ADDRESS_TXS];
+    uint32_t heights [MAX_ADDRESS_TXS];
+    int n = chain_address_txs (self->chain, pubkey, paging ? &after : NULL, after_height, max,
+                               txids, heights);
+    s_txinfo_t infos [MAX_ADDRESS_TXS];
+    Zc__TxReply *ptrs [MAX_ADDRESS_TXS];
+    int loaded = 0, rc = n < 0 ? -1 : 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        //  the index and the transaction index are written in one batch
+        if (s_txinfo_load (self, &txids [i], true, &infos [loaded]) != 1)
+            rc = -1;
+        else {
+            ptrs [loaded] = &infos [loaded].reply;
+            loaded++;
+        }
+    }
+    if (rc)
+        s_store_error (self, id, id_size, env->request_id);
+    else {
+        Zc__AddressTxsReply reply = ZC__ADDRESS_TXS_REPLY__INIT;
+        reply.n_txs = (size_t) loaded;
+        reply.txs = ptrs;
+        s_reply (self, id, id_size, env->request_id, ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &reply.base);
+    }
+    for (int i = 0; i < loaded; i++)
+        s_txinfo_free (&infos [i]);
 }
 
 static void
@@ -1082,6 +1344,9 @@ s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
         case ZC__MSG_TYPE__SUBMIT_BLOCK:  s_submit_block (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_EVENTS:    s_get_events (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__GET_HEADERS:   s_get_headers (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_BLOCKS:    s_get_blocks (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_OUTSPEND:  s_get_outspend (self, id, id_size, &env); break;
+        case ZC__MSG_TYPE__GET_ADDRESS_TXS: s_get_address_txs (self, id, id_size, &env); break;
         case ZC__MSG_TYPE__PING:          zc_zmq_send_pong (self->api, id, id_size, env.request_id); break;
         default:
             zc_metric_inc (self->m_bad_requests, 1);
