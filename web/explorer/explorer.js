@@ -116,8 +116,8 @@ function timeCell (t) {
 }
 
 // A hash in a table: the start and end, the whole in the title and the link
-function shortHash (h) {
-    return h.length > 24 ? `${h.slice (0, 14)}…${h.slice (-8)}` : h;
+function shortHash (h, head = 14, tail = 8) {
+    return h.length > head + tail + 2 ? `${h.slice (0, head)}…${h.slice (-tail)}` : h;
 }
 
 function remember (map, key, value) {
@@ -336,7 +336,7 @@ async function renderFront () {
             return;
         summary.replaceChildren (
             stat ('Height', count (tip.height), 'tip-height'),
-            stat ('Hash', link (`#/block/${tip.hash}`, shortHash (tip.hash), 'hash'), 'tip-hash'),
+            stat ('Hash', link (`#/block/${tip.hash}`, shortHash (tip.hash, 8, 6), 'hash'), 'tip-hash'),
             stat ('Time', timeCell (tip.time)),
             stat ('Mempool', link ('#/mempool', `${count (tip.mempool_txs || 0)} txs, ${bytes (tip.mempool_bytes || 0)}`)),
             stat ('Unspent outputs', count (tip.utxo_count)),
