@@ -270,6 +270,11 @@ function renderNavTip () {
 }
 
 async function pollTip () {
+    // a tab nobody looks at asks for nothing; it catches up when shown
+    if (document.hidden) {
+        setTimeout (pollTip, POLL_MS);
+        return;
+    }
     const r = await api ('/api/tip');
     const before = state.tip;
     state.tipError = !r.ok;
@@ -406,12 +411,14 @@ async function renderBlock (hash) {
         ['Version', b.version],
     ])));
 
+    let nextFound = false;
     const findNext = async () => {
         // only when a block above is known to exist: no request that 404s
-        if (!b.in_best_chain || !state.tip || state.tip.height <= b.height)
+        if (nextFound || !b.in_best_chain || !state.tip || state.tip.height <= b.height)
             return;
         const n = await api (`/api/block-height/${b.height + 1}`, 'text');
-        if (current (view) && n.ok && isHash (n.data))
+        nextFound = current (view) && n.ok && isHash (n.data);
+        if (nextFound)
             next.replaceChildren (link (`#/block/${n.data}`, n.data, 'hash full'));
     };
 
