@@ -129,7 +129,8 @@ s_help (FILE *out)
         "  --autoscale-window S  seconds the backlog must stay low before a\n"
         "                      validator is stopped (default 300)\n"
         "  --autoscale-target J  backlog jobs per validator aimed at (default 2)\n"
-        "  --http HOST:PORT    HTTP api (default 127.0.0.1:7780; \"\" for none)\n"
+        "  --http HOST:PORT    HTTP api and the block explorer at / (default\n"
+        "                      127.0.0.1:7780; \"\" for none; ZC_EXPLORER=false: no explorer)\n"
         "  --metrics HOST:PORT metrics sidecar /metrics (default 127.0.0.1:7790)\n"
         "  --block-interval MS regtest: milliseconds between blocks (default 1000)\n"
         "  --log-level LEVEL   debug, info, warn or error (default info)\n"
@@ -729,8 +730,15 @@ cmd_up (cli_t *cli, int argc, char **argv)
     else
         printf ("zchain %s node in %s: %d validator(s), %d miner(s)\n", cli->network, up->datadir,
                 up->validators, up->miners);
-    if (*up->http)
+    if (*up->http) {
+        //  the gateway serves its explorer unless ZC_EXPLORER (which it
+        //  inherits from us) turns it off
+        const char *explorer = getenv ("ZC_EXPLORER");
+        if (!explorer || !(!strcmp (explorer, "false") || !strcmp (explorer, "0")
+                           || !strcmp (explorer, "no")))
+            printf ("  explorer    http://%s/\n", up->http);
         printf ("  HTTP api    http://%s/api/tip\n", up->http);
+    }
     printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
     if (up->p2p)
         printf ("  p2p         tcp://%s%s%s (%d bootstrap node(s); see zchain peers)\n", up->p2p,

@@ -27,6 +27,9 @@ const zc_option_t gateway_options [] = {
     { "http", "ZC_HTTP", ZC_OPT_STRING, "127.0.0.1:7780", "HTTP api IPV4:PORT (empty: none)",
       offsetof (gateway_cfg_t, http), 0, 0 },
     ZC_HTTP_OPTIONS ("ZC_HTTP", gateway_cfg_t, http_limits),
+    { "explorer", "ZC_EXPLORER", ZC_OPT_BOOL, "true",
+      "serve the block explorer at / of --http (--explorer=false: the api only)",
+      offsetof (gateway_cfg_t, explorer), 0, 0 },
     { "storage-api", "ZC_STORAGE_API", ZC_OPT_STRING, "tcp://127.0.0.1:7801",
       "storage's request endpoint", offsetof (gateway_cfg_t, storage_api), 0, 0 },
     { "storage-events", "ZC_STORAGE_EVENTS", ZC_OPT_STRING, "tcp://127.0.0.1:7802",
@@ -691,7 +694,8 @@ gateway_actor (zsock_t *pipe, void *args)
                                                      ZC_SOCK_METRICS_INGEST, err, sizeof err));
     if (ok && !relay && cfg->http && *cfg->http)
         ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
-                                       cfg->mempool_api, keys, self->params, err, sizeof err));
+                                       cfg->mempool_api, keys, self->params, cfg->explorer,
+                                       err, sizeof err));
     if (ok)
         ok = s_serve (self, actor, err, sizeof err) == 0;
     if (!ok)

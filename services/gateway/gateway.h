@@ -20,6 +20,7 @@ typedef struct {
     const char *notify;
     const char *http;                   //  IPV4:PORT, or empty for none
     zc_http_limits_t http_limits;
+    bool explorer;                      //  the block explorer at / of http
     const char *storage_api;
     const char *storage_events;
     const char *mempool_api;

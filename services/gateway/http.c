@@ -1,6 +1,7 @@
 /*  http.c - HTTP JSON api on libmicrohttpd */
 #include "http.h"
 #include "zc_amount.h"
+#include "zc_asset.h"
 #include "zc_bech32.h"
 #include "zc_block.h"
 #include "zc_fee.h"
@@ -24,6 +25,8 @@
 #define MAX_POST (2 * 100000 + 64)      //  hex of the largest transaction
 #define CALL_TIMEOUT_MS 30000
 
+extern const zc_asset_t zc_assets_explorer [];  //  web/explorer, by cmake/embed.cmake
+
 typedef struct {
     zc_client_t *storage;
     zc_client_t *mempool;
@@ -40,6 +43,7 @@ struct _http_t {
     atomic_ullong served;
     atomic_ullong errors;
     atomic_bool stopping;               //  calls waiting for the node give up
+    bool explorer;                      //  serve web/explorer at "/"
 };
 
 typedef struct {
@@ -938,8 +942,15 @@ s_route (http_t *self, struct MHD_Connection *c, const char *url, const char *me
          s_upload_t *up)
 {
     bool get = !strcmp (method, "GET"), post = !strcmp (method, "POST");
-    if (strncmp (url, "/api/", 5) != 0)
+    if (strncmp (url, "/api/", 5) != 0) {
+        //  the explorer's few files; its pages are hash routes, so any
+        //  other path (and any path with "..") is not found
+        const zc_asset_t *asset = self->explorer && get ? zc_asset_find (zc_assets_explorer, url)
+                                                        : NULL;
+        if (asset)
+            return zc_asset_send (c, asset);
         return s_error (self, c, ZC_ERR_NOT_FOUND, "no such endpoint");
+    }
     const char *path = url + 5;
     s_clients_t *cl = s_take (self);
     enum MHD_Result rc;
@@ -1007,8 +1018,8 @@ s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
 
 http_t *
 http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
-            const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params, char *err,
-            size_t err_size)
+            const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
+            bool explorer, char *err, size_t err_size)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -1016,6 +1027,7 @@ http_start (const char *listen, const zc_http_limits_t *limits, const char *stor
         return NULL;
     }
     self->params = params;
+    self->explorer = explorer;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->free_cond, NULL);
     for (int i = 0; i < HTTP_THREADS; i++) {

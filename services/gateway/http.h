@@ -8,6 +8,7 @@
  *      GET  /api/address/ADDR/utxo       unspent outputs
  *      GET  /api/mempool                 count, bytes, minimum fee rate
  *      POST /api/tx                      hex of a transaction -> its txid (text)
+ *      GET  /  (and its files)           the block explorer (web/explorer), unless off
  *
  *  Errors are JSON {"error": reason name, "code": reason number, "detail"}
  *  with 400 (bad request or transaction), 404 (not found), 503 (busy or
@@ -27,11 +28,12 @@ typedef struct _http_t http_t;
 
 //  Serve on listen ("127.0.0.1:7780") within limits (zc_http.h; NULL: its
 //  defaults), asking storage and the mempool with keys (borrowed; NULL on
-//  ipc:// without keys). NULL and a reason in err on failure.
+//  ipc:// without keys); explorer: also serve the block explorer's files
+//  outside /api/. NULL and a reason in err on failure.
 http_t *
     http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
                 const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
-                char *err, size_t err_size);
+                bool explorer, char *err, size_t err_size);
 
 void
     http_stop (http_t **self_p);
