@@ -202,8 +202,12 @@ async function getTx (txid) {
 }
 
 // Confirmations of a block at height, from the tip we know (live)
-function confirmationsAt (height) {
-    return state.tip ? Math.max (0, state.tip.height - height + 1) : null;
+// Confirmations of a block at height: from the tip this page last polled,
+// or the api's count if that is higher (the answer can be newer than the
+// page's tip, which is polled every 2 s)
+function confirmationsAt (height, fromApi) {
+    const live = state.tip ? Math.max (0, state.tip.height - height + 1) : 0;
+    return Math.max (live, fromApi || 0);
 }
 
 // ---------------------------------------------------------------- page frame
@@ -390,7 +394,7 @@ async function renderBlock (hash) {
             confirmations.setAttribute ('data-value', 0);
             return;
         }
-        const n = confirmationsAt (b.height) ?? b.confirmations;
+        const n = confirmationsAt (b.height, b.confirmations);
         confirmations.textContent = count (n);
         confirmations.setAttribute ('data-value', n);
     };
@@ -482,7 +486,7 @@ async function renderTx (txid) {
     const feeRate = el ('span', { id: 'tx-fee-rate' }, '…');
     const setStatus = () => {
         const s = tx.status || {};
-        const n = s.confirmed ? (confirmationsAt (s.block_height) ?? s.confirmations) : 0;
+        const n = s.confirmed ? confirmationsAt (s.block_height, s.confirmations) : 0;
         confirmations.textContent = s.confirmed ? count (n) : 'none yet (unconfirmed)';
         confirmations.setAttribute ('data-value', n);
         status.replaceChildren (statusText (tx));
