@@ -437,6 +437,34 @@ test_bad_requests (void **state)
     s_expect_error (path, 400);
 }
 
+//  Address look-ups walk the mempool: with none allowed a second
+//  (--address-scans 0) each is answered busy with its reason, and the rest
+//  of the api, the fee summary included, answers as before
+static void
+test_address_scans_bounded (void **state)
+{
+    (void) state;
+    testnode_t *shared = s_node;
+    setenv ("ZC_MEMPOOL_ADDRESS_SCANS", "0", 1);
+    s_node = testnode_start (NULL, "--miners 0 --validators 1");
+    unsetenv ("ZC_MEMPOOL_ADDRESS_SCANS");
+    assert_non_null (s_node);
+    char path [512];
+    snprintf (path, sizeof path, "/api/address/%s/txs", s_address);
+    for (int i = 0; i < 3; i++)
+        s_expect_error (path, 503);
+    char *body;
+    assert_int_equal (s_get (path, &body), 503);
+    assert_non_null (strstr (body, "address look-ups"));
+    free (body);
+    cJSON *fees = s_get_json ("/api/fee-estimates");
+    cJSON_Delete (fees);
+    cJSON *tip = s_get_json ("/api/tip");
+    cJSON_Delete (tip);
+    testnode_stop (&s_node, false);
+    s_node = shared;
+}
+
 static int
 s_setup (void **state)
 {
@@ -472,6 +500,7 @@ main (void)
         cmocka_unit_test (test_block_views),
         cmocka_unit_test (test_payment),
         cmocka_unit_test (test_bad_requests),
+        cmocka_unit_test (test_address_scans_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

@@ -50,6 +50,9 @@ const zc_option_t mempool_options [] = {
       offsetof (mempool_cfg_t, dust_fee_rate), 0, 1000000000 },
     { "expiry-hours", "ZC_MEMPOOL_EXPIRY_HOURS", ZC_OPT_INT, "336",
       "drop transactions unconfirmed for this long", offsetof (mempool_cfg_t, expiry_hours), 1, 100000 },
+    { "address-scans", "ZC_MEMPOOL_ADDRESS_SCANS", ZC_OPT_INT, "10",
+      "address look-ups (GET /api/address/ADDR/txs) that may walk the pool in a second; more are answered busy (0: none)",
+      offsetof (mempool_cfg_t, address_scans), 0, 1000 },
     { "max-ancestors", "ZC_MAX_ANCESTORS", ZC_OPT_INT, "25",
       "unconfirmed ancestors a transaction may have, itself included (beyond: too_long_chain)",
       offsetof (mempool_cfg_t, max_ancestors), 1, 1000 },
@@ -185,6 +188,12 @@ typedef struct {
 
 #define RECENT_ACCEPTED 10              //  kept for GET_MEMPOOL's recent
 #define MAX_ADDRESS_TXS 50              //  unconfirmed ones in one GET_ADDRESS_TXS
+//  What anyone reaching the HTTP api may make the mempool's thread do: the
+//  fee summary sorts the whole pool, so it is made at most once a second
+//  and shared; an address look-up walks the whole pool, so at most
+//  --address-scans of them run a second (a burst of as many), and the
+//  rest are answered busy rather than queued in front of admissions
+#define FEE_SUMMARY_MS 1000
 
 //  A transaction accepted lately: what an explorer lists
 typedef struct {
@@ -244,6 +253,15 @@ typedef struct {
     //  the last transactions accepted, newest at accepted_next - 1
     s_accepted_t accepted [RECENT_ACCEPTED];
     size_t n_accepted, accepted_next;
+    //  the fee summary of GET_MEMPOOL, made at fees_ms (0: never)
+    int64_t fees_ms;
+    zc_fee_item_t fee_buckets [ZC_FEE_MAX_BUCKETS];
+    size_t n_fee_buckets;
+    uint64_t fee_depths [ZC_FEE_MAX_DEPTH];
+    uint64_t fee_total;
+    //  GET_ADDRESS_TXS scans left (a token bucket refilled each second)
+    double scan_tokens;
+    int64_t scan_ms;
     //  metrics
     zc_metrics_t *metrics;
     zc_metric_t *m_accepted;
@@ -254,6 +272,7 @@ typedef struct {
     zc_metric_t *m_in_flight;
     zc_metric_t *m_latency;
     zc_metric_t *m_busy;
+    zc_metric_t *m_scans_refused;
     zc_metric_t *m_pub_drops;
     zc_metric_t *m_gaps;
     zc_metric_t *m_templates;
@@ -1505,6 +1524,47 @@ s_fees_visit (void *arg, const pool_entry_t *e)
     return true;
 }
 
+//  The histogram, depth rates and total fee, made again when older than
+//  FEE_SUMMARY_MS: a sort of the whole pool, bounded by its size. When
+//  memory runs out the summary covers none of the pool, and says so by
+//  its total of 0, until the next try.
+static void
+s_fee_summary (self_t *self)
+{
+    int64_t now = zc_mono_ms ();
+    if (self->fees_ms && now - self->fees_ms < FEE_SUMMARY_MS)
+        return;
+    s_fees_t f = { NULL, 0, 0, 0 };
+    f.max = pool_count (self->pool);
+    f.items = malloc ((f.max ? f.max : 1) * sizeof *f.items);
+    if (!f.items)
+        f.max = 0;
+    pool_each (self->pool, s_fees_visit, &f);
+    zc_fee_sort (f.items, f.n);
+    self->n_fee_buckets = zc_fee_histogram (f.items, f.n, self->fee_buckets, ZC_FEE_MAX_BUCKETS);
+    //  a block's room for transactions: its limit less the header and coinbase
+    zc_fee_depth_rates (f.items, f.n, ZC_BLOCK_MAX_BYTES - 1000, self->fee_depths, ZC_FEE_MAX_DEPTH);
+    self->fee_total = f.items ? f.total_fee : 0;
+    self->fees_ms = now;
+    free (f.items);
+}
+
+//  True when one more pool scan may run now
+static bool
+s_scan_allowed (self_t *self)
+{
+    int64_t now = zc_mono_ms ();
+    double rate = (double) self->cfg->address_scans;
+    self->scan_tokens += (double) (now - self->scan_ms) * rate / 1000.0;
+    if (self->scan_tokens > rate)
+        self->scan_tokens = rate;
+    self->scan_ms = now;
+    if (self->scan_tokens < 1)
+        return false;
+    self->scan_tokens -= 1;
+    return true;
+}
+
 static void
 s_get_mempool (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *env)
 {
@@ -1541,39 +1601,26 @@ s_get_mempool (self_t *self, const uint8_t *id, size_t id_size, const zc_env_t *
         reply.n_recent = self->n_accepted;
         reply.recent = recent_ptrs;
     }
-    //  a sort of the whole pool: bounded by its size, paid per request
-    s_fees_t f = { NULL, 0, 0, 0 };
-    zc_fee_item_t buckets [ZC_FEE_MAX_BUCKETS];
     Zc__FeeBucket bucket_msgs [ZC_FEE_MAX_BUCKETS], *bucket_ptrs [ZC_FEE_MAX_BUCKETS];
-    uint64_t depth [ZC_FEE_MAX_DEPTH];
     if (with_fees) {
-        f.max = pool_count (self->pool);
-        f.items = malloc ((f.max ? f.max : 1) * sizeof *f.items);
-        if (!f.items)
-            f.max = 0;
-        pool_each (self->pool, s_fees_visit, &f);
-        zc_fee_sort (f.items, f.n);
-        size_t n = zc_fee_histogram (f.items, f.n, buckets, ZC_FEE_MAX_BUCKETS);
-        for (size_t i = 0; i < n; i++) {
+        s_fee_summary (self);
+        for (size_t i = 0; i < self->n_fee_buckets; i++) {
             zc__fee_bucket__init (&bucket_msgs [i]);
-            bucket_msgs [i].rate = buckets [i].rate;
-            bucket_msgs [i].bytes = buckets [i].bytes;
+            bucket_msgs [i].rate = self->fee_buckets [i].rate;
+            bucket_msgs [i].bytes = self->fee_buckets [i].bytes;
             bucket_ptrs [i] = &bucket_msgs [i];
         }
-        reply.n_fee_histogram = n;
+        reply.n_fee_histogram = self->n_fee_buckets;
         reply.fee_histogram = bucket_ptrs;
-        //  a block's room for transactions: its limit less the header and coinbase
-        zc_fee_depth_rates (f.items, f.n, ZC_BLOCK_MAX_BYTES - 1000, depth, ZC_FEE_MAX_DEPTH);
         reply.n_depth_rates = ZC_FEE_MAX_DEPTH;
-        reply.depth_rates = depth;
-        reply.total_fee = f.total_fee;
+        reply.depth_rates = self->fee_depths;
+        reply.total_fee = self->fee_total;
     }
     zc_env_t header = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__MEMPOOL_REPLY,
                         .request_id = env->request_id };
     zc_zmq_send (self->api, id, id_size, &header, &reply.base, ZMQ_DONTWAIT);
     free (l.entries);
     free (l.ptrs);
-    free (f.items);
 }
 
 //  A pool entry as a TxReply; coin_msgs and coin_ptrs hold tx->n_in each
@@ -1718,6 +1765,12 @@ s_get_address_txs (self_t *self, const uint8_t *id, size_t id_size, const zc_env
     memcpy (o.pubkey, req->pubkey.data, 32);
     size_t max = req->max ? req->max : MAX_ADDRESS_TXS;
     zc__get_address_txs__free_unpacked (req, NULL);
+    if (!s_scan_allowed (self)) {
+        zc_metric_inc (self->m_scans_refused, 1);
+        zc_zmq_send_error (self->api, id, id_size, env->request_id, ZC_ERR_BUSY,
+                           "too many address look-ups in the mempool this second; try again");
+        return;
+    }
     pool_each (self->pool, s_owner_visit, &o);
     if (o.failed) {
         free (o.found);
@@ -2168,6 +2221,9 @@ s_metrics_init (self_t *self)
                                             "time from a batch's arrival to its answer",
                                             zc_metrics_latency_bounds, 12);
     self->m_busy = zc_metrics_counter (m, "zchain_busy_total", "submissions refused busy at a queue limit", NULL, NULL);
+    self->m_scans_refused = zc_metrics_counter (m, "zchain_mempool_scans_refused_total",
+                                                "address look-ups refused busy at their rate limit",
+                                                NULL, NULL);
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);

@@ -33,6 +33,7 @@ typedef struct {
     int64_t max_package_bytes;
     int64_t max_in_flight;              //  transactions being checked at once
     int64_t job_items;
+    int64_t address_scans;              //  GET_ADDRESS_TXS walks of the pool a second (0: none)
 } mempool_cfg_t;
 
 extern const zc_option_t mempool_options [];
