@@ -69,8 +69,8 @@ typedef struct {
     float value [FIELDS];               //  floats: the ring is most of the sidecar's memory
 } s_sample_t;
 
-//  A histogram's cumulative bucket counts at the last HISTORY_WINDOW + 1
-//  snapshots, for the delta over the window
+//  A histogram's bucket counts (per bucket, as a snapshot has them) at the
+//  last HISTORY_WINDOW + 1 snapshots, for the delta over the window
 typedef struct {
     int n_bounds;                       //  0: none seen yet
     double bounds [BUCKETS];
@@ -182,7 +182,7 @@ s_rate (history_t *self, size_t k, const Zc__Snapshot *snap)
     return rate;
 }
 
-//  The q quantile of the observations between two cumulative counts
+//  The q quantile of the observations between two snapshots' bucket counts
 static double
 s_quantile (const s_window_t *w, const uint64_t *old, const uint64_t *now, double q)
 {
@@ -219,10 +219,8 @@ s_histogram (history_t *self, size_t k, const Zc__Snapshot *snap)
         return NAN;                     //  out of memory: no quantile, nothing else lost
     self->carried [k] = true;
     s_window_t *w = self->window [k];
-    uint64_t counts [BUCKETS];
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < m->n_buckets; b++)
-        counts [b] = cumulative += m->buckets [b];
+    uint64_t counts [BUCKETS] = { 0 };
+    memcpy (counts, m->buckets, m->n_buckets * sizeof (uint64_t));
     //  a new layout of bounds, or a count that went back (a restart):
     //  start the window again from this snapshot
     bool restart = w->n_bounds != (int) m->n_bounds
@@ -234,8 +232,8 @@ s_histogram (history_t *self, size_t k, const Zc__Snapshot *snap)
         memcpy (w->bounds, m->bounds, m->n_bounds * sizeof (double));
         w->size = 0;
     }
-    //  the bucket counts are per bucket, so cumulative ones are monotonic
-    //  across bounds and, kept per snapshot, across time
+    //  each bucket's count only grows: the window's delta of a bucket is
+    //  the observations it took in the window
     w->head = w->size ? (w->head + 1) % (HISTORY_WINDOW + 1) : 0;
     memcpy (w->counts [w->head], counts, sizeof counts);
     if (w->size < HISTORY_WINDOW + 1)
@@ -335,7 +333,7 @@ history_render_json (history_t *self, uint64_t since, size_t limit, zc_text_t *t
         for (size_t i = 0; i < n; i++) {
             float v = s_at (self, first + i)->value [k];
             if (isfinite (v))
-                zc_text_printf (t, "%s%.6g", i ? "," : "", (double) v);
+                zc_text_printf (t, "%s%.7g", i ? "," : "", (double) v);
             else
                 zc_text_printf (t, "%snull", i ? "," : "");
         }
