@@ -80,6 +80,10 @@ try {
     const cpu = charts.find ((x) => x.metric === 'cpu').lines;
     assert.ok (cpu >= 6, `CPU for every instance (storage, mempool, gateway, 2 validators, miner): ${cpu}`);
 
+    // the window selector redraws at once: a minute of time on the x axis
+    await page.selectOption ('#window', '60');
+    const ticks = await page.$$eval (`${chart} .tick.x`, (ts) => ts.map ((t) => t.textContent));
+    assert.deepEqual (ticks, ['now', '-10s', '-20s', '-30s', '-40s', '-50s', '-60s']);
     await shot ('dashboard');
     assertNoProblems (problems);
     console.log (`dashboard: ${VALIDATORS} validator lines, rates ${JSON.stringify (await verifyValues (page))}`);

@@ -222,7 +222,9 @@ function draw (chart, parts, windowS) {
         for (let i = 0; i < s.t.length; i++)
             if (s.t [i] >= start && s.values [i] !== null && s.values [i] > max)
                 max = s.values [i];
-    const top = niceCeil (max);
+    //  bytes on binary steps, so the ticks read 16 MiB rather than 47.7 MiB
+    const top = chart.unit === 'bytes' && max >= 1 << 20 ? niceCeil (max / (1 << 20)) * (1 << 20)
+                                                         : niceCeil (max);
     const y = (v) => H - M.bottom - (H - M.top - M.bottom) * v / top;
 
     svg.replaceChildren ();
