@@ -11,7 +11,6 @@
 #include "zc_zmq.h"
 
 #include <errno.h>
-#include <math.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
