@@ -2,6 +2,7 @@
 #
 #  make            build everything (installs missing packages first)
 #  make test       build and run every test through ctest
+#  make browser-test  the dashboard (and explorer) in headless Chromium against a real node
 #  make run        build and start a whole node on this machine (zchain up)
 #  make bench      the standard load scenario; writes docs/benchmarks.md, docs/bench-sweep.svg
 #  make asan       build and test with AddressSanitizer and UBSan
@@ -19,12 +20,12 @@ CMAKE_ARGS ?=
 ARGS       ?=
 K8S_CHECK  := deploy/k8s/check
 
-.PHONY: all deps build test run bench asan fuzz compose-test autoscaler-test swarm-test k8s-check clean help
+.PHONY: all deps build test browser-test run bench asan fuzz compose-test autoscaler-test swarm-test k8s-check clean help
 
 all: build
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^#  //'
+	@sed -n '3,14p' Makefile | sed 's/^#  //'
 
 deps:
 	@deploy/install-deps.sh
@@ -37,6 +38,12 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+#  Debian's chromium and npm first (deploy/install-deps.sh --browser); the
+#  tests' one npm package comes from tests/browser/package-lock.json
+browser-test: build
+	@deploy/install-deps.sh --browser
+	tests/browser/run.sh $(BUILD)
 
 run: build
 	$(BUILD)/bin/zchain up $(ARGS)

@@ -2,9 +2,11 @@
 #  install-deps.sh - install what building and testing zchain needs (Debian 12, Ubuntu)
 #
 #  Installs only the packages that are missing, through sudo when not root.
-#  Usage: deploy/install-deps.sh [--fuzz] [--check]
-#    --fuzz   also clang and its fuzzing runtime (libFuzzer)
-#    --check  only report what is missing; exit 1 if anything is
+#  Usage: deploy/install-deps.sh [--fuzz] [--browser] [--check]
+#    --fuzz     also clang and its fuzzing runtime (libFuzzer)
+#    --browser  also chromium, and npm when no npm command is there (make
+#               browser-test; node comes with nodejs, whose build may bundle npm)
+#    --check    only report what is missing; exit 1 if anything is
 set -eu
 
 PKGS="build-essential cmake pkg-config ca-certificates curl
@@ -19,8 +21,13 @@ check=0
 for arg in "$@"; do
     case "$arg" in
         --fuzz) PKGS="$PKGS clang libclang-rt-dev" ;;
+        --browser)
+            PKGS="$PKGS chromium"
+            command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+            #  NodeSource's nodejs bundles npm and conflicts with Debian's
+            command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm" ;;
         --check) check=1 ;;
-        -h|--help) sed -n '2,8p' "$0" | sed 's/^#  \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^#  \{0,1\}//'; exit 0 ;;
         *) echo "install-deps: unknown option '$arg'" >&2; exit 2 ;;
     esac
 done

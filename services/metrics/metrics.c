@@ -1,6 +1,8 @@
 /*  metrics.c - the sidecar: last snapshot per instance, served over HTTP */
 #include "metrics.h"
+#include "history.h"
 #include "zc_actor.h"
+#include "zc_asset.h"
 #include "zc_http.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
@@ -8,10 +10,18 @@
 #include "zc_time.h"
 #include "zc_zmq.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  web/dashboard, compiled in by cmake/embed.cmake
+extern const zc_asset_t zc_assets_dashboard [];
+
+//  numbers one /api/samples answer holds at most (about 8 bytes each):
+//  past it every instance gets fewer of its newest samples
+#define SAMPLES_MAX_VALUES 400000
 
 const zc_option_t metrics_options [] = {
     ZC_SERVICE_OPTIONS ("metrics"),
@@ -24,6 +34,12 @@ const zc_option_t metrics_options [] = {
       "an instance silent this long is not alive", offsetof (metrics_cfg_t, stale_ms), 100, 3600000 },
     { "max-instances", "ZC_METRICS_MAX_INSTANCES", ZC_OPT_INT, "1000",
       "instances remembered at most", offsetof (metrics_cfg_t, max_instances), 1, 100000 },
+    { "history", "ZC_METRICS_HISTORY", ZC_OPT_INT, "600",
+      "samples kept per instance for the dashboard, one a snapshot (a second)",
+      offsetof (metrics_cfg_t, history), 10, HISTORY_MAX_CAPACITY },
+    { "dashboard", "ZC_METRICS_DASHBOARD", ZC_OPT_BOOL, "true",
+      "serve the dashboard at / and its samples at /api/samples (false: neither, no samples kept)",
+      offsetof (metrics_cfg_t, dashboard), 0, 0 },
     { "autoscale-validators", "ZC_AUTOSCALE_VALIDATORS", ZC_OPT_STRING, "1..8",
       "MIN..MAX validators the scaling policy keeps to", offsetof (metrics_cfg_t, autoscale.validators),
       0, 0 },
@@ -42,6 +58,7 @@ const zc_option_t metrics_options [] = {
 typedef struct {
     Zc__Snapshot *snap;                 //  the last one
     int64_t seen_ms;                    //  monotonic
+    history_t *history;                 //  its recent samples; NULL without the dashboard
 } s_instance_t;
 
 typedef struct {
@@ -58,6 +75,7 @@ typedef struct {
     uint64_t malformed;
     uint64_t refused;
     uint64_t unauthorized;              //  a snapshot under another role's name
+    uint64_t seq;                       //  the newest sample's number, over all instances
 } self_t;
 
 static void
@@ -67,6 +85,7 @@ s_instance_free (void **item_p)
     if (i) {
         if (i->snap)
             zc__snapshot__free_unpacked (i->snap, NULL);
+        history_destroy (&i->history);
         free (i);
         *item_p = NULL;
     }
@@ -100,6 +119,11 @@ s_on_ingest (self_t *self)
         s_instance_t *inst = zhashx_lookup (self->instances, key);
         if (!inst && zhashx_size (self->instances) < (size_t) self->cfg->max_instances) {
             inst = calloc (1, sizeof *inst);
+            if (inst && self->cfg->dashboard
+            &&  !(inst->history = history_new ((size_t) self->cfg->history))) {
+                free (inst);
+                inst = NULL;
+            }
             if (inst) {
                 zhashx_insert (self->instances, key, inst);
                 zc_info ("new instance %s", key);
@@ -110,6 +134,8 @@ s_on_ingest (self_t *self)
                 zc__snapshot__free_unpacked (inst->snap, NULL);
             inst->snap = snap;
             inst->seen_ms = zc_mono_ms ();
+            if (inst->history)
+                history_add (inst->history, snap, zc_now_ms (), ++self->seq);
             snap = NULL;
             self->received++;
         }
@@ -337,6 +363,109 @@ s_health (self_t *self, struct MHD_Connection *c, bool ready_check)
     return s_reply (c, fail ? MHD_HTTP_SERVICE_UNAVAILABLE : MHD_HTTP_OK, "application/json", &t);
 }
 
+//  A query argument as a number from 0 to max: 0 ok (absent: *value_p
+//  untouched), -1 when it is not plain decimal or out of range
+static int
+s_arg_number (struct MHD_Connection *c, const char *name, uint64_t max, uint64_t *value_p)
+{
+    const char *text = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, name);
+    if (!text)
+        return 0;
+    if (!*text || strspn (text, "0123456789") != strlen (text) || strlen (text) > 20)
+        return -1;
+    errno = 0;
+    unsigned long long v = strtoull (text, NULL, 10);
+    if (errno || v > max)
+        return -1;
+    *value_p = v;
+    return 0;
+}
+
+static enum MHD_Result
+s_bad_request (struct MHD_Connection *c, const char *reason)
+{
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"error\":");
+    zc_text_json_string (&t, reason);
+    zc_text_printf (&t, "}\n");
+    return s_reply (c, MHD_HTTP_BAD_REQUEST, "application/json", &t);
+}
+
+static int
+s_by_name (const void *a, const void *b)
+{
+    const s_instance_t *x = *(s_instance_t *const *) a, *y = *(s_instance_t *const *) b;
+    int rc = strcmp (x->snap->service, y->snap->service);
+    return rc ? rc : strcmp (x->snap->instance, y->snap->instance);
+}
+
+//  /api/samples: every instance's samples above since (the newest limit of
+//  them), sorted by service and instance; see docs/operations.md
+static enum MHD_Result
+s_samples (self_t *self, struct MHD_Connection *c)
+{
+    uint64_t since = 0, limit = (uint64_t) self->cfg->history;
+    if (s_arg_number (c, "since", UINT64_MAX, &since))
+        return s_bad_request (c, "since: a sample number, 0 or more");
+    if (s_arg_number (c, "limit", (uint64_t) self->cfg->history, &limit) || limit == 0)
+        return s_bad_request (c, "limit: samples per instance, from 1 to --history");
+    const char *service = MHD_lookup_connection_value (c, MHD_GET_ARGUMENT_KIND, "service");
+    int64_t now = zc_mono_ms ();
+    zc_text_t t;
+    zc_text_init (&t);
+    zc_text_printf (&t, "{\"fields\":[");
+    for (size_t k = 0; k < history_field_count (); k++) {
+        const history_field_t *f = &history_fields [k];
+        zc_text_printf (&t, "%s{\"name\":\"%s\",\"unit\":\"%s\",\"kind\":\"%s\",\"help\":",
+                        k ? "," : "", f->name, f->unit,
+                        f->kind == HISTORY_GAUGE ? "gauge" : f->kind == HISTORY_RATE ? "rate" : "quantile");
+        zc_text_json_string (&t, f->help);
+        zc_text_printf (&t, "}");
+    }
+    pthread_mutex_lock (&self->lock);
+    size_t n = 0;
+    s_instance_t **list = calloc (zhashx_size (self->instances) + 1, sizeof *list);
+    for (s_instance_t *i = zhashx_first (self->instances); list && i; i = zhashx_next (self->instances))
+        if (i->history && (!service || !strcmp (i->snap->service, service)))
+            list [n++] = i;
+    if (!list) {
+        pthread_mutex_unlock (&self->lock);
+        zc_text_free (&t);
+        return MHD_NO;
+    }
+    qsort (list, n, sizeof *list, s_by_name);
+    //  a bound on the answer whatever the number of instances
+    uint64_t per = n ? SAMPLES_MAX_VALUES / (n * (history_field_count () + 1)) : limit;
+    if (per < 1)
+        per = 1;
+    bool truncated = false;
+    zc_text_printf (&t, "],\"seq\":%llu,\"now_ms\":%lld,\"interval_ms\":1000,\"history\":%lld,"
+                        "\"stale_ms\":%lld,\"instances\":[",
+                    (unsigned long long) self->seq, (long long) zc_now_ms (),
+                    (long long) self->cfg->history, (long long) self->cfg->stale_ms);
+    for (size_t k = 0; k < n; k++) {
+        s_instance_t *i = list [k];
+        zc_text_printf (&t, "%s{\"service\":", k ? "," : "");
+        zc_text_json_string (&t, i->snap->service);
+        zc_text_printf (&t, ",\"instance\":");
+        zc_text_json_string (&t, i->snap->instance);
+        zc_text_printf (&t, ",\"alive\":%s,\"age_ms\":%lld,",
+                        now - i->seen_ms <= self->cfg->stale_ms ? "true" : "false",
+                        (long long) (now - i->seen_ms));
+        size_t written = history_render_json (i->history, since, limit < per ? limit : per, &t);
+        //  more were asked for and kept, but the answer had no room
+        size_t wanted = history_count_since (i->history, since);
+        if (written < wanted && written < limit)
+            truncated = true;
+        zc_text_printf (&t, "}");
+    }
+    pthread_mutex_unlock (&self->lock);
+    free (list);
+    zc_text_printf (&t, "],\"truncated\":%s}\n", truncated ? "true" : "false");
+    return s_reply (c, MHD_HTTP_OK, "application/json", &t);
+}
+
 static enum MHD_Result
 s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *method,
            const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -363,9 +492,14 @@ s_handler (void *cls, struct MHD_Connection *c, const char *url, const char *met
         return s_health (self, c, true);
     if (!strcmp (url, "/autoscale"))
         return s_autoscale_json (self, c);
+    if (self->cfg->dashboard && !strcmp (url, "/api/samples"))
+        return s_samples (self, c);
+    const zc_asset_t *asset = self->cfg->dashboard ? zc_asset_find (zc_assets_dashboard, url) : NULL;
+    if (asset)
+        return zc_asset_send (c, asset);
     zc_text_init (&t);
     zc_text_printf (&t, "{\"error\":\"not found\",\"endpoints\":[\"/metrics\",\"/healthz\",\"/readyz\","
-                        "\"/autoscale\"]}\n");
+                        "\"/autoscale\"%s]}\n", self->cfg->dashboard ? ",\"/\",\"/api/samples\"" : "");
     return s_reply (c, MHD_HTTP_NOT_FOUND, "application/json", &t);
 }
 
@@ -415,7 +549,9 @@ metrics_actor (zsock_t *pipe, void *args)
     if (!ok)
         zc_error ("%s", err);
     else {
-        zc_info ("metrics up: ingest %s, http://%s/metrics", self->cfg->ingest, self->cfg->http);
+        zc_info ("metrics up: ingest %s, http://%s/metrics%s%s%s", self->cfg->ingest, self->cfg->http,
+                 self->cfg->dashboard ? ", dashboard http://" : "",
+                 self->cfg->dashboard ? self->cfg->http : "", self->cfg->dashboard ? "/" : "");
         zc_actor_run (actor);
     }
     zc_http_stop (&self->server);

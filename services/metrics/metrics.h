@@ -8,6 +8,13 @@
  *                 are alive and say ready; 503 and what is missing otherwise
  *      /autoscale the validators' replica count under the scaling policy,
  *                 with its inputs (JSON; see autoscale.h)
+ *      /api/samples?since=SEQ&limit=N&service=NAME
+ *                 the last --history samples of every instance, one a
+ *                 snapshot, as time series the dashboard draws (JSON; the
+ *                 fields in history.h, the shape in docs/operations.md)
+ *      /          the dashboard (web/dashboard, compiled in): charts of
+ *                 those series, drawn in the browser from /api/samples
+ *  --dashboard=false turns off the last two and keeps no samples.
  *  An instance silent for --stale-ms drops out of readiness and /metrics;
  *  one silent for ten times that is forgotten.
  */
@@ -25,6 +32,8 @@ typedef struct {
     zc_http_limits_t http_limits;
     int64_t stale_ms;
     int64_t max_instances;
+    int64_t history;                    //  samples kept per instance
+    bool dashboard;                     //  serve / and /api/samples
     autoscale_cfg_t autoscale;
 } metrics_cfg_t;
 
