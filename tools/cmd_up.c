@@ -739,6 +739,11 @@ cmd_up (cli_t *cli, int argc, char **argv)
             printf ("  explorer    http://%s/\n", up->http);
         printf ("  HTTP api    http://%s/api/tip\n", up->http);
     }
+    //  the sidecar serves its dashboard unless ZC_METRICS_DASHBOARD says not
+    const char *dashboard = getenv ("ZC_METRICS_DASHBOARD");
+    if (!dashboard || !(!strcmp (dashboard, "false") || !strcmp (dashboard, "0")
+                        || !strcmp (dashboard, "no")))
+        printf ("  dashboard   http://%s/\n", up->metrics_http);
     printf ("  metrics     http://%s/metrics   (health: /healthz, /readyz)\n", up->metrics_http);
     if (up->p2p)
         printf ("  p2p         tcp://%s%s%s (%d bootstrap node(s); see zchain peers)\n", up->p2p,
