@@ -437,6 +437,49 @@ test_bad_requests (void **state)
     s_expect_error (path, 400);
 }
 
+//  The gateway's client-api requests, from the sidecar (-1 when absent)
+static double
+s_gateway_requests (void)
+{
+    char *text = calloc (1, BODY_MAX);
+    assert_non_null (text);
+    double value = -1;
+    if (testnode_http (s_node, s_node->metrics_port, "GET", "/metrics", NULL, text, BODY_MAX) == 200)
+        for (char *line = strtok (text, "\n"); line; line = strtok (NULL, "\n"))
+            if (!strncmp (line, "zchain_gateway_requests_total{", 30) && strstr (line, "service=\"gateway\""))
+                value = strtod (strrchr (line, ' ') + 1, NULL);
+    free (text);
+    return value;
+}
+
+//  One front door: every HTTP request is a request of the gateway's own
+//  client api (bounded, counted there), not a side call to storage or the
+//  mempool. 30 GETs of /api/tip raise the api's count by at least 30.
+static void
+test_front_door (void **state)
+{
+    (void) state;
+    double before = -1;
+    for (int i = 0; i < 100 && before < 0; i++) {
+        before = s_gateway_requests ();
+        if (before < 0)
+            usleep (100 * 1000);
+    }
+    assert_true (before >= 0);
+    for (int i = 0; i < 30; i++) {
+        cJSON *tip = s_get_json ("/api/tip");
+        cJSON_Delete (tip);
+    }
+    //  the sidecar hears each service about once a second: a bound, not a timing
+    double after = before;
+    for (int i = 0; i < 150 && after < before + 30; i++) {
+        usleep (100 * 1000);
+        after = s_gateway_requests ();
+    }
+    if (after < before + 30)
+        fail_msg ("the gateway's api counted %.0f requests for 30 HTTP GETs", after - before);
+}
+
 //  Address look-ups walk the mempool: with none allowed a second
 //  (--address-scans 0) each is answered busy with its reason, and the rest
 //  of the api, the fee summary included, answers as before
@@ -500,6 +543,7 @@ main (void)
         cmocka_unit_test (test_block_views),
         cmocka_unit_test (test_payment),
         cmocka_unit_test (test_bad_requests),
+        cmocka_unit_test (test_front_door),
         cmocka_unit_test (test_address_scans_bounded),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -135,6 +135,7 @@ s_reserve (uint32_t type, size_t body_size)
 {
     switch (type) {
         case ZC__MSG_TYPE__GET_BLOCK:
+        case ZC__MSG_TYPE__GET_ADDRESS_TXS:
         case ZC__MSG_TYPE__GET_TEMPLATE:    return ZC_BLOCK_MAX_BYTES + 4096;
         case ZC__MSG_TYPE__GET_EVENTS:      return ZC_MSG_MAX;
         case ZC__MSG_TYPE__GET_UTXOS:       return 3 * body_size + 4096;

@@ -205,6 +205,27 @@ s_operator_only (uint32_t type)
     return type == ZC__MSG_TYPE__P2P_CONTROL || type == ZC__MSG_TYPE__GET_TEMPLATE;
 }
 
+//  True when a GET_OUTSPEND or GET_ADDRESS_TXS asks for the chain's answer
+//  (a request that does not decode goes to the mempool, which refuses it)
+static bool
+s_asks_chain (const zc_env_t *env)
+{
+    bool chain = false;
+    if (env->type == ZC__MSG_TYPE__GET_OUTSPEND) {
+        Zc__GetOutspend *req = zc__get_outspend__unpack (NULL, env->body_size, env->body);
+        chain = req && req->chain;
+        if (req)
+            zc__get_outspend__free_unpacked (req, NULL);
+    }
+    else {
+        Zc__GetAddressTxs *req = zc__get_address_txs__unpack (NULL, env->body_size, env->body);
+        chain = req && req->chain;
+        if (req)
+            zc__get_address_txs__free_unpacked (req, NULL);
+    }
+    return chain;
+}
+
 static void
 s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
 {
@@ -260,7 +281,14 @@ s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
                 }
                 break;
             }
+            case ZC__MSG_TYPE__GET_OUTSPEND:
+            case ZC__MSG_TYPE__GET_ADDRESS_TXS:
+                //  both answer these: unconfirmed from the mempool, the chain's
+                //  from storage, as the request's chain flag says
+                backend = s_asks_chain (&env) ? self->storage : self->mempool;
+                break;
             case ZC__MSG_TYPE__GET_TIP:
+            case ZC__MSG_TYPE__GET_BLOCKS:
             case ZC__MSG_TYPE__GET_BLOCK:
             case ZC__MSG_TYPE__GET_HEADER:
             case ZC__MSG_TYPE__GET_UTXOS:
@@ -692,10 +720,19 @@ gateway_actor (zsock_t *pipe, void *args)
     if (ok && cfg->common.metrics && *cfg->common.metrics)
         ok = (self->metrics_sock = zc_zmq_open_auth (ZMQ_PUSH, cfg->common.metrics, false, 10, keys,
                                                      ZC_SOCK_METRICS_INGEST, err, sizeof err));
-    if (ok && !relay && cfg->http && *cfg->http)
-        ok = (self->http = http_start (cfg->http, &cfg->http_limits, cfg->storage_api,
-                                       cfg->mempool_api, keys, self->params, cfg->explorer,
-                                       err, sizeof err));
+    if (ok && !relay && cfg->http && *cfg->http) {
+        //  one front door: the HTTP server asks this actor's own api, over
+        //  an inproc endpoint of the same socket, so its requests meet the
+        //  same per-client bounds, deadlines and metrics as any client's
+        char front [64];
+        snprintf (front, sizeof front, "inproc://zc-gateway-http-%p", (void *) self);
+        ok = zsock_bind (self->api, "%s", front) == 0;
+        if (!ok)
+            snprintf (err, sizeof err, "cannot bind %s", front);
+        else
+            ok = (self->http = http_start (cfg->http, &cfg->http_limits, front, self->params,
+                                           cfg->explorer, err, sizeof err));
+    }
     if (ok)
         ok = s_serve (self, actor, err, sizeof err) == 0;
     if (!ok)

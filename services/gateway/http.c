@@ -27,9 +27,10 @@
 
 extern const zc_asset_t zc_assets_explorer [];  //  web/explorer, by cmake/embed.cmake
 
+//  A client of the gateway actor's own api (inproc): every request the
+//  HTTP server makes goes through the one front door
 typedef struct {
-    zc_client_t *storage;
-    zc_client_t *mempool;
+    zc_client_t *node;
     bool busy;
 } s_clients_t;
 
@@ -52,7 +53,7 @@ typedef struct {
     bool too_big;
 } s_upload_t;
 
-//  Borrow a pair of clients; every MHD thread holds at most one pair
+//  Borrow a client; every MHD thread holds at most one
 static s_clients_t *
 s_take (http_t *self)
 {
@@ -248,7 +249,7 @@ s_tip (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
     const uint8_t *body;
     size_t size;
     const char *detail = NULL;
-    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TIP, &req.base, ZC__MSG_TYPE__TIP_REPLY,
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_TIP, &req.base, ZC__MSG_TYPE__TIP_REPLY,
                           &body, &size, &detail);
     Zc__TipReply *tip = rc == ZC_OK ? zc__tip_reply__unpack (NULL, size, body) : NULL;
     if (!tip)
@@ -264,7 +265,7 @@ s_tip (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
                     (unsigned long long) tip->total_amount, (unsigned long long) tip->event_seq);
     zc__tip_reply__free_unpacked (tip, NULL);
     Zc__GetMempool mreq = ZC__GET_MEMPOOL__INIT;
-    if (s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &mreq.base, ZC__MSG_TYPE__MEMPOOL_REPLY,
+    if (s_call (cl->node, ZC__MSG_TYPE__GET_MEMPOOL, &mreq.base, ZC__MSG_TYPE__MEMPOOL_REPLY,
                 &body, &size, NULL) == ZC_OK) {
         Zc__MempoolReply *m = zc__mempool_reply__unpack (NULL, size, body);
         if (m) {
@@ -319,7 +320,7 @@ s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *ar
     const uint8_t *body;
     size_t size;
     const char *detail = NULL;
-    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_BLOCK, &req.base, ZC__MSG_TYPE__BLOCK_REPLY,
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_BLOCK, &req.base, ZC__MSG_TYPE__BLOCK_REPLY,
                           &body, &size, &detail);
     Zc__BlockReply *reply = rc == ZC_OK ? zc__block_reply__unpack (NULL, size, body) : NULL;
     zc_block_t *block = NULL;
@@ -403,12 +404,9 @@ s_fetch_tx (s_clients_t *cl, const zc_hash_t *txid, bool with_prevouts, zc_err_t
     req.with_prevouts = with_prevouts;
     const uint8_t *body;
     size_t size;
-    //  unconfirmed first: the mempool answers quickly; then the chain
-    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
+    //  the gateway asks the mempool first, then the chain
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
                           &body, &size, detail);
-    if (rc == ZC_ERR_NOT_FOUND)
-        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
-                     &body, &size, detail);
     Zc__TxReply *reply = rc == ZC_OK ? zc__tx_reply__unpack (NULL, size, body) : NULL;
     if (rc == ZC_OK && !reply)
         rc = ZC_ERR_INTERNAL;
@@ -490,12 +488,13 @@ s_outspend (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char 
     const uint8_t *body;
     size_t size;
     //  the mempool first: an output spent in a block is spent in no pool tx
-    rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_OUTSPEND, &req.base, ZC__MSG_TYPE__OUTSPEND_REPLY,
+    rc = s_call (cl->node, ZC__MSG_TYPE__GET_OUTSPEND, &req.base, ZC__MSG_TYPE__OUTSPEND_REPLY,
                  &body, &size, &detail);
     Zc__OutspendReply *out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
     if (out && !out->spent) {
         zc__outspend_reply__free_unpacked (out, NULL);
-        rc = s_call (cl->storage, ZC__MSG_TYPE__GET_OUTSPEND, &req.base,
+        req.chain = true;
+        rc = s_call (cl->node, ZC__MSG_TYPE__GET_OUTSPEND, &req.base,
                      ZC__MSG_TYPE__OUTSPEND_REPLY, &body, &size, &detail);
         out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
     }
@@ -560,7 +559,7 @@ s_address_txs (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const ch
     const char *detail = NULL;
     Zc__AddressTxsReply *pool = NULL, *chain = NULL;
     if (!after_hex) {
-        rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
+        rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
                      ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
         pool = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
         if (!pool)
@@ -570,7 +569,8 @@ s_address_txs (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const ch
         req.after_txid.data = after.b;
         req.after_txid.len = 32;
     }
-    rc = s_call (cl->storage, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
+    req.chain = true;
+    rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
                  ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
     chain = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
     if (!chain) {
@@ -617,7 +617,7 @@ s_address (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *
     const uint8_t *body;
     size_t size;
     const char *detail = NULL;
-    rc = s_call (cl->storage, ZC__MSG_TYPE__GET_ADDRESS, &req.base, ZC__MSG_TYPE__ADDRESS_REPLY,
+    rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS, &req.base, ZC__MSG_TYPE__ADDRESS_REPLY,
                  &body, &size, &detail);
     Zc__AddressReply *reply = rc == ZC_OK ? zc__address_reply__unpack (NULL, size, body) : NULL;
     if (!reply)
@@ -689,7 +689,7 @@ s_fetch_blocks (s_clients_t *cl, bool from_tip, uint32_t start, uint32_t max, zc
     req.max = max;
     const uint8_t *body;
     size_t size;
-    zc_err_t rc = s_call (cl->storage, ZC__MSG_TYPE__GET_BLOCKS, &req.base,
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_BLOCKS, &req.base,
                           ZC__MSG_TYPE__BLOCKS_REPLY, &body, &size, detail);
     Zc__BlocksReply *reply = rc == ZC_OK ? zc__blocks_reply__unpack (NULL, size, body) : NULL;
     *rc_p = rc == ZC_OK && !reply ? ZC_ERR_INTERNAL : rc;
@@ -740,7 +740,7 @@ s_fetch_mempool (s_clients_t *cl, bool with_recent, bool with_fees, zc_err_t *rc
     req.with_fees = with_fees;
     const uint8_t *body;
     size_t size;
-    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__GET_MEMPOOL, &req.base,
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_MEMPOOL, &req.base,
                           ZC__MSG_TYPE__MEMPOOL_REPLY, &body, &size, detail);
     Zc__MempoolReply *m = rc == ZC_OK ? zc__mempool_reply__unpack (NULL, size, body) : NULL;
     *rc_p = rc == ZC_OK && !m ? ZC_ERR_INTERNAL : rc;
@@ -840,7 +840,7 @@ s_post_tx (http_t *self, struct MHD_Connection *c, s_clients_t *cl, s_upload_t *
     const uint8_t *body;
     size_t reply_size;
     const char *detail = NULL;
-    zc_err_t rc = s_call (cl->mempool, ZC__MSG_TYPE__SUBMIT_TXS, &req.base,
+    zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base,
                           ZC__MSG_TYPE__SUBMIT_TXS_REPLY, &body, &reply_size, &detail);
     free (raw);
     Zc__SubmitTxsReply *reply = rc == ZC_OK ? zc__submit_txs_reply__unpack (NULL, reply_size, body) : NULL;
@@ -1017,9 +1017,8 @@ s_completed (void *cls, struct MHD_Connection *connection, void **con_cls,
 }
 
 http_t *
-http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
-            const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
-            bool explorer, char *err, size_t err_size)
+http_start (const char *listen, const zc_http_limits_t *limits, const char *gateway_api,
+            const zc_params_t *params, bool explorer, char *err, size_t err_size)
 {
     http_t *self = calloc (1, sizeof *self);
     if (!self) {
@@ -1031,18 +1030,14 @@ http_start (const char *listen, const zc_http_limits_t *limits, const char *stor
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->free_cond, NULL);
     for (int i = 0; i < HTTP_THREADS; i++) {
-        self->clients [i].storage = zc_client_new_auth (storage_api, keys, ZC_SOCK_STORAGE_API,
-                                                        err, err_size);
-        self->clients [i].mempool = zc_client_new_auth (mempool_api, keys, ZC_SOCK_MEMPOOL_API,
-                                                        err, err_size);
-        if (!self->clients [i].storage || !self->clients [i].mempool) {
+        self->clients [i].node = zc_client_new (gateway_api, err, err_size);
+        if (!self->clients [i].node) {
             self->n_clients = i + 1;
             http_stop (&self);
             return NULL;
         }
         //  a stop must not wait for calls to a node that does not answer
-        zc_client_set_cancel (self->clients [i].storage, &self->stopping);
-        zc_client_set_cancel (self->clients [i].mempool, &self->stopping);
+        zc_client_set_cancel (self->clients [i].node, &self->stopping);
         self->n_clients = i + 1;
     }
     self->server = zc_http_start (listen, HTTP_THREADS, limits, s_handler, self, s_completed, err,
@@ -1063,8 +1058,7 @@ http_stop (http_t **self_p)
     atomic_store (&self->stopping, true);
     zc_http_stop (&self->server);
     for (int i = 0; i < self->n_clients; i++) {
-        zc_client_destroy (&self->clients [i].storage);
-        zc_client_destroy (&self->clients [i].mempool);
+        zc_client_destroy (&self->clients [i].node);
     }
     pthread_mutex_destroy (&self->lock);
     pthread_cond_destroy (&self->free_cond);

@@ -27,13 +27,15 @@
 typedef struct _http_t http_t;
 
 //  Serve on listen ("127.0.0.1:7780") within limits (zc_http.h; NULL: its
-//  defaults), asking storage and the mempool with keys (borrowed; NULL on
-//  ipc:// without keys); explorer: also serve the block explorer's files
-//  outside /api/. NULL and a reason in err on failure.
+//  defaults), a thin translator onto the gateway actor's client api at
+//  gateway_api (an inproc endpoint of the actor's own api socket): every
+//  request meets the api's per-client bounds, deadlines and metrics, and
+//  the api routes it to storage or the mempool. explorer: also serve the
+//  block explorer's files outside /api/. NULL and a reason in err on
+//  failure.
 http_t *
-    http_start (const char *listen, const zc_http_limits_t *limits, const char *storage_api,
-                const char *mempool_api, const zc_keys_t *keys, const zc_params_t *params,
-                bool explorer, char *err, size_t err_size);
+    http_start (const char *listen, const zc_http_limits_t *limits, const char *gateway_api,
+                const zc_params_t *params, bool explorer, char *err, size_t err_size);
 
 void
     http_stop (http_t **self_p);
