@@ -646,29 +646,33 @@ chain_step_begin (chain_t *self, chain_step_t *step)
     return rc;
 }
 
-//  A step's address-index changes, put into the batch sorted by key. A
-//  block's keys are random, and a skip list memtable searches every level
-//  for a random key; in key order each insert starts near the last one
-//  (2.7 -> 1.9 us an insert, sorting included, measured on 16,000-key
-//  batches into 300,000 keys). Equal keys keep their order: an output
-//  created and spent in one block must end deleted.
+//  A step's rows of one skip-list column family (the address index, the
+//  address history), put into the batch sorted by key. A block's keys are
+//  random, and a skip list memtable searches every level for a random key;
+//  in key order each insert starts near the last one (2.7 -> 1.9 us an
+//  insert, sorting included, measured on 16,000-key batches into 300,000
+//  keys). Equal keys keep their order: an output created and spent in one
+//  block must end deleted.
 typedef struct {
-    uint8_t key [68];                   //  pubkey | outpoint
+    uint8_t key [68];                   //  pubkey | outpoint, or pubkey | height | txid
     uint8_t raw [ZC_COIN_BYTES];
+    uint8_t raw_size;
     bool put;
     uint32_t seq;
-} s_address_op_t;
+} s_sorted_op_t;
 
 typedef struct {
-    s_address_op_t *ops;                //  NULL: written straight to the batch
-    s_address_op_t **order;
+    db_cf_t cf;
+    s_sorted_op_t *ops;                 //  NULL: written straight to the batch
+    s_sorted_op_t **order;
     size_t n, cap;
-} s_address_batch_t;
+} s_sorted_batch_t;
 
 static void
-s_address_batch_init (s_address_batch_t *self, size_t cap)
+s_sorted_init (s_sorted_batch_t *self, db_cf_t cf, size_t cap)
 {
     memset (self, 0, sizeof *self);
+    self->cf = cf;
     self->ops = malloc (cap * sizeof *self->ops);
     self->order = malloc (cap * sizeof *self->order);
     if (!self->ops || !self->order) {
@@ -682,55 +686,68 @@ s_address_batch_init (s_address_batch_t *self, size_t cap)
 }
 
 static int
-s_address_order (const void *a, const void *b)
+s_sorted_order (const void *a, const void *b)
 {
-    const s_address_op_t *x = *(const s_address_op_t * const *) a;
-    const s_address_op_t *y = *(const s_address_op_t * const *) b;
+    const s_sorted_op_t *x = *(const s_sorted_op_t * const *) a;
+    const s_sorted_op_t *y = *(const s_sorted_op_t * const *) b;
     int c = memcmp (x->key, y->key, sizeof x->key);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static void
-s_address_write (chain_t *self, rocksdb_writebatch_t *batch, const s_address_op_t *op)
+s_sorted_write (chain_t *self, rocksdb_writebatch_t *batch, db_cf_t cf, const s_sorted_op_t *op)
 {
     if (op->put)
-        rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRESS], (const char *) op->key, 68,
-                                   (const char *) op->raw, sizeof op->raw);
+        rocksdb_writebatch_put_cf (batch, self->db->cf [cf], (const char *) op->key, 68,
+                                   (const char *) op->raw, op->raw_size);
     else
-        rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRESS], (const char *) op->key, 68);
+        rocksdb_writebatch_delete_cf (batch, self->db->cf [cf], (const char *) op->key, 68);
+}
+
+//  One row: kept for the sorted write, or written now when no room was had
+static void
+s_sorted_add (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch, bool put,
+              const uint8_t key [68], const uint8_t *raw, size_t raw_size)
+{
+    s_sorted_op_t local, *e = sb->ops && sb->n < sb->cap ? &sb->ops [sb->n] : &local;
+    memcpy (e->key, key, 68);
+    e->put = put;
+    e->raw_size = (uint8_t) raw_size;
+    if (raw_size)
+        memcpy (e->raw, raw, raw_size);
+    if (e == &local)
+        s_sorted_write (self, batch, sb->cf, e);
+    else
+        e->seq = (uint32_t) sb->n++;
 }
 
 //  Into the batch, in key order, and freed
 static void
-s_address_batch_flush (chain_t *self, s_address_batch_t *ab, rocksdb_writebatch_t *batch)
+s_sorted_flush (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch)
 {
-    for (size_t i = 0; i < ab->n; i++)
-        ab->order [i] = &ab->ops [i];
-    if (ab->n)
-        qsort (ab->order, ab->n, sizeof *ab->order, s_address_order);
-    for (size_t i = 0; i < ab->n; i++)
-        s_address_write (self, batch, ab->order [i]);
-    free (ab->ops);
-    free (ab->order);
-    memset (ab, 0, sizeof *ab);
+    for (size_t i = 0; i < sb->n; i++)
+        sb->order [i] = &sb->ops [i];
+    if (sb->n)
+        qsort (sb->order, sb->n, sizeof *sb->order, s_sorted_order);
+    for (size_t i = 0; i < sb->n; i++)
+        s_sorted_write (self, batch, sb->cf, sb->order [i]);
+    free (sb->ops);
+    free (sb->order);
+    memset (sb, 0, sizeof *sb);
 }
 
 //  The address index and the set's count and total follow each coin
 //  created or removed; the UTXO column itself is written from the view
 static void
-s_address_change (chain_t *self, s_address_batch_t *ab, rocksdb_writebatch_t *batch, bool put,
+s_address_change (chain_t *self, s_sorted_batch_t *ab, rocksdb_writebatch_t *batch, bool put,
                   const zc_outpoint_t *op, const zc_coin_t *coin)
 {
-    s_address_op_t local, *e = ab->ops && ab->n < ab->cap ? &ab->ops [ab->n] : &local;
-    memcpy (e->key, coin->pubkey, 32);
-    zc_outpoint_key (op, e->key + 32);
-    e->put = put;
+    uint8_t key [68], raw [ZC_COIN_BYTES];
+    memcpy (key, coin->pubkey, 32);
+    zc_outpoint_key (op, key + 32);
     if (put)
-        zc_coin_encode (coin, e->raw);
-    if (e == &local)
-        s_address_write (self, batch, e);
-    else
-        e->seq = (uint32_t) ab->n++;
+        zc_coin_encode (coin, raw);
+    s_sorted_add (self, ab, batch, put, key, raw, put ? sizeof raw : 0);
     if (put) {
         self->utxo_count++;
         self->utxo_total += coin->amount;
@@ -790,17 +807,14 @@ s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *
     const zc_block_t *block = step->block;
     uint32_t height = step->node->height;
     uint32_t spent = 0;
+    s_sorted_batch_t history;
+    s_sorted_init (&history, DB_ADDRTX, s_step_coins (block, true));
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
         uint8_t key [ADDRTX_KEY];
         for (uint32_t o = 0; o < tx->n_out; o++) {
             s_addrtx_key (tx->out [o].pubkey, height, &tx->txid, key);
-            if (put)
-                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
-                                           sizeof key, "", 0);
-            else
-                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
-                                              sizeof key);
+            s_sorted_add (self, &history, batch, put, key, NULL, 0);
         }
         if (t == 0)
             continue;                   //  a coinbase spends nothing
@@ -811,19 +825,15 @@ s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *
             zc_outpoint_key (&tx->in [i].prevout, op);
             memcpy (by, tx->txid.b, 32);
             zc_put_le32 (by + 32, i);
-            if (put) {
-                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
-                                           sizeof key, "", 0);
+            s_sorted_add (self, &history, batch, put, key, NULL, 0);
+            if (put)
                 rocksdb_writebatch_put_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36,
                                            (const char *) by, 36);
-            }
-            else {
-                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_ADDRTX], (const char *) key,
-                                              sizeof key);
+            else
                 rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36);
-            }
         }
     }
+    s_sorted_flush (self, &history, batch);
 }
 
 //  UTXO and index changes of connecting, in block order so that an output
@@ -832,8 +842,8 @@ static void
 s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
 {
     const zc_block_t *block = step->block;
-    s_address_batch_t ab;
-    s_address_batch_init (&ab, s_step_coins (block, true));
+    s_sorted_batch_t ab;
+    s_sorted_init (&ab, DB_ADDRESS, s_step_coins (block, true));
     uint32_t spent = 0;
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
@@ -854,7 +864,7 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
                                    (const char *) where, sizeof where);
     }
     s_write_spends (self, batch, step, true);
-    s_address_batch_flush (self, &ab, batch);
+    s_sorted_flush (self, &ab, batch);
     uint8_t stats [BLOCKSTATS_RECORD];
     uint64_t fee_bytes = 0;
     for (uint32_t t = 1; t < block->n_tx; t++)
@@ -882,8 +892,8 @@ static void
 s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
 {
     const zc_block_t *block = step->block;
-    s_address_batch_t ab;
-    s_address_batch_init (&ab, s_step_coins (block, true));
+    s_sorted_batch_t ab;
+    s_sorted_init (&ab, DB_ADDRESS, s_step_coins (block, true));
     uint32_t spent = step->undo->n;
     for (uint32_t t = block->n_tx; t-- > 0; ) {
         const zc_tx_t *tx = block->tx [t];
@@ -900,7 +910,7 @@ s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step
         rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32);
     }
     s_write_spends (self, batch, step, false);
-    s_address_batch_flush (self, &ab, batch);
+    s_sorted_flush (self, &ab, batch);
     uint8_t height [4];
     zc_put_be32 (height, step->node->height);
     rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_HEIGHT], (const char *) height, 4);
