@@ -194,14 +194,15 @@ pool_coin (const pool_t *self, const zc_outpoint_t *outpoint, zc_coin_t *coin)
 }
 
 //  Memory an entry takes, estimated: the bytes, the decoded transaction,
-//  the entry with its spent keys and links, and the hash-table slots that
-//  index it. Capping this rather than the bytes keeps the process's
+//  the entry with its spent keys and links, the coins it spends (kept for
+//  the api's prevouts), and the hash-table slots that index it. Capping this rather than the bytes keeps the process's
 //  memory, not just the transactions' size, under the limit (a small
 //  transaction costs about four times its size in memory).
 static size_t
 s_usage (const zc_tx_t *tx)
 {
-    return tx->size + sizeof (zc_tx_t) + tx->n_in * (sizeof (zc_txin_t) + 36 + 64 + 2 * sizeof (void *))
+    return tx->size + sizeof (zc_tx_t)
+         + tx->n_in * (sizeof (zc_txin_t) + 36 + 64 + 2 * sizeof (void *) + sizeof (zc_coin_t))
          + tx->n_out * sizeof (zc_txout_t) + sizeof (s_entry_t) + 64 + 4 * 16;
 }
 
