@@ -10,7 +10,7 @@ _Static_assert ((int) ZC_ERR_BAD_SIG == (int) ZC__REASON__BAD_SIG, "reason numbe
 _Static_assert ((int) ZC_ERR_BUSY == (int) ZC__REASON__BUSY, "reason numbers");
 _Static_assert ((int) ZC_ERR_INTERNAL == (int) ZC__REASON__INTERNAL, "reason numbers");
 _Static_assert ((int) ZC_ERR_TOO_LONG_CHAIN == (int) ZC__REASON__TOO_LONG_CHAIN, "reason numbers");
-_Static_assert ((int) ZC_ERR_CORRUPTION == (int) ZC__REASON__CORRUPTION, "reason numbers");
+_Static_assert ((int) ZC_ERR_WITNESS_MISMATCH == (int) ZC__REASON__WITNESS_MISMATCH, "reason numbers");
 
 static const char *s_names [ZC_ERR_COUNT_] = {
     "ok", "malformed", "oversize", "bad_sig", "unknown_input", "double_spend",
@@ -20,7 +20,8 @@ static const char *s_names [ZC_ERR_COUNT_] = {
     "mempool_full", "busy", "timeout", "not_found", "bad_request",
     "bad_protocol", "wrong_network", "internal", "too_long_chain",
     "storage_full", "unavailable", "too_many_descendants", "package_too_large",
-    "dust", "bad_pubkey", "unauthorized", "corruption"
+    "dust", "bad_pubkey", "unauthorized", "corruption",
+    "insufficient_fee", "witness_mismatch"
 };
 
 const char *

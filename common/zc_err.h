@@ -46,7 +46,9 @@ typedef enum {
     ZC_ERR_BAD_PUBKEY = 35,
     ZC_ERR_UNAUTHORIZED = 36,
     ZC_ERR_CORRUPTION = 37,
-    ZC_ERR_COUNT_ = 38              //  number of reasons, for tables and metrics
+    ZC_ERR_INSUFFICIENT_FEE = 38,
+    ZC_ERR_WITNESS_MISMATCH = 39,
+    ZC_ERR_COUNT_ = 40              //  number of reasons, for tables and metrics
 } zc_err_t;
 
 //  Lowercase stable name of a reason ("bad_sig"); "unknown" for numbers out

@@ -643,6 +643,133 @@ test_random (void **state)
     pool_destroy (&pool);
 }
 
+//  The relay fee of size bytes at 1000 units/kB, as pool_replacement charges it
+static uint64_t
+s_relay (const zc_tx_t *tx)
+{
+    return (1000 * (uint64_t) tx->size + 999) / 1000;
+}
+
+//  BIP125's fee rules: more than all it evicts, by the relay fee of its
+//  own size; a higher fee rate than each conflict; a replacement that
+//  passes evicts its conflicts with their descendants as "replaced"
+static void
+test_replace_fees (void **state)
+{
+    (void) state;
+    pool_t *pool = pool_new (1 << 20, &s_limits);
+    s_removed_t removed = { { 0 } };
+    pool_set_removed (pool, s_on_removed, &removed);
+    zc_hash_t a = s_add_ok (pool, s_tx (NULL, 7, 0, 1), 1000, 1);
+    zc_hash_t c = s_add_ok (pool, s_tx (&a, 0, 0, 1), 1000, 2);
+    zc_hash_t other = s_add_ok (pool, s_tx (NULL, 8, 0, 1), 1000, 3);
+
+    //  nothing spent twice: no conflict, nothing to judge
+    pool_replacement_t r;
+    zc_tx_t *fresh = s_tx (NULL, 9, 0, 1);
+    assert_int_equal (pool_replacement (pool, fresh, 1, 1000, &r), ZC_OK);
+    assert_int_equal (r.n_conflicts, 0);
+    zc_tx_destroy (&fresh);
+
+    zc_tx_t *low = s_tx (NULL, 7, 0, 2);
+    assert_int_equal (pool_replacement (pool, low, 1500, 1000, &r), ZC_ERR_INSUFFICIENT_FEE);
+    assert_int_equal (r.n_conflicts, 1);
+    assert_int_equal (r.n_evicted, 2);
+    assert_true (r.evicted_fees == 2000);
+    assert_non_null (strstr (r.detail, "less fee"));
+    //  the same fee as the originals: the relay fee of its own bytes is missing
+    assert_int_equal (pool_replacement (pool, low, 2000, 1000, &r), ZC_ERR_INSUFFICIENT_FEE);
+    assert_non_null (strstr (r.detail, "minimum relay fee"));
+    assert_int_equal (pool_replacement (pool, low, 2000 + s_relay (low) - 1, 1000, &r),
+                      ZC_ERR_INSUFFICIENT_FEE);
+    assert_int_equal (pool_count (pool), 3);
+    zc_tx_destroy (&low);
+
+    zc_tx_t *good = s_tx (NULL, 7, 0, 2);
+    uint64_t fee = 2000 + s_relay (good);
+    assert_int_equal (pool_replacement (pool, good, fee, 1000, &r), ZC_OK);
+    assert_null (r.detail);
+    assert_int_equal (pool_replace (pool, good), 2);
+    assert_int_equal (removed.count [POOL_REPLACED], 2);
+    assert_null (pool_find (pool, &a));
+    assert_null (pool_find (pool, &c));
+    assert_non_null (pool_find (pool, &other));
+    zc_hash_t good_id = s_add_ok (pool, good, fee, 4);
+    assert_non_null (pool_find (pool, &good_id));
+    s_check (pool);
+
+    //  a big payment that pays more in all but less per byte: refused
+    zc_tx_t *wide = s_tx (NULL, 8, 0, 60);
+    uint64_t over = 1000 + s_relay (wide);
+    assert_true (pool_rate (over, wide->size) <= pool_find (pool, &other)->rate);
+    assert_int_equal (pool_replacement (pool, wide, over, 1000, &r), ZC_ERR_INSUFFICIENT_FEE);
+    assert_non_null (strstr (r.detail, "fee rate"));
+    zc_tx_destroy (&wide);
+    assert_int_equal (pool_count (pool), 2);
+    pool_destroy (&pool);
+}
+
+//  BIP125's other rules: at most 100 evicted; no new unconfirmed input;
+//  never an output of what it evicts
+static void
+test_replace_shape (void **state)
+{
+    (void) state;
+    pool_t *pool = pool_new (1 << 22, &s_limits);
+    pool_replacement_t r;
+
+    //  101 transactions, each on its own made-up outpoint; replacements spending all, and 100
+    zc_hash_t fakes [101];
+    const zc_hash_t *ps [101];
+    uint32_t zero [101] = { 0 };
+    for (uint32_t i = 0; i < 101; i++) {
+        memset (fakes [i].b, 0xee, 32);
+        fakes [i].b [0] = (uint8_t) i;
+        ps [i] = &fakes [i];
+        s_add_ok (pool, s_tx_spending (&ps [i], zero, 1, 0, 1), 10, i + 1);
+    }
+    zc_tx_t *all = s_tx_spending (ps, zero, 101, 0, 1);
+    assert_int_equal (pool_replacement (pool, all, 100000000, 1000, &r), ZC_ERR_DOUBLE_SPEND);
+    assert_non_null (strstr (r.detail, "more than 100"));
+    zc_tx_destroy (&all);
+    zc_tx_t *hundred = s_tx_spending (ps, zero, 100, 0, 1);
+    assert_int_equal (pool_replacement (pool, hundred, 100000000, 1000, &r), ZC_OK);
+    assert_int_equal (r.n_evicted, 100);
+    zc_tx_destroy (&hundred);
+    pool_destroy (&pool);
+
+    pool = pool_new (1 << 22, &s_limits);
+    zc_hash_t q = s_add_ok (pool, s_tx (NULL, 20, 0, 2), 1000, 1);        //  two outputs
+    zc_hash_t stranger = s_add_ok (pool, s_tx (NULL, 21, 0, 1), 1000, 2);
+    zc_hash_t fake22;
+    memset (fake22.b, 22, 32);
+    const zc_hash_t *pa [2] = { &q, &fake22 };
+    uint32_t ia [2] = { 0, 0 };
+    zc_hash_t orig = s_add_ok (pool, s_tx_spending (pa, ia, 2, 0, 1), 1000, 3);
+
+    //  spends the original's parent q again (another output): allowed
+    const zc_hash_t *pb [2] = { &fake22, &q };
+    uint32_t ib [2] = { 0, 1 };
+    zc_tx_t *ok = s_tx_spending (pb, ib, 2, 0, 1);
+    assert_int_equal (pool_replacement (pool, ok, 5000, 1000, &r), ZC_OK);
+    zc_tx_destroy (&ok);
+    //  spends an unconfirmed output of a stranger: refused
+    const zc_hash_t *pc [2] = { &fake22, &stranger };
+    zc_tx_t *adds = s_tx_spending (pc, ia, 2, 0, 1);
+    assert_int_equal (pool_replacement (pool, adds, 5000, 1000, &r), ZC_ERR_DOUBLE_SPEND);
+    assert_non_null (strstr (r.detail, "unconfirmed output"));
+    zc_tx_destroy (&adds);
+    //  spends an output of the transaction it would evict: refused
+    const zc_hash_t *pd [2] = { &fake22, &orig };
+    zc_tx_t *self_spend = s_tx_spending (pd, ia, 2, 0, 1);
+    assert_int_equal (pool_replacement (pool, self_spend, 5000, 1000, &r), ZC_ERR_DOUBLE_SPEND);
+    assert_non_null (strstr (r.detail, "transaction it replaces"));
+    zc_tx_destroy (&self_spend);
+    assert_int_equal (pool_count (pool), 3);
+    s_check (pool);
+    pool_destroy (&pool);
+}
+
 int
 main (void)
 {
@@ -664,6 +791,8 @@ main (void)
         cmocka_unit_test (test_reorg_spenders),
         cmocka_unit_test (test_expiry),
         cmocka_unit_test (test_random),
+        cmocka_unit_test (test_replace_fees),
+        cmocka_unit_test (test_replace_shape),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

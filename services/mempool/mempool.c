@@ -97,7 +97,9 @@ typedef struct {
     uint32_t size;
     bool decoded;
     zc_err_t result;                    //  ZC_OK while it may still be accepted
-    bool already;                       //  in the pool or confirmed already: answer ok
+    bool already;                       //  in the pool or confirmed already: answer ok, known
+    bool replaces;                      //  spends what pool transactions spend (BIP125)
+    const char *detail;                 //  the refusal's reason in words (static), or NULL
     zc_coin_t *coins;                   //  one per input
     uint8_t *source;                    //  s_source_t per input
     uint8_t (*keys) [36];               //  outpoint keys of the inputs (reservations)
@@ -498,7 +500,13 @@ s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
 {
     s_item_t *item = &batch->items [index];
     zc_tx_t *tx = item->tx;
-    if (pool_find (self->pool, &tx->txid) || zhashx_lookup (self->recent, tx->txid.b)) {
+    const pool_entry_t *same = pool_find (self->pool, &tx->txid);
+    if (same && !zc_hash_eq (&same->tx->wtxid, &tx->wtxid)) {
+        //  the same payment signed again: never taken for the one we have
+        s_reject (self, item, ZC_ERR_WITNESS_MISMATCH);
+        return;
+    }
+    if (same || zhashx_lookup (self->recent, tx->txid.b)) {
         item->already = true;           //  idempotent: submitting twice is harmless
         return;
     }
@@ -516,10 +524,12 @@ s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
     for (uint32_t i = 0; i < tx->n_in; i++) {
         const zc_outpoint_t *op = &tx->in [i].prevout;
         zc_outpoint_key (op, item->keys [i]);
-        if (pool_spender (self->pool, op) || zhashx_lookup (self->reserved, item->keys [i])) {
+        if (zhashx_lookup (self->reserved, item->keys [i])) {
             s_reject (self, item, ZC_ERR_DOUBLE_SPEND);
             return;
         }
+        if (pool_spender (self->pool, op))
+            item->replaces = true;      //  judged with its fee (s_check_amounts)
         s_item_t *parent = zhashx_lookup (self->flight_txids, op->txid.b);
         if (pool_coin (self->pool, op, &item->coins [i]))
             item->source [i] = SRC_POOL;
@@ -594,6 +604,22 @@ s_send_lookup (self_t *self, s_batch_t *batch)
     return rc;
 }
 
+//  Does a replacement pay enough to evict what it conflicts with (the
+//  rules in pool.h)? ZC_OK, or the item is refused with the rule it broke
+static zc_err_t
+s_may_replace (self_t *self, s_item_t *item)
+{
+    pool_replacement_t r;
+    zc_err_t rc = pool_replacement (self->pool, item->tx, item->fee,
+                                    (uint64_t) self->cfg->min_fee_rate, &r);
+    if (rc != ZC_OK) {
+        s_reject (self, item, rc);
+        if (item->result == rc)
+            item->detail = r.detail;
+    }
+    return rc;
+}
+
 //  With every coin known: amounts, fee rate, maturity, pool admission,
 //  and the package limits counting the batch's earlier transactions
 static void
@@ -611,6 +637,8 @@ s_check_amounts (self_t *self, s_item_t *item, admit_t *admit)
         s_reject (self, item, ZC_ERR_FEE_TOO_LOW);
         return;
     }
+    if (item->replaces && s_may_replace (self, item) != ZC_OK)
+        return;
     rc = pool_admits (self->pool, tx, rate);
     if (rc == ZC_OK)
         rc = admit ? admit_check (admit, tx) : ZC_ERR_INTERNAL;
@@ -787,12 +815,14 @@ s_answer (self_t *self, s_batch_t *batch)
         s_item_t *item = &batch->items [i];
         zc__tx_result__init (&results [i]);
         results [i].reason = (int32_t) (item->already ? ZC_OK : item->result);
+        results [i].known = item->already;
         if (item->decoded) {
             results [i].txid.data = item->txid.b;
             results [i].txid.len = 32;
         }
         if (results [i].reason != ZC_OK)
-            results [i].detail = (char *) zc_err_name (results [i].reason);
+            results [i].detail = (char *) (item->detail ? item->detail
+                                                        : zc_err_name (results [i].reason));
         ptrs [i] = &results [i];
     }
     Zc__SubmitTxsReply reply = ZC__SUBMIT_TXS_REPLY__INIT;
@@ -821,6 +851,14 @@ s_commit (self_t *self, s_batch_t *batch)
         if (!s_parents_alive (self, item)) {
             s_reject (self, item, ZC_ERR_UNKNOWN_INPUT);
             continue;
+        }
+        //  what it replaces may have gained descendants while it was
+        //  verified: judged again, then evicted (their deletes go in the
+        //  same write as its put)
+        if (item->replaces) {
+            if (s_may_replace (self, item) != ZC_OK)
+                continue;
+            pool_replace (self->pool, item->tx);
         }
         //  release first: the pool indexes the same outpoints now
         s_item_release (self, item);
@@ -2204,12 +2242,13 @@ s_metrics_init (self_t *self)
         ZC_ERR_DUPLICATE_INPUT, ZC_ERR_IMMATURE_SPEND, ZC_ERR_COINBASE_TX, ZC_ERR_BAD_VERSION,
         ZC_ERR_EMPTY, ZC_ERR_DUPLICATE, ZC_ERR_MEMPOOL_FULL, ZC_ERR_BUSY, ZC_ERR_TOO_LONG_CHAIN,
         ZC_ERR_TOO_MANY_DESCENDANTS, ZC_ERR_PACKAGE_TOO_LARGE, ZC_ERR_STORAGE_FULL,
-        ZC_ERR_UNAVAILABLE, ZC_ERR_INTERNAL, ZC_ERR_DUST, ZC_ERR_BAD_PUBKEY };
+        ZC_ERR_UNAVAILABLE, ZC_ERR_INTERNAL, ZC_ERR_DUST, ZC_ERR_BAD_PUBKEY,
+        ZC_ERR_INSUFFICIENT_FEE, ZC_ERR_WITNESS_MISMATCH };
     for (size_t i = 0; i < sizeof reasons / sizeof reasons [0]; i++)
         self->m_rejected [reasons [i]] = zc_metrics_counter (m, "zchain_txs_rejected_total",
                                   "transactions rejected, by reason", "reason", zc_err_name (reasons [i]));
     static const char *removed [8] = { NULL, "confirmed", "conflict", "expired", "evicted",
-                                       NULL, "reorg", NULL };
+                                       "replaced", "reorg", NULL };
     for (int i = 0; i < 8; i++)
         if (removed [i])
             self->m_removed [i] = zc_metrics_counter (m, "zchain_mempool_removed_total",

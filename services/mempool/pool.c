@@ -294,6 +294,80 @@ pool_ancestors (pool_t *self, const pool_entry_t *entry, const pool_entry_t **ou
 }
 
 // ---------------------------------------------------------------------------
+//  replacement
+
+//  Is parent an in-pool parent of one of the first n entries of set?
+static bool
+s_parent_of_any (s_entry_t *const *set, size_t n, const s_entry_t *parent)
+{
+    for (size_t i = 0; i < n; i++)
+        for (uint32_t k = 0; k < set [i]->pub.n_parents; k++)
+            if (set [i]->parents [k] == parent)
+                return true;
+    return false;
+}
+
+zc_err_t
+pool_replacement (pool_t *self, const zc_tx_t *tx, uint64_t fee, uint64_t min_rate,
+                  pool_replacement_t *out)
+{
+    memset (out, 0, sizeof *out);
+    s_set_t *set = &self->walk;
+    s_walk_begin (self, set);
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        uint8_t key [36];
+        zc_outpoint_key (&tx->in [i].prevout, key);
+        s_entry_t *e = zhashx_lookup (self->by_spent, key);
+        if (e && s_walk_add (self, set, e))
+            return ZC_ERR_INTERNAL;
+    }
+    out->n_conflicts = set->n;
+    if (set->n == 0)
+        return ZC_OK;
+    uint64_t rate = pool_rate (fee, tx->size);
+    for (size_t i = 0; i < out->n_conflicts; i++)
+        if (rate <= set->v [i]->pub.rate) {
+            out->detail = "its fee rate is not above that of a transaction it replaces";
+            return ZC_ERR_INSUFFICIENT_FEE;
+        }
+    if (s_walk (self, set, false, POOL_MAX_REPLACED, 0))
+        return ZC_ERR_INTERNAL;
+    out->n_evicted = set->n;
+    if (set->n > POOL_MAX_REPLACED) {
+        out->detail = "it would replace more than 100 transactions";
+        return ZC_ERR_DOUBLE_SPEND;
+    }
+    for (size_t i = 0; i < set->n; i++) {
+        out->evicted_fees += set->v [i]->pub.fee;
+        out->evicted_bytes += set->v [i]->pub.tx->size;
+    }
+    //  the set's marks still stand: seen == gen is "evicted"
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        const s_entry_t *parent = s_lookup (self, &tx->in [i].prevout.txid);
+        if (!parent)
+            continue;
+        if (parent->seen == self->gen) {
+            out->detail = "it spends an output of a transaction it replaces";
+            return ZC_ERR_DOUBLE_SPEND;
+        }
+        if (!s_parent_of_any (set->v, out->n_conflicts, parent)) {
+            out->detail = "it spends an unconfirmed output the transactions it replaces did not";
+            return ZC_ERR_DOUBLE_SPEND;
+        }
+    }
+    uint64_t relay = (min_rate * tx->size + 999) / 1000;
+    if (fee < out->evicted_fees) {
+        out->detail = "it pays less fee than the transactions it replaces";
+        return ZC_ERR_INSUFFICIENT_FEE;
+    }
+    if (fee - out->evicted_fees < relay) {
+        out->detail = "it does not pay the minimum relay fee for its own size above what it replaces";
+        return ZC_ERR_INSUFFICIENT_FEE;
+    }
+    return ZC_OK;
+}
+
+// ---------------------------------------------------------------------------
 //  removal
 
 static void
@@ -432,6 +506,20 @@ pool_remove_spenders (pool_t *self, const zc_tx_t *tx, pool_remove_t why)
         if (child)
             s_remove_tree (self, child, why, why, false);
     }
+}
+
+size_t
+pool_replace (pool_t *self, const zc_tx_t *tx)
+{
+    size_t before = zhashx_size (self->by_txid);
+    for (uint32_t i = 0; i < tx->n_in; i++) {
+        uint8_t key [36];
+        zc_outpoint_key (&tx->in [i].prevout, key);
+        s_entry_t *e = zhashx_lookup (self->by_spent, key);
+        if (e)
+            s_remove_tree (self, e, POOL_REPLACED, POOL_REPLACED, false);
+    }
+    return before - zhashx_size (self->by_txid);
 }
 
 //  e is in a block: it leaves, its children stay (now spending a confirmed

@@ -57,6 +57,7 @@ typedef enum {
     POOL_CONFLICT = 2,
     POOL_EXPIRED = 3,
     POOL_EVICTED = 4,
+    POOL_REPLACED = 5,
     POOL_REORG = 6
 } pool_remove_t;
 
@@ -141,6 +142,43 @@ zc_err_t
 //  when it is not in the pool or memory is short.
 int
     pool_set_coins (pool_t *self, const zc_hash_t *txid, const zc_coin_t *coins);
+
+//  The most transactions one replacement may evict, its direct conflicts
+//  and their descendants together (BIP125 rule 5)
+#define POOL_MAX_REPLACED 100
+
+//  What a replacement would evict
+typedef struct {
+    size_t n_conflicts;                 //  pool transactions spending one of its inputs
+    size_t n_evicted;                   //  those and their descendants
+    uint64_t evicted_fees;
+    uint64_t evicted_bytes;
+    const char *detail;                 //  why it is refused (static), or NULL
+} pool_replacement_t;
+
+//  May tx, paying fee, replace the pool transactions that spend its
+//  inputs? Every pool transaction may be replaced (full replace-by-fee:
+//  transactions carry no opt-in signal). The rules, BIP125's:
+//    - its fee rate is above that of every transaction it conflicts with;
+//    - it pays at least the fees of all it evicts (the conflicts and
+//      their descendants), plus min_rate for its own size: the extra fee
+//      pays for relaying it;
+//    - it evicts at most POOL_MAX_REPLACED transactions;
+//    - it spends no unconfirmed output but those the conflicts spent
+//      outputs of (no new unconfirmed parents), and none of what it evicts.
+//  Returns ZC_OK (out->n_conflicts 0: it conflicts with nothing),
+//  ZC_ERR_INSUFFICIENT_FEE (fee or fee rate too low), ZC_ERR_DOUBLE_SPEND
+//  (too many evicted, or a new unconfirmed input); the reason in
+//  out->detail. In: tx decoded, fee its fee, min_rate in units/kB.
+zc_err_t
+    pool_replacement (pool_t *self, const zc_tx_t *tx, uint64_t fee, uint64_t min_rate,
+                      pool_replacement_t *out);
+
+//  Remove, as POOL_REPLACED, every pool transaction spending an input of
+//  tx, with its descendants (after pool_replacement allowed it).
+//  Returns how many left.
+size_t
+    pool_replace (pool_t *self, const zc_tx_t *tx);
 
 //  Take back an entry pool_add just added (its write failed): it goes
 //  without a callback; anything spending it goes with POOL_REORG.
