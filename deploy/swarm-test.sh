@@ -42,7 +42,9 @@ cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then exec sudo -E "$0" "$@"; fi
 
 ZCHAIN=${ZCHAIN:-build/bin/zchain}
-TXS=${TXS:-50000}
+TXS=${TXS:-100000}                      #  about 220 s of load: scale up, a worker
+                                        #  killed and its validators rescheduled
+                                        #  all fit inside it on a slow host
 RATE=${RATE:-450}
 WINDOW_S=${WINDOW_S:-30}                #  the autoscaler's scale-down window, shortened
 RUN=/tmp/zcsw                           #  everything on disk

@@ -240,15 +240,25 @@ test_reject_reasons (void **state)
     uint8_t *cheap_raw = zc_tx_encode (cheap, &size);
     s_expect (cheap_raw, size, ZC_ERR_FEE_TOO_LOW, "fee_too_low");
 
-    //  the good one is accepted (twice is harmless), then a rival spending
-    //  the same coin is a double spend
+    //  the first one is accepted (twice is harmless); a rival spending the
+    //  same coin that does not pay for its relay on top of the fee it would
+    //  evict is refused; one that does replaces it (replace-by-fee)
     free (raw);
-    raw = zc_tx_encode (good, &size);
+    zc_tx_t *first = testchain_pay (s_params, &coins [0], 1000);
+    raw = zc_tx_encode (first, &size);
     assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
     assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
-    zc_tx_t *rival = testchain_pay (s_params, &coins [0], 2000);
+    zc_tx_t *rival = testchain_pay (s_params, &coins [0], 1001);
     uint8_t *rival_raw = zc_tx_encode (rival, &size);
-    s_expect (rival_raw, size, ZC_ERR_DOUBLE_SPEND, "double_spend");
+    s_expect (rival_raw, size, ZC_ERR_INSUFFICIENT_FEE, "insufficient_fee");
+    zc_tx_destroy (&good);
+    good = testchain_pay (s_params, &coins [0], 5000);
+    uint8_t *good_raw = zc_tx_encode (good, &size);
+    assert_int_equal (testchain_submit_tx (s_node, good_raw, size), ZC_OK);
+    assert_false (testchain_in_mempool (s_node, &first->txid));
+    assert_true (testchain_in_mempool (s_node, &good->txid));
+    free (good_raw);
+    zc_tx_destroy (&first);
 
     //  HTTP: the good transaction's txid comes back as text
     zc_tx_t *third = testchain_pay (s_params, &coins [2], 1000);
