@@ -12,7 +12,7 @@ set -eu
 PKGS="build-essential cmake pkg-config ca-certificates curl
       libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
       librocksdb-dev libsecp256k1-dev libcmocka-dev libssl-dev libmicrohttpd-dev libgmp-dev
-      libcurl4-openssl-dev libcjson-dev
+      libcurl4-openssl-dev libcjson-dev libsodium-dev
       prometheus"
 #  prometheus for promtool: ctest's prometheus_check and make k8s-check check
 #  the scrape, the configs and the alerting rules with it (where systemd
