@@ -1,5 +1,7 @@
 /*  zc_fee.c - fee-rate histograms and fee estimates */
 #include "zc_fee.h"
+#include "mempool.pb-c.h"
+#include "storage.pb-c.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -113,4 +115,18 @@ zc_fee_estimate (const uint64_t *depth, size_t n_depth, const uint64_t *block_ra
             rate = min_rate;
         out [t] = nearer = rate;
     }
+}
+
+void
+zc_fee_estimate_from (const Zc__MempoolReply *mempool, const Zc__BlocksReply *blocks,
+                      const uint32_t *targets, size_t n_targets, uint64_t *out)
+{
+    uint64_t rates [ZC_FEE_MAX_DEPTH];
+    size_t n_rates = 0;
+    for (size_t i = 0; i < blocks->n_blocks && n_rates < ZC_FEE_MAX_DEPTH; i++)
+        if (blocks->blocks [i]->fees_known)
+            rates [n_rates++] = zc_fee_block_rate (blocks->blocks [i]->fees, blocks->blocks [i]->fee_bytes);
+    size_t n_depth = mempool->n_depth_rates < ZC_FEE_MAX_DEPTH ? mempool->n_depth_rates : ZC_FEE_MAX_DEPTH;
+    zc_fee_estimate (mempool->depth_rates, n_depth, rates, n_rates, mempool->min_fee_rate, targets,
+                     n_targets, out);
 }

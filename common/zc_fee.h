@@ -61,4 +61,15 @@ void
                      size_t n_blocks, uint64_t min_rate, const uint32_t *targets,
                      size_t n_targets, uint64_t *out);
 
+//  The estimates from the node's own answers: a GET_MEMPOOL reply asked
+//  with_fees (its depth rates and minimum relay rate) and a GET_BLOCKS
+//  reply of the latest blocks, newest first (those with fees_known count,
+//  at most ZC_FEE_MAX_DEPTH of them). What /api/fee-estimates and zchain
+//  estimatefee answer.
+struct Zc__MempoolReply;
+struct Zc__BlocksReply;
+void
+    zc_fee_estimate_from (const struct Zc__MempoolReply *mempool, const struct Zc__BlocksReply *blocks,
+                          const uint32_t *targets, size_t n_targets, uint64_t *out);
+
 #endif

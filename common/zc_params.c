@@ -23,6 +23,8 @@ const uint8_t zc_params_nums_key [32] = {
 static const zc_params_t s_params [] = {
     {
         .network = ZC_NET_REGTEST, .name = "regtest", .hrp = "zcrt",
+        //  SLIP-44's 1: every coin's test network
+        .coin_type = 1,
         .pow_limit_bits = 0x207fffff, .retarget = false,
         .target_spacing = 1, .retarget_interval = 1,
         .coinbase_maturity = 10,
@@ -35,6 +37,8 @@ static const zc_params_t s_params [] = {
     },
     {
         .network = ZC_NET_DEVNET, .name = "devnet", .hrp = "zc",
+        //  0x7a63, "zc": chosen here, not registered in SLIP-44
+        .coin_type = 31331,
         .pow_limit_bits = 0x1e7fffff, .retarget = true,
         .target_spacing = 10, .retarget_interval = 30,
         .coinbase_maturity = 100,

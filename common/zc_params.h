@@ -23,6 +23,7 @@ typedef struct {
     zc_network_t network;
     const char *name;                   //  "regtest", "devnet"
     const char *hrp;                    //  address prefix: "zcrt", "zc"
+    uint32_t coin_type;                 //  the wallet's BIP44 coin type: m/86'/coin_type'/0'
     uint32_t pow_limit_bits;            //  easiest allowed target
     bool retarget;                      //  false: every block at pow_limit_bits
     uint32_t target_spacing;            //  seconds between blocks, aimed at

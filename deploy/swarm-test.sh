@@ -222,7 +222,7 @@ zc () { "$ZCHAIN" --node "tcp://$NET.11:7781" --keys "$RUN/keys" --datadir "$RUN
                   --wallet "$RUN/cli/wallet.key" "$@"; }
 height () { zc --json status 2>/dev/null | sed -n 's/.*"height":\([0-9]*\).*/\1/p'; }
 DOCKER="$D -H unix://$RUN/m1/docker.sock" ZCHAIN="$ZCHAIN" deploy/swarm/keys.sh "$RUN/keys" >/dev/null
-zc wallet new >/dev/null
+zc wallet new --keyfile >/dev/null
 address=$(zc wallet address)
 [ -n "$address" ] || fail "no mining address"
 

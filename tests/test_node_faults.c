@@ -44,7 +44,7 @@ test_kill_each_service (void **state)
     assert_non_null (node);
     assert_true (testnode_wait_height (node, s_params->coinbase_maturity + 12, 300));
     char to [128], out [512];
-    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", node->dir), 0);
+    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new --keyfile", node->dir), 0);
     to [strcspn (to, "\n")] = 0;
     const char *services [] = { "storage", "validator-1", "miner-1", "mempool", "gateway" };
     char txids [64] [65];

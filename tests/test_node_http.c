@@ -361,7 +361,7 @@ test_private_datadir (void **state)
     char dir [128] = "/tmp/zc-perm-XXXXXX";
     assert_non_null (mkdtemp (dir));
     char cmd [1024];
-    snprintf (cmd, sizeof cmd, "%s/zchain --datadir %s wallet new > /dev/null", ZC_BIN_DIR, dir);
+    snprintf (cmd, sizeof cmd, "%s/zchain --datadir %s wallet new --keyfile > /dev/null", ZC_BIN_DIR, dir);
     assert_int_equal (system (cmd), 0);
     const char *made [] = { "chain", "mempool", "logs", "run" };
     for (size_t i = 0; i < 4; i++) {

@@ -74,7 +74,7 @@ test_stopped_service_replaced (void **state)
         assert_true (testnode_wait_height (node, height + 3, 120));
     }
     char to [128], out [512];
-    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", node->dir), 0);
+    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new --keyfile", node->dir), 0);
     to [strcspn (to, "\n")] = 0;
     assert_int_equal (testnode_cli (node, out, sizeof out, "send %s 0.5", to), 0);
     char txid [65];

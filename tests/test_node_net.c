@@ -146,7 +146,7 @@ test_join_and_relay (void **state)
     //  a payment through node 3 (no miner there): node 0 or 4 mines it
     char wallet0 [256], txid [65];
     snprintf (wallet0, sizeof wallet0, "%s/wallet.key", s_node [0]->dir);
-    assert_int_equal (testnode_cli (s_node [1], s_w2, sizeof s_w2, "--wallet %s/other.key wallet new",
+    assert_int_equal (testnode_cli (s_node [1], s_w2, sizeof s_w2, "--wallet %s/other.key wallet new --keyfile",
                                     s_node [1]->dir), 0);
     s_w2 [strcspn (s_w2, "\n")] = 0;
     s_send (s_node [3], wallet0, s_w2, "25", txid);

@@ -89,7 +89,7 @@ test_wallet_folds_dust_change (void **state)
 {
     (void) state;
     char to [128], out [512], err [256];
-    assert_int_equal (testnode_cli (s_node, to, sizeof to, "--wallet %s/other.key wallet new", s_node->dir), 0);
+    assert_int_equal (testnode_cli (s_node, to, sizeof to, "--wallet %s/other.key wallet new --keyfile", s_node->dir), 0);
     to [strcspn (to, "\n")] = 0;
     //  every coin is a coinbase of exactly the subsidy (no fees yet): one
     //  input, the payment and change of 100 units after a fee of 372

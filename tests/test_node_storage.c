@@ -164,7 +164,7 @@ s_node_with_payments (char *dir, size_t dir_size, int n)
     testnode_stop (&s_node, true);
     node = s_node = testnode_start (dir, "--miners 0 --validators 1");
     char to [128];
-    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new", dir), 0);
+    assert_int_equal (testnode_cli (node, to, sizeof to, "--wallet %s/other.key wallet new --keyfile", dir), 0);
     to [strcspn (to, "\n")] = 0;
     //  amounts differ (the same coin picked twice would be the same
     //  payment); zchain send picks a coin at random, so one the mempool

@@ -21,6 +21,7 @@ typedef struct {
     const char *datadir;                //  --datadir, ZC_DATADIR, ./data
     const char *network;                //  --network, ZC_NETWORK, regtest
     const char *wallet;                 //  --wallet, ZC_WALLET, DATADIR/wallet.key
+    const char *passphrase_file;        //  --passphrase-file, ZC_PASSPHRASE_FILE
     const char *node;                   //  --node, ZC_NODE: a gateway api endpoint
     const char *notify;                 //  ZC_NODE_NOTIFY: its notifications endpoint
     const char *keys;                   //  --keys, ZC_KEYS, DATADIR/keys when it is there
@@ -63,6 +64,9 @@ int cmd_peers (cli_t *cli, int argc, char **argv);
 int cmd_ping (cli_t *cli, int argc, char **argv);
 int cmd_balance (cli_t *cli, int argc, char **argv);
 int cmd_send (cli_t *cli, int argc, char **argv);
+int cmd_history (cli_t *cli, int argc, char **argv);
+int cmd_estimatefee (cli_t *cli, int argc, char **argv);
+int cmd_bumpfee (cli_t *cli, int argc, char **argv);
 int cmd_tx (cli_t *cli, int argc, char **argv);
 int cmd_block (cli_t *cli, int argc, char **argv);
 int cmd_mempool (cli_t *cli, int argc, char **argv);

@@ -131,40 +131,23 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
     if (change < ZC_DUST_THRESHOLD_DEFAULT)
         change = 0;
     size_t n_out = n_pay + (change > 0 ? 1 : 0);
-    zc_tx_t *tx = zc_tx_new ((uint32_t) n_in, (uint32_t) n_out);
-    zc_coin_t *spent = calloc (n_in, sizeof *spent);
-    zc_seckey_t *keys = calloc (n_in, sizeof *keys);
-    if (!tx || !spent || !keys) {
+    zc_txout_t *outputs = calloc (n_out, sizeof *outputs);
+    if (!outputs) {
         snprintf (err, err_size, "out of memory");
-        zc_tx_destroy (&tx);
-        free (spent);
-        free (keys);
         return NULL;
-    }
-    for (size_t i = 0; i < n_in; i++) {
-        tx->in [i].prevout = coins->coins [i].outpoint;
-        spent [i] = coins->coins [i].coin;
-        const zc_seckey_t *key = zc_wallet_seckey_for (wallet, spent [i].pubkey);
-        if (key)
-            keys [i] = *key;
     }
     for (size_t o = 0; o < n_pay; o++) {
-        tx->out [o].amount = amounts [o];
-        memcpy (tx->out [o].pubkey, pubkeys [o], 32);
+        outputs [o].amount = amounts [o];
+        memcpy (outputs [o].pubkey, pubkeys [o], 32);
     }
     if (change) {
-        tx->out [n_pay].amount = change;
-        memcpy (tx->out [n_pay].pubkey, change_key, 32);
+        outputs [n_pay].amount = change;
+        memcpy (outputs [n_pay].pubkey, change_key, 32);
     }
-    int rc = zc_tx_sign (tx, spent, zc_params_genesis_hash (params), keys);
-    explicit_bzero (keys, n_in * sizeof *keys);
-    free (keys);
-    free (spent);
-    if (rc) {
-        snprintf (err, err_size, "cannot sign: a coin belongs to no key of the wallet");
-        zc_tx_destroy (&tx);
+    zc_tx_t *tx = spend_sign (coins->coins, n_in, outputs, n_out, wallet, params, err, err_size);
+    free (outputs);
+    if (!tx)
         return NULL;
-    }
     //  spent: off the list; the change is spendable at once (the mempool
     //  accepts chains of unconfirmed transactions)
     memmove (coins->coins, coins->coins + n_in, (coins->n - n_in) * sizeof *coins->coins);
@@ -179,6 +162,39 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
         memcpy (c->coin.pubkey, change_key, 32);
         c->coin.height = UINT32_MAX;
         coins->total += change;
+    }
+    return tx;
+}
+
+zc_tx_t *
+spend_sign (const spend_coin_t *inputs, size_t n_in, const zc_txout_t *outputs, size_t n_out,
+            const zc_wallet_t *wallet, const zc_params_t *params, char *err, size_t err_size)
+{
+    zc_tx_t *tx = zc_tx_new ((uint32_t) n_in, (uint32_t) n_out);
+    zc_coin_t *spent = calloc (n_in, sizeof *spent);
+    zc_seckey_t *keys = calloc (n_in, sizeof *keys);
+    if (!tx || !spent || !keys) {
+        snprintf (err, err_size, "out of memory");
+        zc_tx_destroy (&tx);
+        free (spent);
+        free (keys);
+        return NULL;
+    }
+    for (size_t i = 0; i < n_in; i++) {
+        tx->in [i].prevout = inputs [i].outpoint;
+        spent [i] = inputs [i].coin;
+        const zc_seckey_t *key = zc_wallet_seckey_for (wallet, spent [i].pubkey);
+        if (key)
+            keys [i] = *key;
+    }
+    memcpy (tx->out, outputs, n_out * sizeof *outputs);
+    int rc = zc_tx_sign (tx, spent, zc_params_genesis_hash (params), keys);
+    explicit_bzero (keys, n_in * sizeof *keys);
+    free (keys);
+    free (spent);
+    if (rc) {
+        snprintf (err, err_size, "cannot sign: a coin belongs to no key of the wallet");
+        zc_tx_destroy (&tx);
     }
     return tx;
 }

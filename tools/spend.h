@@ -22,6 +22,7 @@ typedef struct {
     size_t n;
     uint64_t total;                     //  spendable
     uint64_t immature;
+    uint64_t unconfirmed;               //  of total: outputs of the wallet's own unconfirmed payments
     uint32_t height;                    //  the tip the answer is for
 } spend_coins_t;
 
@@ -55,6 +56,12 @@ zc_tx_t *
     spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t *params,
                  const uint8_t (*pubkeys) [32], const uint64_t *amounts, size_t n_pay,
                  const uint8_t change_key [32], uint64_t fee_rate, char *err, size_t err_size);
+
+//  A signed payment spending inputs [0..n_in) (each a coin of wallet) to
+//  outputs [0..n_out) in that order. NULL and a reason in err.
+zc_tx_t *
+    spend_sign (const spend_coin_t *inputs, size_t n_in, const zc_txout_t *outputs, size_t n_out,
+                const zc_wallet_t *wallet, const zc_params_t *params, char *err, size_t err_size);
 
 //  Submit one transaction: ZC_OK and its txid, or the reason (detail
 //  into *detail_p when known).

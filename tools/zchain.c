@@ -14,8 +14,11 @@ static const cli_command_t s_commands [] = {
     { "up", "[--miners N] [--validators N] ...", "start a whole node here (Ctrl-C stops it)", cmd_up },
     { "net", "up N [--miners M] ...", "a network of N local nodes, to try things on", cmd_net },
     { "status", "", "height, tip and mempool of the node", cmd_status },
-    { "balance", "[ADDRESS]", "confirmed balance of an address or the wallet", cmd_balance },
-    { "send", "ADDRESS AMOUNT [--fee-rate R]", "pay coins from the wallet", cmd_send },
+    { "balance", "[ADDRESS]", "balance of an address, or the wallet's", cmd_balance },
+    { "send", "ADDRESS AMOUNT [ADDRESS AMOUNT ...]", "pay coins from the wallet", cmd_send },
+    { "history", "", "the wallet's transactions, newest first", cmd_history },
+    { "estimatefee", "", "fee rates for 1, 3, 6 and 12 blocks", cmd_estimatefee },
+    { "bumpfee", "TXID [--fee-rate R]", "pay more for an unconfirmed payment (replace-by-fee)", cmd_bumpfee },
     { "tx", "TXID", "a transaction, confirmed or in the mempool", cmd_tx },
     { "block", "HEIGHT|HASH", "a block", cmd_block },
     { "mempool", "", "what waits to be confirmed", cmd_mempool },
@@ -24,7 +27,7 @@ static const cli_command_t s_commands [] = {
     { "watch", "[--notify ENDPOINT]", "follow blocks and transactions as they happen", cmd_watch },
     { "bench", "[--txs N] [--rate R] ...", "load a node and measure it", cmd_bench },
     { "propagate", "[--nodes N] [--outbound K] ...", "how fast blocks reach N in-process relay nodes", cmd_propagate },
-    { "wallet", "new | address [--new] | list", "create and show your keys and addresses", cmd_wallet },
+    { "wallet", "new | restore | address | list | ...", "make, restore and show your wallet", cmd_wallet },
     { "keys", "init DIR | export DIR OUT ROLE.. | show", "the node's CURVE keys, one pair per role", cmd_keys },
     { NULL, NULL, NULL, NULL }
 };
@@ -69,12 +72,14 @@ s_usage (FILE *out)
         "zchain is a proof-of-work UTXO blockchain node; this tool runs it and talks to it.\n\n"
         "commands:\n");
     for (const cli_command_t *c = s_commands; c->name; c++)
-        fprintf (out, "  %-8s %-36s %s\n", c->name, c->usage, c->summary);
+        fprintf (out, "  %-11s %-36s %s\n", c->name, c->usage, c->summary);
     fprintf (out,
         "\nglobal options (before or after the command):\n"
         "  --datadir DIR       data directory (env ZC_DATADIR, default ./data)\n"
         "  --network NAME      regtest or devnet (env ZC_NETWORK, default regtest)\n"
-        "  --wallet FILE       key file (env ZC_WALLET, default DATADIR/wallet.key)\n"
+        "  --wallet FILE       wallet file (env ZC_WALLET, default DATADIR/wallet.key)\n"
+        "  --passphrase-file F the wallet's passphrase, its first line (env ZC_PASSPHRASE_FILE;\n"
+        "                      without it zchain asks on the terminal)\n"
         "  --node ENDPOINT     the node's api (env ZC_NODE, default: the one in DATADIR);\n"
         "                      env ZC_NODE_NOTIFY names its notifications (watch, bench)\n"
         "  --keys DIR          the node's CURVE keys (env ZC_KEYS, default DATADIR/keys when\n"
@@ -124,6 +129,8 @@ main (int argc, char **argv)
     cli.datadir = getenv ("ZC_DATADIR") ? getenv ("ZC_DATADIR") : "./data";
     cli.network = getenv ("ZC_NETWORK") ? getenv ("ZC_NETWORK") : "regtest";
     cli.wallet = getenv ("ZC_WALLET");
+    cli.passphrase_file = getenv ("ZC_PASSPHRASE_FILE") && *getenv ("ZC_PASSPHRASE_FILE")
+                        ? getenv ("ZC_PASSPHRASE_FILE") : NULL;
     cli.node = getenv ("ZC_NODE") && *getenv ("ZC_NODE") ? getenv ("ZC_NODE") : NULL;
     cli.notify = getenv ("ZC_NODE_NOTIFY") && *getenv ("ZC_NODE_NOTIFY") ? getenv ("ZC_NODE_NOTIFY") : NULL;
     cli.keys = getenv ("ZC_KEYS") && *getenv ("ZC_KEYS") ? getenv ("ZC_KEYS") : NULL;
@@ -137,6 +144,9 @@ main (int argc, char **argv)
         else
         if ((v = s_take (&argc, argv, i, "--wallet")))
             cli.wallet = v;
+        else
+        if ((v = s_take (&argc, argv, i, "--passphrase-file")))
+            cli.passphrase_file = v;
         else
         if ((v = s_take (&argc, argv, i, "--node")))
             cli.node = v;

@@ -789,16 +789,8 @@ s_fee_estimates (http_t *self, struct MHD_Connection *c, s_clients_t *cl)
         zc__mempool_reply__free_unpacked (m, NULL);
         return s_error (self, c, rc, detail);
     }
-    uint64_t rates [12];
-    size_t n_rates = 0;
-    for (size_t i = 0; i < blocks->n_blocks && n_rates < 12; i++)
-        if (blocks->blocks [i]->fees_known)
-            rates [n_rates++] = zc_fee_block_rate (blocks->blocks [i]->fees,
-                                                   blocks->blocks [i]->fee_bytes);
     uint64_t out [N_TARGETS];
-    size_t n_depth = m->n_depth_rates < ZC_FEE_MAX_DEPTH ? m->n_depth_rates : ZC_FEE_MAX_DEPTH;
-    zc_fee_estimate (m->depth_rates, n_depth, rates, n_rates, m->min_fee_rate, targets, N_TARGETS,
-                     out);
+    zc_fee_estimate_from (m, blocks, targets, N_TARGETS, out);
     zc__mempool_reply__free_unpacked (m, NULL);
     zc__blocks_reply__free_unpacked (blocks, NULL);
     zc_text_t t;
