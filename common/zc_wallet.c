@@ -504,8 +504,14 @@ s_open_secret (zc_wallet_t *self, const char *text)
     for (const char *line = eol + 1; rc == 0 && *line; ) {
         zc_seckey_t secret;
         uint8_t pubkey [32];
-        rc = zc_hex_decode (line, secret.b, 32) || line [64] != '\n' || zc_seckey_pubkey (&secret, pubkey)
-           ? -1 : 0;
+        char hex [65];
+        rc = strnlen (line, 65) < 65 || line [64] != '\n' ? -1 : 0;
+        if (rc == 0) {
+            memcpy (hex, line, 64);
+            hex [64] = 0;
+            rc = zc_hex_decode (hex, secret.b, 32) || zc_seckey_pubkey (&secret, pubkey) ? -1 : 0;
+            explicit_bzero (hex, sizeof hex);
+        }
         int at = rc == 0 ? zc_wallet_find (self, pubkey) : -1;
         if (at < 0)
             rc = -1;

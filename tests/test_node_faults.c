@@ -6,7 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "testnode.h"
+#include "testchain.h"
 #include "zc_block.h"
 #include "zc_hex.h"
 #include "zc_params.h"
@@ -89,93 +89,6 @@ test_kill_each_service (void **state)
 
 static zc_seckey_t s_key;
 static uint8_t s_pub [32];
-
-typedef struct {
-    zc_hash_t hash;
-    uint32_t height;
-    uint32_t time;
-    zc_hash_t coinbase_txid;
-} s_mined_t;
-
-//  A block on prev (height, parent time given) with txs; submitted; its hash
-static s_mined_t
-s_mine_on (testnode_t *node, const zc_hash_t *prev, uint32_t height, uint32_t parent_time,
-           zc_tx_t **txs, size_t n, uint64_t fees, uint64_t extranonce)
-{
-    zc_block_t *block = zc_block_new ((uint32_t) n + 1);
-    block->tx [0] = zc_coinbase_new (height, extranonce, zc_params_subsidy (s_params, height) + fees, s_pub);
-    for (size_t i = 0; i < n; i++)
-        block->tx [i + 1] = zc_tx_dup (txs [i]);
-    block->header.prev = *prev;
-    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
-    block->header.time = now > parent_time ? now : parent_time + 1;
-    block->header.bits = s_params->pow_limit_bits;
-    zc_block_finalize (block);
-    zc_block_solve (block, s_params->pow_limit_bits);
-    size_t size;
-    uint8_t *raw = zc_block_encode (block, &size);
-    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
-    req.raw.data = raw;
-    req.raw.len = size;
-    size_t reply_size;
-    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &reply_size, NULL);
-    assert_non_null (body);
-    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
-    assert_non_null (r);
-    if (r->reason != 0)
-        fail_msg ("block at %u refused: %s", height, zc_err_name (r->reason));
-    zc__submit_block_reply__free_unpacked (r, NULL);
-    s_mined_t m = { block->hash, height, block->header.time, block->tx [0]->txid };
-    free (raw);
-    zc_block_destroy (&block);
-    return m;
-}
-
-//  The mempool's template, fetched until it holds the transaction `need`:
-//  the mempool builds it again at most a few times a second, so a request
-//  just after the transaction arrived may get the copy from before
-static Zc__TemplateReply *
-s_template_with (testnode_t *node, const zc_hash_t *need)
-{
-    for (int attempt = 0; attempt < 100; attempt++) {
-        Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
-        size_t size;
-        const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL);
-        assert_non_null (body);
-        Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
-        assert_non_null (t);
-        for (size_t i = 0; i < t->n_txs; i++) {
-            zc_tx_t *tx;
-            assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &tx), ZC_OK);
-            bool found = zc_hash_eq (&tx->txid, need);
-            zc_tx_destroy (&tx);
-            if (found)
-                return t;
-        }
-        zc__template_reply__free_unpacked (t, NULL);
-        usleep (100000);
-    }
-    fail_msg ("the template never held the transaction");
-    abort ();
-}
-
-//  Mine the mempool's template once it holds `need`
-static s_mined_t
-s_mine_template (testnode_t *node, uint32_t parent_time, uint64_t extranonce, const zc_hash_t *need)
-{
-    Zc__TemplateReply *t = s_template_with (node, need);
-    zc_tx_t **txs = calloc (t->n_txs + 1, sizeof *txs);
-    for (size_t i = 0; i < t->n_txs; i++)
-        assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &txs [i]), ZC_OK);
-    zc_hash_t prev;
-    memcpy (prev.b, t->prev_hash.data, 32);
-    s_mined_t m = s_mine_on (node, &prev, t->height, parent_time, txs, t->n_txs, t->fees, extranonce);
-    for (size_t i = 0; i < t->n_txs; i++)
-        zc_tx_destroy (&txs [i]);
-    free (txs);
-    zc__template_reply__free_unpacked (t, NULL);
-    return m;
-}
 
 static Zc__TipReply *
 s_tip (testnode_t *node)
@@ -289,9 +202,9 @@ test_reorg (void **state)
     memcpy (prev.b, tip->hash.data, 32);
     uint32_t height = tip->height, time = 1767225600;
     zc__tip_reply__free_unpacked (tip, NULL);
-    s_mined_t first = { { { 0 } }, 0, 0, { { 0 } } };
+    testchain_mined_t first = { { { 0 } }, 0, 0, { { 0 } } };
     for (uint32_t i = 0; i <= s_params->coinbase_maturity; i++) {
-        s_mined_t m = s_mine_on (node, &prev, height + 1, time, NULL, 0, 0, 100 + i);
+        testchain_mined_t m = testchain_mine_on (node, s_params, s_pub, &prev, height + 1, time, NULL, 0, 0, 100 + i);
         if (i == 0)
             first = m;
         prev = m.hash;
@@ -342,13 +255,13 @@ test_reorg (void **state)
     assert_true (pooled);
     zc_hash_t fork = prev;
     uint32_t fork_height = height, fork_time = time;
-    s_mined_t a = s_mine_template (node, time, 500, &t->txid);
+    testchain_mined_t a = testchain_mine_template (node, s_params, s_pub, time, 500, &t->txid);
     assert_true (s_wait_confirmed (node, &t->txid));
     (void) a;
 
     //  a heavier branch from the fork, without T
-    s_mined_t b1 = s_mine_on (node, &fork, fork_height + 1, fork_time, NULL, 0, 0, 900);
-    s_mined_t b2 = s_mine_on (node, &b1.hash, fork_height + 2, b1.time, NULL, 0, 0, 901);
+    testchain_mined_t b1 = testchain_mine_on (node, s_params, s_pub, &fork, fork_height + 1, fork_time, NULL, 0, 0, 900);
+    testchain_mined_t b2 = testchain_mine_on (node, s_params, s_pub, &b1.hash, fork_height + 2, b1.time, NULL, 0, 0, 901);
     uint8_t tip_now [32];
     assert_true (testnode_wait_height (node, fork_height + 2, 10));
     testnode_height (node, tip_now);
@@ -363,7 +276,7 @@ test_reorg (void **state)
     }
     assert_true (pooled);
     //  ... and confirms again on the new branch
-    s_mine_template (node, b2.time, 902, &t->txid);
+    testchain_mine_template (node, s_params, s_pub, b2.time, 902, &t->txid);
     assert_true (s_wait_confirmed (node, &t->txid));
     s_assert_replay_matches (node);
     s_assert_event_replay_matches (node);

@@ -99,7 +99,7 @@ test_wallet_folds_dust_change (void **state)
     char amount_text [64];
     snprintf (amount_text, sizeof amount_text, "%llu.%08llu", (unsigned long long) (amount / 100000000),
               (unsigned long long) (amount % 100000000));
-    assert_int_equal (testnode_cli (s_node, out, sizeof out, "send %s %s", to, amount_text), 0);
+    assert_int_equal (testnode_cli (s_node, out, sizeof out, "send %s %s --fee-rate 2000", to, amount_text), 0);
     assert_true (strlen (out) >= 64);
     zc_hash_t txid;
     out [64] = 0;

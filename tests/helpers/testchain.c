@@ -349,3 +349,83 @@ testchain_wait_confirmed (testnode_t *node, int timeout_s, const zc_hash_t *txid
     return false;
 }
 
+
+testchain_mined_t
+testchain_mine_on (testnode_t *node, const zc_params_t *params, const uint8_t pubkey [32],
+                   const zc_hash_t *prev, uint32_t height, uint32_t parent_time, zc_tx_t **txs,
+                   size_t n, uint64_t fees, uint64_t extranonce)
+{
+    zc_block_t *block = zc_block_new ((uint32_t) n + 1);
+    block->tx [0] = zc_coinbase_new (height, extranonce, zc_params_subsidy (params, height) + fees, pubkey);
+    for (size_t i = 0; i < n; i++)
+        block->tx [i + 1] = zc_tx_dup (txs [i]);
+    block->header.prev = *prev;
+    uint32_t now = (uint32_t) (zc_now_ms () / 1000);
+    block->header.time = now > parent_time ? now : parent_time + 1;
+    block->header.bits = params->pow_limit_bits;
+    zc_block_finalize (block);
+    zc_block_solve (block, params->pow_limit_bits);
+    size_t size;
+    uint8_t *raw = zc_block_encode (block, &size);
+    Zc__SubmitBlock req = ZC__SUBMIT_BLOCK__INIT;
+    req.raw.data = raw;
+    req.raw.len = size;
+    size_t reply_size;
+    const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, &reply_size, NULL);
+    assert_non_null (body);
+    Zc__SubmitBlockReply *r = zc__submit_block_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    if (r->reason != 0)
+        fail_msg ("block at %u refused: %s", height, zc_err_name (r->reason));
+    zc__submit_block_reply__free_unpacked (r, NULL);
+    testchain_mined_t m = { block->hash, height, block->header.time, block->tx [0]->txid };
+    free (raw);
+    zc_block_destroy (&block);
+    return m;
+}
+
+Zc__TemplateReply *
+testchain_template_with (testnode_t *node, uint32_t max_bytes, const zc_hash_t *need)
+{
+    for (int attempt = 0; attempt < 100; attempt++) {
+        Zc__GetTemplate req = ZC__GET_TEMPLATE__INIT;
+        req.max_bytes = max_bytes;
+        size_t size;
+        const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TEMPLATE, &req.base, &size, NULL);
+        assert_non_null (body);
+        Zc__TemplateReply *t = zc__template_reply__unpack (NULL, size, body);
+        assert_non_null (t);
+        bool found = need == NULL;
+        for (size_t i = 0; i < t->n_txs && !found; i++) {
+            zc_tx_t *tx;
+            assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &tx), ZC_OK);
+            found = zc_hash_eq (&tx->txid, need);
+            zc_tx_destroy (&tx);
+        }
+        if (found)
+            return t;
+        zc__template_reply__free_unpacked (t, NULL);
+        usleep (100000);
+    }
+    fail_msg ("the template never held the transaction");
+    abort ();
+}
+
+testchain_mined_t
+testchain_mine_template (testnode_t *node, const zc_params_t *params, const uint8_t pubkey [32],
+                         uint32_t parent_time, uint64_t extranonce, const zc_hash_t *need)
+{
+    Zc__TemplateReply *t = testchain_template_with (node, 0, need);
+    zc_tx_t **txs = calloc (t->n_txs + 1, sizeof *txs);
+    for (size_t i = 0; i < t->n_txs; i++)
+        assert_int_equal (zc_tx_decode (t->txs [i].data, t->txs [i].len, &txs [i]), ZC_OK);
+    zc_hash_t prev;
+    memcpy (prev.b, t->prev_hash.data, 32);
+    testchain_mined_t m = testchain_mine_on (node, params, pubkey, &prev, t->height, parent_time, txs,
+                                             t->n_txs, t->fees, extranonce);
+    for (size_t i = 0; i < t->n_txs; i++)
+        zc_tx_destroy (&txs [i]);
+    free (txs);
+    zc__template_reply__free_unpacked (t, NULL);
+    return m;
+}

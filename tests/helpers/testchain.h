@@ -12,6 +12,7 @@
 #include "zc_params.h"
 #include "zc_tx.h"
 #include "zc_utxo.h"
+#include "mempool.pb-c.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -95,5 +96,34 @@ zc_err_t
 //  Wait up to timeout_s until txid is confirmed; false if it was not.
 bool
     testchain_wait_confirmed (testnode_t *node, int timeout_s, const zc_hash_t *txid);
+
+//  A block mined by hand: where it is, and its coinbase
+typedef struct {
+    zc_hash_t hash;
+    uint32_t height;
+    uint32_t time;
+    zc_hash_t coinbase_txid;
+} testchain_mined_t;
+
+//  Mine a block on prev (at height; its parent's time given) holding txs
+//  (their fees given) with a coinbase to pubkey, and submit it through the
+//  gateway; fails the test when it is refused.
+testchain_mined_t
+    testchain_mine_on (testnode_t *node, const zc_params_t *params, const uint8_t pubkey [32],
+                       const zc_hash_t *prev, uint32_t height, uint32_t parent_time, zc_tx_t **txs,
+                       size_t n, uint64_t fees, uint64_t extranonce);
+
+//  The mempool's block template once it holds the transaction need (NULL:
+//  the first one): the mempool builds it again at most a few times a
+//  second, so a request just after the transaction arrived may get the
+//  copy from before. max_bytes 0: the consensus maximum. Fails the test
+//  when it never does; the caller frees the reply.
+Zc__TemplateReply *
+    testchain_template_with (testnode_t *node, uint32_t max_bytes, const zc_hash_t *need);
+
+//  Mine the mempool's template once it holds need, coinbase to pubkey
+testchain_mined_t
+    testchain_mine_template (testnode_t *node, const zc_params_t *params, const uint8_t pubkey [32],
+                             uint32_t parent_time, uint64_t extranonce, const zc_hash_t *need);
 
 #endif
