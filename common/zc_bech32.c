@@ -155,6 +155,10 @@ zc_address_encode (const uint8_t pubkey [32], const char *hrp, char out [ZC_ADDR
 {
     uint8_t data5 [1 + 52];
     size_t n;
+    out [0] = 0;
+    //  no address its own decoder would refuse (coins there cannot be spent)
+    if (!zc_pubkey_is_valid (pubkey))
+        return -1;
     data5 [0] = 1;                      //  witness version 1: 'p'
     if (zc_bech32_convert_bits (data5 + 1, &n, 5, pubkey, 32, 8, 1))
         return -1;

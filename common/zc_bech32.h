@@ -45,7 +45,9 @@ int
     zc_bech32_convert_bits (uint8_t *out, size_t *out_len, int to, const uint8_t *in,
                             size_t in_len, int from, int pad);
 
-//  The address of pubkey under hrp.
+//  The address of pubkey under hrp: 0, or -1 (out "") when pubkey is not
+//  the x coordinate of a curve point, so that every address printed is
+//  one zc_address_decode accepts.
 int
     zc_address_encode (const uint8_t pubkey [32], const char *hrp, char out [ZC_ADDRESS_MAX]);
 

@@ -6,7 +6,6 @@
 #include <assert.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 #include <stdbool.h>
@@ -14,36 +13,18 @@
 
 #define ZC_BIP32_PAYLOAD 78         //  version, depth, fingerprint, child, chain, key
 
-//  zc_key.c keeps its context to itself: this file has one of its own,
-//  made the same way (randomised, created once, shared read-only)
-static secp256k1_context *s_ctx;
-static pthread_once_t s_ctx_once = PTHREAD_ONCE_INIT;
-
-//  Wipe in a way the compiler may not remove as a dead store (zc_key.c's)
+//  Wipe in a way the compiler may not remove as a dead store
 static void
 s_wipe (void *p, size_t size)
 {
     explicit_bzero (p, size);
 }
 
-static void
-s_ctx_init (void)
-{
-    s_ctx = secp256k1_context_create (SECP256K1_CONTEXT_NONE);
-    uint8_t seed [32];
-    //  randomisation blinds the secret-key operations against side channels
-    if (s_ctx && (zc_random_bytes (seed, sizeof seed) || !secp256k1_context_randomize (s_ctx, seed))) {
-        secp256k1_context_destroy (s_ctx);
-        s_ctx = NULL;
-    }
-    s_wipe (seed, sizeof seed);
-}
-
+//  zc_key's shared context
 static const secp256k1_context *
 s_context (void)
 {
-    pthread_once (&s_ctx_once, s_ctx_init);
-    return s_ctx;
+    return zc_key_context ();
 }
 
 static void

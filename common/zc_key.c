@@ -55,6 +55,12 @@ s_context (void)
     return s_ctx;
 }
 
+const secp256k1_context *
+zc_key_context (void)
+{
+    return s_context ();
+}
+
 int
 zc_seckey_generate (zc_seckey_t *key)
 {

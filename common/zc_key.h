@@ -68,4 +68,11 @@ bool
 bool
     zc_pubkey_is_valid (const uint8_t pubkey [ZC_PUBKEY_SIZE]);
 
+//  The process's one randomised libsecp256k1 context, for the other key
+//  arithmetic in common/ (zc_bip32); NULL when there is no randomness.
+//  Borrowed, read-only, shared by every thread.
+struct secp256k1_context_struct;
+const struct secp256k1_context_struct *
+    zc_key_context (void);
+
 #endif

@@ -28,6 +28,14 @@ test_usage (void **state)
     assert_memory_equal (back, pubkey, 32);
     //  the same address on another network is refused as such
     assert_int_equal (zc_address_decode (address, ZC_HRP_DEVNET, back), ZC_ERR_WRONG_NETWORK);
+    //  a key that is not a point has no address (its decoder would refuse it)
+    uint8_t off_curve [32];
+    char none [ZC_ADDRESS_MAX];
+    memset (off_curve, 0, 32);
+    off_curve [31] = 5;                         //  x = 5: 132 is not a square mod p
+    assert_false (zc_pubkey_is_valid (off_curve));
+    assert_int_equal (zc_address_encode (off_curve, ZC_HRP_REGTEST, none), -1);
+    assert_string_equal (none, "");
     //  upper case as a whole is fine, mixed is not
     for (char *p = address; *p; p++)
         if (*p >= 'a' && *p <= 'z')

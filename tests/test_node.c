@@ -198,6 +198,26 @@ s_expect (const uint8_t *raw, size_t size, zc_err_t expect, const char *http_err
     assert_true (testnode_height (s_node, NULL) > 0);
 }
 
+//  Submit one transaction again: accepted, and marked as one the node
+//  had already?
+static bool
+s_submit_known (const uint8_t *raw, size_t size)
+{
+    Zc__SubmitTxs req = ZC__SUBMIT_TXS__INIT;
+    ProtobufCBinaryData txs [1] = { { size, (uint8_t *) raw } };
+    req.n_txs = 1;
+    req.txs = txs;
+    size_t reply_size;
+    const uint8_t *body = testnode_call (s_node, ZC__MSG_TYPE__SUBMIT_TXS, &req.base, &reply_size, NULL);
+    assert_non_null (body);
+    Zc__SubmitTxsReply *r = zc__submit_txs_reply__unpack (NULL, reply_size, body);
+    assert_non_null (r);
+    assert_int_equal (r->n_results, 1);
+    bool known = r->results [0]->reason == ZC_OK && r->results [0]->known;
+    zc__submit_txs_reply__free_unpacked (r, NULL);
+    return known;
+}
+
 //  Every reject reason, through the ZeroMQ api and HTTP
 static void
 test_reject_reasons (void **state)
@@ -247,7 +267,7 @@ test_reject_reasons (void **state)
     zc_tx_t *first = testchain_pay (s_params, &coins [0], 1000);
     raw = zc_tx_encode (first, &size);
     assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
-    assert_int_equal (testchain_submit_tx (s_node, raw, size), ZC_OK);
+    assert_true (s_submit_known (raw, size));           //  ok, and says it had it already
     zc_tx_t *rival = testchain_pay (s_params, &coins [0], 1001);
     uint8_t *rival_raw = zc_tx_encode (rival, &size);
     s_expect (rival_raw, size, ZC_ERR_INSUFFICIENT_FEE, "insufficient_fee");
@@ -259,6 +279,15 @@ test_reject_reasons (void **state)
     assert_true (testchain_in_mempool (s_node, &good->txid));
     free (good_raw);
     zc_tx_destroy (&first);
+    //  the same payment signed again: the same txid, other signatures, is
+    //  answered as such, not as a fresh success
+    zc_tx_t *resigned = testchain_pay (s_params, &coins [0], 5000);
+    assert_true (zc_hash_eq (&resigned->txid, &good->txid));
+    assert_false (zc_hash_eq (&resigned->wtxid, &good->wtxid));
+    uint8_t *resigned_raw = zc_tx_encode (resigned, &size);
+    s_expect (resigned_raw, size, ZC_ERR_WITNESS_MISMATCH, "witness_mismatch");
+    free (resigned_raw);
+    zc_tx_destroy (&resigned);
 
     //  HTTP: the good transaction's txid comes back as text
     zc_tx_t *third = testchain_pay (s_params, &coins [2], 1000);

@@ -180,6 +180,20 @@ s_confirmed_balance (void)
     return confirmed;
 }
 
+//  Pay the payee key file's address from the wallet: "AMOUNT [OPTIONS]";
+//  the txid
+static zc_hash_t
+s_pay (const char *what)
+{
+    char payee [128], args [512], out [4096];
+    assert_int_equal (testnode_cli (s_node, payee, sizeof payee, "--wallet %s/payee.key wallet address",
+                                    s_node->dir), 0);
+    payee [strcspn (payee, "\n")] = 0;
+    snprintf (args, sizeof args, "send %s %s", payee, what);
+    assert_int_equal (s_zc (out, sizeof out, args), 0);
+    return s_txid_of (out);
+}
+
 // ---------------------------------------------------------------------------
 
 //  A new wallet: its phrase once, its file sealed, a wrong passphrase refused
@@ -312,13 +326,8 @@ static void
 test_bumpfee (void **state)
 {
     (void) state;
-    char out [4096], payee [128], args [512];
-    assert_int_equal (testnode_cli (s_node, payee, sizeof payee, "--wallet %s/payee.key wallet address",
-                                    s_node->dir), 0);
-    payee [strcspn (payee, "\n")] = 0;
-    snprintf (args, sizeof args, "send %s 3 --fee-rate 1000", payee);
-    assert_int_equal (s_zc (out, sizeof out, args), 0);
-    zc_hash_t stuck = s_txid_of (out);
+    char out [4096], args [512];
+    zc_hash_t stuck = s_pay ("3 --fee-rate 1000");
     double replaced = testnode_metric (s_node, "zchain_mempool_removed_total{reason=\"replaced\"}");
     char hex [65];
     snprintf (args, sizeof args, "bumpfee %s", zc_hash_hex (&stuck, hex));
@@ -354,13 +363,7 @@ static void
 test_reorg_follows (void **state)
 {
     (void) state;
-    char out [4096], payee [128], args [512];
-    assert_int_equal (testnode_cli (s_node, payee, sizeof payee, "--wallet %s/payee.key wallet address",
-                                    s_node->dir), 0);
-    payee [strcspn (payee, "\n")] = 0;
-    snprintf (args, sizeof args, "send %s 4", payee);
-    assert_int_equal (s_zc (out, sizeof out, args), 0);
-    zc_hash_t pay = s_txid_of (out);
+    zc_hash_t pay = s_pay ("4");
     zc_hash_t fork = s_tip;
     uint32_t fork_height = s_height, fork_time = s_time;
     s_mine_with (&pay);

@@ -692,6 +692,17 @@ test_money (void **state)
     }
 }
 
+//  The address layout around any 32 bytes, point or not
+static void
+s_raw_address (const uint8_t key [32], const char *hrp, char addr [ZC_ADDRESS_MAX])
+{
+    uint8_t data5 [1 + 52];
+    size_t n;
+    data5 [0] = 1;
+    assert_int_equal (zc_bech32_convert_bits (data5 + 1, &n, 5, key, 32, 8, 1), 0);
+    assert_int_equal (zc_bech32_encode (addr, ZC_ADDRESS_MAX, hrp, data5, n + 1, ZC_BECH32M), 0);
+}
+
 //  address NET KEY = ADDRESS; address_decode NET ADDRESS = REASON [KEY]
 static void
 test_addresses (void **state)
@@ -708,8 +719,16 @@ test_addresses (void **state)
             uint8_t key [32];
             char addr [ZC_ADDRESS_MAX];
             assert_int_equal (zc_hex_decode (keys [i], key, 32), 0);
-            assert_int_equal (zc_address_encode (key, params->hrp, addr), 0);
-            fprintf (f, "address %s %s = %s\n", params->name, keys [i], addr);
+            if (zc_pubkey_is_valid (key)) {
+                assert_int_equal (zc_address_encode (key, params->hrp, addr), 0);
+                fprintf (f, "address %s %s = %s\n", params->name, keys [i], addr);
+            }
+            else {
+                //  the encoder makes no address of a key that is not a point;
+                //  the decoder's answer to one made by hand
+                assert_int_equal (zc_address_encode (key, params->hrp, addr), -1);
+                s_raw_address (key, params->hrp, addr);
+            }
             //  decoded on both networks; with one character changed; upper case
             for (int m = ZC_NET_REGTEST; m <= ZC_NET_DEVNET; m++) {
                 const zc_params_t *other = zc_params_get ((zc_network_t) m);

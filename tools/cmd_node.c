@@ -73,9 +73,10 @@ s_print_tx (cli_t *cli, const zc_tx_t *tx, const Zc__TxReply *r)
                     zc_hash_hex (&tx->in [i].prevout.txid, hex), tx->in [i].prevout.index);
         printf ("],\"vout\":[");
         for (uint32_t o = 0; o < tx->n_out; o++) {
-            zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address);
-            printf ("%s{\"value\":%llu,\"address\":\"%s\"}", o ? "," : "",
-                    (unsigned long long) tx->out [o].amount, address);
+            bool known = zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address) == 0;
+            printf ("%s{\"value\":%llu,\"address\":%s%s%s}", o ? "," : "",
+                    (unsigned long long) tx->out [o].amount, known ? "\"" : "", known ? address : "null",
+                    known ? "\"" : "");
         }
         printf ("]}\n");
         return;
@@ -88,7 +89,8 @@ s_print_tx (cli_t *cli, const zc_tx_t *tx, const Zc__TxReply *r)
     for (uint32_t i = 0; i < tx->n_in; i++)
         printf ("in  %u    %s:%u\n", i, zc_hash_hex (&tx->in [i].prevout.txid, hex), tx->in [i].prevout.index);
     for (uint32_t o = 0; o < tx->n_out; o++) {
-        zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address);
+        if (zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address))
+            snprintf (address, sizeof address, "(a key that is not a point: no address)");
         printf ("out %u    %s  %s\n", o, zc_amount_format (tx->out [o].amount, amount), address);
     }
 }

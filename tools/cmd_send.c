@@ -316,7 +316,7 @@ s_print_dry_run (cli_t *cli, const zc_tx_t *tx, uint64_t fee)
         printf ("{\"txid\":\"%s\",\"size\":%zu,\"fee\":%llu,\"fee_rate\":%llu,\"inputs\":%u,\"outputs\":[",
                 txid, size, (unsigned long long) fee, (unsigned long long) rate, tx->n_in);
         for (uint32_t o = 0; o < tx->n_out; o++) {
-            zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address);
+            zc_address_encode (tx->out [o].pubkey, cli->params->hrp, address);   //  ours: points
             printf ("%s{\"address\":\"%s\",\"amount\":%llu}", o ? "," : "", address,
                     (unsigned long long) tx->out [o].amount);
         }
