@@ -302,8 +302,13 @@ replicas () { mgr service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' "${STA
 # --- 4. load; the backlog; validators up ----------------------------------------
 say "bench: $TXS transactions at $RATE/s through $NET.11:7781"
 bench_started=$(date +%s)
+#  --retries 20: a worker killed under load takes its validators' jobs with
+#  it; Swarm marks it Down some 13 s later and starts their replacements
+#  some 10 s after that, and until then the mempool answers busy. The
+#  bench's default retries (about 16 s) may run out in that window (one
+#  run: 8 of 100,000); 20 retries keep a transaction for about 64 s.
 zc --json bench --notify "tcp://$NET.11:7782" --txs "$TXS" --rate "$RATE" --accounts 100 \
-    --timeout 300 --verify >"$RUN/bench.json" 2>"$RUN/bench.log" &
+    --timeout 300 --retries 20 --verify >"$RUN/bench.json" 2>"$RUN/bench.log" &
 bench_pid=$!
 i=0
 until grep -q "submitting" "$RUN/bench.log" 2>/dev/null; do

@@ -57,6 +57,7 @@ typedef struct {
     int window;
     int batch;
     int timeout_s;
+    int attempts;                       //  tries per transaction (--retries + 1)
     bool verify;
     const char *notify;
     const char *metrics;                //  the sidecar, for CPU per transaction
@@ -116,8 +117,9 @@ typedef struct {
 } s_item_t;
 
 //  Tries per transaction when the node answers busy or timeout, or loses
-//  the answer; the answer's deadline
+//  the answer (the default; --retries); the answer's deadline
 #define BENCH_ATTEMPTS 8
+#define BENCH_ATTEMPTS_MAX 100
 #define BATCH_DEADLINE_MS 15000
 #define RETRY_PAUSE_US 250000
 
@@ -141,6 +143,7 @@ typedef struct {
     size_t n;
     size_t answered, accepted, in_flight, retries;
     size_t rejected [ZC_ERR_COUNT_ + 1];
+    int attempts;                       //  tries per transaction
     size_t *retry_q;                    //  ring of n: transactions to submit again
     size_t q_head, q_tail;
     s_block_t *blocks;                  //  in the order they came
@@ -163,7 +166,7 @@ s_settle (s_run_t *run, s_batch_t *batch, const Zc__SubmitTxsReply *r, int reaso
         int why = r ? (k < r->n_results ? (int) r->results [k]->reason : ZC_ERR_INTERNAL) : reason;
         if (item->confirmed_us || (why == ZC_ERR_DUPLICATE && item->attempts > 1))
             why = ZC_OK;
-        if ((why == ZC_ERR_BUSY || why == ZC_ERR_TIMEOUT) && item->attempts < BENCH_ATTEMPTS) {
+        if ((why == ZC_ERR_BUSY || why == ZC_ERR_TIMEOUT) && item->attempts < run->attempts) {
             //  backing off: 0.25 s doubling to 4 s, some 16 s in all, which
             //  outlasts a storage restart under load
             int doublings = item->attempts - 1 < 4 ? item->attempts - 1 : 4;
@@ -205,7 +208,8 @@ s_help (FILE *out)
         "Load a node: fund K accounts from the wallet, pre-sign N one-input transactions,\n"
         "submit them through the gateway and time each to acceptance and confirmation.\n"
         "A submission answered busy or timeout, or not answered at all (a service\n"
-        "restarting), is sent again, up to 8 tries 0.25 s doubling to 4 s apart; a\n"
+        "restarting), is sent again: 7 retries (--retries) 0.25 s doubling to 4 s apart,\n"
+        "some 16 s in all, each retry more adding 4 s; a\n"
         "latency counts from the first, and with a rate from the moment the transaction\n"
         "was due, so a bench held back by its window does not hide the wait.\n\n"
         "  --accounts K    accounts the load moves between (default 50)\n"
@@ -215,6 +219,8 @@ s_help (FILE *out)
         "  --window W      transactions submitted but not yet answered, at most (default 20000)\n"
         "  --batch B       transactions per submission (default 500)\n"
         "  --timeout S     seconds to wait for confirmations (default 120)\n"
+        "  --retries N     send a busy or unanswered submission again up to N times\n"
+        "                  (default 7; a host lost under load may need 20)\n"
         "  --verify        afterwards check every balance and the total of all outputs\n"
         "  --notify EP     the node's notification endpoint (env ZC_NODE_NOTIFY, default:\n"
         "                  DATADIR's)\n"
@@ -461,7 +467,8 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res, report_run_t *re
 
     //  3. submit: batches on one DEALER, many in flight, matched by request id
     zsock_t *api = zc_client_sock (client);
-    s_run_t run = { .items = items, .n = n, .retry_q = calloc (n, sizeof (size_t)) };
+    s_run_t run = { .items = items, .n = n, .attempts = opts->attempts,
+                    .retry_q = calloc (n, sizeof (size_t)) };
     size_t next = 0, confirmed = 0, n_batches = 0, batches_cap = 0, first_open = 0;
     s_batch_t *batches = NULL;
     uint64_t base_id = (uint64_t) zc_now_ms () << 20;
@@ -966,7 +973,7 @@ int
 cmd_bench (cli_t *cli, int argc, char **argv)
 {
     s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .batch = 500,
-                   .timeout_s = 120, .sweep_seconds = 5, .p99_cap = 2.0 };
+                   .timeout_s = 120, .attempts = BENCH_ATTEMPTS, .sweep_seconds = 5, .p99_cap = 2.0 };
     const char *sweep_spec = NULL;
     double sweep_step = 0;
     const char *sweep_only = NULL, *not_in_sweep = NULL;    //  an option of each kind, for errors
@@ -1010,6 +1017,12 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         else
         if (!strcmp (a, "--timeout"))
             o.timeout_s = atoi (v);
+        else
+        if (!strcmp (a, "--retries")) {
+            o.attempts = atoi (v) + 1;
+            if (o.attempts < 1 || o.attempts > BENCH_ATTEMPTS_MAX)
+                cli_die (CLI_EXIT_USAGE, "--retries: 0 to %d", BENCH_ATTEMPTS_MAX - 1);
+        }
         else
         if (!strcmp (a, "--notify"))
             o.notify = v;
