@@ -135,8 +135,8 @@ cmd_bumpfee (cli_t *cli, int argc, char **argv)
         cli_die (CLI_EXIT_FAIL, "%llu units per 1000 bytes is not more than the payment's %llu",
                  (unsigned long long) rate, (unsigned long long) old_rate);
     //  the same size: the same inputs and outputs, other amounts
-    uint64_t fee = (rate * old->tx->size + 999) / 1000;
-    uint64_t floor = old_fee + (min_rate * old->tx->size + 999) / 1000;
+    uint64_t fee = spend_fee (rate, old->tx->size);
+    uint64_t floor = old_fee + spend_fee (min_rate, old->tx->size);
     if (fee < floor)
         fee = floor;
     uint64_t extra = fee - old_fee;

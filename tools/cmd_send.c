@@ -147,12 +147,6 @@ s_parse (cli_t *cli, int argc, char **argv, s_send_t *s)
     }
 }
 
-static uint64_t
-s_fee (uint64_t rate, size_t bytes)
-{
-    return (rate * bytes + 999) / 1000;
-}
-
 //  Take reduce units off the payments, evenly, the first taking what does
 //  not divide; exits when one would be dust
 static void
@@ -208,10 +202,10 @@ s_build (s_send_t *s, zc_wallet_t *wallet, const zc_params_t *params, spend_coin
                      (unsigned long long) s->pay [i].amount, (unsigned long long) ZC_DUST_THRESHOLD_DEFAULT);
     const size_t in_bytes = ZC_OUTPOINT_BYTES + ZC_SIG_SIZE;
     zc_coinselect_ask_t ask = {
-        .target = s->total + (s->subtract_fee ? 0 : s_fee (s->fee_rate, spend_tx_size (0, s->n_pay))),
-        .input_fee = s->subtract_fee ? 0 : s_fee (s->fee_rate, in_bytes),
-        .change_fee = s_fee (s->fee_rate, ZC_TXOUT_BYTES),
-        .cost_of_change = s_fee (s->fee_rate, ZC_TXOUT_BYTES + in_bytes),
+        .target = s->total + (s->subtract_fee ? 0 : spend_fee (s->fee_rate, spend_tx_size (0, s->n_pay))),
+        .input_fee = s->subtract_fee ? 0 : spend_fee (s->fee_rate, in_bytes),
+        .change_fee = spend_fee (s->fee_rate, ZC_TXOUT_BYTES),
+        .cost_of_change = spend_fee (s->fee_rate, ZC_TXOUT_BYTES + in_bytes),
         .min_change = ZC_DUST_THRESHOLD_DEFAULT
     };
     uint64_t *amounts = calloc (coins->n ? coins->n : 1, sizeof *amounts);
@@ -234,8 +228,8 @@ s_build (s_send_t *s, zc_wallet_t *wallet, const zc_params_t *params, spend_coin
     free (chosen);
     //  the exact fee of the shape chosen
     uint64_t change = 0;
-    uint64_t with_change = s_fee (s->fee_rate, spend_tx_size (n_in, s->n_pay + 1));
-    uint64_t without = s_fee (s->fee_rate, spend_tx_size (n_in, s->n_pay));
+    uint64_t with_change = spend_fee (s->fee_rate, spend_tx_size (n_in, s->n_pay + 1));
+    uint64_t without = spend_fee (s->fee_rate, spend_tx_size (n_in, s->n_pay));
     if (s->subtract_fee) {
         //  the payees pay the fee: the change is all that is left over
         uint64_t extra = r.total - s->total;

@@ -95,6 +95,12 @@ spend_tx_size (size_t n_in, size_t n_out)
          + zc_varint_size (n_out) + n_out * ZC_TXOUT_BYTES;
 }
 
+uint64_t
+spend_fee (uint64_t rate, size_t bytes)
+{
+    return (rate * bytes + 999) / 1000;
+}
+
 zc_tx_t *
 spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t *params,
              const uint8_t (*pubkeys) [32], const uint64_t *amounts, size_t n_pay,
@@ -115,7 +121,7 @@ spend_build (spend_coins_t *coins, const zc_wallet_t *wallet, const zc_params_t 
     size_t n_in = 0;
     uint64_t have = 0, fee = 0;
     while (true) {
-        fee = (fee_rate * spend_tx_size (n_in ? n_in : 1, n_pay + 1) + 999) / 1000;
+        fee = spend_fee (fee_rate, spend_tx_size (n_in ? n_in : 1, n_pay + 1));
         if (n_in && have >= want + fee)
             break;
         if (n_in == coins->n || n_in == 1000) {

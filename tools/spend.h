@@ -46,6 +46,11 @@ void
 size_t
     spend_tx_size (size_t n_in, size_t n_out);
 
+//  The fee of bytes at rate units per 1000 bytes, rounded up (what the
+//  mempool's minimum asks)
+uint64_t
+    spend_fee (uint64_t rate, size_t bytes);
+
 //  Pay amounts [i] to pubkeys [i] from coins, with change
 //  to change_key, at fee_rate units per 1000 bytes, taking coins in their
 //  order; change under the default dust threshold is left to the fee. A
