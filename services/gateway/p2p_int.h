@@ -64,7 +64,9 @@
                                         //  beyond which its GetData waits
 #define GETDATA_BACKLOG 1024            //  ids a peer asked that wait for its budget
 #define SERVE_BLOCKS 8                  //  blocks read from storage for one peer at once
-#define SERVED_MAX 256                  //  ids recently sent to a peer: asking again is over-asking
+#define SERVED_MAX 256                  //  ids recently sent to a peer: asking again is over-asking ...
+#define OVERASK_MS 1000                 //  ... within this long; later it is an honest retry (its own
+                                        //  fetch or download timed out, or its sync started over)
 #define NEW_DIAL_RATE 1.0               //  new (never answering) addresses dialled per second ...
 #define NEW_DIAL_BURST 3.0              //  ... with this burst
 #define BANS_MAX 256
@@ -130,6 +132,7 @@ typedef struct {
     size_t backlog_count;
     int serving;                        //  blocks being read from storage for it
     uint64_t served [SERVED_MAX];       //  ids lately sent to it (8-byte prefixes, a ring)
+    int64_t served_ms [SERVED_MAX];     //  when each was sent (monotonic)
     size_t served_next;
 } p2p_peer_t;
 

@@ -315,12 +315,12 @@ s_prefix (const uint8_t *hash)
 }
 
 static bool
-s_served (const p2p_peer_t *peer, const uint8_t *hash)
+s_served (const p2p_peer_t *peer, const uint8_t *hash, int64_t now)
 {
     uint64_t key = s_prefix (hash);
     size_t n = peer->served_next < SERVED_MAX ? peer->served_next : SERVED_MAX;
     for (size_t i = 0; i < n; i++)
-        if (peer->served [i] == key)
+        if (peer->served [i] == key && now - peer->served_ms [i] < OVERASK_MS)
             return true;
     return false;
 }
@@ -328,7 +328,9 @@ s_served (const p2p_peer_t *peer, const uint8_t *hash)
 static void
 s_served_add (p2p_peer_t *peer, const uint8_t *hash)
 {
-    peer->served [peer->served_next++ % SERVED_MAX] = s_prefix (hash);
+    size_t at = peer->served_next++ % SERVED_MAX;
+    peer->served [at] = s_prefix (hash);
+    peer->served_ms [at] = zc_mono_ms ();
 }
 
 static bool
@@ -433,12 +435,15 @@ p2p_on_getdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
         p2p_misbehaved (self, peer, BAD_MALFORMED, "request too long");
         return;
     }
-    //  each id once per message, and not what we sent it lately: an honest
-    //  peer asks for what it lacks, once
+    //  each id once per message, and not what we sent it a moment ago: an
+    //  honest peer asks for what it lacks, and again only when its own wait
+    //  for it ran out (re-asks beyond that cost no more than any request:
+    //  what it has not acknowledged bounds what we send it)
     zhashx_t *asked = zc_hashkey_table (ZC_HASHKEY_HASH, true);
     if (!asked)
         return;
     size_t repeats = 0, again = 0, overflow = 0;
+    int64_t now = zc_mono_ms ();
     for (size_t i = 0; i < req->n_items; i++) {
         Zc__InvItem *item = req->items [i];
         if (item->hash.len != 32)
@@ -447,7 +452,7 @@ p2p_on_getdata (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body)
             repeats++;
             continue;
         }
-        if (s_served (peer, item->hash.data)) {
+        if (s_served (peer, item->hash.data, now)) {
             again++;
             continue;
         }
