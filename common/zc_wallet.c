@@ -2,6 +2,7 @@
 #include "zc_wallet.h"
 #include "zc_bip32.h"
 #include "zc_bip39.h"
+#include "zc_hashkey.h"
 #include "zc_hex.h"
 #include "zc_seal.h"
 
@@ -35,7 +36,9 @@ struct _zc_wallet_t {
     s_key_t *keys;
     size_t count;
     size_t cap;
+    zhashx_t *by_pubkey;                //  pubkey -> slot + 1 in keys
     //  format 2
+    uint32_t slot [2] [ZC_WALLET_MAX_KEYS];     //  chain, index -> slot + 1 (0: none)
     char network [32];
     uint32_t coin_type;
     int64_t created;
@@ -57,6 +60,10 @@ static zc_wallet_t *
 s_new (const char *path, int format)
 {
     zc_wallet_t *self = calloc (1, sizeof *self);
+    if (self && !(self->by_pubkey = zc_hashkey_table (ZC_HASHKEY_HASH, false))) {
+        free (self);
+        self = NULL;
+    }
     if (self) {
         snprintf (self->path, sizeof self->path, "%s", path);
         self->format = format;
@@ -104,6 +111,7 @@ zc_wallet_destroy (zc_wallet_t **self_p)
     for (size_t i = 0; i < self->n_txs; i++)
         free (self->txs [i].raw);
     free (self->txs);
+    zhashx_destroy (&self->by_pubkey);
     free (self);
     *self_p = NULL;
 }
@@ -144,7 +152,26 @@ s_push (zc_wallet_t *self, const zc_seckey_t *secret, const uint8_t *pubkey, int
     }
     else
         memcpy (key->pubkey, pubkey, 32);
+    //  one key once: by its public key, and by its place on a chain
+    if ((chain >= 0 && (index >= ZC_WALLET_MAX_KEYS || self->slot [chain] [index]))
+    ||  zhashx_insert (self->by_pubkey, key->pubkey, (void *) (uintptr_t) (self->count + 1))) {
+        explicit_bzero (key, sizeof *key);
+        return -1;
+    }
+    if (chain >= 0)
+        self->slot [chain] [index] = (uint32_t) self->count + 1;
     return (int) self->count++;
+}
+
+//  Take back the last key s_push added
+static void
+s_pop (zc_wallet_t *self)
+{
+    s_key_t *key = &self->keys [--self->count];
+    zhashx_delete (self->by_pubkey, key->pubkey);
+    if (key->chain >= 0)
+        self->slot [key->chain] [key->index] = 0;
+    explicit_bzero (key, sizeof *key);
 }
 
 // ---------------------------------------------------------------------------
@@ -347,8 +374,7 @@ s_append_key (zc_wallet_t *self, char *err, size_t err_size)
         close (fd);
     if (rc) {
         snprintf (err, err_size, "cannot write %s: %s", self->path, strerror (errno));
-        self->count--;
-        explicit_bzero (&self->keys [self->count], sizeof self->keys [0]);
+        s_pop (self);
         return -1;
     }
     return index;
@@ -357,11 +383,20 @@ s_append_key (zc_wallet_t *self, char *err, size_t err_size)
 // ---------------------------------------------------------------------------
 //  Format 2: the secret
 
+//  The account's path, m/86'/coin'/0'
+static const char *
+s_account (const zc_wallet_t *self, char path [32])
+{
+    snprintf (path, 32, "m/86'/%u'/0'", self->coin_type);
+    return path;
+}
+
 //  What the seal binds the secret to
 static void
 s_ad (const zc_wallet_t *self, char *ad, size_t size)
 {
-    snprintf (ad, size, "zchain-wallet 2 %s m/86'/%u'/0'", self->network, self->coin_type);
+    char path [32];
+    snprintf (ad, size, "zchain-wallet 2 %s %s", self->network, s_account (self, path));
 }
 
 //  The secret in clear: the phrase, then the imported keys. Caller wipes.
@@ -413,18 +448,15 @@ s_set_secret (zc_wallet_t *self, const char *text, const char *passphrase, uint6
     return 0;
 }
 
-//  Key chain/index of the account, its BIP86 output key and the secret
-//  that signs for it
+//  The secret of key index of a chain (its branch of the account): BIP86's
+//  tweak of m/86'/coin'/0'/chain/index, the secret of its output key
 static int
-s_derive (const zc_wallet_t *self, int chain, uint32_t index, zc_seckey_t *secret)
+s_derive (const zc_xprv_t *branch, uint32_t index, zc_seckey_t *secret)
 {
-    zc_xprv_t branch, child;
-    int rc = zc_bip32_child (&self->account, (uint32_t) chain, &branch);
-    if (rc == 0)
-        rc = zc_bip32_child (&branch, index, &child);
+    zc_xprv_t child;
+    int rc = zc_bip32_child (branch, index, &child);
     if (rc == 0)
         rc = zc_bip86_seckey (child.key, secret->b);
-    zc_bip32_wipe (&branch);
     zc_bip32_wipe (&child);
     return rc;
 }
@@ -432,32 +464,32 @@ s_derive (const zc_wallet_t *self, int chain, uint32_t index, zc_seckey_t *secre
 static s_key_t *
 s_key_at (zc_wallet_t *self, int chain, uint32_t index)
 {
-    for (size_t i = 0; i < self->count; i++)
-        if (self->keys [i].chain == chain && self->keys [i].index == index)
-            return &self->keys [i];
-    return NULL;
+    uint32_t at = chain >= 0 && chain <= 1 && index < ZC_WALLET_MAX_KEYS ? self->slot [chain] [index] : 0;
+    return at ? &self->keys [at - 1] : NULL;
 }
 
-//  Keys of chain up to and with index, derived (unlocked) or checked
-//  against the stored public ones. 0 or -1.
+//  Keys of chain up to and with index: derived (unlocked), the stored
+//  public ones checked against what the seed gives. 0 or -1.
 static int
 s_fill_chain (zc_wallet_t *self, int chain, uint32_t upto)
 {
-    for (uint32_t i = 0; i <= upto; i++) {
+    if (self->locked) {
+        for (uint32_t i = 0; i <= upto; i++)
+            if (!s_key_at (self, chain, i))
+                return -1;
+        return 0;
+    }
+    zc_xprv_t branch;
+    int rc = zc_bip32_child (&self->account, (uint32_t) chain, &branch);
+    for (uint32_t i = 0; rc == 0 && i <= upto; i++) {
         s_key_t *key = s_key_at (self, chain, i);
-        if (key && (self->locked || key->have))
+        if (key && key->have)
             continue;
-        if (!key && self->locked)
-            return -1;
         zc_seckey_t secret;
-        if (s_derive (self, chain, i, &secret)) {
-            zc_seckey_wipe (&secret);
-            //  BIP32: an invalid child (odds 2^-127) is skipped; this
-            //  wallet refuses instead, which no real seed will meet
-            return -1;
-        }
-        int rc = 0;
-        if (key) {
+        //  BIP32: an invalid child (odds 2^-127) is skipped; this wallet
+        //  refuses instead, which no real seed will meet
+        rc = s_derive (&branch, i, &secret);
+        if (rc == 0 && key) {
             uint8_t pubkey [32];
             rc = zc_seckey_pubkey (&secret, pubkey) || memcmp (pubkey, key->pubkey, 32) ? -1 : 0;
             if (rc == 0) {
@@ -465,16 +497,16 @@ s_fill_chain (zc_wallet_t *self, int chain, uint32_t upto)
                 key->have = true;
             }
         }
-        else {
+        else
+        if (rc == 0) {
             rc = s_push (self, &secret, NULL, (int64_t) time (NULL), chain, i) < 0 ? -1 : 0;
             if (rc == 0 && i + 1 > self->derived [chain])
                 self->derived [chain] = i + 1;
         }
         zc_seckey_wipe (&secret);
-        if (rc)
-            return -1;
     }
-    return 0;
+    zc_bip32_wipe (&branch);
+    return rc ? -1 : 0;
 }
 
 //  Open the secret text: the phrase and the imported keys into the
@@ -490,13 +522,12 @@ s_open_secret (zc_wallet_t *self, const char *text)
     phrase [eol - text] = 0;
     uint8_t seed [ZC_BIP39_SEED_SIZE];
     zc_xprv_t master;
-    char path [64];
-    snprintf (path, sizeof path, "m/86'/%u'/0'", self->coin_type);
+    char path [32];
     int rc = zc_bip39_seed (phrase, NULL, seed);
     if (rc == 0)
         rc = zc_bip32_master (seed, sizeof seed, &master);
     if (rc == 0)
-        rc = zc_bip32_derive (&master, path, &self->account);
+        rc = zc_bip32_derive (&master, s_account (self, path), &self->account);
     explicit_bzero (phrase, sizeof phrase);
     explicit_bzero (seed, sizeof seed);
     zc_bip32_wipe (&master);
@@ -554,9 +585,8 @@ s_save (zc_wallet_t *self, bool exclusive, char *err, size_t err_size)
     cJSON *root = cJSON_CreateObject ();
     cJSON_AddNumberToObject (root, "zchain_wallet", 2);
     cJSON_AddStringToObject (root, "network", self->network);
-    char account [64];
-    snprintf (account, sizeof account, "m/86'/%u'/0'", self->coin_type);
-    cJSON_AddStringToObject (root, "account", account);
+    char account [32];
+    cJSON_AddStringToObject (root, "account", s_account (self, account));
     cJSON_AddNumberToObject (root, "created", (double) self->created);
     if (self->encrypted) {
         cJSON *enc = cJSON_AddObjectToObject (root, "encryption");
@@ -676,7 +706,7 @@ s_load_hd (const char *path, const char *text, char *err, size_t err_size)
         why = "has no valid next indexes";
     for (int c = 0; !why && c < 2; c++) {
         double d = cJSON_GetArrayItem (next, c)->valuedouble;
-        if (d < 0 || d > ZC_WALLET_MAX_KEYS)
+        if (d < 0 || d > ZC_WALLET_MAX_KEYS / 2 - ZC_WALLET_LOOKAHEAD)
             why = "has no valid next indexes";
         else
             self->next [c] = (uint32_t) d;
@@ -692,7 +722,6 @@ s_load_hd (const char *path, const char *text, char *err, size_t err_size)
         s_get_u64 (key, "created", INT64_MAX, &created);
         if (!s_get_hex (key, "pubkey", pubkey, 32) || c < -1 || c > 1
         ||  !s_get_u64 (key, "index", ZC_WALLET_MAX_KEYS, &index)
-        ||  (c >= 0 && s_key_at (self, c, (uint32_t) index))
         ||  s_push (self, NULL, pubkey, (int64_t) created, c, (uint32_t) index) < 0)
             why = "has an invalid key";
         else
@@ -739,6 +768,23 @@ s_load_hd (const char *path, const char *text, char *err, size_t err_size)
         return NULL;
     }
     return self;
+}
+
+//  Keep ZC_WALLET_LOOKAHEAD keys past next on both chains; true when it
+//  derived some
+static int
+s_top_up (zc_wallet_t *self, bool *added)
+{
+    *added = false;
+    for (int c = 0; c < 2; c++) {
+        uint32_t want = self->next [c] + ZC_WALLET_LOOKAHEAD;
+        if (self->derived [c] >= want)
+            continue;
+        if (s_fill_chain (self, c, want - 1))
+            return -1;
+        *added = true;
+    }
+    return 0;
 }
 
 // ---------------------------------------------------------------------------
@@ -789,8 +835,9 @@ zc_wallet_create_hd (const char *path, const char *phrase, const char *network,
     if (passphrase && !self->pass)
         rc = -1;
     explicit_bzero (canonical, sizeof canonical);
+    bool added;
     if (rc == 0)
-        rc = s_fill_chain (self, 0, ZC_WALLET_LOOKAHEAD - 1) || s_fill_chain (self, 1, ZC_WALLET_LOOKAHEAD - 1);
+        rc = s_top_up (self, &added);
     if (rc) {
         snprintf (err, err_size, "cannot derive the wallet's keys");
         zc_wallet_destroy (&self);
@@ -825,23 +872,6 @@ bool
 zc_wallet_is_locked (const zc_wallet_t *self)
 {
     return self->locked;
-}
-
-//  Keep ZC_WALLET_LOOKAHEAD keys past next on both chains; true when it
-//  derived some
-static int
-s_top_up (zc_wallet_t *self, bool *added)
-{
-    *added = false;
-    for (int c = 0; c < 2; c++) {
-        uint32_t want = self->next [c] + ZC_WALLET_LOOKAHEAD;
-        if (self->derived [c] >= want)
-            continue;
-        if (s_fill_chain (self, c, want - 1))
-            return -1;
-        *added = true;
-    }
-    return 0;
 }
 
 int
@@ -929,7 +959,7 @@ zc_wallet_next_key (zc_wallet_t *self, int chain, char *err, size_t err_size)
         snprintf (err, err_size, "no such chain");
         return -1;
     }
-    if (self->next [chain] + 1 >= ZC_WALLET_MAX_KEYS / 2) {
+    if (self->next [chain] + 1 > ZC_WALLET_MAX_KEYS / 2 - ZC_WALLET_LOOKAHEAD) {
         snprintf (err, err_size, "the wallet is full");
         return -1;
     }
@@ -1015,8 +1045,7 @@ zc_wallet_import (zc_wallet_t *self, const zc_seckey_t *secret, int64_t created,
     explicit_bzero (phrase, sizeof phrase);
     if (!text || s_set_secret (self, text, self->pass, self->seal.ops, self->seal.mem)) {
         s_free_text (&text);
-        self->count--;
-        explicit_bzero (&self->keys [self->count], sizeof self->keys [0]);
+        s_pop (self);
         snprintf (err, err_size, "cannot seal the wallet's secret");
         return -1;
     }
@@ -1064,10 +1093,8 @@ zc_wallet_index (const zc_wallet_t *self, size_t i)
 int
 zc_wallet_find (const zc_wallet_t *self, const uint8_t pubkey [32])
 {
-    for (size_t i = 0; i < self->count; i++)
-        if (memcmp (self->keys [i].pubkey, pubkey, 32) == 0)
-            return (int) i;
-    return -1;
+    uintptr_t at = (uintptr_t) zhashx_lookup (self->by_pubkey, pubkey);
+    return at ? (int) at - 1 : -1;
 }
 
 const zc_seckey_t *
