@@ -72,10 +72,11 @@ cmd_balance (cli_t *cli, int argc, char **argv)
         return 0;
     }
     zc_wallet_t *wallet = wallet_open (cli, false);
-    for (size_t k = 0; k < zc_wallet_count (wallet); k++)
-        s_balance_of (client, zc_wallet_pubkey (wallet, k), &balance, &immature, &count);
     wallet_view_t view;
     wallet_view (client, wallet, cli->params, &view);
+    balance = view.coins.balance;
+    immature = view.coins.immature;
+    count = view.coins.utxo_count;
     uint64_t confirmed = view.coins.total - view.coins.unconfirmed;
     uint64_t unconfirmed = view.coins.unconfirmed;
     if (cli->json)

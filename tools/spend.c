@@ -28,6 +28,8 @@ spend_coins (zc_client_t *client, const zc_wallet_t *wallet, const zc_params_t *
         if (!r)
             cli_die (CLI_EXIT_FAIL, "malformed answer from the node");
         out->height = r->height;
+        out->balance += r->balance;
+        out->utxo_count += r->utxo_count;
         out->immature += r->immature;
         spend_coin_t *grown = realloc (out->coins, (out->n + r->n_utxos + 1) * sizeof *grown);
         if (!grown)

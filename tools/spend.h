@@ -21,6 +21,8 @@ typedef struct {
     spend_coin_t *coins;
     size_t n;
     uint64_t total;                     //  spendable
+    uint64_t balance;                   //  every confirmed coin, immature ones too
+    uint64_t utxo_count;                //  of those
     uint64_t immature;
     uint64_t unconfirmed;               //  of total: outputs of the wallet's own unconfirmed payments
     uint32_t height;                    //  the tip the answer is for
