@@ -310,6 +310,22 @@ test_ten_payments (void **state)
     assert_int_equal ((uint64_t) s_num (first, "amount") + (uint64_t) s_num (sub, "fee"), 2 * ZC_COIN);
     cJSON_Delete (sub);
 
+    //  the fee estimates: one per target, none under the relay minimum, none
+    //  above a nearer target's, the same as the HTTP api's
+    cJSON *est = s_zc_json ("estimatefee");
+    double min_relay = s_num (est, "min_relay");
+    assert_true (min_relay > 0);
+    assert_true (s_num (est, "1") >= s_num (est, "3") && s_num (est, "3") >= s_num (est, "6")
+                 && s_num (est, "6") >= s_num (est, "12") && s_num (est, "12") >= min_relay);
+    char http [512];
+    assert_int_equal (testnode_http (s_node, s_node->http_port, "GET", "/api/fee-estimates", NULL, http,
+                                     sizeof http), 200);
+    char want [256];
+    snprintf (want, sizeof want, "{\"1\":%.0f,\"3\":%.0f,\"6\":%.0f,\"12\":%.0f}", s_num (est, "1"),
+              s_num (est, "3"), s_num (est, "6"), s_num (est, "12"));
+    assert_non_null (strstr (http, want));
+    cJSON_Delete (est);
+
     //  one block confirms all ten
     s_mine_with (&txids [9]);
     for (int i = 0; i < 10; i++)
@@ -408,6 +424,16 @@ test_restore_and_passphrase (void **state)
                                     "--wallet %s wallet restore --phrase-file %s --no-passphrase",
                                     restored, phrase), 0);
     assert_string_equal (restored_addr, addr);
+    //  restored without asking the node, it knows no used address; a
+    //  rescan finds them
+    char unscanned [300], after_scan [128];
+    snprintf (unscanned, sizeof unscanned, "%s/unscanned.wallet", dir);
+    assert_int_equal (testnode_cli (s_node, NULL, 0, "--wallet %s wallet restore --phrase-file %s "
+                                    "--no-passphrase --no-scan", unscanned, phrase), 0);
+    assert_int_equal (testnode_cli (s_node, NULL, 0, "--wallet %s wallet rescan", unscanned), 0);
+    assert_int_equal (testnode_cli (s_node, after_scan, sizeof after_scan, "--wallet %s wallet address",
+                                    unscanned), 0);
+    assert_string_equal (after_scan, addr);
     char balance [512];
     assert_int_equal (testnode_cli (s_node, balance, sizeof balance, "--json --wallet %s balance", restored), 0);
     cJSON *b = cJSON_Parse (balance);
