@@ -43,6 +43,8 @@ const zc_option_t miner_options [] = {
 };
 
 #define HASHES_PER_CHECK 20000          //  ~10 ms at 2M hashes/s: tip changes seen fast
+#define SUPERSEDED_RETRY_MS 20          //  a template on our last block's prev: ask again after
+#define SUPERSEDED_MS 5000              //  ... for at most this long (a reorg may go back there)
 
 typedef struct {
     miner_cfg_t *cfg;
@@ -55,9 +57,11 @@ typedef struct {
     zsock_t *chain;                     //  SUB to storage's "tip" topic
     zsock_t *metrics_sock;
     uint64_t extranonce;
-    zc_hash_t building_on;              //  the prev of the last template taken
+    zc_hash_t building_on;              //  the prev of the last template taken, then our block
     bool tip_changed;                   //  storage's tip is another now
-    int64_t last_block_ms;              //  pacing reference
+    zc_hash_t superseded;               //  our last block's prev: no template on it
+    int64_t superseded_until;           //  ... until then (0: none)
+    int64_t last_block_ms;              //  pacing reference: when our last block was found
     int64_t interval_ms;                //  pacing: this block's; 0 none
     int64_t retry_ms;                   //  no template asked for before this
     //  the search in hand, worked on a batch a turn (NULL t: none)
@@ -198,7 +202,8 @@ s_search_batch (self_t *self)
     return end > UINT32_MAX ? -1 : 0;
 }
 
-static void
+//  Hand the block to storage: true when it connected it
+static bool
 s_submit (self_t *self, uint8_t *raw, size_t size, uint32_t height)
 {
     zc_metric_inc (self->m_found, 1);
@@ -213,7 +218,9 @@ s_submit (self_t *self, uint8_t *raw, size_t size, uint32_t height)
     zc_err_t rc = zc_client_call (self->storage, ZC__MSG_TYPE__SUBMIT_BLOCK, &req.base, 30000,
                                   &type, &body, &reply_size, &detail);
     Zc__SubmitBlockReply *reply = rc == ZC_OK ? zc__submit_block_reply__unpack (NULL, reply_size, body) : NULL;
+    bool connected = false;
     if (reply && reply->reason == ZC_OK) {
+        connected = reply->connected;
         zc_metric_inc (reply->connected ? self->m_accepted : self->m_stale, 1);
         zc_info ("block at height %u %s", height, reply->connected ? "connected" : "stored on a side branch");
     }
@@ -224,6 +231,7 @@ s_submit (self_t *self, uint8_t *raw, size_t size, uint32_t height)
     }
     if (reply)
         zc__submit_block_reply__free_unpacked (reply, NULL);
+    return connected;
 }
 
 //  The search in hand is over: pace for the next block. In regtest, where
@@ -273,6 +281,17 @@ s_next_search (self_t *self)
         s_search_end (self);
         return 500;
     }
+    if (self->superseded_until > now && self->t->prev_hash.len == 32
+    &&  memcmp (self->t->prev_hash.data, self->superseded.b, 32) == 0) {
+        //  the mempool has not yet followed the chain to our last block:
+        //  a block on this template could only be stale (the pacing of
+        //  this block stays as drawn)
+        zc__template_reply__free_unpacked (self->t, NULL);
+        self->t = NULL;
+        self->retry_ms = now + SUPERSEDED_RETRY_MS;
+        return SUPERSEDED_RETRY_MS;
+    }
+    self->superseded_until = 0;
     memcpy (self->building_on.b, self->t->prev_hash.data, 32);
     zc_metric_set (self->m_template_txs, (double) self->t->n_txs);
     zc_metric_set (self->m_template_age, (double) (zc_now_ms () - (int64_t) self->t->created_ms) / 1000.0);
@@ -300,9 +319,18 @@ s_step (zc_actor_t *actor, void *arg)
     }
     int found = s_search_batch (self);
     if (found == 1) {
-        zc_put_le32 (self->raw + 76, self->header.nonce);
-        s_submit (self, self->raw, self->size, self->t->height);
+        //  the interval runs from block to block, not from the end of a
+        //  connect to the next search: a block storage takes half a second
+        //  to connect must not stretch the interval by as much
         self->last_block_ms = zc_mono_ms ();
+        zc_put_le32 (self->raw + 76, self->header.nonce);
+        if (s_submit (self, self->raw, self->size, self->t->height)) {
+            //  our own block's tip event is no news; a template on its
+            //  prev would be
+            self->superseded = self->building_on;
+            self->superseded_until = self->last_block_ms + SUPERSEDED_MS;
+            zc_header_hash (&self->header, &self->building_on);
+        }
         s_search_end (self);
     }
     else
