@@ -51,7 +51,8 @@ void
                     cpu_cost_spent_t *out);
 
 //  CPU seconds of one BIP340 verification on this machine now (the
-//  median of a few rounds of verifications).
+//  median of a few rounds over distinct keys and signatures); 0 when
+//  it cannot be measured.
 double
     cpu_cost_verify_seconds (void);
 
