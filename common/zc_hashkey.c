@@ -68,6 +68,13 @@ zc_hashkey_siphash (const uint8_t key [16], const void *data, size_t size)
     return v0 ^ v1 ^ v2 ^ v3;
 }
 
+uint64_t
+zc_hashkey_hash (const void *data, size_t size)
+{
+    pthread_once (&s_secret_once, s_secret_init);
+    return zc_hashkey_siphash (s_secret, data, size);
+}
+
 static size_t
 s_hash_32 (const void *key)
 {

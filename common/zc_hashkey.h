@@ -31,4 +31,9 @@ zhashx_t *
 uint64_t
     zc_hashkey_siphash (const uint8_t key [16], const void *data, size_t size);
 
+//  SipHash-2-4 of data under the process's secret key (drawn at random
+//  once per process): the hash of the tables here and of zc_keytable.h.
+uint64_t
+    zc_hashkey_hash (const void *data, size_t size);
+
 #endif

@@ -8,6 +8,7 @@
 #include "zc_check.h"
 #include "zc_follow.h"
 #include "zc_hashkey.h"
+#include "zc_keytable.h"
 #include "zc_hex.h"
 #include "zc_fee.h"
 #include "zc_log.h"
@@ -222,9 +223,9 @@ typedef struct {
     zhashx_t *by_id;                    //  batch id (text) -> batch, for verdicts
     zhashx_t *by_lookup;                //  its GET_UTXOS's request id (text) -> batch
     size_t in_flight;                   //  transactions in batches
-    zhashx_t *reserved;                 //  outpoint key -> s_item_t spending it
-    zhashx_t *flight_txids;             //  txid -> s_item_t being checked
-    zhashx_t *recent;                   //  txids confirmed lately (text keys)
+    zc_keytable_t *reserved;            //  outpoint key -> s_item_t spending it
+    zc_keytable_t *flight_txids;        //  txid -> s_item_t being checked
+    zc_keytable_t *recent;              //  txids confirmed lately
     uint64_t next_batch;
     uint64_t next_request;
     //  the tip the pool is consistent with
@@ -444,10 +445,10 @@ s_item_release (self_t *self, s_item_t *item)
 {
     if (item->reserved) {
         for (uint32_t i = 0; i < item->tx->n_in; i++)
-            if (zhashx_lookup (self->reserved, item->keys [i]) == item)
-                zhashx_delete (self->reserved, item->keys [i]);
-        if (zhashx_lookup (self->flight_txids, item->tx->txid.b) == item)
-            zhashx_delete (self->flight_txids, item->tx->txid.b);
+            if (zc_keytable_lookup (self->reserved, item->keys [i]) == item)
+                zc_keytable_delete (self->reserved, item->keys [i]);
+        if (zc_keytable_lookup (self->flight_txids, item->tx->txid.b) == item)
+            zc_keytable_delete (self->flight_txids, item->tx->txid.b);
         item->reserved = false;
     }
 }
@@ -506,11 +507,11 @@ s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
         s_reject (self, item, ZC_ERR_WITNESS_MISMATCH);
         return;
     }
-    if (same || zhashx_lookup (self->recent, tx->txid.b)) {
+    if (same || zc_keytable_lookup (self->recent, tx->txid.b)) {
         item->already = true;           //  idempotent: submitting twice is harmless
         return;
     }
-    if (zhashx_lookup (self->flight_txids, tx->txid.b)) {
+    if (zc_keytable_lookup (self->flight_txids, tx->txid.b)) {
         s_reject (self, item, ZC_ERR_DUPLICATE);
         return;
     }
@@ -524,13 +525,13 @@ s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
     for (uint32_t i = 0; i < tx->n_in; i++) {
         const zc_outpoint_t *op = &tx->in [i].prevout;
         zc_outpoint_key (op, item->keys [i]);
-        if (zhashx_lookup (self->reserved, item->keys [i])) {
+        if (zc_keytable_lookup (self->reserved, item->keys [i])) {
             s_reject (self, item, ZC_ERR_DOUBLE_SPEND);
             return;
         }
         if (pool_spender (self->pool, op))
             item->replaces = true;      //  judged with its fee (s_check_amounts)
-        s_item_t *parent = zhashx_lookup (self->flight_txids, op->txid.b);
+        s_item_t *parent = zc_keytable_lookup (self->flight_txids, op->txid.b);
         if (pool_coin (self->pool, op, &item->coins [i]))
             item->source [i] = SRC_POOL;
         else
@@ -544,9 +545,13 @@ s_prepare_item (self_t *self, s_batch_t *batch, size_t index)
         else
             item->source [i] = SRC_STORAGE;
     }
+    if (zc_keytable_reserve (self->reserved, tx->n_in) || zc_keytable_reserve (self->flight_txids, 1)) {
+        s_reject (self, item, ZC_ERR_INTERNAL);
+        return;
+    }
     for (uint32_t i = 0; i < tx->n_in; i++)
-        zhashx_insert (self->reserved, item->keys [i], item);
-    zhashx_insert (self->flight_txids, tx->txid.b, item);
+        zc_keytable_insert (self->reserved, item->keys [i], item);
+    zc_keytable_insert (self->flight_txids, tx->txid.b, item);
     item->reserved = true;
 }
 
@@ -654,7 +659,7 @@ static const zc_tx_t *
 s_flight_tx (void *arg, const zc_hash_t *txid)
 {
     self_t *self = arg;
-    const s_item_t *item = zhashx_lookup (self->flight_txids, txid->b);
+    const s_item_t *item = zc_keytable_lookup (self->flight_txids, txid->b);
     return item ? item->tx : NULL;
 }
 
@@ -791,7 +796,7 @@ s_parents_alive (self_t *self, const s_item_t *item)
         if (item->source [i] == SRC_STORAGE)
             continue;
         const zc_hash_t *parent = &item->tx->in [i].prevout.txid;
-        if (!pool_find (self->pool, parent) && !zhashx_lookup (self->recent, parent->b))
+        if (!pool_find (self->pool, parent) && !zc_keytable_lookup (self->recent, parent->b))
             return false;
     }
     return true;
@@ -1236,9 +1241,9 @@ s_on_storage (zc_actor_t *actor, zsock_t *sock, void *arg)
 static void
 s_remember_confirmed (self_t *self, const zc_hash_t *txid)
 {
-    if (zhashx_size (self->recent) >= RECENT_MAX)
-        zhashx_purge (self->recent);    //  bounded; older ones matter no more
-    zhashx_update (self->recent, txid->b, (void *) 1);
+    if (zc_keytable_size (self->recent) >= RECENT_MAX)
+        zc_keytable_purge (self->recent);    //  bounded; older ones matter no more
+    zc_keytable_update (self->recent, txid->b, (void *) 1);
 }
 
 //  A connected block: drop what it confirms and what conflicts with it,
@@ -1254,7 +1259,7 @@ s_block_connected (self_t *self, zc_block_t *block)
         for (uint32_t i = 0; i < tx->n_in; i++) {
             uint8_t key [36];
             zc_outpoint_key (&tx->in [i].prevout, key);
-            s_item_t *item = zhashx_lookup (self->reserved, key);
+            s_item_t *item = zc_keytable_lookup (self->reserved, key);
             if (!item)
                 continue;
             if (zc_hash_eq (&item->tx->txid, &tx->txid))
@@ -1307,7 +1312,7 @@ s_apply_chain_event (void *arg, Zc__ChainEvent *ev)
         //  take the block's transactions back; the checks run again, against
         //  the chain as it is now. They are confirmed no more.
         for (uint32_t t = 0; block && t < block->n_tx; t++)
-            zhashx_delete (self->recent, block->tx [t]->txid.b);
+            zc_keytable_delete (self->recent, block->tx [t]->txid.b);
         if (block && block->n_tx > 1)
             s_take_back (self, block, ev->raw.data, ev->raw.len);
         if (block)
@@ -2303,9 +2308,9 @@ s_open (self_t *self, char *err, size_t err_size)
     self->batches = zlistx_new ();
     self->by_id = zhashx_new ();
     self->by_lookup = zhashx_new ();
-    self->reserved = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
-    self->flight_txids = zc_hashkey_table (ZC_HASHKEY_HASH, true);
-    self->recent = zc_hashkey_table (ZC_HASHKEY_HASH, false);
+    self->reserved = zc_keytable_new (ZC_HASHKEY_OUTPOINT);
+    self->flight_txids = zc_keytable_new (ZC_HASHKEY_HASH);
+    self->recent = zc_keytable_new (ZC_HASHKEY_HASH);
     self->pending = calloc (MAX_EVENTS_PENDING, sizeof *self->pending);
     if (!self->pool || !self->store || !self->batches || !self->by_id || !self->by_lookup
     ||  !self->reserved || !self->flight_txids
@@ -2358,9 +2363,9 @@ s_close (self_t *self)
     zc_workpool_destroy (&self->workpool);
     pool_destroy (&self->pool);
     store_destroy (&self->store);
-    zhashx_destroy (&self->reserved);
-    zhashx_destroy (&self->flight_txids);
-    zhashx_destroy (&self->recent);
+    zc_keytable_destroy (&self->reserved);
+    zc_keytable_destroy (&self->flight_txids);
+    zc_keytable_destroy (&self->recent);
     for (size_t i = 0; i < self->n_resubmit; i++) {
         zc_tx_destroy (&self->resubmit [i]);
         free (self->resubmit_raw [i]);

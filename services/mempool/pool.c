@@ -1,8 +1,9 @@
 /*  pool.c - unconfirmed transactions by txid, by spent outpoint, by package
  *
- *  Two hash tables (zc_hashkey) whose keys point into the entries
- *  themselves (the txid, and each input's outpoint key kept in the entry),
- *  so neither table copies or frees a key. Each entry links its in-pool
+ *  Two hash tables: by txid (a zhashx, zc_hashkey, whose keys point into
+ *  the entries themselves, and which walks every entry in turn), and by
+ *  spent outpoint (a zc_keytable, looked up for every input of every
+ *  transaction admitted or confirmed: the key sits in the slot). Each entry links its in-pool
  *  parents and children; walks along those links mark what they visited
  *  with a generation number instead of clearing marks, and stop at the
  *  limits, so their cost is bounded by the limits and never by the pool.
@@ -10,6 +11,7 @@
 #include "pool.h"
 
 #include "zc_hashkey.h"
+#include "zc_keytable.h"
 
 #include <assert.h>
 #include <czmq.h>
@@ -38,7 +40,7 @@ typedef struct {
 
 struct _pool_t {
     zhashx_t *by_txid;                  //  txid -> s_entry_t; owns the entries
-    zhashx_t *by_spent;                 //  outpoint key -> s_entry_t spending it
+    zc_keytable_t *by_spent;            //  outpoint key -> s_entry_t spending it
     pool_limits_t limits;
     size_t bytes;                       //  canonical bytes of the entries
     size_t usage;                       //  their memory, estimated: what max_bytes caps
@@ -63,7 +65,7 @@ pool_new (size_t max_bytes, const pool_limits_t *limits)
     self->max_bytes = max_bytes;
     self->limits = *limits;
     self->by_txid = zc_hashkey_table (ZC_HASHKEY_HASH, true);
-    self->by_spent = zc_hashkey_table (ZC_HASHKEY_OUTPOINT, true);
+    self->by_spent = zc_keytable_new (ZC_HASHKEY_OUTPOINT);
     //  no package outgrows the limits, so neither do the walks over one
     size_t most = limits->max_ancestors > limits->max_descendants ? limits->max_ancestors
                                                                   : limits->max_descendants;
@@ -102,7 +104,7 @@ pool_destroy (pool_t **self_p)
             s_entry_free (&e);
         zhashx_destroy (&self->by_txid);
     }
-    zhashx_destroy (&self->by_spent);
+    zc_keytable_destroy (&self->by_spent);
     free (self->walk.v);
     free (self->doomed.v);
     free (self);
@@ -176,7 +178,7 @@ pool_spender (const pool_t *self, const zc_outpoint_t *outpoint)
 {
     uint8_t key [36];
     zc_outpoint_key (outpoint, key);
-    s_entry_t *e = zhashx_lookup (self->by_spent, key);
+    s_entry_t *e = zc_keytable_lookup (self->by_spent, key);
     return e ? &e->pub : NULL;
 }
 
@@ -317,7 +319,7 @@ pool_replacement (pool_t *self, const zc_tx_t *tx, uint64_t fee, uint64_t min_ra
     for (uint32_t i = 0; i < tx->n_in; i++) {
         uint8_t key [36];
         zc_outpoint_key (&tx->in [i].prevout, key);
-        s_entry_t *e = zhashx_lookup (self->by_spent, key);
+        s_entry_t *e = zc_keytable_lookup (self->by_spent, key);
         if (e && s_walk_add (self, set, e))
             return ZC_ERR_INTERNAL;
     }
@@ -396,8 +398,8 @@ static void
 s_free_entry (pool_t *self, s_entry_t *entry)
 {
     for (uint32_t i = 0; i < entry->pub.tx->n_in; i++)
-        if (zhashx_lookup (self->by_spent, entry->spent [i]) == entry)
-            zhashx_delete (self->by_spent, entry->spent [i]);
+        if (zc_keytable_lookup (self->by_spent, entry->spent [i]) == entry)
+            zc_keytable_delete (self->by_spent, entry->spent [i]);
     zhashx_delete (self->by_txid, entry->pub.tx->txid.b);
     self->bytes -= entry->pub.tx->size;
     self->usage -= s_usage (entry->pub.tx);
@@ -502,7 +504,7 @@ pool_remove_spenders (pool_t *self, const zc_tx_t *tx, pool_remove_t why)
         zc_outpoint_t op = { tx->txid, o };
         uint8_t key [36];
         zc_outpoint_key (&op, key);
-        s_entry_t *child = zhashx_lookup (self->by_spent, key);
+        s_entry_t *child = zc_keytable_lookup (self->by_spent, key);
         if (child)
             s_remove_tree (self, child, why, why, false);
     }
@@ -515,7 +517,7 @@ pool_replace (pool_t *self, const zc_tx_t *tx)
     for (uint32_t i = 0; i < tx->n_in; i++) {
         uint8_t key [36];
         zc_outpoint_key (&tx->in [i].prevout, key);
-        s_entry_t *e = zhashx_lookup (self->by_spent, key);
+        s_entry_t *e = zc_keytable_lookup (self->by_spent, key);
         if (e)
             s_remove_tree (self, e, POOL_REPLACED, POOL_REPLACED, false);
     }
@@ -570,7 +572,7 @@ pool_block_connected (pool_t *self, zc_tx_t *const *txs, uint32_t n_tx)
         for (uint32_t i = 0; i < tx->n_in; i++) {
             uint8_t key [36];
             zc_outpoint_key (&tx->in [i].prevout, key);
-            s_entry_t *rival = zhashx_lookup (self->by_spent, key);
+            s_entry_t *rival = zc_keytable_lookup (self->by_spent, key);
             if (rival)
                 s_remove_tree (self, rival, POOL_CONFLICT, POOL_CONFLICT, false);
         }
@@ -668,6 +670,9 @@ pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, uint64_t fee, uint64_t 
     for (size_t k = 0; rc == ZC_OK && k < anc->n; k++)
         if (anc->v [k]->pub.descendant_bytes + tx->size > lim->max_package_bytes)
             rc = ZC_ERR_PACKAGE_TOO_LARGE;
+    //  room for its keys first: once linked in, its add cannot fail
+    if (rc == ZC_OK && zc_keytable_reserve (self->by_spent, tx->n_in))
+        rc = ZC_ERR_INTERNAL;
     s_entry_t *entry = rc == ZC_OK ? calloc (1, sizeof *entry) : NULL;
     if (entry) {
         entry->spent = malloc ((size_t) tx->n_in * 36);
@@ -726,7 +731,7 @@ pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, uint64_t fee, uint64_t 
     zhashx_insert (self->by_txid, tx->txid.b, entry);
     for (uint32_t i = 0; i < tx->n_in; i++) {
         zc_outpoint_key (&tx->in [i].prevout, entry->spent [i]);
-        zhashx_insert (self->by_spent, entry->spent [i], entry);
+        zc_keytable_insert (self->by_spent, entry->spent [i], entry);
     }
     self->bytes += tx->size;
     self->usage += s_usage (tx);
@@ -923,7 +928,7 @@ s_recount (pool_t *self, s_entry_t *e, bool up)
                 zc_outpoint_t op = { x->pub.tx->txid, i };
                 uint8_t key [36];
                 zc_outpoint_key (&op, key);
-                next = zhashx_lookup (self->by_spent, key);
+                next = zc_keytable_lookup (self->by_spent, key);
             }
             if (next && !zhashx_lookup (seen, next->pub.tx->txid.b)) {
                 zhashx_insert (seen, next->pub.tx->txid.b, next);
@@ -996,7 +1001,7 @@ s_check_entries (pool_t *self, s_entry_t *const *all, size_t n_all, char *err, s
                 snprintf (err, err_size, "%s: a parent is not linked", id);
                 return -1;
             }
-            if (zhashx_lookup (self->by_spent, e->spent [i]) != e) {
+            if (zc_keytable_lookup (self->by_spent, e->spent [i]) != e) {
                 snprintf (err, err_size, "%s: an input is not indexed", id);
                 return -1;
             }
