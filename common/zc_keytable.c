@@ -143,13 +143,10 @@ zc_keytable_insert (zc_keytable_t *self, const void *key, void *value)
     return value ? s_store (self, key, value, false) : -1;
 }
 
-void *
-zc_keytable_delete (zc_keytable_t *self, const void *key)
+//  Empty the slot hole (it holds a key) and shift the rest of its run back
+static void
+s_clear (zc_keytable_t *self, s_slot_t *hole)
 {
-    s_slot_t *hole = s_find (self, key, zc_hashkey_hash (key, self->key_size));
-    void *value = hole->value;
-    if (!value)
-        return NULL;
     //  shift the rest of the run back: an entry moves into the hole when
     //  the hole lies between its home slot and where it sits
     size_t mask = self->capacity - 1;
@@ -166,7 +163,26 @@ zc_keytable_delete (zc_keytable_t *self, const void *key)
     }
     s_at (self, i)->value = NULL;
     self->size--;
+}
+
+void *
+zc_keytable_delete (zc_keytable_t *self, const void *key)
+{
+    s_slot_t *slot = s_find (self, key, zc_hashkey_hash (key, self->key_size));
+    void *value = slot->value;
+    if (value)
+        s_clear (self, slot);
     return value;
+}
+
+bool
+zc_keytable_remove (zc_keytable_t *self, const void *key, const void *value)
+{
+    s_slot_t *slot = s_find (self, key, zc_hashkey_hash (key, self->key_size));
+    if (!slot->value || slot->value != value)
+        return false;
+    s_clear (self, slot);
+    return true;
 }
 
 void

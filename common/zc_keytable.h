@@ -55,6 +55,11 @@ int
 void *
     zc_keytable_delete (zc_keytable_t *self, const void *key);
 
+//  Remove key if it holds value (one hash and one probe, where a look-up
+//  then a delete take two). Returns true when it did.
+bool
+    zc_keytable_remove (zc_keytable_t *self, const void *key, const void *value);
+
 //  Remove every key; the slots stay allocated.
 void
     zc_keytable_purge (zc_keytable_t *self);

@@ -31,6 +31,11 @@ test_usage (void **state)
     assert_null (zc_keytable_delete (table, key));
     key [35] = 0;
     assert_int_equal (zc_keytable_size (table), 1);
+    assert_false (zc_keytable_remove (table, key, (void *) 1));             //  holds another
+    assert_ptr_equal (zc_keytable_lookup (table, key), (void *) 3);
+    assert_true (zc_keytable_remove (table, key, (void *) 3));
+    assert_false (zc_keytable_remove (table, key, (void *) 3));             //  gone
+    assert_int_equal (zc_keytable_insert (table, key, (void *) 3), 0);
     assert_ptr_equal (zc_keytable_delete (table, key), (void *) 3);
     assert_int_equal (zc_keytable_size (table), 0);
     assert_null (zc_keytable_lookup (table, key));
@@ -78,7 +83,7 @@ test_against_array (void **state)
         uint32_t k = (uint32_t) (s_next () % S_KEYS);
         s_key (key, k);
         uintptr_t value = (uintptr_t) op + 1;
-        switch (s_next () % 4) {
+        switch (s_next () % 5) {
             case 0:
                 assert_int_equal (zc_keytable_insert (table, key, (void *) value), model [k] ? -1 : 0);
                 if (!model [k]) {
@@ -91,6 +96,17 @@ test_against_array (void **state)
                 size += model [k] == 0;
                 model [k] = value;
                 break;
+            case 2: {
+                //  removes only what holds the value asked for
+                uintptr_t asked = s_next () % 2 ? model [k] : value;
+                bool removed = model [k] && asked == model [k];
+                assert_int_equal (zc_keytable_remove (table, key, (void *) asked), removed);
+                if (removed) {
+                    model [k] = 0;
+                    size--;
+                }
+                break;
+            }
             default:
                 assert_ptr_equal (zc_keytable_delete (table, key), (void *) model [k]);
                 size -= model [k] != 0;

@@ -445,10 +445,8 @@ s_item_release (self_t *self, s_item_t *item)
 {
     if (item->reserved) {
         for (uint32_t i = 0; i < item->tx->n_in; i++)
-            if (zc_keytable_lookup (self->reserved, item->keys [i]) == item)
-                zc_keytable_delete (self->reserved, item->keys [i]);
-        if (zc_keytable_lookup (self->flight_txids, item->tx->txid.b) == item)
-            zc_keytable_delete (self->flight_txids, item->tx->txid.b);
+            zc_keytable_remove (self->reserved, item->keys [i], item);
+        zc_keytable_remove (self->flight_txids, item->tx->txid.b, item);
         item->reserved = false;
     }
 }

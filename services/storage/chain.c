@@ -721,7 +721,10 @@ s_sorted_add (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch, 
         e->seq = (uint32_t) sb->n++;
 }
 
-//  Into the batch, in key order, and freed
+//  Into the batch, in key order, and freed. Of the rows with one key only
+//  the last is written: it alone decides what the key holds once the batch
+//  is applied (an output created and spent in one block ends deleted; a
+//  payment that spends from and pays to one key has one history row)
 static void
 s_sorted_flush (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch)
 {
@@ -730,7 +733,8 @@ s_sorted_flush (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch
     if (sb->n)
         qsort (sb->order, sb->n, sizeof *sb->order, s_sorted_order);
     for (size_t i = 0; i < sb->n; i++)
-        s_sorted_write (self, batch, sb->cf, sb->order [i]);
+        if (i + 1 == sb->n || memcmp (sb->order [i]->key, sb->order [i + 1]->key, 68))
+            s_sorted_write (self, batch, sb->cf, sb->order [i]);
     free (sb->ops);
     free (sb->order);
     memset (sb, 0, sizeof *sb);
@@ -791,7 +795,8 @@ s_output_coin (const zc_tx_t *tx, uint32_t o, uint32_t height, zc_coin_t *coin)
 
 //  The spent-by and address-history rows of a step's block: put on a
 //  connect, deleted on a disconnect. A key met twice (a transaction paying
-//  its own key twice) is written twice: the same row, no harm
+//  its own key twice, or change back to the key it spends from) is one
+//  row: s_sorted_flush writes it once
 static void
 s_addrtx_key (const uint8_t pubkey [32], uint32_t height, const zc_hash_t *txid,
               uint8_t key [ADDRTX_KEY])
