@@ -5,6 +5,7 @@
 #  block per second, the metrics sidecar), wait for spendable coins, then
 #  run zchain bench twice:
 #    - flat out: 60,000 pre-signed transactions, as fast as the window allows
+#      (with 2 validators three times: the targets take the median)
 #    - paced:    60,000 at an offered 8,000 tx/s, for latency at a steady load
 #  each with the node's CPU per confirmed transaction from the sidecar, as a
 #  multiple of one BIP340 verification measured in the same run. On the
@@ -73,6 +74,16 @@ run_node () {
     paced=$("$zchain" --datadir "$dir" --json bench --txs "$txs" --accounts 100 --rate "$rate" --metrics "$metrics")
     echo "$paced" >&2
     if [ "$validators" -eq 2 ]; then
+        #  the targets' run, twice more: a shared host's CPU moves by 10 to
+        #  20 % from one minute to the next, and the targets take the
+        #  median of three
+        echo "$flat" > "$work/flat2"
+        for again in 2 3; do
+            echo "== $validators validator(s): flat out, run $again of 3" >&2
+            more=$("$zchain" --datadir "$dir" --json bench --txs "$txs" --accounts 100 --metrics "$metrics")
+            echo "$more" >&2
+            echo "$more" >> "$work/flat2"
+        done
         echo "== $validators validator(s): sweep $sweep_rates (steps of $sweep_step tx/s, $sweep_seconds s each)" >&2
         "$zchain" --datadir "$dir" bench --sweep "$sweep_rates" --sweep-step "$sweep_step" \
             --sweep-seconds "$sweep_seconds" --p99-cap "$p99_cap" --accounts 100 --metrics "$metrics" \
@@ -112,6 +123,12 @@ verdict () {
         print ok ? "**met**" : "**not met**" }'
 }
 round2 () { if [ -n "$1" ]; then awk -v v="$1" 'BEGIN { printf "%.2f", v }'; fi; }
+#  the median of the numbers on stdin, one a line (nothing without any)
+median () { sort -g | awk '{ v [NR] = $1 } END { if (NR) print v [int ((NR + 1) / 2)] }'; }
+#  a figure of each of the 2-validator flat runs, one a line
+flat2_each () { while read -r j; do "$@" "$j"; echo; done < "$work/flat2" | sed '/^$/d'; }
+per_tx () { field "$1" per_tx_verifications; }
+tps () { field "$1" confirm_tps; }
 
 run_node 1
 run_node 2
@@ -119,10 +136,12 @@ run_node 2
 cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
 cores=$(nproc)
 commit=$(git -C "$here" rev-parse --short HEAD 2>/dev/null || echo unknown)
-flat2=$(sed -n 's/^2|\([^|]*\)|.*/\1/p' "$out")
-node_cpu=$(round2 "$(field "$flat2" per_tx_verifications)")
-sp_cpu=$(store_pool "$flat2")
-flat2_tps=$(field "$flat2" confirm_tps)
+node_cpu=$(round2 "$(flat2_each per_tx | median)")
+sp_cpu=$(flat2_each store_pool | median)
+flat2_tps=$(flat2_each tps | median)
+each_cpu=$(flat2_each per_tx | xargs -n1 printf '%.2f x\n' | paste -sd, - | sed 's/,/, /g')
+each_sp=$(flat2_each store_pool | sed 's/$/ x/' | paste -sd, - | sed 's/,/, /g')
+each_tps=$(flat2_each tps | paste -sd, - | sed 's/,/, /g')
 max_rate=$(sed -n "s/^highest offered rate with p99 confirmation under $p99_cap s: \([0-9]*\) tx\/s$/\1/p" "$work/sweep.md")
 minutes=$(( ($(date +%s) - started + 59) / 60 ))
 table="$work/table.md"
@@ -143,7 +162,8 @@ table="$work/table.md"
     echo
     echo "Node CPU per confirmed transaction over each run's timed part (every"
     echo "service's \`zchain_process_cpu_seconds_total\` at the sidecar), in BIP340"
-    echo "verifications measured by the bench in the same run:"
+    echo "verifications measured by the bench in the same run (before its timed part and"
+    echo "after it, the lower of the two: a drifting host never flatters the node):"
     echo
     echo "| validators | run | one verification µs | node per tx | storage + mempool | per service |"
     echo "|---|---|---:|---:|---:|---|"
@@ -156,6 +176,13 @@ table="$work/table.md"
                 echo "| $v | $kind | $(field "$j" verify_us) | $(round2 "$(field "$j" per_tx_verifications)") x | $(store_pool "$j") x | $(services "$j") |"
             fi
         done
+        if [ "$v" -eq 2 ]; then
+            n=1
+            tail -n +2 "$work/flat2" | while read -r j; do
+                n=$((n + 1))
+                echo "| $v | flat, run $n of 3 | $(field "$j" verify_us) | $(round2 "$(field "$j" per_tx_verifications)") x | $(store_pool "$j") x | $(services "$j") |"
+            done
+        fi
     done < "$out"
     echo
     echo "Sweep on the 2-validator node (\`zchain bench --sweep $sweep_rates --sweep-step $sweep_step"
@@ -172,13 +199,14 @@ table="$work/table.md"
         echo "- $v validator(s): $(echo "$rss" | sed 's/;$//; s/;/, /g')"
     done < "$out"
     echo
-    echo "The issue's targets (issue 14), against this run:"
+    echo "The issue's targets (issue 14), against this run; the first three are the"
+    echo "median of the three 2-validator flat runs (each run's figure in brackets):"
     echo
     echo "| target | measured | |"
     echo "|---|---|---|"
-    echo "| node CPU per confirmed tx ≤ 1.8 x one verification (2 validators, flat out) | ${node_cpu:-unknown} x | $(verdict "$node_cpu" le 1.8) |"
-    echo "| storage + mempool ≤ 0.8 x (2 validators, flat out) | ${sp_cpu:-unknown} x | $(verdict "$sp_cpu" le 0.8) |"
-    echo "| ≥ 20,000 confirmed tx/s flat out with 2 validators | ${flat2_tps:-unknown} tx/s | $(verdict "$flat2_tps" ge 20000) |"
+    echo "| node CPU per confirmed tx ≤ 1.8 x one verification (2 validators, flat out) | ${node_cpu:-unknown} x ($each_cpu) | $(verdict "$node_cpu" le 1.8) |"
+    echo "| storage + mempool ≤ 0.8 x (2 validators, flat out) | ${sp_cpu:-unknown} x ($each_sp) | $(verdict "$sp_cpu" le 0.8) |"
+    echo "| ≥ 20,000 confirmed tx/s flat out with 2 validators | ${flat2_tps:-unknown} tx/s ($each_tps) | $(verdict "$flat2_tps" ge 20000) |"
     echo "| ≥ 12,000 tx/s offered with p99 confirmation < $p99_cap s, one block a second | ${max_rate:-none} tx/s | $(verdict "${max_rate:-0}" ge 12000) |"
     echo "<!-- BENCH:END -->"
 } > "$table"
