@@ -51,6 +51,9 @@ static rocksdb_t *
 s_open_mode (store_t *self, int recovery, char **error)
 {
     rocksdb_options_set_wal_recovery_mode (self->options, recovery);
+    //  no per-operation counting into RocksDB's thread-local perf context
+    //  (its TLS look-ups cost on every put); for this thread, which writes
+    rocksdb_set_perf_level (rocksdb_disable);
     return rocksdb_open (self->options, self->dir, error);
 }
 
