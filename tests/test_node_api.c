@@ -18,6 +18,7 @@
 #include "storage.pb-c.h"
 
 #include <cjson/cJSON.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,11 +334,21 @@ test_payment (void **state)
         assert_true ((uint64_t) s_num (fees, targets [i]) >= min_rate);
     cJSON_Delete (fees);
 
-    //  confirmed
+    //  confirmed, as soon as the block is the tip: the mempool is stopped
+    //  before the block goes in, so it still holds the payment (the window
+    //  between storage's connect and the mempool's hearing of it, held open)
+    pid_t mempool = testnode_pid (s_node, "mempool");
+    assert_true (mempool > 0);
+    assert_int_equal (kill (mempool, SIGSTOP), 0);
     s_mine (&pay, 1, fee);
     uint32_t at = s_height;
     snprintf (path, sizeof path, "/api/tx/%s/status", s_hex (&pay->txid, hex));
     status = s_get_json (path);
+    snprintf (path, sizeof path, "/api/tx/%s/outspend/0", s_hex (&s_coinbase [1], hex));
+    spend = s_get_json (path);
+    assert_int_equal (kill (mempool, SIGCONT), 0);
+    assert_true (s_bool (cJSON_GetObjectItem (spend, "status"), "confirmed"));
+    cJSON_Delete (spend);
     assert_true (s_bool (status, "confirmed"));
     assert_int_equal ((uint32_t) s_num (status, "block_height"), at);
     assert_string_equal (s_str (status, "block_hash"), s_hex (&s_hashes [at], hex));

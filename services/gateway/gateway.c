@@ -296,12 +296,12 @@ s_on_api (zc_actor_t *actor, zsock_t *sock, void *arg)
             case ZC__MSG_TYPE__GET_EVENTS:
             case ZC__MSG_TYPE__GET_HEADERS:
             case ZC__MSG_TYPE__SUBMIT_BLOCK:
+            case ZC__MSG_TYPE__GET_TX:      //  storage first, then the mempool
                 backend = self->storage;
                 break;
             case ZC__MSG_TYPE__SUBMIT_TXS:
             case ZC__MSG_TYPE__GET_TEMPLATE:
             case ZC__MSG_TYPE__GET_MEMPOOL:
-            case ZC__MSG_TYPE__GET_TX:      //  the mempool first, then storage
                 backend = self->mempool;
                 break;
             default:
@@ -385,12 +385,14 @@ s_on_backend (zc_actor_t *actor, zsock_t *backend, void *arg)
         return;
     }
     zhashx_delete (self->relayed, key);     //  no destructor: the relay is ours now
-    //  not in the mempool: ask storage whether it is confirmed
-    if (relay->type == ZC__MSG_TYPE__GET_TX && backend == self->mempool
+    //  not confirmed: ask the mempool. Storage is asked first because it
+    //  connects a block before the mempool hears of it: the other order
+    //  would call a transaction unconfirmed after its block is the tip
+    if (relay->type == ZC__MSG_TYPE__GET_TX && backend == self->storage
     &&  env.type == ZC__MSG_TYPE__ERROR_REPLY && relay->request) {
         zc_env_t again = { .version = ZC_PROTOCOL_VERSION, .type = ZC__MSG_TYPE__GET_TX,
                            .body = relay->request, .body_size = relay->request_size };
-        if (s_forward (self, self->storage, relay, &again) == 0) {
+        if (s_forward (self, self->mempool, relay, &again) == 0) {
             zc_frames_close (&frames);
             return;
         }

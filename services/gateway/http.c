@@ -392,7 +392,7 @@ s_block (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char *ar
     return result;
 }
 
-//  A transaction from the mempool, else the chain: the reply (the caller
+//  A transaction from the chain, else the mempool: the reply (the caller
 //  frees) or NULL with the reason
 static Zc__TxReply *
 s_fetch_tx (s_clients_t *cl, const zc_hash_t *txid, bool with_prevouts, zc_err_t *rc_p,
@@ -404,7 +404,7 @@ s_fetch_tx (s_clients_t *cl, const zc_hash_t *txid, bool with_prevouts, zc_err_t
     req.with_prevouts = with_prevouts;
     const uint8_t *body;
     size_t size;
-    //  the gateway asks the mempool first, then the chain
+    //  the gateway asks the chain first, then the mempool
     zc_err_t rc = s_call (cl->node, ZC__MSG_TYPE__GET_TX, &req.base, ZC__MSG_TYPE__TX_REPLY,
                           &body, &size, detail);
     Zc__TxReply *reply = rc == ZC_OK ? zc__tx_reply__unpack (NULL, size, body) : NULL;
@@ -487,13 +487,15 @@ s_outspend (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char 
     req.outpoint = &op;
     const uint8_t *body;
     size_t size;
-    //  the mempool first: an output spent in a block is spent in no pool tx
+    //  the chain first: storage connects a block before the mempool hears
+    //  of it, so a spend in the tip is never reported as unconfirmed
+    req.chain = true;
     rc = s_call (cl->node, ZC__MSG_TYPE__GET_OUTSPEND, &req.base, ZC__MSG_TYPE__OUTSPEND_REPLY,
                  &body, &size, &detail);
     Zc__OutspendReply *out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
     if (out && !out->spent) {
         zc__outspend_reply__free_unpacked (out, NULL);
-        req.chain = true;
+        req.chain = false;
         rc = s_call (cl->node, ZC__MSG_TYPE__GET_OUTSPEND, &req.base,
                      ZC__MSG_TYPE__OUTSPEND_REPLY, &body, &size, &detail);
         out = rc == ZC_OK ? zc__outspend_reply__unpack (NULL, size, body) : NULL;
@@ -521,11 +523,26 @@ s_outspend (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const char 
     return s_json (c, MHD_HTTP_OK, &t);
 }
 
-//  The rows of an AddressTxsReply into t (a JSON list being written)
+//  Whether a reply lists the transaction txid
+static bool
+s_lists_txid (const Zc__AddressTxsReply *reply, const ProtobufCBinaryData *txid)
+{
+    for (size_t i = 0; reply && i < reply->n_txs; i++)
+        if (reply->txs [i]->txid.len == txid->len
+        &&  memcmp (reply->txs [i]->txid.data, txid->data, txid->len) == 0)
+            return true;
+    return false;
+}
+
+//  The rows of an AddressTxsReply into t (a JSON list being written),
+//  but those that skip lists
 static int
-s_json_tx_rows (http_t *self, zc_text_t *t, const Zc__AddressTxsReply *reply, size_t *rows)
+s_json_tx_rows (http_t *self, zc_text_t *t, const Zc__AddressTxsReply *reply,
+                const Zc__AddressTxsReply *skip, size_t *rows)
 {
     for (size_t i = 0; i < reply->n_txs; i++) {
+        if (s_lists_txid (skip, &reply->txs [i]->txid))
+            continue;
         zc_tx_t *tx = NULL;
         if (zc_tx_decode (reply->txs [i]->raw.data, reply->txs [i]->raw.len, &tx) != ZC_OK)
             return -1;
@@ -558,33 +575,36 @@ s_address_txs (http_t *self, struct MHD_Connection *c, s_clients_t *cl, const ch
     size_t size;
     const char *detail = NULL;
     Zc__AddressTxsReply *pool = NULL, *chain = NULL;
-    if (!after_hex) {
-        rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
-                     ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
-        pool = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
-        if (!pool)
-            return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
-    }
-    else {
+    if (after_hex) {
         req.after_txid.data = after.b;
         req.after_txid.len = 32;
     }
+    //  the chain first: storage connects a block before the mempool hears
+    //  of it, so a transaction of the tip may still be in the pool's list,
+    //  where it is left out
     req.chain = true;
     rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
                  ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
     chain = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
-    if (!chain) {
-        if (pool)
-            zc__address_txs_reply__free_unpacked (pool, NULL);
+    if (!chain)
         return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+    if (!after_hex) {
+        req.chain = false;
+        rc = s_call (cl->node, ZC__MSG_TYPE__GET_ADDRESS_TXS, &req.base,
+                     ZC__MSG_TYPE__ADDRESS_TXS_REPLY, &body, &size, &detail);
+        pool = rc == ZC_OK ? zc__address_txs_reply__unpack (NULL, size, body) : NULL;
+        if (!pool) {
+            zc__address_txs_reply__free_unpacked (chain, NULL);
+            return s_error (self, c, rc == ZC_OK ? ZC_ERR_INTERNAL : rc, detail);
+        }
     }
     zc_text_t t;
     zc_text_init (&t);
     zc_text_printf (&t, "[");
     size_t rows = 0;
-    int bad = pool ? s_json_tx_rows (self, &t, pool, &rows) : 0;
+    int bad = pool ? s_json_tx_rows (self, &t, pool, chain, &rows) : 0;
     if (!bad)
-        bad = s_json_tx_rows (self, &t, chain, &rows);
+        bad = s_json_tx_rows (self, &t, chain, NULL, &rows);
     zc_text_printf (&t, "]");
     if (pool)
         zc__address_txs_reply__free_unpacked (pool, NULL);
