@@ -592,8 +592,32 @@ s_in_history (chain_t *chain, const uint8_t *pubkey, const zc_hash_t *txid, uint
     return found;
 }
 
+//  Whether chain_address_coins lists an outpoint
+typedef struct {
+    zc_outpoint_t op;
+    bool found;
+} s_find_t;
+
+static void
+s_find_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
+{
+    (void) coin;
+    s_find_t *f = arg;
+    if (zc_outpoint_eq (op, &f->op))
+        f->found = true;
+}
+
+static bool
+s_lists_coin (chain_t *chain, const uint8_t *pubkey, const zc_hash_t *txid, uint32_t index)
+{
+    s_find_t find = { .op = { *txid, index } };
+    assert_true (chain_address_coins (chain, pubkey, 0, s_find_visit, &find) >= 0);
+    return find.found;
+}
+
 //  The spent-by and address-history indexes and the block stats follow
-//  connect, disconnect and connect again
+//  connect, disconnect and connect again; an output created and spent in
+//  one block leaves no unspent row in its address's index
 static void
 test_history_reorg (void **state)
 {
@@ -614,13 +638,26 @@ test_history_reorg (void **state)
     tx->out [1].amount = pick.coin.amount - pick.coin.amount / 2 - 1000;
     memcpy (tx->out [1].pubkey, s_pub, 32);
     assert_int_equal (zc_tx_sign (tx, &pick.coin, zc_params_genesis_hash (s_params), &s_key), 0);
+    //  ... and in the same block a payment of its change back to s_pub
+    zc_coin_t change = { .amount = tx->out [1].amount, .height = fork->height + 1 };
+    memcpy (change.pubkey, s_pub, 32);
+    zc_tx_t *txs [2] = { tx, zc_tx_new (1, 1) };
+    zc_tx_t *tx2 = txs [1];
+    tx2->in [0].prevout = (zc_outpoint_t) { tx->txid, 1 };
+    tx2->out [0].amount = change.amount - 500;
+    memcpy (tx2->out [0].pubkey, s_pub, 32);
+    assert_int_equal (zc_tx_sign (tx2, &change, zc_params_genesis_hash (s_params), &s_key), 0);
     size_t size;
     zc_hash_t hash;
-    uint8_t *raw = s_make_block (chain, fork, 3001, &tx, 1, 1000, &size, &hash);
+    uint8_t *raw = s_make_block (chain, fork, 3001, txs, 2, 1500, &size, &hash);
     chain_node_t *a1;
     assert_int_equal (chain_accept (chain, raw, size, 1900000000, &a1), ZC_OK);
     free (raw);
     assert_int_equal (s_run_steps (chain, ev, 16), 1);
+    assert_false (s_lists_coin (chain, s_pub, &pick.op.txid, pick.op.index));
+    assert_false (s_lists_coin (chain, s_pub, &tx->txid, 1));
+    assert_true (s_lists_coin (chain, s_pub, &tx2->txid, 0));
+    assert_true (s_in_history (chain, s_pub, &tx2->txid, a1->height));
 
     //  connected: who spent the coin, both keys' histories, the block's fees
     zc_hash_t spender;
@@ -635,10 +672,10 @@ test_history_reorg (void **state)
     chain_block_stats_t stats;
     assert_int_equal (chain_block_stats (chain, a1, &stats), 1);
     assert_true (stats.fees_known);
-    assert_int_equal (stats.fees, 1000);
-    assert_int_equal (stats.tx_count, 2);
+    assert_int_equal (stats.fees, 1500);
+    assert_int_equal (stats.tx_count, 3);
     assert_int_equal (stats.size, size);
-    assert_int_equal (stats.fee_bytes, tx->size);
+    assert_int_equal (stats.fee_bytes, tx->size + tx2->size);
     //  paging: after the newest row come only rows at its height or below
     zc_hash_t first [2], rest [25];
     uint32_t first_h [2], rest_h [25];
@@ -658,6 +695,10 @@ test_history_reorg (void **state)
     assert_int_equal (chain_find_spender (chain, &pick.op, &spender, &vin), 0);
     assert_false (s_in_history (chain, zc_params_nums_key, &tx->txid, a1->height));
     assert_false (s_in_history (chain, s_pub, &tx->txid, a1->height));
+    assert_false (s_in_history (chain, s_pub, &tx2->txid, a1->height));
+    assert_true (s_lists_coin (chain, s_pub, &pick.op.txid, pick.op.index));
+    assert_false (s_lists_coin (chain, s_pub, &tx->txid, 1));
+    assert_false (s_lists_coin (chain, s_pub, &tx2->txid, 0));
     zc_hash_t top;
     uint32_t top_h;
     assert_int_equal (chain_address_txs (chain, s_pub, NULL, 0, 1, &top, &top_h), 1);
@@ -671,7 +712,12 @@ test_history_reorg (void **state)
     assert_true (zc_hash_eq (&spender, &tx->txid));
     assert_true (s_in_history (chain, zc_params_nums_key, &tx->txid, a1->height));
     assert_true (s_in_history (chain, s_pub, &tx->txid, a1->height));
+    assert_true (s_in_history (chain, s_pub, &tx2->txid, a1->height));
+    assert_false (s_lists_coin (chain, s_pub, &pick.op.txid, pick.op.index));
+    assert_false (s_lists_coin (chain, s_pub, &tx->txid, 1));
+    assert_true (s_lists_coin (chain, s_pub, &tx2->txid, 0));
     zc_tx_destroy (&tx);
+    zc_tx_destroy (&tx2);
     chain_destroy (&chain);
 }
 
