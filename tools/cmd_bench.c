@@ -55,6 +55,7 @@ typedef struct {
     int txs;
     double rate;                        //  offered tx/s; 0: window-limited
     int window;
+    int requests;                       //  submissions unanswered at once, at most
     int batch;
     int timeout_s;
     int attempts;                       //  tries per transaction (--retries + 1)
@@ -143,6 +144,7 @@ typedef struct {
     s_item_t *items;
     size_t n;
     size_t answered, accepted, in_flight, retries;
+    size_t open;                        //  submissions not answered yet
     size_t rejected [ZC_ERR_COUNT_ + 1];
     int attempts;                       //  tries per transaction
     size_t *retry_q;                    //  ring of n: transactions to submit again
@@ -159,6 +161,7 @@ static void
 s_settle (s_run_t *run, s_batch_t *batch, const Zc__SubmitTxsReply *r, int reason, int64_t now)
 {
     batch->open = false;
+    run->open--;
     for (size_t k = 0; k < batch->count; k++) {
         s_item_t *item = &run->items [batch->idx [k]];
         run->in_flight--;
@@ -202,7 +205,7 @@ s_help (FILE *out)
 {
     fprintf (out,
         "usage: zchain bench [--accounts K] [--txs N] [--rate R] [--window W] [--batch B]\n"
-        "                    [--timeout S] [--verify] [--notify ENDPOINT] [--metrics URL]\n"
+        "                    [--requests Q] [--timeout S] [--verify] [--notify ENDPOINT] [--metrics URL]\n"
         "                    [--report FILE] [--json]\n"
         "       zchain bench --sweep [RATES] [--sweep-step R] [--sweep-seconds S]\n"
         "                    [--p99-cap S] [--plot FILE] [the options above but --txs, --rate]\n\n"
@@ -219,6 +222,8 @@ s_help (FILE *out)
         "                  in-flight window allows)\n"
         "  --window W      transactions submitted but not yet answered, at most (default 20000)\n"
         "  --batch B       transactions per submission (default 500)\n"
+        "  --requests Q    submissions not yet answered, at most (default 48: under the\n"
+        "                  gateway's bound of 64 a client, --client-in-flight)\n"
         "  --timeout S     seconds to wait for confirmations (default 120)\n"
         "  --retries N     send a busy or unanswered submission again up to N times\n"
         "                  (default 7; a host lost under load may need 20)\n"
@@ -483,9 +488,14 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res, report_run_t *re
         report_series_add (&rep->series, (report_row_t) { 0, 0, 0, 0 });
     while (!s_interrupted && run.retry_q) {
         int64_t now = zc_mono_us ();
-        //  submit while the window and the offered rate allow: transactions
-        //  to try again first (once their pause is over), then new ones
-        while (run.in_flight + (size_t) o.batch <= (size_t) o.window + (size_t) o.batch - 1) {
+        //  submit while the window, the requests and the offered rate allow:
+        //  transactions to try again first (once their pause is over), then
+        //  new ones. With a rate, a batch holds what fell due since the last
+        //  one, often less than --batch: the cap on requests keeps a client
+        //  within the gateway's per-client bound on requests in flight, and
+        //  while it is reached what falls due waits for the next, fuller batch
+        while (run.in_flight + (size_t) o.batch <= (size_t) o.window + (size_t) o.batch - 1
+        &&     run.open < (size_t) o.requests) {
             if (n_batches == batches_cap) {
                 size_t cap = batches_cap ? batches_cap * 2 : 256;
                 s_batch_t *grown = realloc (batches, cap * sizeof *batches);
@@ -533,6 +543,7 @@ s_run (s_bench_t *bench, const s_opts_t *opts, s_result_t *res, report_run_t *re
             free (txs);
             batch->sent_us = now;
             batch->open = true;
+            run.open++;
             run.in_flight += batch->count;
             n_batches++;
             if (next == n && !end_submit)
@@ -723,13 +734,14 @@ s_print (const s_opts_t *o, const s_result_t *r, bool json)
 {
     size_t n = r->n, confirmed = r->confirmed;
     if (json) {
-        printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"offered_tps\":%.1f,"
+        printf ("{\"txs\":%zu,\"accounts\":%d,\"batch\":%d,\"window\":%d,\"requests\":%d,"
+                "\"offered_tps\":%.1f,"
                 "\"submitted\":%zu,\"accepted\":%zu,\"rejected\":%zu,\"confirmed\":%zu,\"retries\":%zu,"
                 "\"accept_tps\":%.1f,\"confirm_tps\":%.1f,\"error_rate\":%.6f,"
                 "\"accept_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
                 "\"confirm_latency\":{\"p50\":%.4f,\"p90\":%.4f,\"p99\":%.4f,\"max\":%.4f},"
                 "\"rejected_by_reason\":{",
-                n, o->accounts, o->batch, o->window, r->offered, r->submitted, r->accepted, r->n_rejected,
+                n, o->accounts, o->batch, o->window, o->requests, r->offered, r->submitted, r->accepted, r->n_rejected,
                 confirmed, r->retries, r->accept_tps, r->confirm_tps,
                 n ? (double) (n - confirmed) / (double) n : 0.0,
                 r->acc.p50, r->acc.p90, r->acc.p99, r->acc.max,
@@ -982,7 +994,8 @@ s_number (const char *option, const char *value, double lo, double hi)
 int
 cmd_bench (cli_t *cli, int argc, char **argv)
 {
-    s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .batch = 500,
+    s_opts_t o = { .accounts = 50, .txs = 10000, .rate = 0, .window = 20000, .requests = 48,
+                   .batch = 500,
                    .timeout_s = 120, .attempts = BENCH_ATTEMPTS, .sweep_seconds = 5, .p99_cap = 2.0 };
     const char *sweep_spec = NULL;
     double sweep_step = 0;
@@ -1025,6 +1038,9 @@ cmd_bench (cli_t *cli, int argc, char **argv)
         if (!strcmp (a, "--batch"))
             o.batch = atoi (v);
         else
+        if (!strcmp (a, "--requests"))
+            o.requests = atoi (v);
+        else
         if (!strcmp (a, "--timeout"))
             o.timeout_s = atoi (v);
         else
@@ -1058,8 +1074,10 @@ cmd_bench (cli_t *cli, int argc, char **argv)
             cli_die (CLI_EXIT_USAGE, "unknown option '%s' (try zchain bench --help)", a);
     }
     if (o.accounts < 2 || o.accounts > 100000 || o.txs < 1 || o.txs > 10000000 || o.window < 1
-    ||  o.batch < 1 || o.batch > 20000 || o.timeout_s < 1 || o.rate < 0)
-        cli_die (CLI_EXIT_USAGE, "out of range: accounts 2..100000, txs 1..10M, batch 1..20000");
+    ||  o.batch < 1 || o.batch > 20000 || o.timeout_s < 1 || o.rate < 0
+    ||  o.requests < 1 || o.requests > 100000)
+        cli_die (CLI_EXIT_USAGE, "out of range: accounts 2..100000, txs 1..10M, batch 1..20000, "
+                 "requests 1..100000");
     if (!o.sweep && sweep_only)
         cli_die (CLI_EXIT_USAGE, "%s goes with --sweep (try zchain bench --help)", sweep_only);
     if (o.sweep && not_in_sweep)
