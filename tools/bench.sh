@@ -4,8 +4,10 @@
 #  For 1 and then 2 validators: start a fresh regtest node (one miner, one
 #  block per second, the metrics sidecar), wait for spendable coins, then
 #  run zchain bench twice:
-#    - flat out: 60,000 pre-signed transactions, as fast as the window allows
-#      (with 2 validators three times: the targets take the median)
+#    - flat out: 100,000 pre-signed transactions, as fast as the window
+#      allows (with 2 validators three times: the targets take the median).
+#      100,000 as in issue 14's own measure: in a shorter run the wait for
+#      the first and the last block is a larger part of the timed span
 #    - paced:    60,000 at an offered 8,000 tx/s, for latency at a steady load
 #  each with the node's CPU per confirmed transaction from the sidecar, as a
 #  multiple of one BIP340 verification measured in the same run. On the
@@ -17,14 +19,15 @@
 #  plot, each step's throughput and latency charts) to docs/bench-report.html.
 #
 #  Usage: tools/bench.sh [BUILD_DIR]
-#  Environment: BENCH_TXS (60000), BENCH_RATE (8000), BENCH_SWEEP (rates,
+#  Environment: BENCH_TXS (100000), BENCH_PACED_TXS (60000), BENCH_RATE (8000), BENCH_SWEEP (rates,
 #  2000..40000), BENCH_SWEEP_STEP (2000), BENCH_SWEEP_SECONDS (6),
 #  BENCH_HTTP_PORT (17880), BENCH_METRICS_PORT (17890).
 set -eu
 build=${1:-build}
 here=$(cd "$(dirname "$0")/.." && pwd)
 zchain="$here/$build/bin/zchain"
-txs=${BENCH_TXS:-60000}
+txs=${BENCH_TXS:-100000}
+paced_txs=${BENCH_PACED_TXS:-60000}
 rate=${BENCH_RATE:-8000}
 sweep_rates=${BENCH_SWEEP:-2000..40000}
 sweep_step=${BENCH_SWEEP_STEP:-2000}
@@ -71,7 +74,7 @@ run_node () {
     flat=$("$zchain" --datadir "$dir" --json bench --txs "$txs" --accounts 100 --verify --metrics "$metrics")
     echo "$flat" >&2
     echo "== $validators validator(s): paced at $rate tx/s" >&2
-    paced=$("$zchain" --datadir "$dir" --json bench --txs "$txs" --accounts 100 --rate "$rate" --metrics "$metrics")
+    paced=$("$zchain" --datadir "$dir" --json bench --txs "$paced_txs" --accounts 100 --rate "$rate" --metrics "$metrics")
     echo "$paced" >&2
     if [ "$validators" -eq 2 ]; then
         #  the targets' run, twice more: a shared host's CPU moves by 10 to
@@ -148,7 +151,7 @@ table="$work/table.md"
 {
     echo "<!-- BENCH:BEGIN (written by tools/bench.sh; do not edit by hand) -->"
     echo "Measured $(date -u +%Y-%m-%d) on $cpu, $cores cores, commit $commit, with"
-    echo "\`make bench\` ($txs transactions, 100 accounts, batches of 500, one miner, one block a second;"
+    echo "\`make bench\` ($txs transactions flat out, $paced_txs paced, 100 accounts, batches of 500, one miner, one block a second;"
     echo "about $minutes minutes in all)."
     echo
     echo "| validators | run | offered tx/s | accepted tx/s | confirmed tx/s | rejected | accept p50/p90/p99/max s | confirm p50/p90/p99/max s |"
