@@ -56,23 +56,12 @@ s_hashed (int cf)
     return cf == DB_UTXO || cf == DB_TXINDEX || cf == DB_SPENT || cf == DB_BLOCKSTATS;
 }
 
-//  Of those, the ones keyed by an outpoint and only ever read by the whole
-//  key: their buckets hash all 36 bytes. A bucket by txid alone held every
-//  output of a transaction, and one of 2,000 outputs (a payout, the bench's
-//  funding) became a skip list of its own past 256 entries: a fifth of
-//  storage's main thread went to those under load
-static bool
-s_outpoint_keyed (int cf)
-{
-    return cf == DB_UTXO || cf == DB_SPENT;
-}
-
 static rocksdb_options_t *
-s_hashed_options (const rocksdb_options_t *base, size_t prefix)
+s_hashed_options (const rocksdb_options_t *base)
 {
     rocksdb_options_t *options = rocksdb_options_create_copy ((rocksdb_options_t *) base);
     rocksdb_options_set_prefix_extractor (options,
-                                          rocksdb_slicetransform_create_fixed_prefix (prefix));
+                                          rocksdb_slicetransform_create_fixed_prefix (32));
     rocksdb_options_set_hash_link_list_rep (options, 1 << 18);
     return options;
 }
@@ -284,8 +273,7 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     rocksdb_options_set_block_based_table_factory (self->options, self->table);
     //  the hashed memtable below takes one writer at a time (storage is one)
     rocksdb_options_set_allow_concurrent_memtable_write (self->options, 0);
-    self->hashed = s_hashed_options (self->options, 32);
-    self->by_outpoint = s_hashed_options (self->options, 36);
+    self->hashed = s_hashed_options (self->options);
     self->ordered = s_ordered_options (self->options);
     if (!self->ordered) {
         snprintf (err, err_size, "cannot open %s: RocksDB refused the insert-hint option", dir);
@@ -295,10 +283,9 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
 
     const rocksdb_options_t *cf_options [DB_CF_COUNT];
     for (int i = 0; i < DB_CF_COUNT; i++)
-        cf_options [i] = s_outpoint_keyed (i)? self->by_outpoint
-                       : s_hashed (i)?         self->hashed
-                       : s_ordered (i)?        self->ordered
-                       :                       self->options;
+        cf_options [i] = s_hashed (i)?  self->hashed
+                       : s_ordered (i)? self->ordered
+                       :                self->options;
     char *error = NULL;
     self->db = rocksdb_open_column_families (self->options, dir, DB_CF_COUNT, s_cf_names,
                                              cf_options, self->cf, &error);
@@ -358,8 +345,6 @@ db_destroy (db_t **self_p)
         rocksdb_options_destroy (self->options);
     if (self->hashed)
         rocksdb_options_destroy (self->hashed);
-    if (self->by_outpoint)
-        rocksdb_options_destroy (self->by_outpoint);
     if (self->ordered)
         rocksdb_options_destroy (self->ordered);
     if (self->table)

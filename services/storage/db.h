@@ -65,7 +65,6 @@ typedef struct {
     rocksdb_t *db;
     rocksdb_options_t *options;
     rocksdb_options_t *hashed;          //  for the point-lookup column families
-    rocksdb_options_t *by_outpoint;     //  ... of them, those keyed by an outpoint
     rocksdb_options_t *ordered;         //  for the address index and history
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
