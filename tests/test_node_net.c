@@ -112,8 +112,40 @@ s_status_peers (testnode_t *node)
     return p ? atoi (p + 8) : -1;
 }
 
-//  A node that joins after 500 blocks catches up and then follows; a
-//  payment sent through a node without a miner is confirmed on all five;
+//  Is node linked to other (an established link, either way)?
+static bool
+s_linked (testnode_t *node, const testnode_t *other)
+{
+    char out [16384], want [96];
+    snprintf (want, sizeof want, "\"address\":\"tcp://127.0.0.1:%d\",\"state\":\"established\"",
+              other->p2p_port);
+    return testnode_cli (node, out, sizeof out, "--json peers") == 0 && strstr (out, want);
+}
+
+//  Each pair (from, to) of nodes linked; false after timeout_s
+static bool
+s_wait_links (const int (*pairs) [2], int n, int timeout_s)
+{
+    int64_t deadline = zc_mono_ms () + (int64_t) timeout_s * 1000;
+    while (zc_mono_ms () < deadline) {
+        bool all = true;
+        for (int i = 0; all && i < n; i++)
+            all = s_linked (s_node [pairs [i][0]], s_node [pairs [i][1]]);
+        if (all)
+            return true;
+        usleep (500000);
+    }
+    for (int i = 0; i < n; i++)
+        if (!s_linked (s_node [pairs [i][0]], s_node [pairs [i][1]]))
+            print_message ("node %d and node %d are not linked\n", pairs [i][0], pairs [i][1]);
+    return false;
+}
+
+//  A node that joins after 500 blocks catches up and then follows; the
+//  last one dials only its bootstrap node, node 0, yet nodes 2 and 3 link
+//  to it (they joined before it and learn of it only by asking their peers
+//  for addresses again), so that the partition below has a connected
+//  right side; a payment sent through a node without a miner is confirmed on all five;
 //  blocks of two miners reach all
 static void
 test_join_and_relay (void **state)
@@ -128,13 +160,20 @@ test_join_and_relay (void **state)
     testnode_stop (&s_node [0], true);
     s_node [0] = s_start (NULL, dir, "--block-interval 1000 --validators 1");
     assert_non_null (s_node [0]);
-    //  four more join through it; the last one mines too
+    //  four more join through it; the last one mines too, and keeps one
+    //  outbound link (to node 0): the earlier ones never heard of it when
+    //  they joined
     for (int i = 1; i < NODES; i++) {
+        if (i == NODES - 1)
+            setenv ("ZC_MAX_OUTBOUND", "1", 1);
         s_node [i] = s_start (NULL, NULL, "--miners %d --validators 1 --block-interval 1000 "
                               "--bootstrap 127.0.0.1:%d", i == NODES - 1, s_node [0]->p2p_port);
+        unsetenv ("ZC_MAX_OUTBOUND");
         assert_non_null (s_node [i]);
     }
     assert_true (s_wait_same_tip (JOIN_HEIGHT, 600));
+    const int links [][2] = { { 0, 1 }, { 2, NODES - 1 }, { 3, NODES - 1 } };
+    assert_true (s_wait_links (links, 3, 180));
     int64_t joined = testnode_height (s_node [0], NULL);
     //  and they follow the tip
     assert_true (s_wait_same_tip (joined + 3, 300));

@@ -151,6 +151,7 @@ p2p_tick (p2p_t *self)
         self->next_slow = now + SLOW_MS;
         p2p_peer_timers (self, now);
         p2p_pings (self, now);
+        p2p_addr_refresh (self, now);
         p2p_addr_dial_more (self, now);
         p2p_backend_expire (self, now);
         p2p_seen_expire (&self->seen, now);
@@ -431,6 +432,7 @@ p2p_new (const p2p_cfg_t *cfg, const zc_params_t *params, zpoller_t *poller, zc_
     self->next_request = (uint64_t) zc_now_ms () << 16;
     self->dial_tokens = NEW_DIAL_BURST;
     self->dial_at = zc_mono_ms ();
+    self->addr_refresh_at = self->dial_at + ADDR_REFRESH_MS;
     s_node_id (self);
     //  random () picks addresses, jitters backoffs: every process its own sequence
     unsigned seed = 0;

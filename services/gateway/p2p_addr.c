@@ -232,3 +232,32 @@ p2p_addr_dial_more (p2p_t *self, int64_t now)
         outbound++;
     }
 }
+
+//  Addresses otherwise travel only in the answer to the GetAddr of a new
+//  link: a node knows those who joined before it, not those who came
+//  later, and loses the network when the peers it met go. So while a node
+//  has outbound slots free it asks one live peer, picked at random, every
+//  ADDR_REFRESH_MS (what it costs the peer: one Addr of at most ADDR_REPLY)
+void
+p2p_addr_refresh (p2p_t *self, int64_t now)
+{
+    if (now < self->addr_refresh_at)
+        return;
+    self->addr_refresh_at = now + ADDR_REFRESH_MS;
+    if (p2p_peer_count_dir (self, false) >= self->cfg.max_outbound)
+        return;
+    int live = 0;
+    for (int i = 0; i < self->n_peers; i++)
+        live += p2p_peer_live (self->peer [i]);
+    if (live == 0)
+        return;
+    int pick = (int) (random () % live);
+    for (int i = 0; i < self->n_peers; i++) {
+        p2p_peer_t *peer = self->peer [i];
+        if (p2p_peer_live (peer) && pick-- == 0) {
+            Zc__GetAddr get = ZC__GET_ADDR__INIT;
+            p2p_send (self, peer, ZC__MSG_TYPE__P2P_GET_ADDR, &get.base);
+            return;
+        }
+    }
+}

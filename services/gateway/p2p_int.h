@@ -69,6 +69,7 @@
                                         //  fetch or download timed out, or its sync started over)
 #define NEW_DIAL_RATE 1.0               //  new (never answering) addresses dialled per second ...
 #define NEW_DIAL_BURST 3.0              //  ... with this burst
+#define ADDR_REFRESH_MS 10000           //  below the outbound target: one peer asked for addresses this often
 #define BANS_MAX 256
 #define DENY_MAX 16
 
@@ -281,6 +282,7 @@ struct _p2p_t {
     size_t n_deny;
     double dial_tokens;                 //  for addresses not yet seen answering
     int64_t dial_at;
+    int64_t addr_refresh_at;            //  the next GetAddr below the outbound target
     int64_t next_slow;                  //  the every-SLOW_MS timers
     int64_t next_save;
     //  metrics
@@ -436,6 +438,9 @@ void
 //  Keep max_outbound links: dial addresses whose backoff has passed
 void
     p2p_addr_dial_more (p2p_t *self, int64_t now);
+//  Below max_outbound, ask one live peer for addresses every ADDR_REFRESH_MS
+void
+    p2p_addr_refresh (p2p_t *self, int64_t now);
 void
     p2p_on_getaddr (p2p_t *self, p2p_peer_t *peer, const ProtobufCMessage *body);
 void
