@@ -73,9 +73,11 @@ int
 
 //  Connect block at height: every input must be unspent (ZC_ERR_UNKNOWN_INPUT,
 //  or ZC_ERR_DOUBLE_SPEND when spent earlier in this view), coinbases mature
-//  (ZC_ERR_IMMATURE_SPEND), outputs within inputs (ZC_ERR_BAD_AMOUNT), no
-//  output created twice (ZC_ERR_DUPLICATE), and the coinbase within subsidy
-//  plus fees (ZC_ERR_BAD_COINBASE). Signatures are not checked here. On
+//  (ZC_ERR_IMMATURE_SPEND), outputs within inputs (ZC_ERR_BAD_AMOUNT), every
+//  transaction but the coinbase with an input (ZC_ERR_EMPTY), and the
+//  coinbase at height (checked first) and within subsidy plus fees
+//  (ZC_ERR_BAD_COINBASE). Outputs are not looked up: with these rules no
+//  output can exist already. Signatures are not checked here. On
 //  ZC_OK *undo_p is the caller's (zc_undo_destroy) and *fees_p, if not NULL,
 //  the fees; on error nothing changed.
 zc_err_t

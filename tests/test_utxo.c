@@ -158,8 +158,27 @@ test_rejects_change_nothing (void **state)
         free (after.rec);
         zc_block_destroy (&block);
     }
+    //  a coinbase that claims another height, and a transaction with no
+    //  input: what keeps every txid unique, each refused
+    zc_block_t *block = s_block (99, 2);
+    block->tx [1] = s_spend (&plain, 400, 1);
+    zc_block_finalize (block);
+    assert_int_equal (zc_utxo_connect (view, block, 100, s_params, &undo, NULL), ZC_ERR_BAD_COINBASE);
+    zc_block_destroy (&block);
+    block = s_block (100, 2);
+    block->tx [1] = zc_tx_new (0, 1);
+    block->tx [1]->out [0].amount = 1;
+    zc_tx_finalize (block->tx [1]);
+    zc_block_finalize (block);
+    assert_int_equal (zc_utxo_connect (view, block, 100, s_params, &undo, NULL), ZC_ERR_EMPTY);
+    zc_block_destroy (&block);
+    {
+        s_snap_t after = s_snapshot (view);
+        s_assert_same (&before, &after);
+        free (after.rec);
+    }
     //  a coinbase that pays itself the fees twice
-    zc_block_t *block = s_block (100, 2);
+    block = s_block (100, 2);
     block->tx [1] = s_spend (&plain, 400, 1);                  //  fee 100
     block->tx [0]->out [0].amount += 101;
     zc_tx_finalize (block->tx [0]);
@@ -322,6 +341,8 @@ test_backing_store (void **state)
     zc_block_finalize (block);
     zc_undo_t *undo;
     assert_int_equal (zc_utxo_connect (view, block, 5, s_params, &undo, NULL), ZC_OK);
+    //  the input came from the view; the outputs it made were never asked for
+    assert_int_equal (store.calls, 1);
     assert_int_equal (zc_utxo_get (view, &store.op, &coin), 0);     //  spent here
     zc_undo_destroy (&undo);
     zc_block_destroy (&block);

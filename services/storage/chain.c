@@ -512,21 +512,25 @@ s_step_coins (const zc_block_t *block, bool inputs)
     return n;
 }
 
+//  Into the cache, in one multi-get, the coins a step reads: a connect its
+//  inputs (its outputs are new, zc_utxo_connect never looks them up), a
+//  disconnect the outputs it takes away
 static int
-s_prefetch (chain_t *self, const zc_block_t *block, bool inputs)
+s_prefetch (chain_t *self, const zc_block_t *block, bool connect)
 {
-    size_t n = s_step_coins (block, inputs);
-    zc_outpoint_t *ops = malloc (n * sizeof *ops);
-    zc_coin_t *coins = malloc (n * sizeof *coins);
-    uint8_t *found = malloc (n);
+    size_t n = connect ? s_step_coins (block, true) - s_step_coins (block, false)
+                       : s_step_coins (block, false);
+    zc_outpoint_t *ops = malloc ((n ? n : 1) * sizeof *ops);
+    zc_coin_t *coins = malloc ((n ? n : 1) * sizeof *coins);
+    uint8_t *found = malloc (n ? n : 1);
     int rc = ops && coins && found ? 0 : -1;
     if (rc == 0) {
         size_t k = 0;
         for (uint32_t t = 0; t < block->n_tx; t++) {
             const zc_tx_t *tx = block->tx [t];
-            for (uint32_t i = 0; inputs && t > 0 && i < tx->n_in; i++)
+            for (uint32_t i = 0; connect && t > 0 && i < tx->n_in; i++)
                 ops [k++] = tx->in [i].prevout;
-            for (uint32_t o = 0; o < tx->n_out; o++)
+            for (uint32_t o = 0; !connect && o < tx->n_out; o++)
                 ops [k++] = (zc_outpoint_t) { tx->txid, o };
         }
         rc = s_get_coins (self, ops, n, coins, found, true);
