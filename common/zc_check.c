@@ -173,11 +173,17 @@ zc_check_header_context (const zc_header_t *header, const zc_context_t *ctx)
 }
 
 zc_err_t
+zc_check_coinbase_height (const zc_block_t *block, uint32_t height)
+{
+    return zc_coinbase_height (block->tx [0]) == height ? ZC_OK : ZC_ERR_BAD_COINBASE;
+}
+
+zc_err_t
 zc_check_coinbase (const zc_block_t *block, uint32_t height, uint64_t fees,
                    const zc_params_t *params)
 {
     const zc_tx_t *coinbase = block->tx [0];
-    if (zc_coinbase_height (coinbase) != height)
+    if (zc_check_coinbase_height (block, height) != ZC_OK)
         return ZC_ERR_BAD_COINBASE;
     uint64_t allowed = zc_params_subsidy (params, height);
     if (!zc_amount_add (&allowed, fees))

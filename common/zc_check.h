@@ -75,6 +75,11 @@ typedef struct {
 zc_err_t
     zc_check_header_context (const zc_header_t *header, const zc_context_t *ctx);
 
+//  The block's first transaction claims height (its prev_txid's bytes 0-3).
+//  Returns ZC_OK, or ZC_ERR_BAD_COINBASE. In: a block with a transaction.
+zc_err_t
+    zc_check_coinbase_height (const zc_block_t *block, uint32_t height);
+
 //  The coinbase claims the right height and pays no more than subsidy plus
 //  fees (known only once the spent outputs are).
 zc_err_t

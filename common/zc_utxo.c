@@ -356,7 +356,7 @@ zc_utxo_connect (zc_utxo_t *self, const zc_block_t *block, uint32_t height,
 {
     *undo_p = NULL;
     if (block->n_tx == 0 || !zc_tx_is_coinbase (block->tx [0])
-        || zc_coinbase_height (block->tx [0]) != height)
+        || zc_check_coinbase_height (block, height) != ZC_OK)
         return ZC_ERR_BAD_COINBASE;
     uint32_t n_spent = s_count_inputs (block);
     zc_undo_t *undo = calloc (1, sizeof *undo + (size_t) n_spent * sizeof (zc_coin_t));

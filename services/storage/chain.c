@@ -436,8 +436,8 @@ chain_accept (chain_t *self, const uint8_t *raw, size_t size, int64_t now, chain
             .bits = chain_next_bits (self, parent)
         };
         rc = zc_check_header_context (&block->header, &ctx);
-        if (rc == ZC_OK && zc_coinbase_height (block->tx [0]) != ctx.height)
-            rc = ZC_ERR_BAD_COINBASE;
+        if (rc == ZC_OK)
+            rc = zc_check_coinbase_height (block, ctx.height);
     }
     if (rc != ZC_OK) {
         zc_block_destroy (&block);
