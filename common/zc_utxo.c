@@ -8,6 +8,7 @@
 #include "zc_utxo.h"
 #include "zc_amount.h"
 #include "zc_check.h"
+#include "zc_hashkey.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,12 +50,17 @@ struct _zc_utxo_t {
     uint32_t clock;                     //  one tick per zc_utxo_apply into this view
 };
 
+//  The table's hash of op. A txid is a hash, but one its author can grind:
+//  a few million tries give a transaction whose outputs land where others'
+//  did, and confirmed outputs piled into one run would make every probe
+//  there walk it. So outpoints are hashed as zc_keytable's keys are, with
+//  SipHash under the process's secret key (zc_hashkey_hash)
 static uint64_t
 s_hash (const zc_outpoint_t *op)
 {
-    //  txids are hashes already: their bytes are as good as random
-    uint64_t h = zc_le64 (op->txid.b) ^ zc_le64 (op->txid.b + 8);
-    return (h ^ op->index) * 0x9e3779b97f4a7c15ULL;
+    uint8_t key [ZC_HASHKEY_OUTPOINT];
+    zc_outpoint_key (op, key);
+    return zc_hashkey_hash (key, sizeof key);
 }
 
 //  A table of capacity empty slots. Written, not calloc'ed: a large calloc
