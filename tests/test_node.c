@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 static testnode_t *s_node;
+#define S_CLIENT_IN_FLIGHT 8
 static const zc_params_t *s_params;
 
 //  A file's text, NUL-terminated, the caller's to free; NULL when it cannot be read
@@ -113,6 +114,27 @@ test_thousand_transactions (void **state)
     //  a report that cannot be written is refused before the run
     assert_int_equal (testnode_cli (s_node, NULL, 0, "bench --txs 10 --report %s/no/such/dir/r.html",
                                     s_node->dir), 2);
+}
+
+//  The bench keeps within the gateway's bound on a client's requests in
+//  flight (8 on this node, s_setup): one transaction a submission, 400
+//  submissions, at most --requests 8 unanswered, and not one is answered
+//  busy and sent again. A bench that let its window of 20,000 decide would
+//  have some 400 requests out at once, and the gateway would turn all but
+//  8 away (measured so: 2,101 retries, 225 given up as busy)
+static void
+test_bench_requests_bound (void **state)
+{
+    (void) state;
+    assert_true (testnode_wait_height (s_node, s_params->coinbase_maturity + 3, 300));
+    char out [8192];
+    int rc = testnode_cli (s_node, out, sizeof out,
+                           "--json bench --txs 400 --accounts 20 --batch 1 --requests %d --timeout 90",
+                           S_CLIENT_IN_FLIGHT);
+    print_message ("%s", out);
+    assert_int_equal (rc, 0);
+    assert_non_null (strstr (out, "\"confirmed\":400,"));
+    assert_non_null (strstr (out, "\"retries\":0,"));
 }
 
 //  zchain bench --sweep against the node, two tiny steps: a JSON that parses,
@@ -596,6 +618,11 @@ s_setup (void **state)
 {
     (void) state;
     s_params = zc_params_get (ZC_NET_REGTEST);
+    //  the gateway's bound on a client's requests in flight, smaller than
+    //  its default 64 so that test_bench_requests_bound's flood meets it
+    char bound [16];
+    snprintf (bound, sizeof bound, "%d", S_CLIENT_IN_FLIGHT);
+    setenv ("ZC_CLIENT_IN_FLIGHT", bound, 1);
     s_node = testnode_start (NULL, "--block-interval 300 --validators 2");
     return s_node ? 0 : -1;
 }
@@ -614,6 +641,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_thousand_transactions),
         cmocka_unit_test (test_sweep),
+        cmocka_unit_test (test_bench_requests_bound),
         cmocka_unit_test (test_reject_reasons),
         cmocka_unit_test (test_liveness),
         cmocka_unit_test (test_restart_same_state),
