@@ -4,6 +4,14 @@
  *  never breaks; a rehash drops entries that hold nothing. Every change
  *  during a connect or disconnect is journalled, and a failure replays the
  *  journal backwards, which is what makes "nothing changed" true.
+ *
+ *  Not a zc_keytable, though it hashes as one does: a keytable slot holds a
+ *  pointer to its value, and storage's coin cache (millions of coins) would
+ *  pay a second cache miss and an allocation for every coin behind it.
+ *  Here the coin, its state and its age sit in the slot, and the rehash
+ *  that grows or trims the table is also where old clean coins are left
+ *  behind (zc_utxo_trim), which a keytable's delete-by-shifting has no use
+ *  for.
  */
 #include "zc_utxo.h"
 #include "zc_amount.h"
