@@ -134,6 +134,8 @@ store_open (const char *dir, zc_err_t *reason, char *err, size_t err_size)
     //  the process. At FATAL it is written only when that is all there is.
     rocksdb_options_set_info_log_level (self->options, 4);
     rocksdb_options_set_keep_log_file_num (self->options, 2);
+    //  transactions are hashes, keys and signatures: nothing to compress
+    rocksdb_options_set_compression (self->options, rocksdb_no_compression);
     //  the store is written, never read by key: rows are read back in
     //  order only when the mempool starts. A vector memtable appends each
     //  write and sorts once at the flush, where a skip list would search

@@ -245,6 +245,11 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     //  RocksDB's LOG on a full disk: the line after a failed append trips an
     //  assertion Debian keeps, and the process aborts; at FATAL it stays quiet
     rocksdb_options_set_info_log_level (self->options, 4);
+    //  no compression: what is stored is hashes, keys, signatures and
+    //  amounts, which Snappy (RocksDB's default) cannot shrink but still
+    //  runs over at every flush and compaction, and undoes on every block
+    //  read (Bitcoin Core's LevelDB stores uncompressed for the same reason)
+    rocksdb_options_set_compression (self->options, rocksdb_no_compression);
     //  bloom filters answer "no such output" without touching a data block:
     //  most mempool look-ups of fresh outputs are exactly that
     self->table = rocksdb_block_based_options_create ();
