@@ -112,14 +112,33 @@ s_status_peers (testnode_t *node)
     return p ? atoi (p + 8) : -1;
 }
 
-//  Is node linked to other (an established link, either way)?
+//  Has node an established link (either way) with the peer at port?
 static bool
-s_linked (testnode_t *node, const testnode_t *other)
+s_linked_to (testnode_t *node, int port)
 {
     char out [16384], want [96];
     snprintf (want, sizeof want, "\"address\":\"tcp://127.0.0.1:%d\",\"state\":\"established\"",
-              other->p2p_port);
+              port);
     return testnode_cli (node, out, sizeof out, "--json peers") == 0 && strstr (out, want);
+}
+
+//  Is node linked to other?
+static bool
+s_linked (testnode_t *node, const testnode_t *other)
+{
+    return s_linked_to (node, other->p2p_port);
+}
+
+//  node linked to the peer at port within a minute
+static bool
+s_wait_linked_to (testnode_t *node, int port)
+{
+    for (int i = 0; i < 600; i++) {
+        if (s_linked_to (node, port))
+            return true;
+        usleep (100000);
+    }
+    return false;
 }
 
 //  Each pair (from, to) of nodes linked; false after timeout_s
@@ -543,16 +562,7 @@ test_full_node_suggests_peers (void **state)
                           s_node [0]->p2p_port);
     assert_non_null (s_node [2]);
     //  node 2 ends up linked to node 1, and through it on node 0's chain
-    char out [8192], want [64];
-    snprintf (want, sizeof want, "127.0.0.1:%d", s_node [1]->p2p_port);
-    bool linked = false;
-    for (int i = 0; i < 600 && !linked; i++) {
-        linked = testnode_cli (s_node [2], out, sizeof out, "--json peers") == 0
-              && strstr (out, want) && strstr (out, "\"state\":\"established\"");
-        if (!linked)
-            usleep (100000);
-    }
-    assert_true (linked);
+    assert_true (s_wait_linked_to (s_node [2], s_node [1]->p2p_port));
     assert_int_equal (s_status_peers (s_node [0]), 1);
     int64_t height = testnode_height (s_node [0], NULL);
     bool synced = false;
@@ -610,17 +620,8 @@ test_relay_only (void **state)
     }
     //  both nodes link to the relay, then refuse each other
     const int one [] = { 1 }, zero [] = { 0 };
-    char out [8192], want [64];
-    snprintf (want, sizeof want, "127.0.0.1:%d", port);
-    for (int n = 0; n < 2; n++) {
-        bool linked = false;
-        for (int i = 0; i < 600 && !linked; i++) {
-            linked = testnode_cli (s_node [n], out, sizeof out, "--json peers") == 0 && strstr (out, want);
-            if (!linked)
-                usleep (100000);
-        }
-        assert_true (linked);
-    }
+    for (int n = 0; n < 2; n++)
+        assert_true (s_wait_linked_to (s_node [n], port));
     s_deny (s_node [0], one, 1);
     s_deny (s_node [1], zero, 1);
     for (int n = 0; n < 2; n++) {
@@ -633,7 +634,7 @@ test_relay_only (void **state)
         assert_int_equal (peers, 1);
     }
     //  node 1 has no miner: its payment must reach node 0 and the block come back
-    char wallet0 [256], address [128] = "", txid [65];
+    char wallet0 [256], address [128] = "", txid [65], out [512];
     snprintf (wallet0, sizeof wallet0, "%s/wallet.key", s_node [0]->dir);
     assert_int_equal (testnode_cli (s_node [0], out, sizeof out, "wallet address"), 0);
     sscanf (out, "%127s", address);
