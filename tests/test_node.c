@@ -24,8 +24,10 @@
 #include <string.h>
 #include <unistd.h>
 
-static testnode_t *s_node;
+//  the gateway's bound on a client's requests in flight on this node
 #define S_CLIENT_IN_FLIGHT 8
+
+static testnode_t *s_node;
 static const zc_params_t *s_params;
 
 //  A file's text, NUL-terminated, the caller's to free; NULL when it cannot be read

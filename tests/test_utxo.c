@@ -464,9 +464,11 @@ test_cache (void **state)
     zc_utxo_destroy (&cache);
 }
 
+#define S_GROUND 4096                   //  outpoints of test_ground_txids
+
 //  Outpoints in the order a walk of the table meets them
 typedef struct {
-    uint32_t seen [4096];
+    uint32_t seen [S_GROUND];
     size_t n;
 } s_order_t;
 
@@ -475,7 +477,7 @@ s_order_visit (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
 {
     (void) coin;
     s_order_t *order = arg;
-    if (order->n < 4096)
+    if (order->n < S_GROUND)
         order->seen [order->n++] = zc_le32 (op->txid.b + 16);
 }
 
@@ -490,16 +492,16 @@ test_ground_txids (void **state)
     (void) state;
     zc_utxo_t *view = zc_utxo_new (NULL, NULL);
     zc_coin_t coin = { .amount = 1 };
-    for (uint32_t i = 0; i < 4096; i++) {
+    for (uint32_t i = 0; i < S_GROUND; i++) {
         zc_outpoint_t op = { .index = 0 };
         zc_put_le32 (op.txid.b + 16, i);
         assert_int_equal (zc_utxo_add (view, &op, &coin), 0);
     }
-    assert_int_equal (zc_utxo_size (view), 4096);
+    assert_int_equal (zc_utxo_size (view), S_GROUND);
     s_order_t *order = calloc (1, sizeof *order);
     assert_non_null (order);
     zc_utxo_each (view, s_order_visit, order);
-    assert_int_equal (order->n, 4096);
+    assert_int_equal (order->n, S_GROUND);
     size_t in_order = 0;
     for (size_t i = 1; i < order->n; i++)
         in_order += order->seen [i] == order->seen [i - 1] + 1;
