@@ -4,6 +4,7 @@
 #include "zc_check.h"
 #include "zc_log.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -650,16 +651,23 @@ chain_step_begin (chain_t *self, chain_step_t *step)
     return rc;
 }
 
-//  A step's rows of one skip-list column family (the address index, the
-//  address history), put into the batch sorted by key. A block's keys are
+//  A step's rows of one column family (the coin set, the transaction and
+//  spent-by indexes, the address index and history: every one a block
+//  writes a row a transaction or more into), put into the batch sorted by
+//  key (services/storage/db.c says why the memtables are skip lists). A
+//  block's keys are
 //  random, and a skip list memtable searches every level for a random key;
 //  in key order each insert starts near the last one (2.7 -> 1.9 us an
 //  insert, sorting included, measured on 16,000-key batches into 300,000
 //  keys). Equal keys keep their order: an output created and spent in one
 //  block must end deleted.
+#define SORTED_KEY 68                   //  the longest key: pubkey | outpoint, or pubkey | height | txid
+#define SORTED_VALUE ZC_COIN_BYTES      //  the longest value: a coin (a txindex or spent-by row is 36)
+_Static_assert (SORTED_VALUE >= 36, "a sorted row holds a 36-byte index value");
+
 typedef struct {
-    uint8_t key [68];                   //  pubkey | outpoint, or pubkey | height | txid
-    uint8_t raw [ZC_COIN_BYTES];
+    uint8_t key [SORTED_KEY];           //  zero past the batch's key size
+    uint8_t raw [SORTED_VALUE];
     uint8_t raw_size;
     bool put;
     uint32_t seq;
@@ -667,16 +675,19 @@ typedef struct {
 
 typedef struct {
     db_cf_t cf;
+    size_t key_size;
     s_sorted_op_t *ops;                 //  NULL: written straight to the batch
     s_sorted_op_t **order;
     size_t n, cap;
 } s_sorted_batch_t;
 
 static void
-s_sorted_init (s_sorted_batch_t *self, db_cf_t cf, size_t cap)
+s_sorted_init (s_sorted_batch_t *self, db_cf_t cf, size_t key_size, size_t cap)
 {
+    assert (key_size <= SORTED_KEY);
     memset (self, 0, sizeof *self);
     self->cf = cf;
+    self->key_size = key_size;
     self->ops = malloc (cap * sizeof *self->ops);
     self->order = malloc (cap * sizeof *self->order);
     if (!self->ops || !self->order) {
@@ -694,33 +705,37 @@ s_sorted_order (const void *a, const void *b)
 {
     const s_sorted_op_t *x = *(const s_sorted_op_t * const *) a;
     const s_sorted_op_t *y = *(const s_sorted_op_t * const *) b;
-    int c = memcmp (x->key, y->key, sizeof x->key);
+    int c = memcmp (x->key, y->key, SORTED_KEY);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
 static void
-s_sorted_write (chain_t *self, rocksdb_writebatch_t *batch, db_cf_t cf, const s_sorted_op_t *op)
+s_sorted_write (chain_t *self, rocksdb_writebatch_t *batch, const s_sorted_batch_t *sb,
+                const s_sorted_op_t *op)
 {
     if (op->put)
-        rocksdb_writebatch_put_cf (batch, self->db->cf [cf], (const char *) op->key, 68,
-                                   (const char *) op->raw, op->raw_size);
+        rocksdb_writebatch_put_cf (batch, self->db->cf [sb->cf], (const char *) op->key,
+                                   sb->key_size, (const char *) op->raw, op->raw_size);
     else
-        rocksdb_writebatch_delete_cf (batch, self->db->cf [cf], (const char *) op->key, 68);
+        rocksdb_writebatch_delete_cf (batch, self->db->cf [sb->cf], (const char *) op->key,
+                                      sb->key_size);
 }
 
 //  One row: kept for the sorted write, or written now when no room was had
 static void
 s_sorted_add (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch, bool put,
-              const uint8_t key [68], const uint8_t *raw, size_t raw_size)
+              const uint8_t *key, const uint8_t *raw, size_t raw_size)
 {
+    assert (raw_size <= SORTED_VALUE);
     s_sorted_op_t local, *e = sb->ops && sb->n < sb->cap ? &sb->ops [sb->n] : &local;
-    memcpy (e->key, key, 68);
+    memcpy (e->key, key, sb->key_size);
+    memset (e->key + sb->key_size, 0, SORTED_KEY - sb->key_size);
     e->put = put;
     e->raw_size = (uint8_t) raw_size;
     if (raw_size)
         memcpy (e->raw, raw, raw_size);
     if (e == &local)
-        s_sorted_write (self, batch, sb->cf, e);
+        s_sorted_write (self, batch, sb, e);
     else
         e->seq = (uint32_t) sb->n++;
 }
@@ -737,8 +752,8 @@ s_sorted_flush (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch
     if (sb->n)
         qsort (sb->order, sb->n, sizeof *sb->order, s_sorted_order);
     for (size_t i = 0; i < sb->n; i++)
-        if (i + 1 == sb->n || memcmp (sb->order [i]->key, sb->order [i + 1]->key, 68))
-            s_sorted_write (self, batch, sb->cf, sb->order [i]);
+        if (i + 1 == sb->n || memcmp (sb->order [i]->key, sb->order [i + 1]->key, sb->key_size))
+            s_sorted_write (self, batch, sb, sb->order [i]);
     free (sb->ops);
     free (sb->order);
     memset (sb, 0, sizeof *sb);
@@ -769,22 +784,19 @@ s_address_change (chain_t *self, s_sorted_batch_t *ab, rocksdb_writebatch_t *bat
 typedef struct {
     chain_t *chain;
     rocksdb_writebatch_t *batch;
+    s_sorted_batch_t rows;
 } s_writer_t;
 
-//  One changed entry of a step's view into the UTXO column
+//  One changed entry of a step's view, for the UTXO column
 static void
 s_write_utxo (void *arg, const zc_outpoint_t *op, const zc_coin_t *coin)
 {
     s_writer_t *w = arg;
     uint8_t key [36], raw [ZC_COIN_BYTES];
     zc_outpoint_key (op, key);
-    if (coin) {
+    if (coin)
         zc_coin_encode (coin, raw);
-        rocksdb_writebatch_put_cf (w->batch, w->chain->db->cf [DB_UTXO], (const char *) key, 36,
-                                   (const char *) raw, sizeof raw);
-    }
-    else
-        rocksdb_writebatch_delete_cf (w->batch, w->chain->db->cf [DB_UTXO], (const char *) key, 36);
+    s_sorted_add (w->chain, &w->rows, w->batch, coin != NULL, key, raw, coin ? sizeof raw : 0);
 }
 
 static void
@@ -816,8 +828,9 @@ s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *
     const zc_block_t *block = step->block;
     uint32_t height = step->node->height;
     uint32_t spent = 0;
-    s_sorted_batch_t history;
-    s_sorted_init (&history, DB_ADDRTX, s_step_coins (block, true));
+    s_sorted_batch_t history, spends;
+    s_sorted_init (&history, DB_ADDRTX, ADDRTX_KEY, s_step_coins (block, true));
+    s_sorted_init (&spends, DB_SPENT, 36, s_step_coins (block, true) - s_step_coins (block, false));
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
         uint8_t key [ADDRTX_KEY];
@@ -835,14 +848,11 @@ s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *
             memcpy (by, tx->txid.b, 32);
             zc_put_le32 (by + 32, i);
             s_sorted_add (self, &history, batch, put, key, NULL, 0);
-            if (put)
-                rocksdb_writebatch_put_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36,
-                                           (const char *) by, 36);
-            else
-                rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_SPENT], (const char *) op, 36);
+            s_sorted_add (self, &spends, batch, put, op, by, put ? sizeof by : 0);
         }
     }
     s_sorted_flush (self, &history, batch);
+    s_sorted_flush (self, &spends, batch);
 }
 
 //  UTXO and index changes of connecting, in block order so that an output
@@ -851,8 +861,9 @@ static void
 s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
 {
     const zc_block_t *block = step->block;
-    s_sorted_batch_t ab;
-    s_sorted_init (&ab, DB_ADDRESS, s_step_coins (block, true));
+    s_sorted_batch_t ab, where;
+    s_sorted_init (&ab, DB_ADDRESS, 68, s_step_coins (block, true));
+    s_sorted_init (&where, DB_TXINDEX, 32, block->n_tx);
     uint32_t spent = 0;
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
@@ -866,14 +877,14 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
             s_output_coin (tx, o, step->node->height, &coin);
             s_address_change (self, &ab, batch, true, &op, &coin);
         }
-        uint8_t where [36];
-        memcpy (where, block->hash.b, 32);
-        zc_put_le32 (where + 32, t);
-        rocksdb_writebatch_put_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32,
-                                   (const char *) where, sizeof where);
+        uint8_t place [36];
+        memcpy (place, block->hash.b, 32);
+        zc_put_le32 (place + 32, t);
+        s_sorted_add (self, &where, batch, true, tx->txid.b, place, sizeof place);
     }
     s_write_spends (self, batch, step, true);
     s_sorted_flush (self, &ab, batch);
+    s_sorted_flush (self, &where, batch);
     uint8_t stats [BLOCKSTATS_RECORD];
     uint64_t fee_bytes = 0;
     for (uint32_t t = 1; t < block->n_tx; t++)
@@ -901,8 +912,9 @@ static void
 s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *step)
 {
     const zc_block_t *block = step->block;
-    s_sorted_batch_t ab;
-    s_sorted_init (&ab, DB_ADDRESS, s_step_coins (block, true));
+    s_sorted_batch_t ab, where;
+    s_sorted_init (&ab, DB_ADDRESS, 68, s_step_coins (block, true));
+    s_sorted_init (&where, DB_TXINDEX, 32, block->n_tx);
     uint32_t spent = step->undo->n;
     for (uint32_t t = block->n_tx; t-- > 0; ) {
         const zc_tx_t *tx = block->tx [t];
@@ -916,10 +928,11 @@ s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step
             for (uint32_t i = tx->n_in; i-- > 0; )
                 s_address_change (self, &ab, batch, true, &tx->in [i].prevout,
                                   &step->undo->coins [--spent]);
-        rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_TXINDEX], (const char *) tx->txid.b, 32);
+        s_sorted_add (self, &where, batch, false, tx->txid.b, NULL, 0);
     }
     s_write_spends (self, batch, step, false);
     s_sorted_flush (self, &ab, batch);
+    s_sorted_flush (self, &where, batch);
     uint8_t height [4];
     zc_put_be32 (height, step->node->height);
     rocksdb_writebatch_delete_cf (batch, self->db->cf [DB_HEIGHT], (const char *) height, 4);
@@ -942,8 +955,10 @@ chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
         s_write_disconnect (self, batch, step);
         new_tip = node->prev;
     }
-    s_writer_t writer = { self, batch };
+    s_writer_t writer = { .chain = self, .batch = batch };
+    s_sorted_init (&writer.rows, DB_UTXO, 36, s_step_coins (step->block, true));
     zc_utxo_each_dirty (step->view, s_write_utxo, &writer);
+    s_sorted_flush (self, &writer.rows, batch);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "tip", 3,
                                (const char *) new_tip->hash.b, 32);
     uint8_t stats [16];

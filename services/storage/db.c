@@ -20,11 +20,6 @@
 #define NOTE_MAGIC "zctip\0\0\1"
 #define NOTE_SIZE 64                    //  magic 8 | seq 8 | height 4 | hash 32 | check 8 | 4 zero
 #define SCRUB_CHUNK (1 << 20)           //  bytes read under one iterator
-//  ... in a hashed column family: there a new iterator in key order first
-//  copies the memtable into a sorted list (0.2 to 0.5 s for 200,000
-//  entries here), so it is made once for 256 MB rather than for every
-//  megabyte: at the default rate one copy every 16 s of a pass
-#define SCRUB_CHUNK_HASHED (256 << 20)
 
 static const char *s_cf_names [DB_CF_COUNT] = {
     "default", "index", "blocks", "undo", "utxo", "height", "txindex", "address", "events",
@@ -38,34 +33,17 @@ s_is_corruption (const char *error)
     return error && strncmp (error, "Corruption", 10) == 0;
 }
 
-//  The column families read by key or by a txid prefix and written at
-//  random places: a connect puts some five keys a transaction there. A
-//  skip list memtable pays a cache miss for each of its levels on every
-//  insert (60 % of storage's CPU under load); a hashed memtable finds the
-//  prefix's bucket in one (3.1 -> 1.05 us an insert of a random 36-byte
-//  key among 200,000). Not the address index: many keys share an output
-//  key there, a bucket becomes a long list or a skip list of its own, and
-//  inserts measured slower than in the plain skip list (3.9 against 3.0
-//  us with 100 output keys; chain.c sorts its batch instead). The price
-//  is paid only by a walk in key order across prefixes: the scrub's.
-static bool
-s_hashed (int cf)
-{
-    //  spent and blockstats: keyed by a txid or a block hash, read by key.
-    //  Not addrtx: it is walked in order within a pubkey, as the address index
-    return cf == DB_UTXO || cf == DB_TXINDEX || cf == DB_SPENT || cf == DB_BLOCKSTATS;
-}
-
-static rocksdb_options_t *
-s_hashed_options (const rocksdb_options_t *base)
-{
-    rocksdb_options_t *options = rocksdb_options_create_copy ((rocksdb_options_t *) base);
-    rocksdb_options_set_prefix_extractor (options,
-                                          rocksdb_slicetransform_create_fixed_prefix (32));
-    rocksdb_options_set_hash_link_list_rep (options, 1 << 18);
-    return options;
-}
-
+//  Every column family keeps RocksDB's skip-list memtable, and chain.c
+//  adds a connect's rows to the batch in key order, column by column, so
+//  that an insert starts its search where the one before it ended
+//  (RocksDB's sequential splice) instead of from the top. A hashed
+//  memtable (a linked list per 32-byte prefix) inserts a random key about
+//  three times as fast, but a flush first copies it into a skip list, one
+//  random insert a row: the coin set, the transaction index and the
+//  spent-by index were hashed until this cost storage 0.1 to 0.3
+//  verifications a transaction in every run a flush fell in
+//  (docs/benchmarks.md, "Eighth round").
+//
 //  The address index and the address history: keyed by an output key
 //  first, and chain.c writes a connect's rows sorted. A skip list insert
 //  searches from the top level each time; with a hint per 32-byte prefix
@@ -276,9 +254,8 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
     rocksdb_block_based_options_set_pin_top_level_index_and_filter (self->table, 1);
     rocksdb_block_based_options_set_cache_index_and_filter_blocks_with_high_priority (self->table, 1);
     rocksdb_options_set_block_based_table_factory (self->options, self->table);
-    //  the hashed memtable below takes one writer at a time (storage is one)
+    //  one writer, storage's main thread: no atomics in memtable inserts
     rocksdb_options_set_allow_concurrent_memtable_write (self->options, 0);
-    self->hashed = s_hashed_options (self->options);
     self->ordered = s_ordered_options (self->options);
     if (!self->ordered) {
         snprintf (err, err_size, "cannot open %s: RocksDB refused the insert-hint option", dir);
@@ -288,9 +265,7 @@ db_open (const char *dir, bool sync, char *err, size_t err_size)
 
     const rocksdb_options_t *cf_options [DB_CF_COUNT];
     for (int i = 0; i < DB_CF_COUNT; i++)
-        cf_options [i] = s_hashed (i)?  self->hashed
-                       : s_ordered (i)? self->ordered
-                       :                self->options;
+        cf_options [i] = s_ordered (i) ? self->ordered : self->options;
     char *error = NULL;
     self->db = rocksdb_open_column_families (self->options, dir, DB_CF_COUNT, s_cf_names,
                                              cf_options, self->cf, &error);
@@ -348,8 +323,6 @@ db_destroy (db_t **self_p)
         rocksdb_writeoptions_destroy (self->write);
     if (self->options)
         rocksdb_options_destroy (self->options);
-    if (self->hashed)
-        rocksdb_options_destroy (self->hashed);
     if (self->ordered)
         rocksdb_options_destroy (self->ordered);
     if (self->table)
@@ -505,7 +478,6 @@ s_scrub_cf (db_t *self, int cf, int64_t pass_start_ms, uint64_t *pass_bytes)
     size_t last_size = 0, last_cap = 0;
     bool done = false;
     int rc = 0;
-    uint64_t chunk_max = s_hashed (cf) ? SCRUB_CHUNK_HASHED : SCRUB_CHUNK;
     while (!done && rc == 0) {
         rocksdb_iterator_t *it = rocksdb_create_iterator_cf (self->db, self->scrub_read,
                                                              self->cf [cf]);
@@ -519,7 +491,7 @@ s_scrub_cf (db_t *self, int cf, int64_t pass_start_ms, uint64_t *pass_bytes)
         else
             rocksdb_iter_seek_to_first (it);
         uint64_t chunk = 0;
-        for (; rocksdb_iter_valid (it) && chunk < chunk_max; rocksdb_iter_next (it)) {
+        for (; rocksdb_iter_valid (it) && chunk < SCRUB_CHUNK; rocksdb_iter_next (it)) {
             size_t klen, vlen;
             const char *key = rocksdb_iter_key (it, &klen);
             rocksdb_iter_value (it, &vlen);
@@ -586,8 +558,6 @@ db_scrub_start (db_t *self, uint64_t bytes_per_s, int64_t interval_s)
     //  a pass over everything must not push the working set out of the cache
     rocksdb_readoptions_set_fill_cache (self->scrub_read, 0);
     rocksdb_readoptions_set_readahead_size (self->scrub_read, 2 << 20);
-    //  across prefixes, in the hashed column families too
-    rocksdb_readoptions_set_total_order_seek (self->scrub_read, 1);
     if (pthread_create (&self->scrub_thread, NULL, s_scrub_run, self)) {
         rocksdb_readoptions_destroy (self->scrub_read);
         self->scrub_read = NULL;

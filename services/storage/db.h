@@ -64,7 +64,6 @@ typedef enum {
 typedef struct {
     rocksdb_t *db;
     rocksdb_options_t *options;
-    rocksdb_options_t *hashed;          //  for the point-lookup column families
     rocksdb_options_t *ordered;         //  for the address index and history
     rocksdb_block_based_table_options_t *table;
     rocksdb_cache_t *cache;
