@@ -1,6 +1,7 @@
 /*  chain.c - block tree, best chain and persisted UTXO set over RocksDB */
 #include "chain.h"
 #include "db.h"
+#include "zc_buf.h"
 #include "zc_check.h"
 #include "zc_log.h"
 
@@ -666,25 +667,31 @@ chain_step_begin (chain_t *self, chain_step_t *step)
 _Static_assert (SORTED_VALUE >= 36, "a sorted row holds a 36-byte index value");
 
 typedef struct {
-    uint8_t key [SORTED_KEY];           //  zero past the batch's key size
+    uint8_t key [SORTED_KEY];
     uint8_t raw [SORTED_VALUE];
     uint8_t raw_size;
     bool put;
-    uint32_t seq;
 } s_sorted_op_t;
+
+//  What the sort moves: 16 bytes, not a row, and most comparisons end at
+//  the key's first eight bytes without reading the row
+typedef struct {
+    uint64_t head;                      //  the key's first 8 bytes, big-endian
+    uint32_t seq;                       //  the row's place in ops: its order of arrival
+} s_sorted_ref_t;
 
 typedef struct {
     db_cf_t cf;
     size_t key_size;
     s_sorted_op_t *ops;                 //  NULL: written straight to the batch
-    s_sorted_op_t **order;
+    s_sorted_ref_t *order;
     size_t n, cap;
 } s_sorted_batch_t;
 
 static void
 s_sorted_init (s_sorted_batch_t *self, db_cf_t cf, size_t key_size, size_t cap)
 {
-    assert (key_size <= SORTED_KEY);
+    assert (key_size >= 8 && key_size <= SORTED_KEY);  //  8: the head
     memset (self, 0, sizeof *self);
     self->cf = cf;
     self->key_size = key_size;
@@ -701,11 +708,13 @@ s_sorted_init (s_sorted_batch_t *self, db_cf_t cf, size_t key_size, size_t cap)
 }
 
 static int
-s_sorted_order (const void *a, const void *b)
+s_sorted_order (const void *a, const void *b, void *arg)
 {
-    const s_sorted_op_t *x = *(const s_sorted_op_t * const *) a;
-    const s_sorted_op_t *y = *(const s_sorted_op_t * const *) b;
-    int c = memcmp (x->key, y->key, SORTED_KEY);
+    const s_sorted_ref_t *x = a, *y = b;
+    if (x->head != y->head)
+        return x->head < y->head ? -1 : 1;
+    const s_sorted_batch_t *sb = arg;
+    int c = memcmp (sb->ops [x->seq].key, sb->ops [y->seq].key, sb->key_size);
     return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
 }
 
@@ -729,7 +738,6 @@ s_sorted_add (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch, 
     assert (raw_size <= SORTED_VALUE);
     s_sorted_op_t local, *e = sb->ops && sb->n < sb->cap ? &sb->ops [sb->n] : &local;
     memcpy (e->key, key, sb->key_size);
-    memset (e->key + sb->key_size, 0, SORTED_KEY - sb->key_size);
     e->put = put;
     e->raw_size = (uint8_t) raw_size;
     if (raw_size)
@@ -737,7 +745,7 @@ s_sorted_add (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch, 
     if (e == &local)
         s_sorted_write (self, batch, sb, e);
     else
-        e->seq = (uint32_t) sb->n++;
+        sb->n++;
 }
 
 //  Into the batch, in key order, and freed. Of the rows with one key only
@@ -748,12 +756,15 @@ static void
 s_sorted_flush (chain_t *self, s_sorted_batch_t *sb, rocksdb_writebatch_t *batch)
 {
     for (size_t i = 0; i < sb->n; i++)
-        sb->order [i] = &sb->ops [i];
+        sb->order [i] = (s_sorted_ref_t) { zc_be64 (sb->ops [i].key), (uint32_t) i };
     if (sb->n)
-        qsort (sb->order, sb->n, sizeof *sb->order, s_sorted_order);
-    for (size_t i = 0; i < sb->n; i++)
-        if (i + 1 == sb->n || memcmp (sb->order [i]->key, sb->order [i + 1]->key, sb->key_size))
-            s_sorted_write (self, batch, sb, sb->order [i]);
+        qsort_r (sb->order, sb->n, sizeof *sb->order, s_sorted_order, sb);
+    for (size_t i = 0; i < sb->n; i++) {
+        const s_sorted_op_t *op = &sb->ops [sb->order [i].seq];
+        if (i + 1 == sb->n || sb->order [i].head != sb->order [i + 1].head
+        ||  memcmp (op->key, sb->ops [sb->order [i + 1].seq].key, sb->key_size))
+            s_sorted_write (self, batch, sb, op);
+    }
     free (sb->ops);
     free (sb->order);
     memset (sb, 0, sizeof *sb);
