@@ -652,16 +652,18 @@ chain_step_begin (chain_t *self, chain_step_t *step)
     return rc;
 }
 
-//  A step's rows of one column family (the coin set, the transaction and
-//  spent-by indexes, the address index and history: every one a block
-//  writes a row a transaction or more into), put into the batch sorted by
-//  key (services/storage/db.c says why the memtables are skip lists). A
-//  block's keys are
-//  random, and a skip list memtable searches every level for a random key;
-//  in key order each insert starts near the last one (2.7 -> 1.9 us an
-//  insert, sorting included, measured on 16,000-key batches into 300,000
-//  keys). Equal keys keep their order: an output created and spent in one
-//  block must end deleted.
+//  A step's rows of one column family, put into the batch sorted by key:
+//  the coin set, the transaction and spent-by indexes, the address index
+//  and history, each of which a block writes a row a transaction or more
+//  into (services/storage/db.c says why their memtables are skip lists).
+//  A block's keys are random, and a skip list memtable searches every
+//  level for a random key; in key order each insert starts near the last
+//  one (2.7 -> 1.9 us an insert, sorting included, measured on 16,000-key
+//  batches into 300,000 keys). Equal keys keep their order: an output
+//  created and spent in one block must end deleted. The capacity a step
+//  gives is at least its rows' count, so a row is written straight to the
+//  batch only when the memory for the sort could not be had, and then
+//  every row of that column is.
 #define SORTED_KEY 68                   //  the longest key: pubkey | outpoint, or pubkey | height | txid
 #define SORTED_VALUE ZC_COIN_BYTES      //  the longest value: a coin (a txindex or spent-by row is 36)
 _Static_assert (SORTED_VALUE >= 36, "a sorted row holds a 36-byte index value");
