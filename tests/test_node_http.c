@@ -406,7 +406,7 @@ test_private_datadir_refused (void **state)
     assert_non_null (f);
     fclose (f);
     //  bounded: the node must not start at all, so timeout stops it if it does
-    int port = 20000 + (int) (getpid () % 1000) * 40 + 39;
+    int port = testnode_ports () + TESTNODE_PORTS - 1;
     snprintf (cmd, sizeof cmd, "timeout 60 %s/zchain --datadir %s up --miners 0 --http '' "
               "--metrics 127.0.0.1:%d 2>&1 >/dev/null", ZC_BIN_DIR, dir, port);
     FILE *p = popen (cmd, "r");

@@ -606,7 +606,7 @@ test_relay_only (void **state)
     assert_non_null (s_node [1]);
     assert_true (testnode_wait_height (s_node [0], 3, 120));
     //  the relay: a port past the test nodes' own (see testnode.c)
-    int port = 20000 + (int) (getpid () % 1000) * 40 + 39;
+    int port = testnode_ports () + TESTNODE_PORTS - 1;
     char log [256], cmd [1024];
     snprintf (log, sizeof log, "%s/relay.log", s_node [0]->dir);
     snprintf (cmd, sizeof cmd, "exec %s/zchain-gateway --relay-only --p2p-trace --instance relay "

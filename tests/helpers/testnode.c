@@ -22,6 +22,13 @@
 #define ZC_BIN_DIR "build/bin"
 #endif
 
+int
+testnode_ports (void)
+{
+    //  10000 .. 32759: 569 blocks
+    return 10000 + (int) (getpid () % 569) * TESTNODE_PORTS;
+}
+
 testnode_t *
 testnode_start (const char *dir, const char *extra_args)
 {
@@ -38,7 +45,7 @@ testnode_start (const char *dir, const char *extra_args)
     //  ports from the pid (test programs run in parallel) and a count of
     //  the nodes this program started (a node of a failed test may linger)
     static int started = 0;
-    int base = 20000 + (int) (getpid () % 1000) * 40 + (started++ % 13) * 3;
+    int base = testnode_ports () + (started++ % 13) * 3;
     self->http_port = base;
     self->metrics_port = base + 1;
     self->p2p_port = base + 2;

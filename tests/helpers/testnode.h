@@ -22,6 +22,15 @@ typedef struct {
     char args [256];
 } testnode_t;
 
+//  The first of the TESTNODE_PORTS TCP ports this test program binds: a
+//  block chosen by its pid, so that programs running side by side differ,
+//  and below Linux's ephemeral range (32768 and up by default), where any
+//  outgoing connection on the machine can hold a port before a node gets
+//  to bind it (a test node's gateway then never starts).
+#define TESTNODE_PORTS 40
+int
+    testnode_ports (void);
+
 //  Start zchain up with extra arguments (e.g. "--validators 4 --miners 0")
 //  in a fresh directory (or dir when not NULL, to restart a node) and wait
 //  until the gateway answers. Ports (HTTP, metrics, p2p) are unique to
