@@ -15,6 +15,8 @@
 #define EVENT_RECORD 37                 //  type 1 | hash 32 | height 4
 #define BLOCKSTATS_RECORD 20            //  tx count 4 | size 4 | fees 8 | fee bytes 4
 #define ADDRTX_KEY 68                   //  pubkey 32 | inverted height 4 | txid 32
+#define ADDRESS_KEY (32 + ZC_OUTPOINT_BYTES)    //  pubkey 32 | outpoint
+#define TXINDEX_KEY 32                  //  txid
 
 struct _chain_t {
     const zc_params_t *params;
@@ -664,7 +666,8 @@ chain_step_begin (chain_t *self, chain_step_t *step)
 //  gives is at least its rows' count, so a row is written straight to the
 //  batch only when the memory for the sort could not be had, and then
 //  every row of that column is.
-#define SORTED_KEY 68                   //  the longest key: pubkey | outpoint, or pubkey | height | txid
+#define SORTED_KEY ADDRTX_KEY           //  the longest key
+_Static_assert (ADDRESS_KEY <= SORTED_KEY, "an address row fits a sorted row");
 #define SORTED_VALUE ZC_COIN_BYTES      //  the longest value: a coin (a txindex or spent-by row is 36)
 _Static_assert (SORTED_VALUE >= 36, "a sorted row holds a 36-byte index value");
 
@@ -843,7 +846,8 @@ s_write_spends (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t *
     uint32_t spent = 0;
     s_sorted_batch_t history, spends;
     s_sorted_init (&history, DB_ADDRTX, ADDRTX_KEY, s_step_coins (block, true));
-    s_sorted_init (&spends, DB_SPENT, 36, s_step_coins (block, true) - s_step_coins (block, false));
+    s_sorted_init (&spends, DB_SPENT, ZC_OUTPOINT_BYTES,
+                   s_step_coins (block, true) - s_step_coins (block, false));
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
         uint8_t key [ADDRTX_KEY];
@@ -875,8 +879,8 @@ s_write_connect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step_t 
 {
     const zc_block_t *block = step->block;
     s_sorted_batch_t ab, where;
-    s_sorted_init (&ab, DB_ADDRESS, 68, s_step_coins (block, true));
-    s_sorted_init (&where, DB_TXINDEX, 32, block->n_tx);
+    s_sorted_init (&ab, DB_ADDRESS, ADDRESS_KEY, s_step_coins (block, true));
+    s_sorted_init (&where, DB_TXINDEX, TXINDEX_KEY, block->n_tx);
     uint32_t spent = 0;
     for (uint32_t t = 0; t < block->n_tx; t++) {
         const zc_tx_t *tx = block->tx [t];
@@ -926,8 +930,8 @@ s_write_disconnect (chain_t *self, rocksdb_writebatch_t *batch, const chain_step
 {
     const zc_block_t *block = step->block;
     s_sorted_batch_t ab, where;
-    s_sorted_init (&ab, DB_ADDRESS, 68, s_step_coins (block, true));
-    s_sorted_init (&where, DB_TXINDEX, 32, block->n_tx);
+    s_sorted_init (&ab, DB_ADDRESS, ADDRESS_KEY, s_step_coins (block, true));
+    s_sorted_init (&where, DB_TXINDEX, TXINDEX_KEY, block->n_tx);
     uint32_t spent = step->undo->n;
     for (uint32_t t = block->n_tx; t-- > 0; ) {
         const zc_tx_t *tx = block->tx [t];
@@ -969,7 +973,7 @@ chain_step_commit (chain_t *self, chain_step_t *step, chain_event_t *event)
         new_tip = node->prev;
     }
     s_writer_t writer = { .chain = self, .batch = batch };
-    s_sorted_init (&writer.rows, DB_UTXO, 36, s_step_coins (step->block, true));
+    s_sorted_init (&writer.rows, DB_UTXO, ZC_OUTPOINT_BYTES, s_step_coins (step->block, true));
     zc_utxo_each_dirty (step->view, s_write_utxo, &writer);
     s_sorted_flush (self, &writer.rows, batch);
     rocksdb_writebatch_put_cf (batch, self->db->cf [DB_META], "tip", 3,
