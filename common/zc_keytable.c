@@ -192,6 +192,20 @@ zc_keytable_purge (zc_keytable_t *self)
     self->size = 0;
 }
 
+void *
+zc_keytable_next (const zc_keytable_t *self, size_t *cursor)
+{
+    for (size_t i = *cursor; i < self->capacity; i++) {
+        void *value = s_at (self, i)->value;
+        if (value) {
+            *cursor = i + 1;
+            return value;
+        }
+    }
+    *cursor = self->capacity;
+    return NULL;
+}
+
 size_t
 zc_keytable_size (const zc_keytable_t *self)
 {

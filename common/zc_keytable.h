@@ -64,6 +64,13 @@ bool
 void
     zc_keytable_purge (zc_keytable_t *self);
 
+//  Walk the values: start with *cursor at 0; each call returns the next
+//  value and moves *cursor past it, or NULL at the end. In slot order, so
+//  in no order a caller may count on. The table must not change during a
+//  walk (a store may grow it; a delete shifts a run back over the cursor).
+void *
+    zc_keytable_next (const zc_keytable_t *self, size_t *cursor);
+
 //  Keys stored
 size_t
     zc_keytable_size (const zc_keytable_t *self);

@@ -66,6 +66,25 @@ s_key (uint8_t key [32], uint32_t k)
     memcpy (key, &k, sizeof k);
 }
 
+//  A walk visits every value the model holds, each once, and nothing else
+static void
+s_walk_matches (const zc_keytable_t *table, const uintptr_t *model, size_t size)
+{
+    static bool seen [S_KEYS];
+    memset (seen, 0, sizeof seen);
+    size_t cursor = 0, visited = 0;
+    for (void *value; (value = zc_keytable_next (table, &cursor)); visited++) {
+        uint32_t k = 0;
+        while (k < S_KEYS && model [k] != (uintptr_t) value)
+            k++;
+        assert_true (k < S_KEYS);
+        assert_false (seen [k]);
+        seen [k] = true;
+    }
+    assert_int_equal (visited, size);
+    assert_null (zc_keytable_next (table, &cursor));
+}
+
 //  Random operations over a small universe keep runs long and deletes
 //  shifting; after each, the table agrees with the array on the key
 //  touched, and every so often on every key
@@ -115,16 +134,21 @@ test_against_array (void **state)
         }
         assert_ptr_equal (zc_keytable_lookup (table, key), (void *) model [k]);
         assert_int_equal (zc_keytable_size (table), size);
-        if (op % 20000 == 0)
+        if (op % 20000 == 0) {
             for (uint32_t j = 0; j < S_KEYS; j++) {
                 s_key (key, j);
                 assert_ptr_equal (zc_keytable_lookup (table, key), (void *) model [j]);
             }
+            s_walk_matches (table, model, size);
+        }
     }
     //  it grew for the peak and stays at most three quarters full
     assert_true (zc_keytable_bytes (table) >= size * 4 / 3 * 48);
+    s_walk_matches (table, model, size);
     zc_keytable_purge (table);
     assert_int_equal (zc_keytable_size (table), 0);
+    size_t cursor = 0;
+    assert_null (zc_keytable_next (table, &cursor));
     for (uint32_t j = 0; j < S_KEYS; j++) {
         s_key (key, j);
         assert_null (zc_keytable_lookup (table, key));

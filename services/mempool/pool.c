@@ -1,9 +1,9 @@
 /*  pool.c - unconfirmed transactions by txid, by spent outpoint, by package
  *
- *  Two hash tables: by txid (a zhashx, zc_hashkey, whose keys point into
- *  the entries themselves, and which walks every entry in turn), and by
- *  spent outpoint (a zc_keytable, looked up for every input of every
- *  transaction admitted or confirmed: the key sits in the slot). Each entry links its in-pool
+ *  Two hash tables, both zc_keytable (the key sits in the slot: one probe
+ *  and no allocation an entry): by txid, which also walks every entry in
+ *  turn, and by spent outpoint, looked up for every input of every
+ *  transaction admitted or confirmed. Each entry links its in-pool
  *  parents and children; walks along those links mark what they visited
  *  with a generation number instead of clearing marks, and stop at the
  *  limits, so their cost is bounded by the limits and never by the pool.
@@ -40,7 +40,7 @@ typedef struct {
 } s_set_t;
 
 struct _pool_t {
-    zhashx_t *by_txid;                  //  txid -> s_entry_t; owns the entries
+    zc_keytable_t *by_txid;             //  txid -> s_entry_t; owns the entries
     zc_keytable_t *by_spent;            //  outpoint key -> s_entry_t spending it
     pool_limits_t limits;
     size_t bytes;                       //  canonical bytes of the entries
@@ -65,7 +65,7 @@ pool_new (size_t max_bytes, const pool_limits_t *limits)
         return NULL;
     self->max_bytes = max_bytes;
     self->limits = *limits;
-    self->by_txid = zc_hashkey_table (ZC_HASHKEY_HASH, true);
+    self->by_txid = zc_keytable_new (ZC_HASHKEY_HASH);
     self->by_spent = zc_keytable_new (ZC_HASHKEY_OUTPOINT);
     //  no package outgrows the limits, so neither do the walks over one
     size_t most = limits->max_ancestors > limits->max_descendants ? limits->max_ancestors
@@ -101,9 +101,10 @@ pool_destroy (pool_t **self_p)
         return;
     pool_t *self = *self_p;
     if (self->by_txid) {
-        for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid))
+        size_t cursor = 0;
+        for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); )
             s_entry_free (&e);
-        zhashx_destroy (&self->by_txid);
+        zc_keytable_destroy (&self->by_txid);
     }
     zc_keytable_destroy (&self->by_spent);
     free (self->walk.v);
@@ -128,7 +129,7 @@ pool_limits (const pool_t *self)
 size_t
 pool_count (const pool_t *self)
 {
-    return zhashx_size (self->by_txid);
+    return zc_keytable_size (self->by_txid);
 }
 
 size_t
@@ -164,7 +165,7 @@ pool_rate (uint64_t fee, size_t size)
 static s_entry_t *
 s_lookup (const pool_t *self, const zc_hash_t *txid)
 {
-    return zhashx_lookup (self->by_txid, txid->b);
+    return zc_keytable_lookup (self->by_txid, txid->b);
 }
 
 const pool_entry_t *
@@ -400,7 +401,7 @@ s_free_entry (pool_t *self, s_entry_t *entry)
 {
     for (uint32_t i = 0; i < entry->pub.tx->n_in; i++)
         zc_keytable_remove (self->by_spent, entry->spent [i], entry);
-    zhashx_delete (self->by_txid, entry->pub.tx->txid.b);
+    zc_keytable_remove (self->by_txid, entry->pub.tx->txid.b, entry);
     self->bytes -= entry->pub.tx->size;
     self->usage -= s_usage (entry->pub.tx);
     self->changes++;
@@ -513,7 +514,7 @@ pool_remove_spenders (pool_t *self, const zc_tx_t *tx, pool_remove_t why)
 size_t
 pool_replace (pool_t *self, const zc_tx_t *tx)
 {
-    size_t before = zhashx_size (self->by_txid);
+    size_t before = zc_keytable_size (self->by_txid);
     for (uint32_t i = 0; i < tx->n_in; i++) {
         uint8_t key [36];
         zc_outpoint_key (&tx->in [i].prevout, key);
@@ -521,7 +522,7 @@ pool_replace (pool_t *self, const zc_tx_t *tx)
         if (e)
             s_remove_tree (self, e, POOL_REPLACED, POOL_REPLACED, false);
     }
-    return before - zhashx_size (self->by_txid);
+    return before - zc_keytable_size (self->by_txid);
 }
 
 //  e is in a block: it leaves, its children stay (now spending a confirmed
@@ -587,7 +588,8 @@ s_remove_where (pool_t *self, bool (*keep) (const s_entry_t *e, uint64_t arg), u
 {
     size_t n = 0, cap = 0;
     zc_hash_t *ids = NULL;
-    for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid)) {
+    size_t cursor = 0;
+    for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); ) {
         if (keep (e, arg))
             continue;
         if (n == cap) {
@@ -671,7 +673,8 @@ pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, uint64_t fee, uint64_t 
         if (anc->v [k]->pub.descendant_bytes + tx->size > lim->max_package_bytes)
             rc = ZC_ERR_PACKAGE_TOO_LARGE;
     //  room for its keys first: once linked in, its add cannot fail
-    if (rc == ZC_OK && zc_keytable_reserve (self->by_spent, tx->n_in))
+    if (rc == ZC_OK && (zc_keytable_reserve (self->by_spent, tx->n_in)
+                    ||  zc_keytable_reserve (self->by_txid, 1)))
         rc = ZC_ERR_INTERNAL;
     s_entry_t *entry = rc == ZC_OK ? calloc (1, sizeof *entry) : NULL;
     if (entry) {
@@ -728,7 +731,7 @@ pool_add (pool_t *self, zc_tx_t **tx_p, uint8_t **raw_p, uint64_t fee, uint64_t 
     }
     *tx_p = NULL;
     *raw_p = NULL;
-    zhashx_insert (self->by_txid, tx->txid.b, entry);
+    zc_keytable_insert (self->by_txid, tx->txid.b, entry);
     for (uint32_t i = 0; i < tx->n_in; i++) {
         zc_outpoint_key (&tx->in [i].prevout, entry->spent [i]);
         zc_keytable_insert (self->by_spent, entry->spent [i], entry);
@@ -782,7 +785,7 @@ pool_trim (pool_t *self, const zc_hash_t *keep, size_t n_keep)
     }
     //  sorting the whole pool is paid once per trim, which frees 5% of the
     //  limit, so it is not paid again for every later arrival
-    size_t n = zhashx_size (self->by_txid);
+    size_t n = zc_keytable_size (self->by_txid);
     s_entry_t **all = malloc (n * sizeof *all);
     zc_hash_t *ids = malloc (n * sizeof *ids);
     if (!all || !ids) {
@@ -791,7 +794,8 @@ pool_trim (pool_t *self, const zc_hash_t *keep, size_t n_keep)
         return;
     }
     size_t i = 0;
-    for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid))
+    size_t cursor = 0;
+    for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); )
         all [i++] = e;
     qsort (all, n, sizeof *all, s_score_ascending);
     //  copy ids: removing a tree frees entries later in the array
@@ -864,14 +868,15 @@ pool_template (pool_t *self, size_t max_bytes, const pool_entry_t **out, size_t 
                uint64_t *fees_p)
 {
     *fees_p = 0;
-    size_t n = zhashx_size (self->by_txid);
+    size_t n = zc_keytable_size (self->by_txid);
     if (n == 0 || max_out == 0)
         return 0;
     s_rank_t *all = malloc (n * sizeof *all);
     if (!all)
         return 0;
     size_t i = 0;
-    for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid))
+    size_t cursor = 0;
+    for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); )
         s_rank_set (&all [i++], e);
     qsort (all, n, sizeof *all, s_ancestor_descending);
     uint64_t mark = ++self->gen;
@@ -907,7 +912,8 @@ pool_template (pool_t *self, size_t max_bytes, const pool_entry_t **out, size_t 
 void
 pool_each (pool_t *self, bool (*visit) (void *arg, const pool_entry_t *entry), void *arg)
 {
-    for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid))
+    size_t cursor = 0;
+    for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); )
         if (!visit (arg, &e->pub))
             break;
 }
@@ -980,9 +986,10 @@ s_holds (s_entry_t *const *v, uint32_t n, const s_entry_t *x)
 int
 pool_check (pool_t *self, char *err, size_t err_size)
 {
-    //  a look-up moves the table's cursor: walk a copy of the entries
+    //  s_check_entries takes the entries as an array
     s_set_t all = { NULL, 0, 0 };
-    for (s_entry_t *e = zhashx_first (self->by_txid); e; e = zhashx_next (self->by_txid))
+    size_t cursor = 0;
+    for (s_entry_t *e; (e = zc_keytable_next (self->by_txid, &cursor)); )
         if (s_set_push (&all, e)) {
             free (all.v);
             snprintf (err, err_size, "out of memory");
