@@ -6,6 +6,7 @@
 
 #include "zc_hex.h"
 #include "zc_key.h"
+#include "zc_keycache.h"
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
 
@@ -71,6 +72,8 @@ test_bip340_vectors (void **state)
     char line [2048];
     assert_non_null (fgets (line, sizeof line, f));     //  header
     int signing = 0, verifying = 0;
+    zc_keycache_t *cache = zc_keycache_new (16);
+    assert_non_null (cache);
     while (fgets (line, sizeof line, f)) {
         line [strcspn (line, "\r\n")] = 0;
         char *field [8];
@@ -99,10 +102,20 @@ test_bip340_vectors (void **state)
         if (zc_verify_msg (pubkey, msg, msg_size, sig) != expect)
             fail_msg ("vector %s: verification gave %d, expected %d (%s)", field [0], !expect,
                       expect, field [7] ? field [7] : "");
+        //  the same answer through a cache: the first time lifts the key,
+        //  the second takes its point from the slot
+        for (int pass = 0; pass < 2; pass++)
+            if (zc_keycache_verify (cache, pubkey, msg, msg_size, sig) != expect)
+                fail_msg ("vector %s: cached verification (pass %d) gave %d", field [0], pass,
+                          !expect);
         verifying++;
         free (msg);
     }
     fclose (f);
+    zc_keycache_stats_t stats;
+    zc_keycache_stats (cache, &stats);
+    assert_true (stats.hits > 0);       //  the second passes did come from slots
+    zc_keycache_destroy (&cache);
     print_message ("%d signing and %d verification vectors\n", signing, verifying);
     assert_true (signing >= 4);
     assert_true (verifying >= 15);
