@@ -86,14 +86,14 @@ zc_dust_threshold (uint64_t dust_fee_rate)
 }
 
 zc_err_t
-zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate)
+zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate, zc_keycache_t *keys)
 {
     uint64_t dust = zc_dust_threshold (dust_fee_rate);
     for (uint32_t o = 0; o < tx->n_out; o++)
         if (tx->out [o].amount < dust)
             return ZC_ERR_DUST;
     for (uint32_t o = 0; o < tx->n_out; o++)
-        if (!zc_pubkey_is_valid (tx->out [o].pubkey))
+        if (!zc_keycache_is_valid (keys, tx->out [o].pubkey))
             return ZC_ERR_BAD_PUBKEY;
     return ZC_OK;
 }

@@ -10,6 +10,7 @@
 
 #include "zc_block.h"
 #include "zc_err.h"
+#include "zc_keycache.h"
 #include "zc_params.h"
 #include "zc_tx.h"
 
@@ -47,9 +48,10 @@ uint64_t
 //  carries less than zc_dust_threshold (dust_fee_rate), else
 //  ZC_ERR_BAD_PUBKEY when one's key is not the x coordinate of a curve
 //  point (no one could ever spend it), else ZC_OK. Amounts are checked
-//  first: they cost nothing, a key costs a square root.
+//  first: they cost nothing, a key a Legendre symbol, unless keys (a
+//  cache, or NULL for none) holds it already.
 zc_err_t
-    zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate);
+    zc_check_standard_tx (const zc_tx_t *tx, uint64_t dust_fee_rate, zc_keycache_t *keys);
 
 //  A header on its own: version, a valid target no easier than the
 //  network's limit, the hash meets it, and the time at most

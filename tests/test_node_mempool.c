@@ -141,6 +141,17 @@ test_chain_in_one_batch (void **state)
     double refused = testnode_metric (node, "zchain_txs_rejected_total{reason=\"too_long_chain\"}");
     print_message ("too_long_chain refusals counted: %.0f\n", refused);
     assert_true (refused >= 278);
+    //  one key spends and is paid all along: each validator lifts it once
+    //  and each output's point check after the first is answered from the
+    //  mempool's cache
+    double lifted = testnode_metric_sum (node, "zchain_validator_keycache_total{result=\"miss\"}"),
+           kept = testnode_metric_sum (node, "zchain_validator_keycache_total{result=\"hit\"}"),
+           known = testnode_metric_sum (node, "zchain_mempool_keycache_total{result=\"hit\"}");
+    print_message ("validators: %.0f keys lifted, %.0f from the cache; mempool: %.0f known points\n",
+                   lifted, kept, known);
+    assert_true (lifted >= 1 && lifted <= 4);
+    assert_true (kept + lifted >= 100);
+    assert_true (known >= 299);
     s_free_txs (chain, 300);
 }
 

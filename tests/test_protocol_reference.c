@@ -654,7 +654,7 @@ test_policy (void **state)
         fprintf (f, "standard ");
         s_hex (f, raw, size);
         fprintf (f, " %llu = %s\n", (unsigned long long) outs [i].rate,
-                 zc_err_name (zc_check_standard_tx (tx, outs [i].rate)));
+                 zc_err_name (zc_check_standard_tx (tx, outs [i].rate, NULL)));
         free (raw);
         zc_tx_destroy (&tx);
     }

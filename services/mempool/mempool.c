@@ -8,6 +8,7 @@
 #include "zc_check.h"
 #include "zc_follow.h"
 #include "zc_hashkey.h"
+#include "zc_keycache.h"
 #include "zc_keytable.h"
 #include "zc_hex.h"
 #include "zc_fee.h"
@@ -217,6 +218,7 @@ typedef struct {
     zsock_t *chain;                     //  SUB to storage's events
     zsock_t *metrics_sock;
     zc_workpool_t *workpool;
+    zc_keycache_t *keys;                //  output keys known to be points
     pool_t *pool;
     store_t *store;
     zlistx_t *batches;                  //  in arrival order
@@ -283,6 +285,8 @@ typedef struct {
     zc_metric_t *m_reload_dropped [ZC_ERR_COUNT_];
     zc_metric_t *m_store_writable;
     zc_metric_t *m_template_builds;
+    zc_metric_t *m_key_hits;
+    zc_metric_t *m_key_misses;
 } self_t;
 
 static void s_pump (self_t *self);
@@ -1034,7 +1038,7 @@ s_batch_item_tx (self_t *self, s_batch_t *batch, size_t i, zc_tx_t *tx, const ui
     item->decoded = true;
     zc_err_t rc = zc_check_loose_tx (tx);
     if (rc == ZC_OK)
-        rc = zc_check_standard_tx (tx, (uint64_t) self->cfg->dust_fee_rate);
+        rc = zc_check_standard_tx (tx, (uint64_t) self->cfg->dust_fee_rate, self->keys);
     if (rc == ZC_OK) {
         item->raw = malloc (tx->size);
         if (!item->raw)
@@ -1919,6 +1923,10 @@ s_tick (zc_actor_t *actor, void *arg)
             b->stage = STAGE_READY;
         }
     zc_workpool_sample (self->workpool);
+    zc_keycache_stats_t keys;
+    zc_keycache_stats (self->keys, &keys);
+    zc_metric_set (self->m_key_hits, (double) keys.hits);
+    zc_metric_set (self->m_key_misses, (double) keys.misses);
     s_store_probe (self, now);
     s_reload_retry (self);
     if (now >= self->next_probe_ms) {
@@ -2269,6 +2277,10 @@ s_metrics_init (self_t *self)
     self->m_pub_drops = zc_metrics_counter (m, "zchain_hwm_drops_total", "events dropped at a high-water mark", "socket", "events");
     self->m_gaps = zc_metrics_counter (m, "zchain_event_gaps_total", "gaps in storage's events, replayed", NULL, NULL);
     self->m_templates = zc_metrics_counter (m, "zchain_templates_total", "block templates served", NULL, NULL);
+    self->m_key_hits = zc_metrics_counter (m, "zchain_mempool_keycache_total",
+                                           "output keys looked up in the cache of known points", "result", "hit");
+    self->m_key_misses = zc_metrics_counter (m, "zchain_mempool_keycache_total",
+                                             "output keys looked up in the cache of known points", "result", "miss");
     self->m_store_damage = zc_metrics_counter (m, "zchain_mempool_store_damage_total",
                                                "damage found in the saved pool at start: a torn or damaged log, or files set aside",
                                                NULL, NULL);
@@ -2338,7 +2350,8 @@ s_open (self_t *self, char *err, size_t err_size)
                                                  ZC_SOCK_METRICS_INGEST, err, err_size)))
         return -1;
     self->workpool = zc_workpool_new (self->work, 4096, 3000, s_job_done, self);
-    if (!self->workpool) {
+    self->keys = zc_keycache_new (ZC_KEYCACHE_SLOTS);
+    if (!self->workpool || !self->keys) {
         snprintf (err, err_size, "out of memory");
         return -1;
     }
@@ -2359,6 +2372,7 @@ s_close (self_t *self)
     zhashx_destroy (&self->by_id);
     zhashx_destroy (&self->by_lookup);
     zc_workpool_destroy (&self->workpool);
+    zc_keycache_destroy (&self->keys);
     pool_destroy (&self->pool);
     store_destroy (&self->store);
     zc_keytable_destroy (&self->reserved);

@@ -2,6 +2,7 @@
 #include "validator.h"
 #include "verify.h"
 #include "zc_actor.h"
+#include "zc_keycache.h"
 #include "zc_log.h"
 #include "zc_metrics.h"
 #include "zc_time.h"
@@ -37,6 +38,9 @@ typedef struct {
     zc_metric_t *m_rejected;
     zc_metric_t *m_malformed;
     zc_metric_t *m_latency;
+    zc_metric_t *m_key_hits;
+    zc_metric_t *m_key_misses;
+    zc_keycache_t *keys;                //  spending keys seen, with their points
 } self_t;
 
 static void
@@ -78,7 +82,7 @@ s_verify_item (self_t *self, const Zc__VerifyItem *item, const zc_hash_t *genesi
     }
     if (rc == ZC_OK) {
         verify_verdict_t v = verify_tx (item->tx.data, item->tx.len, coins,
-                                        (uint32_t) item->n_spent, genesis);
+                                        (uint32_t) item->n_spent, genesis, self->keys);
         rc = v.reason;
         verdict->input = v.input;
     }
@@ -197,6 +201,18 @@ s_beat (zc_actor_t *actor, void *arg)
         s_ready (self, self->owner [i], false);
 }
 
+//  Before each push: the key cache's counts
+static void
+s_sample (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    zc_keycache_stats_t stats;
+    zc_keycache_stats (self->keys, &stats);
+    zc_metric_set (self->m_key_hits, (double) stats.hits);
+    zc_metric_set (self->m_key_misses, (double) stats.misses);
+}
+
 void
 validator_actor (zsock_t *pipe, void *args)
 {
@@ -215,7 +231,17 @@ validator_actor (zsock_t *pipe, void *args)
                                             "jobs that did not decode", NULL, NULL);
     self->m_latency = zc_metrics_histogram (self->metrics, "zchain_validator_job_seconds",
                                             "time to verify one job", zc_metrics_latency_bounds, 12);
+    self->m_key_hits = zc_metrics_counter (self->metrics, "zchain_validator_keycache_total",
+                                           "spending keys looked up in the cache of lifted points",
+                                           "result", "hit");
+    self->m_key_misses = zc_metrics_counter (self->metrics, "zchain_validator_keycache_total",
+                                             "spending keys looked up in the cache of lifted points",
+                                             "result", "miss");
     char err [256];
+    if (!(self->keys = zc_keycache_new (ZC_KEYCACHE_SLOTS))) {
+        zc_error ("out of memory");
+        goto done;
+    }
     if (s_open (self, err, sizeof err)) {
         zc_error ("%s", err);
         goto done;
@@ -228,7 +254,7 @@ validator_actor (zsock_t *pipe, void *args)
         zc_error ("out of memory");
         goto done;
     }
-    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, NULL, NULL);
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample, self);
     zc_metrics_set_ready (self->metrics, true);
     s_beat (actor, self);
     zc_info ("validator up: %d owner(s), %lld jobs at once each", self->n_owners,
@@ -240,5 +266,6 @@ done:
         zsock_destroy (&self->owner [i]);
     zsock_destroy (&self->metrics_sock);
     zc_metrics_destroy (&self->metrics);
+    zc_keycache_destroy (&self->keys);
     zc_actor_destroy (&actor);
 }

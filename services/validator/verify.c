@@ -3,7 +3,7 @@
 
 verify_verdict_t
 verify_tx (const uint8_t *raw, size_t size, const zc_coin_t *coins, uint32_t n_coins,
-           const zc_hash_t *genesis)
+           const zc_hash_t *genesis, zc_keycache_t *keys)
 {
     verify_verdict_t v = { ZC_OK, 0 };
     zc_tx_t *tx = NULL;
@@ -17,7 +17,7 @@ verify_tx (const uint8_t *raw, size_t size, const zc_coin_t *coins, uint32_t n_c
         for (uint32_t i = 0; i < tx->n_in; i++) {
             uint8_t msg [32];
             zc_sighash_input (&sighash, i, msg);
-            if (!zc_verify (coins [i].pubkey, msg, tx->in [i].sig)) {
+            if (!zc_keycache_verify (keys, coins [i].pubkey, msg, sizeof msg, tx->in [i].sig)) {
                 v.reason = ZC_ERR_BAD_SIG;
                 v.input = i;
                 break;

@@ -23,6 +23,7 @@
 
 #include "zc_err.h"
 #include "zc_hash.h"
+#include "zc_keycache.h"
 #include "zc_tx.h"
 
 #include <stddef.h>
@@ -35,7 +36,9 @@ typedef struct {
 
 //  Verify the signatures of the transaction encoded in raw (size bytes),
 //  spending coins (n_coins of them, one per input, in input order), on the
-//  network whose genesis hash is given. reason is
+//  network whose genesis hash is given, lifting each spending key through
+//  keys (NULL: no cache; a cached point answers as the key's lift would,
+//  so the verdict is the same either way). reason is
 //  - ZC_OK: every input's signature verifies against its coin;
 //  - ZC_ERR_MALFORMED or ZC_ERR_OVERSIZE: the bytes do not decode;
 //  - ZC_ERR_BAD_REQUEST: n_coins is not the number of inputs, or there is
@@ -43,9 +46,10 @@ typedef struct {
 //    never send either, and ok would claim a check that was not made;
 //  - ZC_ERR_BAD_SIG: the first input (input) whose signature fails;
 //  - ZC_ERR_INTERNAL: out of memory.
-//  Nothing is kept: raw and coins are borrowed for the call.
+//  Nothing is kept but the keys' points: raw and coins are borrowed for
+//  the call.
 verify_verdict_t
     verify_tx (const uint8_t *raw, size_t size, const zc_coin_t *coins, uint32_t n_coins,
-               const zc_hash_t *genesis);
+               const zc_hash_t *genesis, zc_keycache_t *keys);
 
 #endif

@@ -2,7 +2,9 @@
  *
  *  The first 8 bytes are the dust fee rate, the rest a transaction. The
  *  verdict must be the rule itself: ZC_OK exactly when every output is at
- *  least the threshold and its key is a point, dust before bad_pubkey.
+ *  least the threshold and its key is a point, dust before bad_pubkey;
+ *  and the same verdict through a key cache that lives across inputs, as
+ *  the mempool's does.
  */
 #include "zc_check.h"
 #include "zc_key.h"
@@ -30,7 +32,12 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
         any_bad_key |= !zc_pubkey_is_valid (tx->out [o].pubkey);
     }
     zc_err_t expect = any_dust ? ZC_ERR_DUST : any_bad_key ? ZC_ERR_BAD_PUBKEY : ZC_OK;
-    if (zc_check_standard_tx (tx, rate) != expect)
+    static zc_keycache_t *cache;
+    if (!cache && !(cache = zc_keycache_new (64)))
+        abort ();
+    if (zc_check_standard_tx (tx, rate, NULL) != expect
+    ||  zc_check_standard_tx (tx, rate, cache) != expect
+    ||  zc_check_standard_tx (tx, rate, cache) != expect)
         abort ();
     zc_tx_destroy (&tx);
     return 0;

@@ -263,8 +263,9 @@ testnode_pid (testnode_t *self, const char *name)
     return found;
 }
 
-double
-testnode_metric (testnode_t *self, const char *name)
+//  The first series that matches name (its label too), or all summed
+static double
+s_metric_scan (testnode_t *self, const char *name, bool sum)
 {
     //  "metric" or "metric{label=\"value\"}": the series' labels (service
     //  and instance come first) must contain the one asked for
@@ -281,7 +282,8 @@ testnode_metric (testnode_t *self, const char *name)
     char *text = malloc (room);
     double value = -1;
     if (text && testnode_http (self, self->metrics_port, "GET", "/metrics", NULL, text, room) == 200) {
-        for (char *line = text; line && *line && value < 0; line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
+        for (char *line = text; line && *line && (sum || value < 0);
+             line = strchr (line, '\n') ? strchr (line, '\n') + 1 : NULL) {
             if (strncmp (line, base, base_len) != 0 || (line [base_len] != '{' && line [base_len] != ' '))
                 continue;
             char *end = strchr (line, '\n');
@@ -292,11 +294,23 @@ testnode_metric (testnode_t *self, const char *name)
                 continue;
             const char *space = strrchr (series, ' ');
             if (space)
-                value = atof (space + 1);
+                value = (value < 0 ? 0 : value) + atof (space + 1);
         }
     }
     free (text);
     return value;
+}
+
+double
+testnode_metric (testnode_t *self, const char *name)
+{
+    return s_metric_scan (self, name, false);
+}
+
+double
+testnode_metric_sum (testnode_t *self, const char *name)
+{
+    return s_metric_scan (self, name, true);
 }
 
 long

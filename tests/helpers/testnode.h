@@ -74,6 +74,11 @@ pid_t
 double
     testnode_metric (testnode_t *self, const char *name);
 
+//  The same, summed over every series that matches (the replicas of a
+//  scaled service); -1 when the sidecar does not answer or has none.
+double
+    testnode_metric_sum (testnode_t *self, const char *name);
+
 //  Resident memory of the node's service process NAME in kB; -1 if unknown.
 long
     testnode_rss_kb (testnode_t *self, const char *name);
