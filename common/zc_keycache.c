@@ -119,9 +119,3 @@ zc_keycache_stats (const zc_keycache_t *self, zc_keycache_stats_t *stats)
     else
         memset (stats, 0, sizeof *stats);
 }
-
-size_t
-zc_keycache_bytes (const zc_keycache_t *self)
-{
-    return self ? sizeof *self + (self->mask + 1) * sizeof *self->slots : 0;
-}

@@ -67,8 +67,4 @@ bool
 void
     zc_keycache_stats (const zc_keycache_t *self, zc_keycache_stats_t *stats);
 
-//  Bytes the cache holds (its slots and itself), for memory accounting.
-size_t
-    zc_keycache_bytes (const zc_keycache_t *self);
-
 #endif
