@@ -281,8 +281,9 @@ testchain_mempool_count (testnode_t *node)
     return count;
 }
 
-bool
-testchain_in_mempool (testnode_t *node, const zc_hash_t *txid)
+//  What the node says of txid: 1 pooled, 2 confirmed, 0 unknown (or no answer)
+static int
+s_tx_state (testnode_t *node, const zc_hash_t *txid)
 {
     Zc__GetTx req = ZC__GET_TX__INIT;
     req.txid.data = (uint8_t *) txid->b;
@@ -290,10 +291,22 @@ testchain_in_mempool (testnode_t *node, const zc_hash_t *txid)
     size_t size;
     const uint8_t *body = testnode_call (node, ZC__MSG_TYPE__GET_TX, &req.base, &size, NULL);
     Zc__TxReply *r = body ? zc__tx_reply__unpack (NULL, size, body) : NULL;
-    bool pooled = r && !r->confirmed;
+    int state = r ? (r->confirmed ? 2 : 1) : 0;
     if (r)
         zc__tx_reply__free_unpacked (r, NULL);
-    return pooled;
+    return state;
+}
+
+bool
+testchain_in_mempool (testnode_t *node, const zc_hash_t *txid)
+{
+    return s_tx_state (node, txid) == 1;
+}
+
+bool
+testchain_known (testnode_t *node, const zc_hash_t *txid)
+{
+    return s_tx_state (node, txid) != 0;
 }
 
 zc_err_t

@@ -85,6 +85,10 @@ int64_t
 bool
     testchain_in_mempool (testnode_t *node, const zc_hash_t *txid);
 
+//  Does the node know txid at all, in its mempool or in a block?
+bool
+    testchain_known (testnode_t *node, const zc_hash_t *txid);
+
 //  Mine a block with only a coinbase on the node's tip (by hand, as a
 //  miner would) and submit it through the gateway, waiting up to
 //  timeout_ms: the reason (or why the request failed); its hash into
