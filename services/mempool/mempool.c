@@ -1908,6 +1908,18 @@ s_store_probe (self_t *self, int64_t now)
         zc_metrics_set_ready (self->metrics, true);
 }
 
+//  Before each push: the key cache's counts
+static void
+s_sample_metrics (zc_actor_t *actor, void *arg)
+{
+    (void) actor;
+    self_t *self = arg;
+    zc_keycache_stats_t keys;
+    zc_keycache_stats (self->keys, &keys);
+    zc_metric_set (self->m_key_hits, (double) keys.hits);
+    zc_metric_set (self->m_key_misses, (double) keys.misses);
+}
+
 static void
 s_tick (zc_actor_t *actor, void *arg)
 {
@@ -1923,10 +1935,6 @@ s_tick (zc_actor_t *actor, void *arg)
             b->stage = STAGE_READY;
         }
     zc_workpool_sample (self->workpool);
-    zc_keycache_stats_t keys;
-    zc_keycache_stats (self->keys, &keys);
-    zc_metric_set (self->m_key_hits, (double) keys.hits);
-    zc_metric_set (self->m_key_misses, (double) keys.misses);
     s_store_probe (self, now);
     s_reload_retry (self);
     if (now >= self->next_probe_ms) {
@@ -2433,7 +2441,7 @@ s_serve (self_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "out of memory");
         return -1;
     }
-    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, NULL, NULL);
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample_metrics, self);
     return 0;
 }
 

@@ -203,7 +203,7 @@ s_beat (zc_actor_t *actor, void *arg)
 
 //  Before each push: the key cache's counts
 static void
-s_sample (zc_actor_t *actor, void *arg)
+s_sample_metrics (zc_actor_t *actor, void *arg)
 {
     (void) actor;
     self_t *self = arg;
@@ -254,7 +254,7 @@ validator_actor (zsock_t *pipe, void *args)
         zc_error ("out of memory");
         goto done;
     }
-    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample, self);
+    zc_actor_set_metrics (actor, self->metrics, self->metrics_sock, s_sample_metrics, self);
     zc_metrics_set_ready (self->metrics, true);
     s_beat (actor, self);
     zc_info ("validator up: %d owner(s), %lld jobs at once each", self->n_owners,
